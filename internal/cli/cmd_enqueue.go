@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/cronrelay/cronrelay/internal/engine"
+	"github.com/cronrelay/cronrelay/internal/secret"
+)
+
+var enqueueCmd = &command{
+	name:    "enqueue",
+	summary: "add a delayed job to the state",
+	help: `Usage: cronrelay enqueue --job J [--id ID] (--delay D | --at T) [--body JSON|@FILE] [--replace]
+
+Adds a delayed one-off delivery of job J to the state. The next run at or
+after its due time delivers it, with the delivery id J#ID. Enqueueing an id
+that is already pending (or was delivered in the last 7 days) is reported as a
+duplicate and changes nothing, unless --replace is given.
+
+Flags:
+` + commonHelp + `  --job J           the job (it must be in the manifest)
+  --id ID           the id (default: a generated one)
+  --delay D         due after D (Go durations plus d for days: 90s, 24h, 3d)
+  --at T            due at T (RFC 3339)
+  --body JSON       the body, replacing the job's own; @FILE reads a file
+  --replace         replace a pending delivery with the same id
+`,
+}
+
+var cancelCmd = &command{
+	name:    "cancel",
+	summary: "cancel a pending delayed job",
+	help: `Usage: cronrelay cancel --job J --id ID
+
+Removes the pending delayed delivery J#ID from the state.
+
+Flags:
+` + commonHelp + `  --job J           the job
+  --id ID           the id given when it was enqueued
+`,
+}
+
+func init() {
+	enqueueCmd.run = runEnqueue
+	cancelCmd.run = runCancel
+}
+
+func runEnqueue(ctx context.Context, env *Env, args []string) int {
+	var c common
+	var job, id, delay, at, body string
+	var replace bool
+	fs := newFlags(enqueueCmd, env)
+	c.register(fs)
+	fs.StringVar(&job, "job", "", "")
+	fs.StringVar(&id, "id", "", "")
+	fs.StringVar(&delay, "delay", "", "")
+	fs.StringVar(&at, "at", "", "")
+	fs.StringVar(&body, "body", "", "")
+	fs.BoolVar(&replace, "replace", false, "")
+	pos, code, done := parse(enqueueCmd, fs, env, args)
+	if done {
+		return code
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(env.Stderr, "cronrelay enqueue: "+format+"\n", a...)
+		return ExitBadInput
+	}
+	switch {
+	case len(pos) > 0:
+		return fail("unexpected argument %q", pos[0])
+	case job == "":
+		return fail("--job is required")
+	case delay == "" && at == "":
+		return fail("one of --delay or --at is required")
+	case delay != "" && at != "":
+		return fail("--delay and --at exclude each other; give one")
+	}
+	item := map[string]any{"job": job}
+	if id != "" {
+		item["id"] = id
+	}
+	if delay != "" {
+		item["delay"] = delay
+	}
+	if at != "" {
+		item["at"] = at
+	}
+	if replace {
+		item["replace"] = true
+	}
+	if body != "" {
+		data, err := readArg(env, "--body", body)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if !json.Valid(data) {
+			return fail("--body: not valid JSON (a string body is written as a JSON string: '\"text\"')")
+		}
+		item["body"] = json.RawMessage(data)
+	}
+	data, err := json.Marshal(map[string]any{"enqueue": []any{item}})
+	if err != nil {
+		return fail("%v", err)
+	}
+	return applyRequest(ctx, env, enqueueCmd.name, c, data)
+}
+
+func runCancel(ctx context.Context, env *Env, args []string) int {
+	var c common
+	var job, id string
+	fs := newFlags(cancelCmd, env)
+	c.register(fs)
+	fs.StringVar(&job, "job", "", "")
+	fs.StringVar(&id, "id", "", "")
+	pos, code, done := parse(cancelCmd, fs, env, args)
+	if done {
+		return code
+	}
+	switch {
+	case len(pos) > 0:
+		fmt.Fprintf(env.Stderr, "cronrelay cancel: unexpected argument %q\n", pos[0])
+		return ExitBadInput
+	case job == "" || id == "":
+		fmt.Fprintln(env.Stderr, "cronrelay cancel: --job and --id are required")
+		return ExitBadInput
+	}
+	data, _ := json.Marshal(map[string]any{"cancel": []any{map[string]string{"job": job, "id": id}}})
+	return applyRequest(ctx, env, cancelCmd.name, c, data)
+}
+
+// applyRequest applies an enqueue/cancel request to the state, prints what
+// happened, and exits 2 for a cancel of nothing.
+func applyRequest(ctx context.Context, env *Env, name string, c common, data []byte) int {
+	m, _, code := loadManifest(env, name, c.manifest)
+	if m == nil {
+		return code
+	}
+	st, err := openStore(env, c.state)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay %s: %v\n", name, err)
+		return ExitBadInput
+	}
+	clk, err := schedulingClock(env)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay %s: %v\n", name, err)
+		return ExitBadInput
+	}
+	masker := &secret.Masker{}
+	eng := newEngine(env, m, st, clk, masker)
+	notes, err := eng.Enqueue(ctx, engine.Incoming{Source: "cronrelay " + name, Data: data})
+	if err != nil {
+		return exitFor(env, name, masker, err)
+	}
+	exit := ExitOK
+	for _, n := range notes {
+		line := fmt.Sprintf("%s %s: %s", n.Kind, n.ID, n.Reason)
+		if !n.Due.IsZero() {
+			line = fmt.Sprintf("%s %s (due %s): %s", n.Kind, n.ID, n.Due.UTC().Format(time.RFC3339), n.Reason)
+		}
+		fmt.Fprintln(env.Stdout, masker.Mask(line))
+		if n.Kind == engine.NoteNotFound {
+			exit = ExitBadInput
+		}
+	}
+	return exit
+}

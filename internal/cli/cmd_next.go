@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+)
+
+var nextCmd = &command{
+	name:    "next",
+	summary: "the next fire times per job, in its zone and in UTC",
+	help: `Usage: cronrelay next [--job J] [--count N] [--manifest PATH]
+
+Prints the next N fire times of each scheduled job (or of job J), each in the
+job's zone and in UTC. Daylight saving is applied as cronrelay fires: a fixed
+time skipped by spring-forward fires at the first instant after the gap; a
+fixed time repeated by fall-back fires once, at its first instant.
+
+Flags:
+  --job J           only this job
+  --count N         how many (default 5, at most 1000)
+  --manifest PATH   the manifest (default .github/cronrelay.yml)
+
+Environment: CRONRELAY_NOW (RFC 3339) sets "now".
+`,
+}
+
+func init() { nextCmd.run = runNext }
+
+func runNext(_ context.Context, env *Env, args []string) int {
+	var c common
+	var job string
+	var count int
+	fs := newFlags(nextCmd, env)
+	c.register(fs)
+	fs.StringVar(&job, "job", "", "")
+	fs.IntVar(&count, "count", 5, "")
+	pos, code, done := parse(nextCmd, fs, env, args)
+	if done {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(env.Stderr, "cronrelay next: unexpected argument %q\n", pos[0])
+		return ExitBadInput
+	}
+	if count < 1 || count > 1000 {
+		fmt.Fprintf(env.Stderr, "cronrelay next: --count: %d is out of range 1-1000\n", count)
+		return ExitBadInput
+	}
+	m, _, code := loadManifest(env, "next", c.manifest)
+	if m == nil {
+		return code
+	}
+	clk, err := schedulingClock(env)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay next: %v\n", err)
+		return ExitBadInput
+	}
+	now := clk.Now()
+	if job != "" && m.Job(job) == nil {
+		fmt.Fprintf(env.Stderr, "cronrelay next: --job: unknown job %q; valid are %q\n", job, jobNames(m))
+		return ExitBadInput
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tLOCAL\tUTC")
+	for _, j := range m.Jobs {
+		if job != "" && j.Name != job {
+			continue
+		}
+		if j.Schedule == nil {
+			if job != "" {
+				fmt.Fprintf(tw, "%s\t(no schedule: runs when enqueued)\t\n", j.Name)
+			}
+			continue
+		}
+		t := now
+		for i := 0; i < count; i++ {
+			n, ok := j.Schedule.Next(t)
+			if !ok {
+				break
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", j.Name, n.In(j.Zone).Format(time.RFC3339)+" "+n.In(j.Zone).Format("MST")+" "+j.Zone.String(), n.UTC().Format(time.RFC3339))
+			t = n
+		}
+	}
+	tw.Flush()
+	return ExitOK
+}

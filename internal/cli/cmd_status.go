@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cronrelay/cronrelay/internal/manifest"
+	"github.com/cronrelay/cronrelay/internal/secret"
+	"github.com/cronrelay/cronrelay/internal/state"
+)
+
+var statusCmd = &command{
+	name:    "status",
+	summary: "last result per job, pending, retrying, dead letters",
+	help: `Usage: cronrelay status [--json] [flags]
+
+Shows, from the state: each job's last result, last success and next fire
+time; the pending delayed jobs; the deliveries waiting to be retried; and
+the dead letters with their last error. Writes nothing.
+
+Flags:
+` + commonHelp + `  --json            print it as JSON
+`,
+}
+
+func init() { statusCmd.run = runStatus }
+
+// Status is what cronrelay status --json prints.
+type Status struct {
+	At        time.Time         `json:"at"`
+	Jobs      []JobStatus       `json:"jobs"`
+	Pending   []*state.Delivery `json:"pending"`
+	Retrying  []*state.Delivery `json:"retrying"`
+	Dead      []*state.Delivery `json:"dead"`
+	Orphaned  []*state.Delivery `json:"orphaned,omitempty"`
+	StateSize int               `json:"state_bytes"`
+}
+
+// JobStatus is one job's line in the status.
+type JobStatus struct {
+	Job         string       `json:"job"`
+	Schedule    string       `json:"schedule,omitempty"`
+	Zone        string       `json:"timezone"`
+	Last        *state.Event `json:"last,omitempty"`
+	LastSuccess time.Time    `json:"last_success,omitzero"`
+	Next        time.Time    `json:"next,omitzero"`
+	Enabled     bool         `json:"enabled"`
+}
+
+func runStatus(ctx context.Context, env *Env, args []string) int {
+	var c common
+	var asJSON bool
+	fs := newFlags(statusCmd, env)
+	c.register(fs)
+	fs.BoolVar(&asJSON, "json", false, "")
+	pos, code, done := parse(statusCmd, fs, env, args)
+	if done {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(env.Stderr, "cronrelay status: unexpected argument %q\n", pos[0])
+		return ExitBadInput
+	}
+	m, _, code := loadManifest(env, "status", c.manifest)
+	if m == nil {
+		return code
+	}
+	st, err := openStore(env, c.state)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay status: %v\n", err)
+		return ExitBadInput
+	}
+	clk, err := schedulingClock(env)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay status: %v\n", err)
+		return ExitBadInput
+	}
+	masker := &secret.Masker{}
+	eng := newEngine(env, m, st, clk, masker)
+	doc, err := eng.Status(ctx)
+	if err != nil {
+		return exitFor(env, "status", masker, err)
+	}
+	s := buildStatus(m, doc, clk.Now())
+	out := masker.Writer(env.Stdout)
+	if asJSON {
+		b, _ := json.MarshalIndent(s, "", "  ")
+		fmt.Fprintf(out, "%s\n", b)
+		return ExitOK
+	}
+	printStatus(out, s)
+	return ExitOK
+}
+
+func buildStatus(m *manifest.Manifest, doc *state.Doc, now time.Time) *Status {
+	s := &Status{At: now}
+	if b, err := doc.Encode(); err == nil {
+		s.StateSize = len(b)
+	}
+	for _, j := range m.Jobs {
+		js := JobStatus{Job: j.Name, Zone: j.Zone.String(), Enabled: j.Enabled}
+		if j.Schedule != nil {
+			js.Schedule = j.Schedule.Expr()
+			if n, ok := j.Schedule.Next(now); ok && j.Enabled {
+				js.Next = n.UTC()
+			}
+		}
+		if st := doc.Jobs[j.Name]; st != nil {
+			js.LastSuccess = st.LastSuccess
+			for i := len(st.History) - 1; i >= 0; i-- {
+				e := st.History[i]
+				if e.Outcome == "delivered" || e.Outcome == "dead" {
+					js.Last = &e
+					break
+				}
+			}
+		}
+		s.Jobs = append(s.Jobs, js)
+	}
+	for _, dl := range doc.OpenSorted() {
+		switch {
+		case m.Job(dl.Job) == nil:
+			s.Orphaned = append(s.Orphaned, dl)
+		case dl.Attempts > 0:
+			s.Retrying = append(s.Retrying, dl)
+		default:
+			s.Pending = append(s.Pending, dl)
+		}
+	}
+	s.Dead = append(s.Dead, doc.Dead...)
+	sort.SliceStable(s.Dead, func(a, b int) bool { return s.Dead[a].DeadAt.After(s.Dead[b].DeadAt) })
+	return s
+}
+
+func printStatus(w interface{ Write([]byte) (int, error) }, s *Status) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tSCHEDULE\tZONE\tLAST\tLAST SUCCESS\tNEXT")
+	for _, j := range s.Jobs {
+		last := "-"
+		if j.Last != nil {
+			last = fmt.Sprintf("%s %s", j.Last.Outcome, fmtTime(j.Last.At))
+			if j.Last.Status != 0 {
+				last += fmt.Sprintf(" (HTTP %d)", j.Last.Status)
+			}
+		}
+		sched := j.Schedule
+		if sched == "" {
+			sched = "(enqueued only)"
+		}
+		if !j.Enabled {
+			sched += " [disabled]"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", j.Job, sched, j.Zone, last, fmtTime(j.LastSuccess), fmtTime(j.Next))
+	}
+	tw.Flush()
+	section := func(title string, ds []*state.Delivery, dead bool) {
+		fmt.Fprintf(w, "\n%s: %d\n", title, len(ds))
+		if len(ds) == 0 {
+			return
+		}
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		if dead {
+			fmt.Fprintln(tw, "  DELIVERY\tDUE\tATTEMPTS\tDEAD AT\tREASON")
+		} else {
+			fmt.Fprintln(tw, "  DELIVERY\tDUE\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
+		}
+		for _, d := range ds {
+			if dead {
+				fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", d.ID, fmtTime(d.Due), d.Attempts, fmtTime(d.DeadAt), d.Reason)
+			} else {
+				fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", d.ID, fmtTime(d.Due), d.Attempts, fmtTime(d.NextAttempt), orDash(d.LastError))
+			}
+		}
+		tw.Flush()
+	}
+	section("pending", s.Pending, false)
+	section("retrying", s.Retrying, false)
+	section("dead letters", s.Dead, true)
+	if len(s.Orphaned) > 0 {
+		section("orphaned (job no longer in the manifest; kept)", s.Orphaned, false)
+	}
+	fmt.Fprintf(w, "\nstate: %d bytes\n", s.StateSize)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

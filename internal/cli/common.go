@@ -1,0 +1,231 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cronrelay/cronrelay/internal/clock"
+	"github.com/cronrelay/cronrelay/internal/deliver"
+	"github.com/cronrelay/cronrelay/internal/engine"
+	"github.com/cronrelay/cronrelay/internal/manifest"
+	"github.com/cronrelay/cronrelay/internal/request"
+	"github.com/cronrelay/cronrelay/internal/secret"
+	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/store"
+	"github.com/cronrelay/cronrelay/internal/store/filestore"
+	"github.com/cronrelay/cronrelay/internal/version"
+)
+
+// Defaults for the common flags.
+const (
+	DefaultManifest    = ".github/cronrelay.yml"
+	DefaultFileState   = "file:.cronrelay/state.json"
+	DefaultBranchState = "branch:cronrelay-state"
+	// maxManifestFile bounds what is read of a manifest file.
+	maxManifestFile = 1 << 20
+)
+
+// common holds the flags most commands share.
+type common struct {
+	manifest string
+	state    string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.manifest, "manifest", DefaultManifest, "")
+	fs.StringVar(&c.state, "state", "", "")
+}
+
+const commonHelp = `  --manifest PATH   the manifest (default .github/cronrelay.yml)
+  --state URI       where the state lives: file:PATH, branch:NAME or gist:ID
+                    (default file:.cronrelay/state.json; branch:cronrelay-state
+                    inside GitHub Actions)
+`
+
+// path resolves p against the Env's working directory.
+func (e *Env) path(p string) string {
+	if e.Dir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(e.Dir, p)
+}
+
+// loadManifest reads and parses the manifest, printing every problem. It
+// returns nil (and the exit code) when the manifest cannot be used.
+func loadManifest(env *Env, name, path string) (*manifest.Manifest, manifest.Diagnostics, int) {
+	data, err := readFile(env.path(path), maxManifestFile)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay %s: manifest %s: %v\n", name, path, err)
+		return nil, nil, ExitBadInput
+	}
+	m, diags := manifest.Parse(path, data)
+	if diags.HasErrors() {
+		for _, d := range diags {
+			fmt.Fprintln(env.Stderr, d.String())
+		}
+		fmt.Fprintf(env.Stderr, "cronrelay %s: %s has %s\n", name, path, countErrors(diags))
+		return nil, diags, ExitBadInput
+	}
+	return m, diags, ExitOK
+}
+
+func countErrors(diags manifest.Diagnostics) string {
+	n := 0
+	for _, d := range diags {
+		if !d.Warning {
+			n++
+		}
+	}
+	if n == 1 {
+		return "1 error"
+	}
+	return fmt.Sprintf("%d errors", n)
+}
+
+// readFile reads at most max bytes of a file with a clear message past that.
+func readFile(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no such file")
+		}
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("is a directory, not a file")
+	}
+	if st.Size() > max {
+		return nil, fmt.Errorf("file is %d bytes; the limit is %d", st.Size(), max)
+	}
+	data := make([]byte, st.Size())
+	n, err := f.Read(data)
+	if err != nil && st.Size() > 0 {
+		return nil, err
+	}
+	return data[:n], nil
+}
+
+// openStore opens the state store a URI names.
+func openStore(env *Env, uri string) (store.Store, error) {
+	if uri == "" {
+		uri = DefaultFileState
+		if env.getenv("GITHUB_ACTIONS") == "true" {
+			uri = DefaultBranchState
+		}
+	}
+	kind, arg, err := store.ParseURI(uri)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case store.KindFile:
+		return filestore.New(env.path(arg)), nil
+	default:
+		return nil, fmt.Errorf("--state %s: the %s store needs the GitHub Action build, which this binary does not include yet; use file:PATH", uri, kind)
+	}
+}
+
+// schedulingClock is the clock every decision reads.
+func schedulingClock(env *Env) (clock.Clock, error) {
+	return clock.FromEnv(env.getenv("CRONRELAY_NOW"), env.Now)
+}
+
+// newEngine builds an engine with the real dependencies.
+func newEngine(env *Env, m *manifest.Manifest, st store.Store, clk clock.Clock, masker *secret.Masker) *engine.Engine {
+	client := env.HTTP
+	if client == nil {
+		client = deliver.NewHTTPClient()
+	}
+	return &engine.Engine{
+		Manifest: m,
+		Store:    st,
+		Clock:    clk,
+		RealNow:  env.Now,
+		Lookup:   env.LookupEnv,
+		Masker:   masker,
+		Deliverer: &deliver.Client{
+			HTTP:      client,
+			UserAgent: version.UserAgent(),
+			Now:       env.Now,
+			Sleep:     env.Sleep,
+		},
+		Sleep: env.Sleep,
+		NewID: env.newID,
+	}
+}
+
+// exitFor maps an error to an exit code and prints it once.
+func exitFor(env *Env, name string, masker *secret.Masker, err error) int {
+	msg := err.Error()
+	if masker != nil {
+		msg = masker.Mask(msg)
+	}
+	fmt.Fprintf(env.Stderr, "cronrelay %s: %s\n", name, msg)
+	var se *state.Error
+	switch {
+	case errors.Is(err, engine.ErrStore):
+		return ExitStore
+	case errors.As(err, &se):
+		return ExitBadInput
+	default:
+		return ExitBadInput
+	}
+}
+
+// readArg reads a JSON|@file argument: text as is, or a file's contents.
+func readArg(env *Env, flagName, v string) ([]byte, error) {
+	if strings.HasPrefix(v, "@") {
+		path := v[1:]
+		if path == "-" {
+			return readAll(env.Stdin, request.MaxDocumentSize)
+		}
+		data, err := readFile(env.path(path), request.MaxDocumentSize)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %v", flagName, path, err)
+		}
+		return data, nil
+	}
+	return []byte(v), nil
+}
+
+func readAll(r interface{ Read([]byte) (int, error) }, max int) ([]byte, error) {
+	var out []byte
+	buf := make([]byte, 32*1024)
+	for {
+		n, err := r.Read(buf)
+		out = append(out, buf[:n]...)
+		if len(out) > max {
+			return nil, fmt.Errorf("standard input is over %d bytes", max)
+		}
+		if err != nil {
+			return out, nil
+		}
+	}
+}
+
+// parseTime reads an RFC 3339 flag value.
+func parseTime(flagName, v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s: %q is not an RFC 3339 time (like 2026-11-28T08:00:00Z)", flagName, v)
+	}
+	return t, nil
+}
+
+// fmtTime shows an instant in a zone and in UTC.
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}

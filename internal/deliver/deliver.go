@@ -1,0 +1,465 @@
+// Package deliver makes one delivery: an HTTP request to a job's endpoint,
+// with cronrelay's headers, a Standard Webhooks signature, same-host
+// redirects and the retries that fit in one run. It decides nothing about
+// schedules or state: the run engine calls Deliver once per due delivery and
+// records the Result.
+package deliver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/cronrelay/cronrelay/internal/signing"
+)
+
+// MaxBody is how much of a response body is kept in Result.Body; the rest is
+// discarded.
+const MaxBody = 64 << 10
+
+// MaxRedirects is how many same-host redirects one attempt follows.
+const MaxRedirects = 3
+
+// Header names cronrelay sends on every delivery (contract §6).
+const (
+	HeaderIdempotencyKey = "Idempotency-Key"
+	HeaderJob            = "Cronrelay-Job"
+	HeaderScheduledFor   = "Cronrelay-Scheduled-For"
+	HeaderAttempt        = "Cronrelay-Attempt"
+)
+
+// Request is one delivery to make, as resolved by the engine from the
+// manifest and the state.
+type Request struct {
+	// DeliveryID identifies the delivery across attempts and runs:
+	// "JOB@2026-11-28T08:00:00Z" or "JOB#ID". It is sent as Idempotency-Key
+	// and, when signing, as webhook-id.
+	DeliveryID string
+	// Job is the job name, sent as Cronrelay-Job.
+	Job string
+	// ScheduledFor is when the delivery was due, sent as
+	// Cronrelay-Scheduled-For in RFC 3339 UTC.
+	ScheduledFor time.Time
+	// FirstAttempt is the attempt number of this call's first attempt;
+	// attempts are counted across runs, from 1.
+	FirstAttempt int
+	// Method and URL say where to send the request; URL is absolute http(s).
+	Method, URL string
+	// Header holds the job's own headers, secrets already resolved.
+	Header http.Header
+	// Body is sent on every attempt; nil or empty sends no body.
+	Body []byte
+	// BodyJSON sets Content-Type: application/json unless Header sets one.
+	BodyJSON bool
+	// SigningKeys are Standard Webhooks secrets; empty sends unsigned.
+	SigningKeys []string
+	// Timeout bounds each attempt, redirects and response body included;
+	// zero keeps the HTTP client's own timeout.
+	Timeout time.Duration
+	// Attempts is how many attempts this call may make, at least 1.
+	Attempts int
+	// Backoff is the first wait between attempts; it doubles per attempt up
+	// to MaxBackoff (zero: no cap), with full jitter.
+	Backoff, MaxBackoff time.Duration
+	// IsSuccess says which statuses count as success; nil means 200-299.
+	IsSuccess func(status int) bool
+	// Deadline is the run's budget: Deliver never sleeps past it, and a wait
+	// that would end after it ends the call with Retry instead. Zero means
+	// no budget.
+	Deadline time.Time
+}
+
+// Outcome is what the engine should do with a delivery after Deliver.
+type Outcome int
+
+// The outcomes of a delivery.
+const (
+	// Success means the endpoint answered with a success status.
+	Success Outcome = iota
+	// Retry means a retryable failure: try again in a later run.
+	Retry
+	// Permanent means a failure that retrying cannot fix: dead-letter now.
+	Permanent
+)
+
+// String returns "success", "retry" or "permanent".
+func (o Outcome) String() string {
+	switch o {
+	case Success:
+		return "success"
+	case Retry:
+		return "retry"
+	case Permanent:
+		return "permanent"
+	}
+	return "Outcome(" + strconv.Itoa(int(o)) + ")"
+}
+
+// MarshalText encodes the outcome as its String, for JSON reports.
+func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// Attempt is what happened on one attempt.
+type Attempt struct {
+	// N is the attempt number, counted across runs from 1.
+	N int
+	// Status is the response status, 0 when there was no response.
+	Status int
+	// Err describes the failure in words, empty on success.
+	Err string
+	// Duration is the time from sending to the response (or the error).
+	Duration time.Duration
+	// RetryAfter is the wait the server asked for with Retry-After, if any.
+	RetryAfter time.Duration
+}
+
+// Result is what one call to Deliver did.
+type Result struct {
+	// Outcome is the verdict; it is the only field the engine needs to branch on.
+	Outcome Outcome
+	// Attempts lists this call's attempts in order; it is empty when the
+	// request was invalid or the context was already done.
+	Attempts []Attempt
+	// Status is the last response status, 0 when there was none.
+	Status int
+	// Err is the last error in words, such as "timeout after 30s",
+	// "connection reset" or "HTTP 503". On success it is empty unless the
+	// response body could not be read in full.
+	Err string
+	// RetryAfter is when the server asked to be called again (Retry-After
+	// on the last response), zero if it did not ask. When that is beyond
+	// Deadline the call ends early with Retry and the engine should not
+	// retry before this time.
+	RetryAfter time.Time
+	// Body is the last response body, at most MaxBody bytes.
+	Body []byte
+	// BodyTruncated reports that the body was longer than MaxBody.
+	BodyTruncated bool
+	// Header is the last response's header.
+	Header http.Header
+	// Duration is the time the whole call took, waits included.
+	Duration time.Duration
+}
+
+// Client makes deliveries. Its zero value works (with NewHTTPClient, the
+// real clock and math/rand), but the run engine should set every field so
+// nothing is hidden. A Client is safe for concurrent use.
+type Client struct {
+	// HTTP is the base client. Deliver uses its Transport and replaces its
+	// redirect policy, cookie jar (none: nothing leaks between deliveries)
+	// and, when Request.Timeout is set, its timeout. Nil: NewHTTPClient().
+	HTTP *http.Client
+	// UserAgent is sent as User-Agent, e.g. "cronrelay/1.2.3".
+	UserAgent string
+	// Now is the real clock: it stamps webhook-timestamp and checks the
+	// budget. Nil: time.Now.
+	Now func() time.Time
+	// Sleep waits d or until ctx is done. Nil: a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Rand returns a number in [0, 1) for jitter. Nil: math/rand/v2.Float64.
+	Rand func() float64
+}
+
+// Deliver makes the delivery r: up to r.Attempts attempts with backoff,
+// within r.Deadline. It never returns an error: everything that went wrong is
+// in the Result, as words fit for a report.
+func (c *Client) Deliver(ctx context.Context, r Request) Result {
+	d := &delivery{c: c, r: r, ctx: ctx, now: c.Now, sleep: c.Sleep, rand: c.Rand}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.sleep == nil {
+		d.sleep = sleepTimer
+	}
+	if d.rand == nil {
+		d.rand = rand.Float64
+	}
+	if d.r.IsSuccess == nil {
+		d.r.IsSuccess = func(s int) bool { return s >= 200 && s <= 299 }
+	}
+	start := d.now()
+	res := d.run()
+	res.Duration = d.now().Sub(start)
+	return res
+}
+
+// delivery is the state of one Deliver call; retryablehttp calls its hooks
+// in sequence, never concurrently.
+type delivery struct {
+	c     *Client
+	r     Request
+	ctx   context.Context
+	now   func() time.Time
+	sleep func(context.Context, time.Duration) error
+	rand  func() float64
+
+	target       *url.URL
+	attempts     []Attempt
+	outcome      Outcome
+	attemptStart time.Time
+	nextWait     time.Duration
+	retryAfter   time.Time
+	transportErr bool  // the last attempt ended without a readable response
+	abortErr     error // the call stopped between attempts (context done)
+}
+
+func (d *delivery) run() Result {
+	if err := d.validate(); err != nil {
+		return Result{Outcome: Permanent, Err: "invalid delivery: " + err.Error()}
+	}
+	if err := d.ctx.Err(); err != nil {
+		return Result{Outcome: Retry, Err: describeCancel(err)}
+	}
+	req, err := retryablehttp.NewRequestWithContext(d.ctx, d.r.Method, d.r.URL, d.bodyArg())
+	if err != nil {
+		return Result{Outcome: Permanent, Err: "invalid delivery: " + err.Error()}
+	}
+	d.setHeaders(req.Header)
+
+	rc := &retryablehttp.Client{
+		HTTPClient:     d.httpClient(),
+		RetryMax:       d.r.Attempts - 1,
+		RequestLogHook: d.beforeAttempt,
+		CheckRetry:     d.checkRetry,
+		// The wait is decided in checkRetry and slept in prepareRetry with
+		// the injectable Sleep; retryablehttp's own timer gets zero.
+		Backoff:      func(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 },
+		PrepareRetry: d.prepareRetry,
+		// Keep the last response and error as they are; Result says what
+		// happened.
+		ErrorHandler: func(resp *http.Response, err error, _ int) (*http.Response, error) { return resp, err },
+	}
+	resp, doErr := rc.Do(req)
+
+	res := Result{Outcome: d.outcome, Attempts: d.attempts, RetryAfter: d.retryAfter}
+	if n := len(d.attempts); n > 0 {
+		last := d.attempts[n-1]
+		res.Status, res.Err = last.Status, last.Err
+	}
+	if d.abortErr != nil || (doErr != nil && len(d.attempts) == 0) {
+		// Stopped between attempts, or before the first got anywhere.
+		cause := d.abortErr
+		if cause == nil {
+			cause = doErr
+		}
+		res.Outcome, res.Err = Retry, describeCancel(cause)
+	}
+	if resp == nil {
+		return res
+	}
+	res.Header = resp.Header
+	if d.transportErr || d.abortErr != nil {
+		// The body was already closed by net/http or drained by retryablehttp.
+		return res
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	if len(body) > MaxBody {
+		body, res.BodyTruncated = body[:MaxBody], true
+		// Read a little more so a small overrun can reuse the connection.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, MaxBody))
+	}
+	res.Body = body
+	if n := len(res.Attempts); n > 0 {
+		res.Attempts[n-1].Duration = d.now().Sub(d.attemptStart)
+	}
+	if err != nil && res.Err == "" {
+		// The status decided the outcome; the body is informational.
+		res.Err = "reading response body: " + describeErr(err, d.r.Timeout)
+	}
+	return res
+}
+
+func (d *delivery) validate() error {
+	r := d.r
+	if r.DeliveryID == "" {
+		return errors.New("empty delivery id")
+	}
+	if r.Job == "" {
+		return errors.New("empty job name")
+	}
+	if r.FirstAttempt < 1 {
+		return fmt.Errorf("first attempt is %d, want >= 1", r.FirstAttempt)
+	}
+	if r.Attempts < 1 {
+		return fmt.Errorf("attempts is %d, want >= 1", r.Attempts)
+	}
+	if r.Timeout < 0 || r.Backoff < 0 || r.MaxBackoff < 0 {
+		return fmt.Errorf("negative duration (timeout %s, backoff %s, max backoff %s)", r.Timeout, r.Backoff, r.MaxBackoff)
+	}
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		return fmt.Errorf("url: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("url %q: want an absolute http or https URL", u.Redacted())
+	}
+	d.target = u
+	if len(r.SigningKeys) > 0 {
+		if _, err := signing.Sign(r.SigningKeys, r.DeliveryID, time.Unix(0, 0), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *delivery) bodyArg() any {
+	if len(d.r.Body) == 0 {
+		return nil
+	}
+	return d.r.Body
+}
+
+// setHeaders sets the headers that are the same on every attempt. The job's
+// headers come first; cronrelay's own headers win over them.
+func (d *delivery) setHeaders(h http.Header) {
+	for k, vs := range d.r.Header {
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+	if d.r.BodyJSON && h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json")
+	}
+	if d.c.UserAgent != "" {
+		h.Set("User-Agent", d.c.UserAgent)
+	}
+	h.Set(HeaderIdempotencyKey, d.r.DeliveryID)
+	h.Set(HeaderJob, d.r.Job)
+	h.Set(HeaderScheduledFor, d.r.ScheduledFor.UTC().Format(time.RFC3339))
+	if len(d.r.SigningKeys) > 0 {
+		h.Set(signing.HeaderID, d.r.DeliveryID)
+	}
+}
+
+// beforeAttempt stamps the per-attempt headers just before sending.
+func (d *delivery) beforeAttempt(_ retryablehttp.Logger, req *http.Request, i int) {
+	// A fresh map: the previous attempt's request may still be referenced
+	// by the transport's write loop.
+	req.Header = req.Header.Clone()
+	d.attemptStart = d.now()
+	req.Header.Set(HeaderAttempt, strconv.Itoa(d.r.FirstAttempt+i))
+	if len(d.r.SigningKeys) > 0 {
+		d.sign(req.Header, d.attemptStart, d.r.Body)
+	}
+}
+
+func (d *delivery) sign(h http.Header, ts time.Time, body []byte) {
+	// The keys were checked in validate, so Sign cannot fail here.
+	sig, _ := signing.Sign(d.r.SigningKeys, d.r.DeliveryID, ts, body)
+	h.Set(signing.HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
+	h.Set(signing.HeaderSignature, sig)
+}
+
+// checkRetry records the attempt, classifies it and, when another attempt
+// follows, decides the wait.
+func (d *delivery) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	now := d.now()
+	a := Attempt{N: d.r.FirstAttempt + len(d.attempts), Duration: now.Sub(d.attemptStart)}
+	if resp != nil {
+		a.Status = resp.StatusCode
+	}
+	d.transportErr = err != nil
+	retry := false
+	var hasRetryAfter bool
+	var redirErr *redirectError
+	switch {
+	case ctx.Err() != nil:
+		a.Err, d.outcome = describeCancel(ctx.Err()), Retry
+	case errors.As(err, &redirErr):
+		a.Err, d.outcome = redirErr.Error(), Permanent
+	case err != nil:
+		a.Err, d.outcome, retry = describeErr(err, d.r.Timeout), Retry, true
+	case d.r.IsSuccess(resp.StatusCode):
+		d.outcome = Success
+	case retryableStatus(resp.StatusCode):
+		a.Err, d.outcome, retry = statusText(resp.StatusCode), Retry, true
+		a.RetryAfter, hasRetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	default:
+		a.Err, d.outcome = statusText(resp.StatusCode), Permanent
+	}
+	d.attempts = append(d.attempts, a)
+	if hasRetryAfter {
+		d.retryAfter = now.Add(a.RetryAfter)
+	} else {
+		d.retryAfter = time.Time{}
+	}
+	if !retry {
+		return false, nil
+	}
+	if len(d.attempts) >= d.r.Attempts {
+		return true, nil // retryablehttp stops here: RetryMax is reached
+	}
+	wait := a.RetryAfter
+	if !hasRetryAfter {
+		wait = backoff(d.r.Backoff, d.r.MaxBackoff, len(d.attempts)-1, d.rand)
+	}
+	if !d.r.Deadline.IsZero() && now.Add(wait).After(d.r.Deadline) {
+		return false, nil // leave the retry to a later run
+	}
+	d.nextWait = wait
+	return true, nil
+}
+
+// prepareRetry sleeps the wait checkRetry chose, before the next attempt.
+func (d *delivery) prepareRetry(req *http.Request) error {
+	if err := d.sleep(req.Context(), d.nextWait); err != nil {
+		d.abortErr = err
+		return err
+	}
+	return nil
+}
+
+// backoff is the full-jitter exponential wait after the attempt with
+// 0-based index i: uniform in [0, min(base*2^i, max)).
+func backoff(base, maxBackoff time.Duration, i int, rnd func() float64) time.Duration {
+	limit := maxBackoff
+	if limit <= 0 || limit > maxWait {
+		limit = maxWait // no cap asked for: only keep the arithmetic in range
+	}
+	ceiling := base
+	for range i {
+		if ceiling >= limit {
+			break
+		}
+		ceiling *= 2
+	}
+	ceiling = min(ceiling, limit)
+	if ceiling <= 0 {
+		return 0
+	}
+	f := rnd()
+	if f < 0 || f != f {
+		f = 0
+	}
+	w := time.Duration(f * float64(ceiling))
+	if w >= ceiling {
+		w = ceiling - 1
+	}
+	return w
+}
+
+func retryableStatus(s int) bool {
+	return s == http.StatusRequestTimeout || s == http.StatusTooEarly || s == http.StatusTooManyRequests || s >= 500 && s <= 599
+}
+
+func statusText(s int) string { return "HTTP " + strconv.Itoa(s) }
+
+func sleepTimer(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,150 @@
+package deliver
+
+import (
+	"context"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cronrelay/cronrelay/internal/signing"
+)
+
+var (
+	testKey  = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	testKey2 = "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	start    = time.Date(2026, 11, 28, 8, 0, 30, 0, time.UTC)
+	due      = time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC)
+)
+
+// fakeClock is Client.Now and Client.Sleep: Sleep records the wait and
+// advances the clock, so budgets are checked without real waiting.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+	// onSleep, when set, runs instead of advancing (e.g. to cancel).
+	onSleep func(ctx context.Context) error
+}
+
+func newClock() *fakeClock { return &fakeClock{now: start} }
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sleeps = append(f.sleeps, d)
+	if f.onSleep != nil {
+		return f.onSleep(ctx)
+	}
+	f.now = f.now.Add(d)
+	return ctx.Err()
+}
+
+func (f *fakeClock) Sleeps() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Duration(nil), f.sleeps...)
+}
+
+// seen is one request as the server received it.
+type seen struct {
+	Method, Path string
+	Header       http.Header
+	Body         string
+}
+
+// recorder records every request a test server receives.
+type recorder struct {
+	mu   sync.Mutex
+	reqs []seen
+}
+
+func (rec *recorder) add(r *http.Request) int {
+	body, _ := io.ReadAll(r.Body)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.reqs = append(rec.reqs, seen{r.Method, r.URL.Path, r.Header.Clone(), string(body)})
+	return len(rec.reqs)
+}
+
+func (rec *recorder) all() []seen {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return append([]seen(nil), rec.reqs...)
+}
+
+// serve starts a loopback server; handle gets the 1-based request number.
+func serve(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, n int)) (*httptest.Server, *recorder) {
+	t.Helper()
+	rec := &recorder{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handle(w, r, rec.add(r))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, rec
+}
+
+// statuses answers the n-th request with codes[n-1], then 200.
+func statuses(codes ...int) func(http.ResponseWriter, *http.Request, int) {
+	return func(w http.ResponseWriter, _ *http.Request, n int) {
+		if n <= len(codes) {
+			w.WriteHeader(codes[n-1])
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+func testClient(srv *httptest.Server, clock *fakeClock) *Client {
+	return &Client{
+		HTTP:      srv.Client(),
+		UserAgent: "cronrelay/test",
+		Now:       clock.Now,
+		Sleep:     clock.Sleep,
+		Rand:      func() float64 { return 0.5 },
+	}
+}
+
+func testRequest(url string) Request {
+	return Request{
+		DeliveryID:   "daily-emails@2026-11-28T08:00:00Z",
+		Job:          "daily-emails",
+		ScheduledFor: due,
+		FirstAttempt: 1,
+		Method:       http.MethodPost,
+		URL:          url,
+		Header:       http.Header{"Authorization": {"Bearer s3cret"}, "X-Custom": {"a", "b"}},
+		Body:         []byte(`{"source":"cronrelay"}`),
+		BodyJSON:     true,
+		SigningKeys:  []string{testKey},
+		Timeout:      5 * time.Second,
+		Attempts:     3,
+		Backoff:      time.Second,
+		MaxBackoff:   10 * time.Second,
+	}
+}
+
+// wireHeader drops the headers net/http adds on its own.
+func wireHeader(h http.Header) http.Header {
+	h = h.Clone()
+	h.Del("Accept-Encoding")
+	return h
+}
+
+func sign(t *testing.T, keys []string, id string, ts time.Time, body string) string {
+	t.Helper()
+	s, err := signing.Sign(keys, id, ts, []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

@@ -1,0 +1,362 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/cronrelay/cronrelay/internal/manifest"
+	"github.com/cronrelay/cronrelay/internal/state"
+)
+
+// Caps on what one decision takes on.
+const (
+	// MaxCatchUp is how many occurrences of one catch_up: all job one run
+	// turns into deliveries; the rest wait for the next pass or run.
+	MaxCatchUp = 100
+	// MaxClaims is how many deliveries one pass claims.
+	MaxClaims = 1000
+	// maxCount bounds how many coalesced or missed occurrences are counted
+	// one by one (a */1 job left alone for months has too many to list).
+	maxCount = 10000
+)
+
+// Note kinds, as shown by plan and the run report.
+const (
+	NoteDue        = "due"
+	NoteCoalesced  = "coalesced"
+	NoteMissed     = "missed"
+	NoteSkipped    = "skipped"
+	NoteWaiting    = "waiting"
+	NoteBackoff    = "backoff"
+	NoteInFlight   = "in-flight"
+	NoteOrphaned   = "orphaned"
+	NoteDisabled   = "disabled"
+	NoteFirstSight = "first-sight"
+	NoteEnqueued   = "enqueued"
+	NoteDuplicate  = "duplicate"
+	NoteReplaced   = "replaced"
+	NoteCancelled  = "cancelled"
+	NoteNotFound   = "not-found"
+	NoteDeferred   = "deferred"
+	NoteRemoved    = "removed"
+)
+
+// Note is one decision and its reason.
+type Note struct {
+	Kind   string    `json:"kind"`
+	Job    string    `json:"job,omitempty"`
+	ID     string    `json:"id,omitempty"`
+	Due    time.Time `json:"due,omitzero"`
+	Reason string    `json:"reason"`
+}
+
+// decision is what a pass decided on a copy of the state.
+type decision struct {
+	doc     *state.Doc
+	claimed []*state.Delivery
+	notes   []Note
+	changed bool
+	summary changeSummary
+}
+
+// changeSummary counts what a write changes, for the commit message.
+type changeSummary struct {
+	claimed, delivered, retrying, dead, enqueued, cancelled, replayed int
+}
+
+func (s changeSummary) message(fallback string) string {
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", what, n))
+		}
+	}
+	add(s.claimed, "claimed")
+	add(s.delivered, "delivered")
+	add(s.retrying, "retrying")
+	add(s.dead, "dead-lettered")
+	add(s.enqueued, "enqueued")
+	add(s.cancelled, "cancelled")
+	add(s.replayed, "replayed")
+	if len(parts) == 0 {
+		return "cronrelay: " + fallback
+	}
+	msg := "cronrelay: "
+	for i, p := range parts {
+		if i > 0 {
+			msg += ", "
+		}
+		msg += p
+	}
+	return msg
+}
+
+// decideInput is everything a pass decides from.
+type decideInput struct {
+	m        *manifest.Manifest
+	now      time.Time
+	runID    string
+	lease    time.Duration
+	manual   []string // --jobs, only on the first pass
+	requests []sourcedRequest
+	newID    func() string
+	claim    bool // false for plan: decide, but claim nothing
+}
+
+// decide turns the state and the manifest into the deliveries due at now.
+// It works on a copy of doc and is a pure function of its inputs, so that a
+// run that loses a compare-and-swap race simply decides again on what it
+// re-read.
+func decide(doc *state.Doc, in decideInput) (*decision, error) {
+	d := &decision{doc: doc.Clone()}
+	now := in.now
+	firstRun := doc.LastRun.IsZero() && len(doc.Jobs) == 0 && len(doc.Open) == 0
+	if firstRun {
+		d.changed = true
+	}
+
+	for _, sr := range in.requests {
+		if err := d.apply(in.m, sr, now, in.newID); err != nil {
+			return nil, err
+		}
+	}
+
+	// Scheduled jobs: turn occurrences in (cursor, now] into deliveries.
+	for _, job := range in.m.Jobs {
+		if job.Schedule == nil {
+			continue
+		}
+		d.occurrences(job, doc.LastRun, now)
+	}
+
+	// Forget the cursors of jobs that left the manifest; their open work stays.
+	for name := range d.doc.Jobs {
+		if in.m.Job(name) == nil {
+			if js := d.doc.Jobs[name]; !js.Cursor.IsZero() {
+				js.Cursor = time.Time{}
+				d.changed = true
+				d.notes = append(d.notes, Note{Kind: NoteRemoved, Job: name, Reason: "no longer in the manifest: its cursor is dropped; its open deliveries are kept"})
+			}
+		}
+	}
+
+	// --jobs: deliver these now, whatever their schedule.
+	for _, name := range in.manual {
+		job := in.m.Job(name)
+		id := deliveryID(name, "", now)
+		if _, ok := d.doc.Open[id]; ok {
+			continue
+		}
+		d.doc.Open[id] = &state.Delivery{
+			ID: id, Job: name, Kind: state.KindManual, Due: now, Created: now,
+			GiveUp: now.Add(job.Retry.Until),
+		}
+		d.changed = true
+	}
+
+	d.claimDue(in)
+	if d.changed {
+		d.doc.LastRun = now
+		d.doc.UpdatedAt = now
+	}
+	return d, nil
+}
+
+// occurrences handles one scheduled job's window.
+func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time) {
+	js := d.doc.JobState(job.Name)
+	if js.Cursor.IsZero() {
+		start := lastRun
+		if start.IsZero() || start.After(now) {
+			start = now
+		}
+		js.Cursor = start.UTC()
+		d.changed = true
+		d.notes = append(d.notes, Note{Kind: NoteFirstSight, Job: job.Name, Reason: fmt.Sprintf("first seen: occurrences after %s count, none before", rfc(start))})
+	}
+	if !js.Cursor.Before(now) {
+		return
+	}
+	limit := maxCount + 1
+	if job.CatchUp == "all" {
+		limit = MaxCatchUp + 1
+	}
+	occ := job.Schedule.Occurrences(js.Cursor, now, limit)
+	if len(occ) == 0 {
+		return
+	}
+	more := false
+	if job.CatchUp == "all" && len(occ) > MaxCatchUp {
+		occ, more = occ[:MaxCatchUp], true
+	}
+	newest := occ[len(occ)-1]
+	if job.CatchUp != "all" {
+		// latest: the newest occurrence in the window, found directly so
+		// that a long gap costs no more than a short one.
+		if p, ok := job.Schedule.Prev(now); ok && p.After(js.Cursor) {
+			newest = p
+		}
+	}
+	js.Cursor = newest.UTC()
+	d.changed = true
+
+	if !job.Enabled {
+		d.skip(job.Name, occ, NoteDisabled, "the job is disabled (enabled: false)", now)
+		return
+	}
+	// Missed: older than max_lateness when first seen.
+	var fresh []time.Time
+	var missed []time.Time
+	for _, t := range occ {
+		if job.MaxLateness > 0 && now.Sub(t) > job.MaxLateness {
+			missed = append(missed, t)
+			continue
+		}
+		fresh = append(fresh, t)
+	}
+	if job.CatchUp != "all" && job.MaxLateness > 0 && now.Sub(newest) > job.MaxLateness {
+		fresh = nil
+		if len(missed) == 0 || !missed[len(missed)-1].Equal(newest) {
+			missed = append(missed, newest)
+		}
+	}
+	if len(missed) > 0 {
+		d.skip(job.Name, missed, NoteMissed, fmt.Sprintf("older than max_lateness (%s) when first seen", job.MaxLateness), now)
+	}
+	if len(fresh) == 0 {
+		return
+	}
+	if job.CatchUp != "all" {
+		if len(fresh) > 1 || !fresh[len(fresh)-1].Equal(newest) {
+			var older []time.Time
+			for _, t := range fresh {
+				if !t.Equal(newest) {
+					older = append(older, t)
+				}
+			}
+			if len(older) > 0 {
+				reason := "catch_up: latest delivers only the newest occurrence"
+				if len(occ) > maxCount {
+					reason += fmt.Sprintf(" (more than %d occurrences in the window)", maxCount)
+				}
+				d.skip(job.Name, older, NoteCoalesced, reason, now)
+			}
+		}
+		fresh = []time.Time{newest}
+	}
+	if job.Overlap == "skip" {
+		for _, dl := range d.doc.Open {
+			if dl.Job == job.Name && dl.Kind == state.KindCron {
+				d.skip(job.Name, fresh, NoteSkipped, fmt.Sprintf("overlap: skip, and %s is still open", dl.ID), now)
+				return
+			}
+		}
+	}
+	for _, t := range fresh {
+		id := deliveryID(job.Name, "", t)
+		if _, ok := d.doc.Open[id]; ok {
+			continue
+		}
+		d.doc.Open[id] = &state.Delivery{
+			ID: id, Job: job.Name, Kind: state.KindCron, Due: t.UTC(), Created: now,
+			GiveUp: t.UTC().Add(job.Retry.Until),
+		}
+	}
+	if more {
+		d.notes = append(d.notes, Note{Kind: NoteDeferred, Job: job.Name, Reason: fmt.Sprintf("more than %d occurrences are due: the rest follow from %s on", MaxCatchUp, rfc(newest))})
+	}
+}
+
+// skip records occurrences that will not be delivered, as one history event.
+func (d *decision) skip(job string, ts []time.Time, kind, reason string, now time.Time) {
+	if len(ts) == 0 {
+		return
+	}
+	last := ts[len(ts)-1]
+	d.doc.AddHistory(job, state.Event{Due: last.UTC(), At: now, Outcome: kind, Count: len(ts), Error: reason})
+	for _, t := range ts {
+		d.notes = append(d.notes, Note{Kind: kind, Job: job, ID: deliveryID(job, "", t), Due: t.UTC(), Reason: reason})
+		if len(d.notes) > 2*maxCount {
+			break
+		}
+	}
+}
+
+// claimDue claims (or, for plan, lists) the open deliveries due at now.
+func (d *decision) claimDue(in decideInput) {
+	now := in.now
+	for _, dl := range d.doc.OpenSorted() {
+		job := in.m.Job(dl.Job)
+		note := Note{Job: dl.Job, ID: dl.ID, Due: dl.Due}
+		switch {
+		case job == nil:
+			note.Kind, note.Reason = NoteOrphaned, fmt.Sprintf("job %q is not in the manifest: kept, not delivered", dl.Job)
+		case !job.Enabled:
+			note.Kind, note.Reason = NoteDisabled, "the job is disabled (enabled: false): kept, not delivered"
+		case dl.Due.After(now):
+			note.Kind, note.Reason = NoteWaiting, "due "+rfc(dl.Due)
+		case dl.NextAttempt.After(now):
+			note.Kind, note.Reason = NoteBackoff, fmt.Sprintf("attempt %d failed (%s); next attempt at %s", dl.Attempts, orDash(dl.LastError), rfc(dl.NextAttempt))
+		case dl.ClaimedAt(now):
+			note.Kind, note.Reason = NoteInFlight, fmt.Sprintf("claimed by run %s until %s", dl.Claim.Run, rfc(dl.Claim.Until))
+		case len(d.claimed) >= MaxClaims:
+			note.Kind, note.Reason = NoteDeferred, fmt.Sprintf("more than %d deliveries are due: this one follows next", MaxClaims)
+		default:
+			note.Kind = NoteDue
+			note.Reason = dueReason(dl, now)
+			if in.claim {
+				dl.Claim = &state.Claim{Run: in.runID, Until: now.Add(in.lease)}
+				dl.Attempts++ // reserved: a run that dies after this write still counts it
+				d.changed = true
+				d.summary.claimed++
+			}
+			d.claimed = append(d.claimed, dl)
+		}
+		d.notes = append(d.notes, note)
+	}
+}
+
+func dueReason(dl *state.Delivery, now time.Time) string {
+	switch {
+	case dl.Claim != nil:
+		return fmt.Sprintf("the lease of run %s ran out at %s: delivering again as attempt %d", dl.Claim.Run, rfc(dl.Claim.Until), dl.Attempts+1)
+	case dl.Attempts > 0:
+		return fmt.Sprintf("retry: attempt %d", dl.Attempts+1)
+	case dl.Kind == state.KindDelayed:
+		return "delayed job due " + rfc(dl.Due)
+	case dl.Kind == state.KindManual:
+		return "requested with --jobs"
+	case dl.Kind == state.KindFailure:
+		return "failure report"
+	default:
+		return fmt.Sprintf("occurrence of %s, %s late", rfc(dl.Due), now.Sub(dl.Due).Round(time.Second))
+	}
+}
+
+// deliveryID is JOB@TIME for occurrences and manual runs, JOB#ID for delayed jobs.
+func deliveryID(job, id string, t time.Time) string {
+	if id != "" {
+		return job + "#" + id
+	}
+	return job + "@" + rfc(t)
+}
+
+func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// sortNotes orders notes by due time then id, for stable output.
+func sortNotes(ns []Note) {
+	sort.SliceStable(ns, func(a, b int) bool {
+		if !ns[a].Due.Equal(ns[b].Due) {
+			return ns[a].Due.Before(ns[b].Due)
+		}
+		return ns[a].ID < ns[b].ID
+	})
+}

@@ -1,0 +1,134 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/cronrelay/cronrelay/internal/manifest"
+	"github.com/cronrelay/cronrelay/internal/request"
+	"github.com/cronrelay/cronrelay/internal/state"
+)
+
+// sourcedRequest is an enqueue request with where it came from and the time
+// it was received (delays count from then).
+type sourcedRequest struct {
+	source   string
+	req      *request.Request
+	received time.Time
+	// ids generated for items without one, fixed at receipt so that
+	// deciding again after a conflict does not enqueue twice.
+	ids []string
+}
+
+// RequestError is a request refused whole: nothing in it was applied.
+type RequestError struct {
+	Source string
+	Err    error
+}
+
+func (e *RequestError) Error() string { return fmt.Sprintf("%s: %v", e.Source, e.Err) }
+
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// CheckRequest parses and checks a request against the manifest. It returns
+// a *RequestError for anything that breaks a rule.
+func CheckRequest(m *manifest.Manifest, source string, data []byte) (*request.Request, error) {
+	req, err := request.Parse(source, data)
+	if err != nil {
+		return nil, &RequestError{Source: source, Err: err}
+	}
+	if err := checkParsed(m, req); err != nil {
+		return nil, &RequestError{Source: source, Err: err}
+	}
+	return req, nil
+}
+
+func checkParsed(m *manifest.Manifest, req *request.Request) error {
+	names := make([]string, 0, len(m.Jobs))
+	for _, j := range m.Jobs {
+		names = append(names, j.Name)
+	}
+	return req.Check(func(name string) bool { return m.Job(name) != nil }, names)
+}
+
+func newSourced(source string, req *request.Request, received time.Time, newID func() string) sourcedRequest {
+	sr := sourcedRequest{source: source, req: req, received: received, ids: make([]string, len(req.Enqueue))}
+	for i, it := range req.Enqueue {
+		sr.ids[i] = it.ID
+		if it.ID == "" {
+			sr.ids[i] = newID()
+		}
+	}
+	return sr
+}
+
+// apply adds a request's enqueues and cancels to the state. The request was
+// checked against the manifest when it was received; a state that would
+// exceed its cap refuses the request whole.
+func (d *decision) apply(m *manifest.Manifest, sr sourcedRequest, now time.Time, _ func() string) error {
+	added := 0
+	for i, it := range sr.req.Enqueue {
+		id := deliveryID(it.Job, sr.ids[i], time.Time{})
+		if _, ok := d.doc.Open[id]; !ok {
+			added++
+		}
+	}
+	if len(d.doc.Open)+added > state.MaxOpen {
+		return &RequestError{Source: sr.source, Err: fmt.Errorf("the state already holds %d open deliveries; %d more would pass the cap of %d, so nothing in this request was applied", len(d.doc.Open), added, state.MaxOpen)}
+	}
+	for i, it := range sr.req.Enqueue {
+		job := m.Job(it.Job)
+		if job == nil {
+			return &RequestError{Source: sr.source, Err: fmt.Errorf("enqueue[%d].job: unknown job %q", i, it.Job)}
+		}
+		id := deliveryID(it.Job, sr.ids[i], time.Time{})
+		due := it.DueAt(sr.received).UTC()
+		note := Note{Job: it.Job, ID: id, Due: due}
+		old, pending := d.doc.Open[id]
+		_, recent := d.doc.Recent[id]
+		switch {
+		case pending && !it.Replace:
+			note.Kind, note.Reason = NoteDuplicate, fmt.Sprintf("already pending (due %s); send replace: true to replace it", rfc(old.Due))
+		case pending && old.ClaimedAt(now):
+			note.Kind, note.Reason = NoteDuplicate, "being delivered right now; it cannot be replaced"
+		case recent && !it.Replace:
+			note.Kind, note.Reason = NoteDuplicate, "already delivered recently; send replace: true to deliver it again"
+		default:
+			note.Kind, note.Reason = NoteEnqueued, "from "+sr.source
+			if pending {
+				note.Kind, note.Reason = NoteReplaced, "replaced from "+sr.source
+			}
+			var body json.RawMessage
+			if len(it.Body) > 0 {
+				body = append(json.RawMessage(nil), it.Body...)
+			}
+			d.doc.Open[id] = &state.Delivery{
+				ID: id, Job: it.Job, Kind: state.KindDelayed, Due: due, Body: body,
+				Created: now, GiveUp: due.Add(job.Retry.Until),
+			}
+			delete(d.doc.Recent, id)
+			d.changed = true
+			d.summary.enqueued++
+		}
+		d.notes = append(d.notes, note)
+	}
+	for _, c := range sr.req.Cancel {
+		id := deliveryID(c.Job, c.ID, time.Time{})
+		note := Note{Kind: NoteCancelled, Job: c.Job, ID: id, Reason: "cancelled from " + sr.source}
+		if dl, ok := d.doc.Open[id]; ok {
+			note.Due = dl.Due
+			delete(d.doc.Open, id)
+			d.doc.AddHistory(c.Job, state.Event{ID: id, Due: dl.Due, At: now, Outcome: "cancelled", Attempts: dl.Attempts})
+			d.changed = true
+			d.summary.cancelled++
+			if dl.ClaimedAt(now) {
+				note.Reason += " (it was being delivered by run " + dl.Claim.Run + "; that attempt may still arrive)"
+			}
+		} else {
+			note.Kind, note.Reason = NoteNotFound, "nothing pending with this id"
+		}
+		d.notes = append(d.notes, note)
+	}
+	return nil
+}

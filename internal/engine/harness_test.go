@@ -1,0 +1,240 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cronrelay/cronrelay/internal/deliver"
+	"github.com/cronrelay/cronrelay/internal/manifest"
+	"github.com/cronrelay/cronrelay/internal/secret"
+	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/store/filestore"
+)
+
+// fakeClock is a settable scheduling clock.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func ts(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// hit is one request an endpoint received.
+type hit struct {
+	Path    string
+	Method  string
+	Header  http.Header
+	Body    string
+	Attempt string
+	Key     string
+}
+
+// endpoint is a loopback app that records what it receives and answers
+// with handle (nil: 200 OK).
+type endpoint struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	hits   []hit
+	handle func(w http.ResponseWriter, r *http.Request, n int)
+}
+
+func newEndpoint(t *testing.T) *endpoint {
+	e := &endpoint{}
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		e.mu.Lock()
+		h := hit{Path: r.URL.Path, Method: r.Method, Header: r.Header.Clone(), Body: string(body),
+			Attempt: r.Header.Get("Cronrelay-Attempt"), Key: r.Header.Get("Idempotency-Key")}
+		e.hits = append(e.hits, h)
+		n := 0
+		for _, x := range e.hits {
+			if x.Key == h.Key {
+				n++
+			}
+		}
+		handle := e.handle
+		e.mu.Unlock()
+		if handle != nil {
+			handle(w, r, n)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+func (e *endpoint) setHandler(h func(w http.ResponseWriter, r *http.Request, n int)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.handle = h
+}
+
+func (e *endpoint) received() []hit {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]hit(nil), e.hits...)
+}
+
+// keys lists "KEY attempt N" for every hit, in order.
+func (e *endpoint) keys() []string {
+	var out []string
+	for _, h := range e.received() {
+		out = append(out, h.Key+" attempt "+h.Attempt)
+	}
+	return out
+}
+
+type harness struct {
+	t      *testing.T
+	ep     *endpoint
+	clock  *fakeClock
+	path   string
+	m      *manifest.Manifest
+	env    map[string]string
+	ids    int
+	mu     sync.Mutex
+}
+
+// newHarness parses manifest text in which BASE stands for the endpoint's URL.
+func newHarness(t *testing.T, text string) *harness {
+	t.Helper()
+	h := &harness{t: t, ep: newEndpoint(t), clock: &fakeClock{}, env: map[string]string{}}
+	h.path = filepath.Join(t.TempDir(), "state.json")
+	h.setManifest(text)
+	return h
+}
+
+func (h *harness) setManifest(text string) {
+	h.t.Helper()
+	text = strings.ReplaceAll(text, "BASE", h.ep.srv.URL)
+	m, diags := manifest.Parse("test.yml", []byte(text))
+	if diags.HasErrors() {
+		h.t.Fatalf("manifest: %v", diags)
+	}
+	h.m = m
+}
+
+func (h *harness) engine() *Engine {
+	masker := &secret.Masker{}
+	return &Engine{
+		Manifest: h.m,
+		Store:    filestore.New(h.path),
+		Clock:    h.clock,
+		RealNow:  time.Now,
+		Lookup: func(k string) (string, bool) {
+			v, ok := h.env[k]
+			return v, ok
+		},
+		Masker: masker,
+		Deliverer: &deliver.Client{
+			HTTP:      h.ep.srv.Client(),
+			Now:       time.Now,
+			Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+			Rand:      func() float64 { return 0.5 },
+			UserAgent: "cronrelay/test",
+		},
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			h.clock.advance(d)
+			return ctx.Err()
+		},
+		NewID: func() string {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.ids++
+			return fmt.Sprintf("id%d", h.ids)
+		},
+	}
+}
+
+// run runs the engine at the given time.
+func (h *harness) run(at string, opts Options) *Report {
+	h.t.Helper()
+	h.clock.set(ts(at))
+	rep, err := h.engine().Run(context.Background(), opts)
+	if err != nil {
+		h.t.Fatalf("run at %s: %v", at, err)
+	}
+	return rep
+}
+
+func (h *harness) doc() *state.Doc {
+	h.t.Helper()
+	data, err := os.ReadFile(h.path)
+	if err != nil {
+		h.t.Fatalf("read state: %v", err)
+	}
+	d, err := state.Decode("test", data)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return d
+}
+
+func (h *harness) stateBytes() []byte {
+	data, err := os.ReadFile(h.path)
+	if err != nil && !os.IsNotExist(err) {
+		h.t.Fatal(err)
+	}
+	return data
+}
+
+func outcomes(rep *Report) []string {
+	var out []string
+	for _, d := range rep.Deliveries {
+		out = append(out, fmt.Sprintf("%s %s %v", d.ID, d.Outcome, d.Attempts))
+	}
+	return out
+}
+
+func notesOf(rep *Report, kind string) []string {
+	var out []string
+	for _, n := range rep.Notes {
+		if n.Kind == kind {
+			id := n.ID
+			if id == "" {
+				id = n.Job
+			}
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }
+
+func asStateError(err error, target **state.Error) bool { return errors.As(err, target) }

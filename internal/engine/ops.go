@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/store"
+)
+
+// Plan is what a run at a given time would do, and why.
+type Plan struct {
+	At      time.Time `json:"at"`
+	Notes   []Note    `json:"notes"`
+	Due     int       `json:"due"`
+	NextDue time.Time `json:"next_due,omitzero"`
+}
+
+// Plan decides as a run at `at` would, writing nothing and calling nothing.
+func (e *Engine) Plan(ctx context.Context, at time.Time) (*Plan, error) {
+	doc, _, err := e.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dec, err := decide(doc, decideInput{m: e.Manifest, now: at, runID: "plan", newID: e.NewID})
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{At: at, Notes: dec.notes, Due: len(dec.claimed)}
+	if t, ok := nextDue(e.Manifest, dec.doc, at); ok {
+		p.NextDue = t
+	}
+	sortNotes(p.Notes)
+	return p, nil
+}
+
+// Update applies fn to the state in one compare-and-swap write, re-reading
+// and applying again on a conflict. fn reports whether it changed the
+// document; an unchanged document is not written.
+func (e *Engine) Update(ctx context.Context, msg string, fn func(doc *state.Doc, now time.Time) (bool, error)) (*state.Doc, error) {
+	for try := 0; ; try++ {
+		doc, version, err := e.read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		now := e.Clock.Now()
+		changed, err := fn(doc, now)
+		if err != nil {
+			return nil, err
+		}
+		if !changed {
+			return doc, nil
+		}
+		doc.UpdatedAt = now
+		err = e.write(ctx, doc, version, msg)
+		if errors.Is(err, store.ErrConflict) && try < maxWriteTries {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return doc, nil
+	}
+}
+
+// Enqueue applies an enqueue/cancel request to the state without delivering.
+func (e *Engine) Enqueue(ctx context.Context, inc Incoming) ([]Note, error) {
+	start := e.Clock.Now()
+	reqs, err := e.receive([]Incoming{inc}, start)
+	if err != nil {
+		return nil, err
+	}
+	var notes []Note
+	var sum changeSummary
+	_, err = e.Update(ctx, "", func(doc *state.Doc, now time.Time) (bool, error) {
+		d := &decision{doc: doc}
+		if err := d.apply(e.Manifest, reqs[0], now, nil); err != nil {
+			return false, err
+		}
+		notes, sum = d.notes, d.summary
+		return d.changed, nil
+	})
+	_ = sum
+	return notes, err
+}
+
+// NotFoundError is a replay or cancel of something the state does not hold.
+type NotFoundError struct{ What string }
+
+func (e *NotFoundError) Error() string { return e.What }
+
+// Replay moves dead letters back to the open deliveries, due now. The
+// delivery keeps its id and attempt count; retry.until counts from now.
+func (e *Engine) Replay(ctx context.Context, ids []string, all bool) ([]string, error) {
+	var replayed []string
+	_, err := e.Update(ctx, "", func(doc *state.Doc, now time.Time) (bool, error) {
+		replayed = nil
+		want := map[string]bool{}
+		for _, id := range ids {
+			want[id] = true
+		}
+		var keep []*state.Delivery
+		for _, dl := range doc.Dead {
+			if !all && !want[dl.ID] {
+				keep = append(keep, dl)
+				continue
+			}
+			if _, open := doc.Open[dl.ID]; open {
+				keep = append(keep, dl)
+				continue
+			}
+			delete(want, dl.ID)
+			until := 24 * time.Hour
+			if job := e.Manifest.Job(dl.Job); job != nil {
+				until = job.Retry.Until
+			}
+			dl.DeadAt, dl.Reason, dl.Excerpt = time.Time{}, "", ""
+			dl.NextAttempt = time.Time{}
+			dl.GiveUp = now.Add(until)
+			doc.Open[dl.ID] = dl
+			replayed = append(replayed, dl.ID)
+		}
+		if !all && len(want) > 0 {
+			var missing []string
+			for id := range want {
+				missing = append(missing, id)
+			}
+			sort.Strings(missing)
+			return false, &NotFoundError{What: fmt.Sprintf("no dead letter with id %q (see cronrelay status)", missing)}
+		}
+		doc.Dead = keep
+		return len(replayed) > 0, nil
+	})
+	return replayed, err
+}
+
+// Status reads the state for cronrelay status.
+func (e *Engine) Status(ctx context.Context) (*state.Doc, error) {
+	doc, _, err := e.read(ctx)
+	return doc, err
+}
+
+// NextDue is the earliest time after now at which something becomes due.
+func (e *Engine) NextDue(doc *state.Doc, now time.Time) (time.Time, bool) {
+	return nextDue(e.Manifest, doc, now)
+}

@@ -1,0 +1,337 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cronrelay/cronrelay/internal/deliver"
+	"github.com/cronrelay/cronrelay/internal/manifest"
+	"github.com/cronrelay/cronrelay/internal/request"
+	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/store"
+)
+
+// Between runs a failing delivery waits minRunBackoff, doubling with each
+// run that tried it, up to maxRunBackoff, and never past its give-up time.
+const (
+	minRunBackoff = time.Minute
+	maxRunBackoff = time.Hour
+)
+
+// record writes the outcomes of a pass, re-reading and applying them again
+// when another run wrote first.
+func (e *Engine) record(ctx context.Context, results []outcome, rep *Report) (*state.Doc, error) {
+	var reports []DeliveryReport
+	var notes []Note
+	for try := 0; ; try++ {
+		doc, version, err := e.read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		now := e.Clock.Now()
+		var sum changeSummary
+		reports, notes = nil, nil
+		for _, o := range results {
+			dr, ns := e.apply(doc, o, now, &sum)
+			reports = append(reports, dr)
+			notes = append(notes, ns...)
+		}
+		doc.UpdatedAt = now
+		// Record with a context that outlives the budget: the deliveries
+		// happened, and losing their outcome would deliver them again.
+		wctx := context.WithoutCancel(ctx)
+		err = e.write(wctx, doc, version, sum.message("recorded"))
+		if errors.Is(err, store.ErrConflict) && try < maxWriteTries {
+			rep.Conflicts++
+			e.logf("state changed while recording; re-reading (try %d)", try+2)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		rep.Writes++
+		rep.Deliveries = append(rep.Deliveries, reports...)
+		rep.Notes = append(rep.Notes, notes...)
+		for _, dr := range reports {
+			switch dr.Outcome {
+			case "delivered":
+				rep.Delivered++
+			case "retrying":
+				rep.Failed++
+			case "dead":
+				rep.Failed++
+				rep.Dead++
+			}
+		}
+		return doc, nil
+	}
+}
+
+// apply records one outcome in doc.
+func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSummary) (DeliveryReport, []Note) {
+	res := o.res
+	first := o.dl.Attempts
+	dr := DeliveryReport{
+		ID: o.dl.ID, Job: o.dl.Job, Kind: o.dl.Kind, Due: o.dl.Due, Started: o.started,
+		Lateness: o.started.Sub(o.dl.Due), Status: res.Status, Error: e.Masker.Mask(res.Err), Duration: res.Duration,
+	}
+	for i := range res.Attempts {
+		dr.Attempts = append(dr.Attempts, first+i)
+	}
+	last := first
+	if n := len(res.Attempts); n > 0 {
+		last = first + n - 1
+	}
+	var notes []Note
+	dl, ok := doc.Open[o.dl.ID]
+	if !ok {
+		// Cancelled, or finished by another run after our lease ran out.
+		dr.Outcome = outcomeName(res.Outcome)
+		notes = append(notes, Note{Kind: NoteNotFound, Job: o.dl.Job, ID: o.dl.ID, Due: o.dl.Due, Reason: "no longer open when its outcome was recorded (cancelled meanwhile, or finished by another run)"})
+		return dr, notes
+	}
+	if dl.Attempts < last {
+		dl.Attempts = last
+	}
+	dl.Claim = nil
+	dl.LastStatus = res.Status
+	dl.LastError = e.Masker.Mask(res.Err)
+	job := e.Manifest.Job(dl.Job)
+
+	switch {
+	case res.Outcome == deliver.Success:
+		dr.Outcome = "delivered"
+		delete(doc.Open, dl.ID)
+		doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: "delivered", Attempts: dl.Attempts, Status: res.Status})
+		doc.JobState(dl.Job).LastSuccess = now
+		if dl.Kind == state.KindDelayed || dl.Kind == state.KindFailure {
+			doc.Remember(dl.ID, now)
+		}
+		sum.delivered++
+		n, cn := e.continuation(doc, dl, res, now, sum)
+		dr.Continued = n
+		notes = append(notes, cn...)
+	case res.Outcome == deliver.Retry && job != nil && now.Before(dl.GiveUp):
+		dr.Outcome = "retrying"
+		wait := runBackoff(dl.Attempts, job.Retry.Attempts)
+		next := now.Add(wait)
+		if !res.RetryAfter.IsZero() {
+			// Retry-After is in real time; the state is on the scheduling clock.
+			if asked := now.Add(res.RetryAfter.Sub(e.RealNow())); asked.After(next) {
+				next = asked
+			}
+		}
+		if next.After(dl.GiveUp) {
+			next = dl.GiveUp // one last try when retry.until runs out
+		}
+		dl.NextAttempt = next
+		dr.NextTry = next
+		sum.retrying++
+	default:
+		dr.Outcome = "dead"
+		reason := "permanent failure: " + dl.LastError
+		if res.Outcome == deliver.Retry {
+			reason = fmt.Sprintf("retry.until ran out %s after the due time; last error: %s", dl.GiveUp.Sub(dl.Due), dl.LastError)
+		}
+		e.kill(doc, dl, reason, res, now, sum)
+	}
+	return dr, notes
+}
+
+// kill moves a delivery to the dead letters and queues its failure report.
+func (e *Engine) kill(doc *state.Doc, dl *state.Delivery, reason string, res deliver.Result, now time.Time, sum *changeSummary) {
+	delete(doc.Open, dl.ID)
+	dl.DeadAt = now
+	dl.Reason = reason
+	dl.Claim = nil
+	dl.Excerpt = e.Masker.Mask(excerpt(res.Body))
+	doc.AddDead(dl)
+	doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: "dead", Attempts: dl.Attempts, Status: res.Status, Error: dl.LastError})
+	sum.dead++
+	job := e.Manifest.Job(dl.Job)
+	if job == nil || job.OnFailure == "" || dl.Kind == state.KindFailure || e.Manifest.Job(job.OnFailure) == nil {
+		return
+	}
+	report := FailureReport{
+		Event: "delivery.dead", DeliveryID: dl.ID, Job: dl.Job, ScheduledFor: dl.Due, Attempts: dl.Attempts,
+		LastStatus: dl.LastStatus, LastError: dl.LastError, Reason: reason, ResponseExcerpt: dl.Excerpt, DeadAt: now,
+	}
+	body, _ := json.Marshal(report)
+	alert := e.Manifest.Job(job.OnFailure)
+	id := deliveryID(alert.Name, "dead:"+dl.ID, time.Time{})
+	doc.Open[id] = &state.Delivery{
+		ID: id, Job: alert.Name, Kind: state.KindFailure, Due: now, Body: body, Created: now,
+		GiveUp: now.Add(alert.Retry.Until),
+	}
+}
+
+// FailureReport is the JSON body an on_failure job receives.
+type FailureReport struct {
+	Event           string    `json:"event"`
+	DeliveryID      string    `json:"delivery_id"`
+	Job             string    `json:"job"`
+	ScheduledFor    time.Time `json:"scheduled_for"`
+	Attempts        int       `json:"attempts"`
+	LastStatus      int       `json:"last_status,omitempty"`
+	LastError       string    `json:"last_error,omitempty"`
+	Reason          string    `json:"reason"`
+	ResponseExcerpt string    `json:"response_excerpt,omitempty"`
+	DeadAt          time.Time `json:"dead_at"`
+}
+
+// continuation applies a "cronrelay" request found in a 2xx JSON response.
+// A bad continuation is reported; the delivery itself stays a success.
+func (e *Engine) continuation(doc *state.Doc, dl *state.Delivery, res deliver.Result, now time.Time, sum *changeSummary) (int, []Note) {
+	source := "continuation from " + dl.ID
+	if res.BodyTruncated {
+		if _, ok, _ := request.Continuation(source, res.Body); ok {
+			return 0, []Note{{Kind: NoteNotFound, Job: dl.Job, ID: dl.ID, Reason: source + ": response body over 64 KiB; continuation ignored"}}
+		}
+		return 0, nil
+	}
+	req, ok, err := request.Continuation(source, res.Body)
+	if !ok && err == nil {
+		return 0, nil
+	}
+	if err == nil {
+		err = checkParsed(e.Manifest, req)
+	}
+	if err != nil {
+		return 0, []Note{{Kind: "refused", Job: dl.Job, ID: dl.ID, Reason: e.Masker.Mask(fmt.Sprintf("%s refused, nothing applied: %v", source, err))}}
+	}
+	// Ids for items without one derive from the delivery, so that recording
+	// the same response twice (after a conflict) enqueues once.
+	sr := sourcedRequest{source: source, req: req, received: now, ids: make([]string, len(req.Enqueue))}
+	for i, it := range req.Enqueue {
+		sr.ids[i] = it.ID
+		if it.ID == "" {
+			sr.ids[i] = fmt.Sprintf("%s.%d", sanitizeID(dl.ID), i)
+		}
+	}
+	d := &decision{doc: doc}
+	if err := d.apply(e.Manifest, sr, now, nil); err != nil {
+		return 0, []Note{{Kind: "refused", Job: dl.Job, ID: dl.ID, Reason: err.Error()}}
+	}
+	sum.enqueued += d.summary.enqueued
+	sum.cancelled += d.summary.cancelled
+	return d.summary.enqueued, d.notes
+}
+
+// sanitizeID turns a delivery id into characters an enqueue id may hold.
+func sanitizeID(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == ':', c == '@', c == '-':
+		default:
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}
+
+func runBackoff(attempts, perRun int) time.Duration {
+	if perRun < 1 {
+		perRun = 1
+	}
+	runs := (attempts + perRun - 1) / perRun
+	wait := minRunBackoff
+	for i := 1; i < runs && wait < maxRunBackoff; i++ {
+		wait *= 2
+	}
+	return min(wait, maxRunBackoff)
+}
+
+func outcomeName(o deliver.Outcome) string {
+	switch o {
+	case deliver.Success:
+		return "delivered"
+	case deliver.Retry:
+		return "retrying"
+	default:
+		return "dead"
+	}
+}
+
+func excerpt(body []byte) string {
+	if len(body) > state.MaxExcerpt {
+		body = body[:state.MaxExcerpt]
+	}
+	for !utf8.Valid(body) && len(body) > 0 {
+		body = body[:len(body)-1]
+	}
+	return string(body)
+}
+
+// bodyBytes turns a delayed job's JSON body into what is sent: a JSON
+// string is sent as its text, anything else as JSON.
+func bodyBytes(raw json.RawMessage) ([]byte, bool) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return []byte(s), false
+	}
+	return []byte(raw), true
+}
+
+// nextDue is the earliest time after now at which something becomes due:
+// an occurrence of an enabled schedule, a delayed job, or a retry.
+func nextDue(m *manifest.Manifest, doc *state.Doc, now time.Time) (time.Time, bool) {
+	var best time.Time
+	consider := func(t time.Time) {
+		if t.After(now) && (best.IsZero() || t.Before(best)) {
+			best = t
+		}
+	}
+	for _, j := range m.Jobs {
+		if j.Schedule == nil || !j.Enabled {
+			continue
+		}
+		from := now
+		if js := doc.Jobs[j.Name]; js != nil && js.Cursor.After(from) {
+			from = js.Cursor
+		}
+		if t, ok := j.Schedule.Next(from); ok {
+			consider(t)
+		}
+	}
+	for _, dl := range doc.Open {
+		if job := m.Job(dl.Job); job == nil || !job.Enabled {
+			continue
+		}
+		t := dl.Due
+		if dl.NextAttempt.After(t) {
+			t = dl.NextAttempt
+		}
+		if dl.ClaimedAt(now) {
+			continue
+		}
+		if !t.After(now) {
+			t = now.Add(time.Nanosecond)
+		}
+		consider(t)
+	}
+	return best, !best.IsZero()
+}
+
+// summarize fills the counts that describe the state after the run.
+func (e *Engine) summarize(rep *Report, doc *state.Doc) {
+	if doc == nil {
+		return
+	}
+	for _, dl := range doc.Open {
+		if dl.Attempts > 0 && dl.Claim == nil {
+			rep.Retrying++
+		} else {
+			rep.Pending++
+		}
+	}
+	rep.DeadTotal = len(doc.Dead)
+	if t, ok := nextDue(e.Manifest, doc, e.Clock.Now()); ok {
+		rep.NextDue = t
+	}
+	sortNotes(rep.Notes)
+}

@@ -1,0 +1,421 @@
+// Package engine is cronrelay's main job: decide what is due, claim it in
+// the state with a compare-and-swap write, deliver it, and record the
+// outcome, so that nothing is lost and nothing is delivered twice.
+//
+// A run is a loop of passes. Each pass reads the state, decides on a copy
+// (a pure function of the state, the manifest and the time), claims what is
+// due in one write, delivers concurrently, and records outcomes in a second
+// write. A write that loses a race re-reads and decides or records again on
+// what it found. A run that dies between its two writes leaves claims whose
+// lease runs out; a later run delivers them again with the same id and the
+// next attempt number.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/cronrelay/cronrelay/internal/clock"
+	"github.com/cronrelay/cronrelay/internal/deliver"
+	"github.com/cronrelay/cronrelay/internal/manifest"
+	"github.com/cronrelay/cronrelay/internal/secret"
+	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/store"
+)
+
+// Defaults for a run.
+const (
+	DefaultConcurrency = 8
+	DefaultBudget      = 5 * time.Minute
+	// leaseMargin is added to the budget for the lease on claims: a live
+	// run always finishes (or is cancelled) before its claims run out.
+	leaseMargin = 2 * time.Minute
+	// maxWriteTries bounds the re-read-and-merge loop on conflicts.
+	maxWriteTries = 20
+	// maxPasses bounds the passes of one run (failure reports and
+	// zero-delay continuations are delivered by a further pass).
+	maxPasses = 10
+)
+
+// Deliverer sends one delivery with its in-run retries.
+type Deliverer interface {
+	Deliver(ctx context.Context, r deliver.Request) deliver.Result
+}
+
+// Engine runs cronrelay against one manifest and one state store.
+type Engine struct {
+	Manifest *manifest.Manifest
+	Store    store.Store
+	// Clock is the scheduling clock (CRONRELAY_NOW aware).
+	Clock clock.Clock
+	// RealNow is real time, for the run's budget.
+	RealNow func() time.Time
+	// Lookup reads the environment for ${VAR} secrets.
+	Lookup    func(string) (string, bool)
+	Masker    *secret.Masker
+	Deliverer Deliverer
+	// Sleep waits for d or until ctx ends (lookahead and write retries).
+	Sleep func(ctx context.Context, d time.Duration) error
+	// NewID returns a random id (run ids and ids for delayed jobs enqueued without one).
+	NewID func() string
+	// Log receives one line per event as it happens; nil discards.
+	Log io.Writer
+}
+
+// Options are the flags of one run.
+type Options struct {
+	Jobs        []string // deliver these jobs now
+	Requests    []Incoming
+	DryRun      bool
+	Lookahead   time.Duration
+	Concurrency int
+	Budget      time.Duration
+}
+
+// Incoming is an enqueue request and where it came from.
+type Incoming struct {
+	Source string
+	Data   []byte
+}
+
+// Report is what a run did.
+type Report struct {
+	RunID      string           `json:"run_id"`
+	Started    time.Time        `json:"started"`
+	Finished   time.Time        `json:"finished"`
+	DryRun     bool             `json:"dry_run,omitempty"`
+	Deliveries []DeliveryReport `json:"deliveries"`
+	Notes      []Note           `json:"notes"`
+	Delivered  int              `json:"delivered"`
+	Failed     int              `json:"failed"`
+	Dead       int              `json:"dead"`
+	Pending    int              `json:"pending"`
+	Retrying   int              `json:"retrying"`
+	DeadTotal  int              `json:"dead_total"`
+	NextDue    time.Time        `json:"next_due,omitzero"`
+	Writes     int              `json:"state_writes"`
+	Conflicts  int              `json:"state_conflicts"`
+	Problems   []string         `json:"problems,omitempty"`
+}
+
+// DeliveryReport is one delivery made in a run.
+type DeliveryReport struct {
+	ID        string        `json:"id"`
+	Job       string        `json:"job"`
+	Kind      string        `json:"kind"`
+	Due       time.Time     `json:"due"`
+	Started   time.Time     `json:"started"`
+	Lateness  time.Duration `json:"lateness_ns"`
+	Outcome   string        `json:"outcome"` // delivered, retrying, dead
+	Attempts  []int         `json:"attempts"`
+	Status    int           `json:"status,omitempty"`
+	Error     string        `json:"error,omitempty"`
+	Duration  time.Duration `json:"duration_ns"`
+	NextTry   time.Time     `json:"next_attempt,omitzero"`
+	Continued int           `json:"continued,omitempty"`
+}
+
+// ErrStore marks a state store that could not be read or written after its
+// own retries (exit 3). Other store errors (a path that is a directory, a
+// document over the cap) are bad input.
+var ErrStore = errors.New("state store unavailable")
+
+func storeErr(err error) error {
+	var ua *store.UnavailableError
+	if errors.As(err, &ua) {
+		return fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	return err
+}
+
+// Run does one run: passes of decide, claim, deliver and record until
+// nothing more is due, then waits inside the lookahead for what falls due.
+func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.Budget <= 0 {
+		opts.Budget = DefaultBudget
+	}
+	opts.Budget += opts.Lookahead
+	realStart := e.RealNow()
+	deadline := realStart.Add(opts.Budget)
+	start := e.Clock.Now()
+	rep := &Report{RunID: e.NewID(), Started: start, DryRun: opts.DryRun}
+
+	reqs, err := e.receive(opts.Requests, start)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range opts.Jobs {
+		if e.Manifest.Job(name) == nil {
+			return nil, &RequestError{Source: "--jobs", Err: fmt.Errorf("unknown job %q; valid are %q", name, jobNames(e.Manifest))}
+		}
+	}
+	resolved, err := e.resolveAll()
+	if err != nil {
+		return nil, err
+	}
+
+	in := decideInput{
+		m: e.Manifest, runID: rep.RunID, lease: opts.Budget + leaseMargin,
+		manual: opts.Jobs, requests: reqs, newID: e.NewID, claim: !opts.DryRun,
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	var last *state.Doc
+	for pass := 0; pass < maxPasses; pass++ {
+		in.now = e.Clock.Now()
+		dec, doc, err := e.claim(ctx, in, rep, opts.DryRun)
+		if err != nil {
+			return rep, err
+		}
+		last = doc
+		if pass == 0 || len(dec.claimed) > 0 {
+			rep.Notes = append(rep.Notes, passNotes(dec.notes, pass)...)
+		}
+		in.manual, in.requests = nil, nil // applied once
+		if opts.DryRun {
+			for _, dl := range dec.claimed {
+				rep.Deliveries = append(rep.Deliveries, DeliveryReport{ID: dl.ID, Job: dl.Job, Kind: dl.Kind, Due: dl.Due, Lateness: in.now.Sub(dl.Due), Outcome: "would deliver", Attempts: []int{dl.Attempts + 1}})
+			}
+			break
+		}
+		if len(dec.claimed) > 0 {
+			results := e.deliverAll(ctx, dec.claimed, resolved, opts.Concurrency, deadline)
+			doc, err = e.record(ctx, results, rep)
+			if err != nil {
+				return rep, err
+			}
+			last = doc
+			continue
+		}
+		// Nothing due now: wait inside the lookahead for the next thing due.
+		if opts.Lookahead <= 0 {
+			break
+		}
+		wake, ok := nextDue(e.Manifest, doc, in.now)
+		if !ok || wake.After(start.Add(opts.Lookahead)) {
+			break
+		}
+		wait := wake.Sub(e.Clock.Now())
+		if wait > 0 {
+			e.logf("waiting %s for %s (lookahead)", wait.Round(time.Second), rfc(wake))
+			if err := e.Sleep(ctx, wait); err != nil {
+				break
+			}
+		}
+		pass = 0 // lookahead passes do not count against maxPasses
+	}
+	e.summarize(rep, last)
+	rep.Finished = e.Clock.Now()
+	return rep, nil
+}
+
+func passNotes(ns []Note, pass int) []Note {
+	if pass == 0 {
+		return ns
+	}
+	var out []Note
+	for _, n := range ns {
+		if n.Kind == NoteDue || n.Kind == NoteEnqueued || n.Kind == NoteCoalesced || n.Kind == NoteMissed || n.Kind == NoteSkipped {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// receive parses and checks every incoming request before anything is
+// written: a bad request stops the run with nothing applied.
+func (e *Engine) receive(in []Incoming, now time.Time) ([]sourcedRequest, error) {
+	var out []sourcedRequest
+	for _, inc := range in {
+		req, err := CheckRequest(e.Manifest, inc.Source, inc.Data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, newSourced(inc.Source, req, now, e.NewID))
+	}
+	return out, nil
+}
+
+// resolveAll expands the secrets of every enabled job up front, so that a
+// missing variable stops the run before anything is claimed.
+func (e *Engine) resolveAll() (map[string]*manifest.Resolved, error) {
+	out := map[string]*manifest.Resolved{}
+	var errs []error
+	for _, j := range e.Manifest.Jobs {
+		if !j.Enabled {
+			continue
+		}
+		r, err := j.Resolve(e.Lookup, e.Masker)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out[j.Name] = r
+	}
+	if len(errs) > 0 {
+		return nil, &ConfigError{Err: errors.Join(errs...)}
+	}
+	return out, nil
+}
+
+// ConfigError is a manifest that cannot run as it stands (a missing secret).
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// claim decides on the current state and writes the claims, re-reading and
+// deciding again when another run wrote first. It returns the decision and
+// the document as written (or as read, when nothing changed).
+func (e *Engine) claim(ctx context.Context, in decideInput, rep *Report, dryRun bool) (*decision, *state.Doc, error) {
+	for try := 0; ; try++ {
+		doc, version, err := e.read(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		dec, err := decide(doc, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		if dryRun || !dec.changed {
+			return dec, dec.doc, nil
+		}
+		err = e.write(ctx, dec.doc, version, dec.summary.message("cursors"))
+		if errors.Is(err, store.ErrConflict) && try < maxWriteTries {
+			rep.Conflicts++
+			e.logf("state changed while claiming; re-reading (try %d)", try+2)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		rep.Writes++
+		for _, dl := range dec.claimed {
+			e.logf("claimed %s (attempt %d)", dl.ID, dl.Attempts)
+		}
+		return dec, dec.doc, nil
+	}
+}
+
+func (e *Engine) read(ctx context.Context) (*state.Doc, string, error) {
+	data, version, err := e.Store.Read(ctx)
+	if err != nil {
+		return nil, "", storeErr(err)
+	}
+	doc, err := state.Decode(e.Store.String(), data)
+	if err != nil {
+		return nil, "", err
+	}
+	return doc, version, nil
+}
+
+func (e *Engine) write(ctx context.Context, doc *state.Doc, version, msg string) error {
+	data, err := doc.Encode()
+	if err != nil {
+		return err
+	}
+	if masked := e.Masker.Mask(string(data)); masked != string(data) {
+		// A secret must never reach the state; this is a bug if it happens.
+		return fmt.Errorf("refusing to write state: it would contain a secret value")
+	}
+	_, err = e.Store.Write(ctx, data, version, msg)
+	if err != nil && !errors.Is(err, store.ErrConflict) {
+		return storeErr(err)
+	}
+	return err
+}
+
+// outcome of one claimed delivery.
+type outcome struct {
+	dl      *state.Delivery
+	res     deliver.Result
+	started time.Time // scheduling clock
+}
+
+// deliverAll sends the claimed deliveries with bounded concurrency.
+func (e *Engine) deliverAll(ctx context.Context, claimed []*state.Delivery, resolved map[string]*manifest.Resolved, concurrency int, deadline time.Time) []outcome {
+	out := make([]outcome, len(claimed))
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for i, dl := range claimed {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			started := e.Clock.Now()
+			req := e.request(dl, resolved[dl.Job], deadline)
+			res := e.Deliverer.Deliver(ctx, req)
+			out[i] = outcome{dl: dl, res: res, started: started}
+			e.logf("%s", e.Masker.Mask(describe(dl, res)))
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// request builds the wire request for a delivery.
+func (e *Engine) request(dl *state.Delivery, r *manifest.Resolved, deadline time.Time) deliver.Request {
+	job := e.Manifest.Job(dl.Job)
+	body, bodyJSON := r.Body, job.BodyJSON
+	if len(dl.Body) > 0 {
+		body, bodyJSON = bodyBytes(dl.Body)
+	}
+	return deliver.Request{
+		DeliveryID:   dl.ID,
+		Job:          dl.Job,
+		ScheduledFor: dl.Due,
+		FirstAttempt: dl.Attempts,
+		Method:       r.Method,
+		URL:          r.URL,
+		Header:       r.Header.Clone(),
+		Body:         body,
+		BodyJSON:     bodyJSON,
+		SigningKeys:  r.SigningKeys,
+		Timeout:      job.Timeout,
+		Attempts:     job.Retry.Attempts,
+		Backoff:      job.Retry.Backoff,
+		MaxBackoff:   job.Retry.MaxBackoff,
+		IsSuccess:    job.IsSuccess,
+		Deadline:     deadline,
+	}
+}
+
+func describe(dl *state.Delivery, res deliver.Result) string {
+	first := dl.Attempts
+	last := first + len(res.Attempts) - 1
+	att := fmt.Sprintf("attempt %d", first)
+	if last > first {
+		att = fmt.Sprintf("attempts %d-%d", first, last)
+	}
+	switch res.Outcome {
+	case deliver.Success:
+		return fmt.Sprintf("delivered %s: HTTP %d, %s, %s", dl.ID, res.Status, att, res.Duration.Round(time.Millisecond))
+	default:
+		return fmt.Sprintf("failed %s: %s, %s, %s", dl.ID, res.Err, att, res.Duration.Round(time.Millisecond))
+	}
+}
+
+func (e *Engine) logf(format string, args ...any) {
+	if e.Log == nil {
+		return
+	}
+	fmt.Fprintf(e.Log, format+"\n", args...)
+}
+
+func jobNames(m *manifest.Manifest) []string {
+	names := make([]string, 0, len(m.Jobs))
+	for _, j := range m.Jobs {
+		names = append(names, j.Name)
+	}
+	return names
+}

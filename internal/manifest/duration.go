@@ -1,0 +1,88 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const day = 24 * time.Hour
+
+// parseDuration parses Go duration syntax ("90s", "1h30m") extended with a
+// leading days component ("7d", "1d12h"). A bare "0" is zero; any other
+// bare number is an error because its unit would be a guess.
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("empty duration")
+	}
+	neg := false
+	body := s
+	if body[0] == '-' || body[0] == '+' {
+		neg = body[0] == '-'
+		body = body[1:]
+	}
+	if _, err := strconv.ParseFloat(body, 64); err == nil {
+		if f, _ := strconv.ParseFloat(body, 64); f == 0 {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("%s needs a unit, like %ss", s, s)
+	}
+	var d time.Duration
+	if i := strings.IndexByte(body, 'd'); i >= 0 {
+		n, err := strconv.ParseFloat(body[:i], 64)
+		if err != nil || body[:i] == "" || strings.ContainsAny(body[:i], "eEinfINFxX") {
+			return 0, fmt.Errorf("%q is not a duration", s)
+		}
+		if n > 100000 {
+			return 0, fmt.Errorf("%q is too long", s)
+		}
+		d = time.Duration(n * float64(day))
+		body = body[i+1:]
+	}
+	if body != "" {
+		rest, err := time.ParseDuration(body)
+		if err != nil || rest < 0 || body[0] == '-' || body[0] == '+' {
+			return 0, fmt.Errorf("%q is not a duration", s)
+		}
+		if d > 0 && rest > time.Duration(1<<63-1)-d {
+			return 0, fmt.Errorf("%q is too long", s)
+		}
+		d += rest
+	}
+	if neg {
+		d = -d
+	}
+	return d, nil
+}
+
+// formatDuration writes d in the shortest form parseDuration reads back:
+// "30s", "24h", "7d", "1h30m".
+func formatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	var b strings.Builder
+	if d < 0 {
+		b.WriteByte('-')
+		d = -d
+	}
+	if d%day == 0 && d >= 7*day {
+		fmt.Fprintf(&b, "%dd", d/day)
+		return b.String()
+	}
+	if h := d / time.Hour; h > 0 {
+		fmt.Fprintf(&b, "%dh", h)
+		d -= h * time.Hour
+	}
+	if m := d / time.Minute; m > 0 {
+		fmt.Fprintf(&b, "%dm", m)
+		d -= m * time.Minute
+	}
+	if d > 0 {
+		b.WriteString(d.String())
+	}
+	return b.String()
+}

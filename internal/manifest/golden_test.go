@@ -1,0 +1,121 @@
+package manifest
+
+import (
+	"errors"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden .out files and schema/cronrelay.schema.json")
+
+// repoRoot is the module root, where testdata/manifests and schema live.
+const repoRoot = "../.."
+
+// manifestFiles returns the .yml files of testdata/manifests/DIR, as paths
+// on disk and as the repo-relative paths used in messages.
+func manifestFiles(t *testing.T, dir string) (disk, rel []string) {
+	t.Helper()
+	matches, err := filepath.Glob(filepath.Join(repoRoot, "testdata", "manifests", dir, "*.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(matches) == 0 {
+		t.Fatalf("no manifests in testdata/manifests/%s", dir)
+	}
+	for _, m := range matches {
+		disk = append(disk, m)
+		rel = append(rel, "testdata/manifests/"+dir+"/"+filepath.Base(m))
+	}
+	return disk, rel
+}
+
+// checkGolden compares got with the .out file next to file, rewriting it
+// with -update. When optional, a missing .out file means "no output".
+func checkGolden(t *testing.T, file, got string, optional bool) {
+	t.Helper()
+	out := strings.TrimSuffix(file, ".yml") + ".out"
+	if *update {
+		if got == "" && optional {
+			if err := os.Remove(out); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				t.Fatal(err)
+			}
+			return
+		}
+		if err := os.WriteFile(out, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(out)
+	if errors.Is(err, fs.ErrNotExist) && optional {
+		want, err = nil, nil
+	}
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/manifest -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("diagnostics differ from %s (-want +got):\n%s", out, diff)
+	}
+}
+
+func render(ds Diagnostics) string {
+	if len(ds) == 0 {
+		return ""
+	}
+	return ds.Error() + "\n"
+}
+
+func TestGoldenOK(t *testing.T) {
+	t.Parallel()
+	disk, rel := manifestFiles(t, "ok")
+	for i := range disk {
+		t.Run(filepath.Base(disk[i]), func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(disk[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, diags := Parse(rel[i], data)
+			if diags.HasErrors() {
+				t.Fatalf("unexpected errors:\n%s", diags.Error())
+			}
+			if m == nil || len(m.Jobs) == 0 {
+				t.Fatalf("Parse returned no jobs")
+			}
+			checkGolden(t, disk[i], render(diags), true)
+		})
+	}
+}
+
+func TestGoldenErr(t *testing.T) {
+	t.Parallel()
+	disk, rel := manifestFiles(t, "err")
+	for i := range disk {
+		t.Run(filepath.Base(disk[i]), func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(disk[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, diags := Parse(rel[i], data)
+			if !diags.HasErrors() {
+				t.Fatalf("no errors; got:\n%s", diags.Error())
+			}
+			if m != nil {
+				t.Errorf("Parse returned a manifest along with errors")
+			}
+			for _, d := range diags {
+				if d.Path != rel[i] || d.Pos.Line < 1 || d.Pos.Col < 1 {
+					t.Errorf("diagnostic without a proper position: %+v", d)
+				}
+			}
+			checkGolden(t, disk[i], render(diags), false)
+		})
+	}
+}

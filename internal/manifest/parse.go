@@ -1,0 +1,732 @@
+package manifest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/cronrelay/cronrelay/internal/secret"
+)
+
+// Parse reads a manifest. path is used in diagnostics only. It returns every
+// problem at once, sorted by position; the manifest is nil when any of them
+// is an error, and comes with the warnings otherwise.
+func Parse(path string, data []byte) (*Manifest, Diagnostics) {
+	p := &parser{path: path}
+	m := p.parse(data)
+	diags := p.diags.sortDedupe()
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return m, diags
+}
+
+type parser struct {
+	path  string
+	diags Diagnostics
+}
+
+// value is one decoded key.
+type value struct {
+	path string     // key path for messages, e.g. "jobs.x.timeout"
+	node *yaml.Node // the value node
+	v    any        // the decoded value; nil when bad
+	bad  bool       // the value had an error, already reported
+}
+
+// fieldSet holds decoded keys by fieldKey name.
+type fieldSet map[string]*value
+
+// rawJob is a job as decoded, before defaults are applied.
+type rawJob struct {
+	name    string
+	keyNode *yaml.Node
+	fields  fieldSet
+}
+
+func posOf(n *yaml.Node) Pos {
+	if n == nil {
+		return Pos{1, 1}
+	}
+	return Pos{max(n.Line, 1), max(n.Column, 1)}
+}
+
+func (p *parser) add(pos Pos, warning bool, format string, args ...any) {
+	p.diags = append(p.diags, Diagnostic{Path: p.path, Pos: pos, Warning: warning, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
+	p.add(posOf(n), false, format, args...)
+}
+
+func (p *parser) warnf(n *yaml.Node, format string, args ...any) {
+	p.add(posOf(n), true, format, args...)
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlError turns a yaml.v3 syntax error into a diagnostic.
+func (p *parser) yamlError(data []byte, err error) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	pos := Pos{1, 1}
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		if n, convErr := strconv.Atoi(m[1]); convErr == nil && n >= 1 {
+			pos.Line = n
+		}
+		msg = m[2]
+	}
+	lines := bytes.Split(data, []byte("\n"))
+	if pos.Line <= len(lines) {
+		line := string(lines[pos.Line-1])
+		switch {
+		case strings.HasPrefix(strings.TrimLeft(line, " "), "\t"):
+			msg += " (tabs are not allowed for indentation; use spaces)"
+		case strings.Contains(line, "*") && strings.Contains(line, ":"):
+			msg += ` (quote cron expressions: schedule: "*/5 * * * *")`
+		}
+	}
+	p.add(pos, false, "not valid YAML: %s", msg)
+}
+
+// decodeYAML decodes the first document and reports whether there is a
+// second one. yaml.v3 is not expected to panic, but a manifest is user
+// input, so a panic becomes a diagnostic rather than a crash.
+func decodeYAML(data []byte) (doc *yaml.Node, extra *yaml.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			doc, extra, err = nil, nil, fmt.Errorf("yaml: %v", r)
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var d yaml.Node
+	if err := dec.Decode(&d); err != nil {
+		return nil, nil, err
+	}
+	var e yaml.Node
+	switch err := dec.Decode(&e); {
+	case errors.Is(err, io.EOF):
+		return &d, nil, nil
+	case err != nil:
+		return nil, nil, err
+	}
+	return &d, &e, nil
+}
+
+func (p *parser) parse(data []byte) *Manifest {
+	if len(data) > MaxSize {
+		p.add(Pos{1, 1}, false, "manifest is %d bytes; the limit is %d (1 MiB)", len(data), MaxSize)
+		return nil
+	}
+	doc, extra, err := decodeYAML(data)
+	if errors.Is(err, io.EOF) || err == nil && (doc.Kind != yaml.DocumentNode || len(doc.Content) == 0) {
+		p.add(Pos{1, 1}, false, `empty manifest; expected "version: 1" and jobs`)
+		return nil
+	}
+	if err != nil {
+		p.yamlError(data, err)
+		return nil
+	}
+	if extra != nil {
+		p.errorf(extra, "a second YAML document starts here; a manifest is a single document")
+		return nil
+	}
+	root := doc.Content[0]
+	if p.rejectAliases(root) {
+		return nil
+	}
+	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
+		p.add(Pos{1, 1}, false, `empty manifest; expected "version: 1" and jobs`)
+		return nil
+	}
+	if root.Kind != yaml.MappingNode {
+		p.errorf(root, `the manifest must be a mapping with "version: 1" and jobs, not %s`, describe(root))
+		return nil
+	}
+
+	var (
+		version    *value
+		defaults   = fieldSet{}
+		jobs       []*rawJob
+		jobsNode   *yaml.Node
+		sawVersion bool
+	)
+	p.each(root, "", inTop, func(k *keyDef, kn, vn *yaml.Node, path string) {
+		switch k.kind {
+		case kindDefaults:
+			if vn.ShortTag() == "!!null" {
+				return
+			}
+			if vn.Kind != yaml.MappingNode {
+				p.errorf(vn, "%s: must be a mapping of job settings, not %s", path, describe(vn))
+				return
+			}
+			p.decodeFields(vn, path, inDefaults, defaults)
+		case kindJobs:
+			jobsNode = vn
+			jobs = p.decodeJobs(vn, path)
+		default: // version
+			sawVersion = true
+			version = p.decodeVersion(vn, path)
+		}
+	})
+	if !sawVersion {
+		p.errorf(root, `version: missing; add "version: 1" at the top`)
+	}
+	if jobsNode == nil {
+		p.errorf(root, "jobs: missing; define at least one job under jobs")
+	}
+
+	names := make(map[string]bool, len(jobs))
+	var nameList []string
+	for _, j := range jobs {
+		names[j.name] = true
+		nameList = append(nameList, j.name)
+	}
+	m := &Manifest{Path: p.path, byName: make(map[string]*Job, len(jobs))}
+	if version != nil && !version.bad {
+		m.Version = version.v.(int)
+	}
+	for _, rj := range jobs {
+		j := p.buildJob(rj, defaults, names, nameList)
+		m.Jobs = append(m.Jobs, j)
+		m.byName[j.Name] = j
+	}
+	return m
+}
+
+// rejectAliases reports every alias; it returns true if there was one.
+// Aliases are refused outright so that no document can expand beyond its
+// size, whatever later code does with the nodes.
+func (p *parser) rejectAliases(root *yaml.Node) bool {
+	found := false
+	stack := []*yaml.Node{root}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n.Kind == yaml.AliasNode {
+			p.errorf(n, "YAML aliases (*%s) are not supported; put shared settings under defaults", n.Value)
+			found = true
+			continue
+		}
+		stack = append(stack, n.Content...)
+	}
+	return found
+}
+
+// describe names the YAML type of n for messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	case yaml.DocumentNode:
+		return "a document"
+	}
+	switch n.ShortTag() {
+	case "!!null":
+		return "null"
+	case "!!bool":
+		return "a boolean"
+	case "!!int", "!!float":
+		return "a number"
+	}
+	return fmt.Sprintf("the string %q", truncate(n.Value, 40))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+func joinPath(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+// each walks the mapping n, checking that its keys are strings, unique and
+// known in scope s, and calls fn for each known key.
+func (p *parser) each(n *yaml.Node, path string, s scope, fn func(k *keyDef, kn, vn *yaml.Node, path string)) {
+	seen := make(map[string]*yaml.Node)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		kn, vn := n.Content[i], n.Content[i+1]
+		if kn.Kind != yaml.ScalarNode {
+			p.errorf(kn, "%s: keys must be plain strings, not %s", orTop(path), describe(kn))
+			continue
+		}
+		kpath := joinPath(path, kn.Value)
+		if first, dup := seen[kn.Value]; dup {
+			p.errorf(kn, "%s: duplicate key at %d:%d; first set at %d:%d", kpath, kn.Line, kn.Column, first.Line, first.Column)
+			continue
+		}
+		seen[kn.Value] = kn
+		k, other := lookupKey(s, kn.Value)
+		if k == nil {
+			p.unknownKey(kn, kpath, s, other)
+			continue
+		}
+		fn(k, kn, vn, kpath)
+	}
+}
+
+func orTop(path string) string {
+	if path == "" {
+		return "manifest"
+	}
+	return path
+}
+
+func (p *parser) unknownKey(kn *yaml.Node, kpath string, s scope, other scope) {
+	switch {
+	case other&inJob != 0 && s == inDefaults:
+		p.errorf(kn, "%s: %s is set per job and cannot go in defaults", kpath, kn.Value)
+	case other&(inDefaults|inJob) != 0 && s == inTop:
+		p.errorf(kn, "%s: not a top-level key; put it under defaults or a job", kpath)
+	case other&inRetry != 0:
+		p.errorf(kn, "%s: not valid in %s; put it under retry", kpath, s)
+	default:
+		valid := keyNamesIn(s)
+		p.errorf(kn, "%s: unknown key%s (valid keys: %s)", kpath, didYouMean(kn.Value, valid), strings.Join(valid, ", "))
+	}
+}
+
+func (p *parser) decodeVersion(vn *yaml.Node, path string) *value {
+	if vn.Kind != yaml.ScalarNode || vn.ShortTag() != "!!int" {
+		p.errorf(vn, "%s: must be the number 1, not %s", path, describe(vn))
+		return &value{bad: true}
+	}
+	n, err := strconv.Atoi(vn.Value)
+	if err != nil || n != 1 {
+		p.errorf(vn, "%s: version %s is not supported; this cronrelay reads version 1", path, vn.Value)
+		return &value{bad: true}
+	}
+	return &value{path: path, node: vn, v: n}
+}
+
+var jobNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+func (p *parser) decodeJobs(n *yaml.Node, path string) []*rawJob {
+	if n.ShortTag() == "!!null" {
+		p.errorf(n, "%s: no jobs; define at least one", path)
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "%s: must be a mapping of job names to jobs, not %s", path, describe(n))
+		return nil
+	}
+	if len(n.Content) == 0 {
+		p.errorf(n, "%s: no jobs; define at least one", path)
+		return nil
+	}
+	if count := len(n.Content) / 2; count > MaxJobs {
+		p.errorf(n, "%s: %d jobs; the limit is %d", path, count, MaxJobs)
+		return nil
+	}
+	var jobs []*rawJob
+	seen := make(map[string]*yaml.Node)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		kn, vn := n.Content[i], n.Content[i+1]
+		if kn.Kind != yaml.ScalarNode {
+			p.errorf(kn, "%s: job names must be plain strings, not %s", path, describe(kn))
+			continue
+		}
+		name := kn.Value
+		jpath := joinPath(path, name)
+		if first, dup := seen[name]; dup {
+			p.errorf(kn, "%s: duplicate job name %q at %d:%d; first defined at %d:%d", jpath, name, kn.Line, kn.Column, first.Line, first.Column)
+			continue
+		}
+		seen[name] = kn
+		valid := jobNameRE.MatchString(name)
+		if !valid {
+			p.errorf(kn, `%s: invalid job name %q; use 1-63 lower-case letters, digits, "-" and "_", starting with a letter or digit`, jpath, truncate(name, 70))
+		}
+		fields := fieldSet{}
+		switch {
+		case vn.ShortTag() == "!!null":
+		case vn.Kind == yaml.MappingNode:
+			p.decodeFields(vn, jpath, inJob, fields)
+		default:
+			p.errorf(vn, "%s: must be a mapping of job settings, not %s", jpath, describe(vn))
+			continue
+		}
+		if valid {
+			jobs = append(jobs, &rawJob{name: name, keyNode: kn, fields: fields})
+		}
+	}
+	return jobs
+}
+
+// decodeFields decodes the mapping n of scope s into fs.
+func (p *parser) decodeFields(n *yaml.Node, path string, s scope, fs fieldSet) {
+	p.each(n, path, s, func(k *keyDef, kn, vn *yaml.Node, kpath string) {
+		if k.kind == kindRetry {
+			switch {
+			case vn.ShortTag() == "!!null":
+			case vn.Kind == yaml.MappingNode:
+				p.decodeFields(vn, kpath, inRetry, fs)
+			default:
+				p.errorf(vn, "%s: must be a mapping with %s, not %s", kpath, strings.Join(keyNamesIn(inRetry), ", "), describe(vn))
+			}
+			return
+		}
+		v := p.decodeValue(k, vn, kpath)
+		if v == nil {
+			v = &value{bad: true}
+		}
+		v.path, v.node = kpath, vn
+		fs[fieldKey(k)] = v
+	})
+}
+
+// scalarText returns the text of a scalar that can stand for a string:
+// strings and numbers. ok is false (and the problem reported) otherwise.
+func (p *parser) scalarText(vn *yaml.Node, path, want string) (string, bool) {
+	if vn.Kind == yaml.ScalarNode {
+		switch vn.ShortTag() {
+		case "!!null":
+			p.errorf(vn, "%s: has no value; give %s or remove the key", path, want)
+			return "", false
+		case "!!bool", "!!binary":
+		default:
+			return vn.Value, true
+		}
+	}
+	p.errorf(vn, "%s: must be %s, not %s", path, want, describe(vn))
+	return "", false
+}
+
+// decodeValue decodes a leaf key; it returns nil after reporting a problem.
+func (p *parser) decodeValue(k *keyDef, vn *yaml.Node, path string) *value {
+	switch k.kind {
+	case kindInt:
+		if vn.Kind != yaml.ScalarNode || vn.ShortTag() != "!!int" {
+			p.errorf(vn, "%s: must be a whole number from %d to %d, not %s", path, k.minInt, k.maxInt, describe(vn))
+			return nil
+		}
+		n, err := strconv.Atoi(vn.Value)
+		if err != nil || n < k.minInt || n > k.maxInt {
+			p.errorf(vn, "%s: %s is out of range; use %d to %d", path, vn.Value, k.minInt, k.maxInt)
+			return nil
+		}
+		return &value{v: n}
+	case kindBool:
+		var b bool
+		if vn.Kind != yaml.ScalarNode || vn.ShortTag() != "!!bool" || vn.Decode(&b) != nil {
+			p.errorf(vn, "%s: must be true or false, not %s", path, describe(vn))
+			return nil
+		}
+		return &value{v: b}
+	case kindString:
+		s, ok := p.scalarText(vn, path, "a string")
+		if !ok || (k.templ && !p.checkTemplate(vn, path, s)) {
+			return nil
+		}
+		return p.checkString(k, vn, path, s)
+	case kindEnum:
+		s, ok := p.scalarText(vn, path, "one of "+strings.Join(k.enum, ", "))
+		if !ok {
+			return nil
+		}
+		for _, e := range k.enum {
+			if s == e || k.fold && strings.EqualFold(s, e) {
+				return &value{v: e}
+			}
+		}
+		p.errorf(vn, "%s: %s %q is not one of %s%s", path, k.name, truncate(s, 40), strings.Join(k.enum, ", "), didYouMean(s, k.enum))
+		return nil
+	case kindDuration:
+		return p.decodeDuration(k, vn, path)
+	case kindHeaders:
+		return p.decodeHeaders(vn, path)
+	case kindBody:
+		return p.decodeBody(vn, path)
+	case kindKeys:
+		return p.decodeKeys(vn, path)
+	case kindStatus:
+		return p.decodeStatus(vn, path)
+	}
+	panic(fmt.Sprintf("manifest: key %s has unhandled kind %d", k.name, k.kind))
+}
+
+// checkString applies the per-key rules of string keys.
+func (p *parser) checkString(k *keyDef, vn *yaml.Node, path, s string) *value {
+	switch k.name {
+	case "timezone":
+		if s == "" || s == "Local" || strings.EqualFold(s, "local") {
+			p.errorf(vn, "%s: %q is not allowed; name an IANA zone like UTC or Europe/Berlin", path, s)
+			return nil
+		}
+		loc, err := time.LoadLocation(s)
+		if err != nil {
+			p.errorf(vn, "%s: unknown time zone %q; use an IANA name like UTC, Europe/Berlin or America/New_York", path, truncate(s, 60))
+			return nil
+		}
+		return &value{v: loc}
+	case "base_url":
+		if problem := templURLProblem(s, true); problem != "" {
+			p.errorf(vn, "%s: %s", path, problem)
+			return nil
+		}
+		if strings.ContainsAny(s, "?#") {
+			p.errorf(vn, "%s: %q must not have a query or fragment; path is appended to it", path, s)
+			return nil
+		}
+	case "url":
+		if problem := templURLProblem(s, true); problem != "" {
+			p.errorf(vn, "%s: %s", path, problem)
+			return nil
+		}
+	case "path":
+		if !strings.HasPrefix(s, "/") {
+			p.errorf(vn, "%s: %q must start with \"/\"", path, truncate(s, 60))
+			return nil
+		}
+	case "on_failure":
+		if s != "" && !jobNameRE.MatchString(s) {
+			p.errorf(vn, "%s: %q is not a job name", path, truncate(s, 70))
+			return nil
+		}
+	case "schedule":
+		if strings.TrimSpace(s) == "" {
+			p.errorf(vn, `%s: empty; give a cron expression like "0 9 * * *" or remove the key`, path)
+			return nil
+		}
+	}
+	return &value{v: s}
+}
+
+// checkTemplate reports malformed ${...} references in s and warns about
+// $NAME written without braces.
+func (p *parser) checkTemplate(vn *yaml.Node, path, s string) bool {
+	if _, err := secret.Refs(s); err != nil {
+		p.errorf(vn, "%s: %v", path, err)
+		return false
+	}
+	for _, name := range secret.BareRefs(s) {
+		p.warnf(vn, `%s: "$%s" is sent literally; write "${%s}" to use the environment variable, or "$$%s" to keep it literal`, path, name, name, name)
+	}
+	return true
+}
+
+func (p *parser) decodeDuration(k *keyDef, vn *yaml.Node, path string) *value {
+	const want = "a duration like 90s, 15m, 24h or 7d"
+	s, ok := p.scalarText(vn, path, want)
+	if !ok {
+		return nil
+	}
+	d, err := parseDuration(s)
+	if err != nil {
+		p.errorf(vn, "%s: %v; write %s", path, err, want)
+		return nil
+	}
+	switch {
+	case d < 0:
+		p.errorf(vn, "%s: %s is negative", path, s)
+	case d == 0 && k.zero:
+		return &value{v: d}
+	case d < k.minDur:
+		p.errorf(vn, "%s: must be more than 0", path)
+	case d > k.maxDur:
+		p.errorf(vn, "%s: %s is too long; the limit is %s", path, s, formatDuration(k.maxDur))
+	default:
+		return &value{v: d}
+	}
+	return nil
+}
+
+// reservedHeaders are set by cronrelay itself or by the HTTP transport.
+var reservedHeaders = []string{"Host", "Content-Length", "Transfer-Encoding", "Connection", "Idempotency-Key", "Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"}
+
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+func (p *parser) decodeHeaders(vn *yaml.Node, path string) *value {
+	if vn.ShortTag() == "!!null" {
+		return &value{v: []Header(nil)}
+	}
+	if vn.Kind != yaml.MappingNode {
+		p.errorf(vn, "%s: must be a mapping of header names to values, not %s", path, describe(vn))
+		return nil
+	}
+	var hs []Header
+	ok := true
+	seen := make(map[string]*yaml.Node)
+	for i := 0; i+1 < len(vn.Content); i += 2 {
+		kn, hv := vn.Content[i], vn.Content[i+1]
+		if kn.Kind != yaml.ScalarNode {
+			p.errorf(kn, "%s: header names must be plain strings, not %s", path, describe(kn))
+			ok = false
+			continue
+		}
+		name := kn.Value
+		hpath := joinPath(path, name)
+		lower := strings.ToLower(name)
+		if first, dup := seen[lower]; dup {
+			p.errorf(kn, "%s: duplicate header at %d:%d; first set at %d:%d (header names ignore case)", hpath, kn.Line, kn.Column, first.Line, first.Column)
+			ok = false
+			continue
+		}
+		seen[lower] = kn
+		switch {
+		case !validHeaderName(name):
+			p.errorf(kn, "%s: %q is not a valid header name", hpath, truncate(name, 60))
+			ok = false
+			continue
+		case strings.HasPrefix(lower, "cronrelay-") || containsFold(reservedHeaders, name):
+			p.errorf(kn, "%s: cronrelay sets %s itself; remove it", hpath, name)
+			ok = false
+			continue
+		}
+		s, good := p.scalarText(hv, hpath, "a string")
+		if !good || !p.checkTemplate(hv, hpath, s) {
+			ok = false
+			continue
+		}
+		if strings.ContainsAny(s, "\r\n") {
+			p.errorf(hv, "%s: header values must be a single line", hpath)
+			ok = false
+			continue
+		}
+		hs = append(hs, Header{Name: name, Value: s})
+	}
+	if !ok {
+		return nil
+	}
+	return &value{v: hs}
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// body is a decoded body value.
+type body struct {
+	data []byte
+	json bool
+}
+
+func (p *parser) decodeBody(vn *yaml.Node, path string) *value {
+	switch {
+	case vn.Kind == yaml.ScalarNode && vn.ShortTag() == "!!str":
+		if !p.checkTemplate(vn, path, vn.Value) {
+			return nil
+		}
+		return &value{v: body{data: []byte(vn.Value)}}
+	case vn.Kind == yaml.MappingNode || vn.Kind == yaml.SequenceNode:
+		var buf bytes.Buffer
+		if !p.nodeJSON(&buf, vn, path, 0) {
+			return nil
+		}
+		return &value{v: body{data: buf.Bytes(), json: true}}
+	}
+	p.errorf(vn, `%s: must be a string, a mapping or a list, not %s (quote it to send it as text: body: "42")`, path, describe(vn))
+	return nil
+}
+
+func (p *parser) decodeKeys(vn *yaml.Node, path string) *value {
+	const want = "a string or a list of strings"
+	if vn.Kind == yaml.SequenceNode {
+		var keys []string
+		ok := true
+		for i, item := range vn.Content {
+			ipath := fmt.Sprintf("%s[%d]", path, i)
+			s, good := p.scalarText(item, ipath, "a string")
+			switch {
+			case !good:
+				ok = false
+			case s == "":
+				p.errorf(item, "%s: empty signing key", ipath)
+				ok = false
+			case !p.checkTemplate(item, ipath, s):
+				ok = false
+			default:
+				keys = append(keys, s)
+			}
+		}
+		if !ok {
+			return nil
+		}
+		return &value{v: keys}
+	}
+	s, ok := p.scalarText(vn, path, want)
+	if !ok || !p.checkTemplate(vn, path, s) {
+		return nil
+	}
+	if s == "" {
+		return &value{v: []string(nil)}
+	}
+	return &value{v: []string{s}}
+}
+
+var statusRE = regexp.MustCompile(`^\s*(\d{3})\s*(?:-\s*(\d{3})\s*)?$`)
+
+func (p *parser) decodeStatus(vn *yaml.Node, path string) *value {
+	if vn.Kind != yaml.SequenceNode {
+		p.errorf(vn, `%s: must be a list of status codes and ranges like [200-299, 304], not %s`, path, describe(vn))
+		return nil
+	}
+	if len(vn.Content) == 0 {
+		p.errorf(vn, "%s: empty list; no response would count as success", path)
+		return nil
+	}
+	var out []StatusRange
+	ok := true
+	for i, item := range vn.Content {
+		ipath := fmt.Sprintf("%s[%d]", path, i)
+		m := statusRE.FindStringSubmatch(item.Value)
+		if item.Kind != yaml.ScalarNode || (item.ShortTag() != "!!int" && item.ShortTag() != "!!str") || m == nil {
+			p.errorf(item, `%s: %s is not a status code or a range like "200-299"`, ipath, describe(item))
+			ok = false
+			continue
+		}
+		lo, _ := strconv.Atoi(m[1])
+		hi := lo
+		if m[2] != "" {
+			hi, _ = strconv.Atoi(m[2])
+		}
+		switch {
+		case lo < 100 || hi > 599:
+			p.errorf(item, "%s: %s is outside 100-599", ipath, strings.TrimSpace(item.Value))
+			ok = false
+		case lo > hi:
+			p.errorf(item, "%s: range %s runs backwards; write %d-%d", ipath, strings.TrimSpace(item.Value), hi, lo)
+			ok = false
+		default:
+			out = append(out, StatusRange{Min: lo, Max: hi})
+		}
+	}
+	if !ok {
+		return nil
+	}
+	return &value{v: out}
+}

@@ -1,0 +1,82 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"github.com/cronrelay/cronrelay/internal/secret"
+)
+
+// isLoopback reports whether host (without port) is localhost, in
+// 127.0.0.0/8, or ::1.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+// urlProblem says what is wrong with an endpoint URL, or returns "".
+// Plain http is accepted for loopback hosts, or for any host when
+// allowHTTP is set.
+func urlProblem(raw string, allowHTTP bool) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Sprintf("%q is not a valid URL: %v", truncate(raw, 100), err)
+	}
+	if u.Scheme == "" || u.Host == "" && u.Opaque == "" {
+		return fmt.Sprintf("%q is not an absolute URL; write it like https://example.com/path", truncate(raw, 100))
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "https" && scheme != "http" {
+		return fmt.Sprintf("%q: scheme %q is not supported; use https", truncate(raw, 100), u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return fmt.Sprintf("%q has no host; write it like https://example.com/path", truncate(raw, 100))
+	}
+	if scheme == "http" && !allowHTTP && !isLoopback(u.Hostname()) {
+		return fmt.Sprintf("%q uses plain http; use https, or set allow_http: true (loopback hosts are always allowed)", truncate(raw, 100))
+	}
+	return ""
+}
+
+// templatePlaceholder stands in for a ${VAR} reference when a URL is
+// checked before its variables are known. It is valid in a host and a path.
+const templatePlaceholder = "cronrelay-template-value"
+
+// templURLProblem is urlProblem for a URL that may hold ${VAR} references:
+// it checks what does not depend on their values. A URL whose scheme comes
+// from a variable is checked only once resolved; a host that comes from a
+// variable is not checked for plain http until then.
+func templURLProblem(raw string, allowHTTP bool) string {
+	refs, err := secret.Refs(raw)
+	if err != nil {
+		return err.Error()
+	}
+	if len(refs) == 0 {
+		return urlProblem(raw, allowHTTP)
+	}
+	sep := strings.Index(raw, "://")
+	if first := strings.Index(raw, "${"); first < sep || sep < 0 && first == 0 {
+		return "" // the scheme comes from a variable
+	}
+	filled, _, _ := secret.Expand(raw, func(string) (string, bool) { return templatePlaceholder, true })
+	u, err := url.Parse(filled)
+	if err == nil && strings.Contains(u.Host, templatePlaceholder) {
+		allowHTTP = true
+	}
+	return strings.ReplaceAll(urlProblem(filled, allowHTTP), templatePlaceholder, "${...}")
+}
+
+// joinURL appends path to base, with exactly one "/" between them.
+func joinURL(base, path string) string {
+	return strings.TrimSuffix(base, "/") + path
+}

@@ -1,0 +1,787 @@
+// Package request parses enqueue requests: the JSON documents that add and
+// cancel delayed jobs (contract section 5). They arrive from
+// repository_dispatch payloads, the workflow_dispatch input, the --enqueue
+// flag and continuations in endpoint responses.
+//
+// A request is either
+//
+//	{"enqueue": [ITEM, ...], "cancel": [{"job": "J", "id": "ID"}, ...]}
+//
+// or a single ITEM object. An ITEM has the fields
+//
+//	job      required; a job of the manifest (see Request.Check)
+//	id       optional; matches IDPattern; left out, the engine generates one
+//	delay    optional; Go duration syntax plus "d" for days ("90s", "24h",
+//	         "3d", "1d12h"); 0 to MaxDelay
+//	at       optional; an RFC 3339 time; a time in the past is due at once
+//	body     optional; any JSON value: a string is sent as is, anything
+//	         else is sent as JSON; at most MaxBodySize bytes once compacted
+//	replace  optional boolean; replace a pending (job, id) instead of
+//	         reporting a duplicate
+//
+// delay and at are exclusive; with neither, the job is due now. A field
+// whose value is null counts as left out (except job, which is required).
+//
+// Parsing is strict: unknown fields, wrong types, duplicate fields, invalid
+// UTF-8, NUL characters, nesting deeper than MaxDepth, more than MaxItems
+// items and documents over MaxDocumentSize are refused. A refused request is
+// refused whole: Parse returns no Request, and an *Error listing every
+// problem, each with its source and path.
+package request
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits of a request.
+const (
+	// MaxDocumentSize caps a request document, in bytes.
+	MaxDocumentSize = 1 << 20
+	// MaxItems caps the enqueue and cancel items of one request together.
+	MaxItems = 1000
+	// MaxContinuationItems caps the items of a continuation.
+	MaxContinuationItems = 100
+	// MaxBodySize caps an item's body once compacted, in bytes.
+	MaxBodySize = 64 << 10
+	// MaxDepth caps how deeply arrays and objects nest in a request.
+	MaxDepth = 64
+	// MaxDelay caps an item's delay: 400 days.
+	MaxDelay = 400 * 24 * time.Hour
+	// MaxJobLength is the length of the longest valid job name.
+	MaxJobLength = 63
+	// IDPattern is what an item id matches.
+	IDPattern = `^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$`
+)
+
+var (
+	idRE = regexp.MustCompile(IDPattern)
+	// goDurationRE is the syntax time.ParseDuration accepts, without a sign.
+	goDurationRE = regexp.MustCompile(`^(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+$`)
+)
+
+// Request is a parsed enqueue request.
+type Request struct {
+	Enqueue []Item   `json:"enqueue"`
+	Cancel  []Cancel `json:"cancel"`
+
+	source string // where the request came from, for messages
+	prefix string // path of the request inside its document ("cronrelay" in a continuation)
+	single bool   // the single-item form: the item's fields are at the top
+}
+
+// Item asks for one delivery of a job.
+type Item struct {
+	// Job names the job in the manifest.
+	Job string
+	// ID identifies the delivery with Job; "" means the engine generates one.
+	ID string
+	// Delay is how long after the request the job is due (HasDelay).
+	Delay time.Duration
+	// At is when the job is due, in UTC (HasAt).
+	At time.Time
+	// HasDelay and HasAt tell which of Delay and At was given; at most one.
+	HasDelay, HasAt bool
+	// Body is the request body as compact JSON, or nil. A JSON string is
+	// sent as the string it holds; any other value is sent as JSON.
+	Body json.RawMessage
+	// Replace replaces a pending delivery with the same Job and ID.
+	Replace bool
+}
+
+// Cancel asks to drop a pending delayed delivery.
+type Cancel struct {
+	Job, ID string
+}
+
+// DueAt returns when the item is due for a request received at now.
+func (it Item) DueAt(now time.Time) time.Time {
+	switch {
+	case it.HasAt:
+		return it.At
+	case it.HasDelay:
+		return now.Add(it.Delay)
+	default:
+		return now
+	}
+}
+
+// Parse parses a request document. source names where it came from in
+// messages ("--enqueue", "client_payload", "continuation from JOB@...").
+// On error the Request is nil and the error is an *Error.
+func Parse(source string, data []byte) (*Request, error) {
+	p := &parser{source: source, doc: data}
+	r := p.parse("", data, 0, MaxItems)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Continuation extracts the request from a 2xx response body whose top level
+// is an object with a "cronrelay" key. ok is false, and err nil, when the
+// body is not JSON, not an object, has no "cronrelay" key, or its value is
+// null. Otherwise the value is parsed as by Parse, with paths starting at
+// "cronrelay" and at most MaxContinuationItems items.
+func Continuation(source string, body []byte) (req *Request, ok bool, err error) {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(body) {
+		return nil, false, nil
+	}
+	fields, err := objectFields(body)
+	if err != nil {
+		return nil, false, nil
+	}
+	p := &parser{source: source, doc: body}
+	var value *field
+	for i := range fields {
+		f := &fields[i]
+		if f.key != "cronrelay" {
+			continue
+		}
+		if value != nil {
+			p.add("cronrelay", "duplicate field")
+			return nil, true, p.err()
+		}
+		value = f
+	}
+	if value == nil || kindOf(value.raw) == "null" {
+		return nil, false, nil
+	}
+	r := p.parse("cronrelay", value.raw, value.offset, MaxContinuationItems)
+	if err := p.err(); err != nil {
+		return nil, true, err
+	}
+	return r, true, nil
+}
+
+// Check verifies that every item names a known job: known reports whether a
+// job exists and names lists the manifest's jobs for suggestions. Unknown
+// jobs refuse the whole request with an *Error.
+func (r *Request) Check(known func(job string) bool, names []string) error {
+	p := &parser{source: r.source}
+	for i, it := range r.Enqueue {
+		if !known(it.Job) {
+			p.add(r.itemPath("enqueue", i, "job"), unknownJob(it.Job, names))
+		}
+	}
+	for i, c := range r.Cancel {
+		if !known(c.Job) {
+			p.add(r.itemPath("cancel", i, "job"), unknownJob(c.Job, names))
+		}
+	}
+	return p.err()
+}
+
+func (r *Request) itemPath(list string, i int, key string) string {
+	if r.single {
+		return join(r.prefix, key)
+	}
+	return join(index(join(r.prefix, list), i), key)
+}
+
+func unknownJob(job string, names []string) string {
+	msg := fmt.Sprintf("unknown job %q", job)
+	if s, ok := suggest(job, names); ok {
+		return msg + fmt.Sprintf("; did you mean %q?", s)
+	}
+	if len(names) == 0 {
+		return msg + "; the manifest has no jobs"
+	}
+	return msg + "; valid are " + quoteList(names, 20)
+}
+
+// ParseDelay parses a delay: Go duration syntax plus a leading "d" term for
+// days ("90s", "24h", "3d", "1.5d", "1d12h"), from 0 to MaxDelay.
+func ParseDelay(s string) (time.Duration, error) {
+	invalid := fmt.Errorf(`invalid duration %q; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`, s)
+	if s == "" {
+		return 0, invalid
+	}
+	if s[0] == '-' {
+		return 0, fmt.Errorf("delay %q must not be negative", s)
+	}
+	tooLong := fmt.Errorf("delay %q is longer than the maximum of %dd", s, MaxDelay/(24*time.Hour))
+	rest := strings.TrimPrefix(s, "+")
+	var d time.Duration
+	if i := strings.IndexByte(rest, 'd'); i >= 0 {
+		num := rest[:i]
+		if !isDecimal(num) {
+			return 0, invalid
+		}
+		days, err := strconv.ParseFloat(num, 64)
+		if err != nil {
+			return 0, invalid
+		}
+		if days > float64(MaxDelay/(24*time.Hour)) {
+			return 0, tooLong
+		}
+		d = time.Duration(math.Round(days * float64(24*time.Hour)))
+		rest = rest[i+1:]
+		if rest == "" {
+			return d, nil
+		}
+		if c := rest[0]; c != '.' && (c < '0' || c > '9') {
+			return 0, invalid
+		}
+	}
+	if rest != "0" && !goDurationRE.MatchString(rest) {
+		return 0, invalid
+	}
+	r, err := time.ParseDuration(rest)
+	if err != nil {
+		return 0, tooLong // the syntax is right, so the number overflowed
+	}
+	if r > MaxDelay || d+r > MaxDelay {
+		return 0, tooLong
+	}
+	return d + r, nil
+}
+
+// isDecimal reports whether s is digits with at most one '.', and at least
+// one digit.
+func isDecimal(s string) bool {
+	digits, dots := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.':
+			dots++
+		default:
+			return false
+		}
+	}
+	return digits > 0 && dots <= 1
+}
+
+// Problem is one rule a request breaks.
+type Problem struct {
+	// Path locates the problem in the document, e.g. "enqueue[2].delay";
+	// "" means the document as a whole.
+	Path string
+	// Message says what is wrong.
+	Message string
+}
+
+// Error is a refused request. It lists every problem found.
+type Error struct {
+	// Source names where the request came from.
+	Source string
+	// Problems are in the order found: the top level first, then each
+	// item in turn.
+	Problems []Problem
+}
+
+// maxReported caps the problems an Error prints; the rest are counted.
+const maxReported = 20
+
+// Error implements error: one line per problem, "SOURCE: PATH: MESSAGE".
+func (e *Error) Error() string {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i == maxReported {
+			fmt.Fprintf(&b, "\n%s: and %d more problems", e.Source, len(e.Problems)-maxReported)
+			break
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		if e.Source != "" {
+			b.WriteString(e.Source)
+			b.WriteString(": ")
+		}
+		if p.Path != "" {
+			b.WriteString(p.Path)
+			b.WriteString(": ")
+		}
+		b.WriteString(p.Message)
+	}
+	return b.String()
+}
+
+type parser struct {
+	source   string
+	doc      []byte // the whole document, for line and column numbers
+	problems []Problem
+}
+
+func (p *parser) add(path, msg string) {
+	p.problems = append(p.problems, Problem{Path: path, Message: msg})
+}
+
+func (p *parser) addf(path, format string, args ...any) {
+	p.add(path, fmt.Sprintf(format, args...))
+}
+
+func (p *parser) err() error {
+	if len(p.problems) == 0 {
+		return nil
+	}
+	return &Error{Source: p.source, Problems: p.problems}
+}
+
+// position turns an offset into the document into "line L, column C"
+// (columns count bytes, as most editors' JSON errors do).
+func (p *parser) position(off int) string {
+	if off > len(p.doc) {
+		off = len(p.doc)
+	}
+	line := 1 + bytes.Count(p.doc[:off], []byte("\n"))
+	col := off - bytes.LastIndexByte(p.doc[:off], '\n')
+	return fmt.Sprintf("line %d, column %d", line, col)
+}
+
+// parse parses the request at path, whose bytes start at offset base of the
+// document.
+func (p *parser) parse(path string, data []byte, base, maxItems int) *Request {
+	if !p.wellFormed(path, data, base) {
+		return nil
+	}
+	r := &Request{source: p.source, prefix: path}
+	if k := kindOf(data); k != "object" {
+		p.addf(path, `want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got %s`, k)
+		return nil
+	}
+	fields := p.fields(path, data)
+	for _, f := range fields {
+		if f.key == "job" {
+			r.single = true
+			if it, ok := p.item(path, fields); ok {
+				r.Enqueue = []Item{it}
+			}
+			return r
+		}
+	}
+	if len(fields) == 0 {
+		p.add(path, `empty request; want {"enqueue": [...], "cancel": [...]} or {"job": ...}`)
+		return nil
+	}
+	var enqueue, cancel []json.RawMessage
+	for _, f := range fields {
+		switch f.key {
+		case "enqueue":
+			enqueue = p.list(join(path, f.key), f.raw)
+		case "cancel":
+			cancel = p.list(join(path, f.key), f.raw)
+		default:
+			p.unknown(join(path, f.key), f.key, []string{"enqueue", "cancel", "job"})
+		}
+	}
+	if n := len(enqueue) + len(cancel); n > maxItems {
+		p.addf(path, "%d items (enqueue and cancel together); at most %d", n, maxItems)
+		return nil
+	}
+	seen := map[[2]string]string{}
+	for i, raw := range enqueue {
+		ip := index(join(path, "enqueue"), i)
+		itemFields, ok := p.object(ip, raw)
+		if !ok {
+			continue
+		}
+		it, ok := p.item(ip, itemFields)
+		if !ok {
+			continue
+		}
+		if it.ID != "" {
+			key := [2]string{it.Job, it.ID}
+			if first, dup := seen[key]; dup {
+				p.addf(ip, "job %q id %q already appears at %s", it.Job, it.ID, first)
+				continue
+			}
+			seen[key] = ip
+		}
+		r.Enqueue = append(r.Enqueue, it)
+	}
+	for i, raw := range cancel {
+		cp := index(join(path, "cancel"), i)
+		cancelFields, ok := p.object(cp, raw)
+		if !ok {
+			continue
+		}
+		c, ok := p.cancel(cp, cancelFields)
+		if !ok {
+			continue
+		}
+		key := [2]string{c.Job, c.ID}
+		if first, dup := seen[key]; dup {
+			p.addf(cp, "job %q id %q already appears at %s", c.Job, c.ID, first)
+			continue
+		}
+		seen[key] = cp
+		r.Cancel = append(r.Cancel, c)
+	}
+	return r
+}
+
+// wellFormed checks what must hold before the document is decoded: size,
+// UTF-8, JSON syntax, no NUL characters and bounded nesting.
+func (p *parser) wellFormed(path string, data []byte, base int) bool {
+	if len(data) > MaxDocumentSize {
+		p.addf(path, "request is %d bytes; at most %d (1 MiB)", len(data), MaxDocumentSize)
+		return false
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		p.add(path, `empty request; want {"enqueue": [...], "cancel": [...]} or {"job": ...}`)
+		return false
+	}
+	if !utf8.Valid(data) {
+		off := 0
+		for off < len(data) {
+			r, size := utf8.DecodeRune(data[off:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			off += size
+		}
+		p.addf(path, "invalid UTF-8 at %s", p.position(base+off))
+		return false
+	}
+	if off := bytes.IndexByte(data, 0); off >= 0 {
+		p.addf(path, "NUL byte at %s", p.position(base+off))
+		return false
+	}
+	var raw json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		if se, ok := err.(*json.SyntaxError); ok {
+			off := int(se.Offset)
+			if off > 0 && off <= len(data) {
+				off-- // Offset counts the byte that broke the syntax
+			}
+			p.addf(path, "invalid JSON at %s: %v", p.position(base+off), se)
+		} else {
+			p.addf(path, "invalid JSON: %v", err)
+		}
+		return false
+	}
+	depth, inString := 0, false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			switch c {
+			case '\\':
+				if data[i+1] == 'u' && string(data[i+2:i+6]) == "0000" {
+					p.addf(path, `NUL character (\u0000) at %s`, p.position(base+i))
+					return false
+				}
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			if depth > MaxDepth {
+				p.addf(path, "nested deeper than %d levels at %s", MaxDepth, p.position(base+i))
+				return false
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return true
+}
+
+type field struct {
+	key    string
+	raw    json.RawMessage
+	offset int // of the value, within the object's bytes
+}
+
+// objectFields lists the fields of a valid JSON object in order, keeping
+// duplicates.
+func objectFields(data []byte) ([]field, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil { // '{'
+		return nil, err
+	}
+	var fields []field
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		// InputOffset is just past the value; the value's bytes end there.
+		end := int(dec.InputOffset())
+		fields = append(fields, field{key: key, raw: raw, offset: end - len(raw)})
+	}
+	return fields, nil
+}
+
+// fields decodes an object (known to be valid JSON) and reports duplicate
+// keys.
+func (p *parser) fields(path string, data []byte) []field {
+	fields, err := objectFields(data)
+	if err != nil {
+		p.addf(path, "invalid JSON: %v", err)
+		return nil
+	}
+	seen := make(map[string]bool, len(fields))
+	out := fields[:0]
+	for _, f := range fields {
+		if seen[f.key] {
+			p.add(join(path, f.key), "duplicate field")
+			continue
+		}
+		seen[f.key] = true
+		out = append(out, f)
+	}
+	return out
+}
+
+func (p *parser) object(path string, raw json.RawMessage) ([]field, bool) {
+	if k := kindOf(raw); k != "object" {
+		p.addf(path, "want an object, got %s", k)
+		return nil, false
+	}
+	return p.fields(path, raw), true
+}
+
+func (p *parser) list(path string, raw json.RawMessage) []json.RawMessage {
+	switch k := kindOf(raw); k {
+	case "null":
+		return nil
+	case "array":
+	default:
+		p.addf(path, "want an array, got %s", k)
+		return nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		p.addf(path, "invalid JSON: %v", err)
+		return nil
+	}
+	return items
+}
+
+var (
+	itemFields   = []string{"job", "id", "delay", "at", "body", "replace"}
+	cancelFields = []string{"job", "id"}
+)
+
+// item checks one enqueue item; ok is false if it broke a rule.
+func (p *parser) item(path string, fields []field) (it Item, ok bool) {
+	before := len(p.problems)
+	var hasJob bool
+	for _, f := range fields {
+		fp := join(path, f.key)
+		switch f.key {
+		case "job":
+			hasJob = true
+			it.Job, _ = p.job(fp, f.raw)
+		case "id":
+			it.ID, _ = p.id(fp, f.raw)
+		case "delay":
+			if s, ok := p.str(fp, f.raw, `a duration string such as "24h"`); ok && s != nil {
+				d, err := ParseDelay(*s)
+				if err != nil {
+					p.addf(fp, "%v", err)
+				}
+				it.Delay, it.HasDelay = d, true
+			}
+		case "at":
+			if s, ok := p.str(fp, f.raw, `an RFC 3339 time such as "2026-11-28T08:00:00Z"`); ok && s != nil {
+				t, err := time.Parse(time.RFC3339, *s)
+				if err != nil {
+					p.addf(fp, `invalid time %q; want RFC 3339 such as "2026-11-28T08:00:00Z"`, *s)
+				}
+				it.At, it.HasAt = t.UTC(), true
+			}
+		case "body":
+			it.Body = p.body(fp, f.raw)
+		case "replace":
+			switch k := kindOf(f.raw); k {
+			case "boolean":
+				it.Replace = string(f.raw) == "true"
+			case "null":
+			default:
+				p.addf(fp, "want a boolean, got %s", k)
+			}
+		default:
+			p.unknown(fp, f.key, itemFields)
+		}
+	}
+	if !hasJob {
+		p.add(join(path, "job"), "required")
+	}
+	if it.HasDelay && it.HasAt {
+		p.add(path, `"delay" and "at" are exclusive; give one or the other`)
+	}
+	return it, len(p.problems) == before
+}
+
+// cancel checks one cancel item; ok is false if it broke a rule.
+func (p *parser) cancel(path string, fields []field) (c Cancel, ok bool) {
+	before := len(p.problems)
+	var hasJob, hasID bool
+	for _, f := range fields {
+		fp := join(path, f.key)
+		switch f.key {
+		case "job":
+			hasJob = true
+			c.Job, _ = p.job(fp, f.raw)
+		case "id":
+			var given bool
+			c.ID, given = p.id(fp, f.raw)
+			hasID = given || c.ID != ""
+		default:
+			p.unknown(fp, f.key, cancelFields)
+		}
+	}
+	if !hasJob {
+		p.add(join(path, "job"), "required")
+	}
+	if !hasID {
+		p.add(join(path, "id"), "required: a cancel names the delivery by job and id")
+	}
+	return c, len(p.problems) == before
+}
+
+// str decodes a string field; a nil string means null (left out).
+func (p *parser) str(path string, raw json.RawMessage, want string) (*string, bool) {
+	switch k := kindOf(raw); k {
+	case "string":
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			p.addf(path, "invalid JSON: %v", err)
+			return nil, false
+		}
+		return &s, true
+	case "null":
+		return nil, true
+	default:
+		p.addf(path, "want %s, got %s", want, k)
+		return nil, false
+	}
+}
+
+func (p *parser) job(path string, raw json.RawMessage) (string, bool) {
+	s, ok := p.str(path, raw, "a job name string")
+	switch {
+	case !ok:
+		return "", false
+	case s == nil:
+		p.add(path, "required")
+	case *s == "":
+		p.add(path, "must not be empty")
+	case len(*s) > MaxJobLength:
+		p.addf(path, "job name is %d bytes; job names are at most %d", len(*s), MaxJobLength)
+	default:
+		return *s, true
+	}
+	return "", false
+}
+
+// id decodes an id; given is false for a null id.
+func (p *parser) id(path string, raw json.RawMessage) (id string, given bool) {
+	s, ok := p.str(path, raw, "an id string")
+	switch {
+	case !ok || s == nil:
+		return "", false
+	case *s == "":
+		p.add(path, "must not be empty; leave it out to have one generated")
+	case !idRE.MatchString(*s):
+		p.addf(path, "invalid id %q; ids match %s", truncate(*s, 60), IDPattern)
+	default:
+		return *s, true
+	}
+	return "", true
+}
+
+func (p *parser) body(path string, raw json.RawMessage) json.RawMessage {
+	if kindOf(raw) == "null" {
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		p.addf(path, "invalid JSON: %v", err)
+		return nil
+	}
+	if buf.Len() > MaxBodySize {
+		p.addf(path, "body is %d bytes; at most %d (64 KiB)", buf.Len(), MaxBodySize)
+		return nil
+	}
+	return json.RawMessage(buf.Bytes())
+}
+
+func (p *parser) unknown(path, key string, valid []string) {
+	if s, ok := suggest(key, valid); ok {
+		p.addf(path, "unknown field; did you mean %q?", s)
+		return
+	}
+	p.addf(path, "unknown field; valid are %s", quoteList(valid, len(valid)))
+}
+
+// kindOf names the JSON type of a valid value.
+func kindOf(raw []byte) string {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	default:
+		return "number"
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func index(path string, i int) string {
+	return path + "[" + strconv.Itoa(i) + "]"
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
+
+func quoteList(names []string, max int) string {
+	var b strings.Builder
+	for i, n := range names {
+		if i == max {
+			fmt.Fprintf(&b, " and %d more", len(names)-max)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(n))
+	}
+	return b.String()
+}

@@ -1,0 +1,274 @@
+// Package state is cronrelay's memory between runs: one JSON document with
+// the cursor of every scheduled job, the open deliveries (delayed jobs,
+// retries, claims), recent history, dead letters and remembered ids.
+//
+// The document is pretty-printed with a stable key order so that its history
+// on a branch reads as diffs. Everything in it is bounded; the caps are the
+// constants below and are documented in the README.
+package state
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Version is the document version this build reads and writes.
+const Version = 1
+
+// Caps keep the document bounded.
+const (
+	// MaxHistory is how many finished deliveries are kept per job.
+	MaxHistory = 20
+	// MaxDead is how many dead letters are kept; the oldest go first.
+	MaxDead = 200
+	// MaxRecent is how many finished delayed-job ids are remembered for de-duplication.
+	MaxRecent = 5000
+	// RecentFor is how long a finished delayed-job id is remembered.
+	RecentFor = 7 * 24 * time.Hour
+	// MaxOpen is how many open deliveries (pending delayed jobs and retries) the state holds.
+	MaxOpen = 50000
+	// MaxExcerpt is how much of a response body a dead letter keeps.
+	MaxExcerpt = 1024
+)
+
+// Kinds of delivery.
+const (
+	KindCron    = "cron"    // an occurrence of a schedule
+	KindDelayed = "delayed" // an enqueued one-off job
+	KindManual  = "manual"  // a job run now with --jobs
+	KindFailure = "failure" // a failure report sent to an on_failure job
+)
+
+// Doc is the whole state document.
+type Doc struct {
+	Version   int                  `json:"version"`
+	UpdatedAt time.Time            `json:"updated_at,omitzero"`
+	LastRun   time.Time            `json:"last_run,omitzero"`
+	Jobs      map[string]*Job      `json:"jobs"`
+	Open      map[string]*Delivery `json:"open"`
+	Dead      []*Delivery          `json:"dead"`
+	Recent    map[string]time.Time `json:"recent"`
+}
+
+// Job is what the state remembers of one job.
+type Job struct {
+	// Cursor: every occurrence at or before it has been turned into a
+	// delivery, coalesced, skipped or recorded as missed.
+	Cursor      time.Time `json:"cursor,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	History     []Event   `json:"history,omitempty"`
+}
+
+// Event is one line of a job's history.
+type Event struct {
+	ID       string    `json:"id,omitempty"`
+	Due      time.Time `json:"due"`
+	At       time.Time `json:"at"`
+	Outcome  string    `json:"outcome"` // delivered, dead, coalesced, missed, skipped, cancelled
+	Attempts int       `json:"attempts,omitempty"`
+	Status   int       `json:"status,omitempty"`
+	Error    string    `json:"error,omitempty"`
+	Count    int       `json:"count,omitempty"` // for coalesced/missed/skipped: how many occurrences
+}
+
+// Delivery is one open (or dead) unit of work with a stable id.
+type Delivery struct {
+	ID   string          `json:"id"`
+	Job  string          `json:"job"`
+	Kind string          `json:"kind"`
+	Due  time.Time       `json:"due"`
+	Body json.RawMessage `json:"body,omitempty"` // delayed jobs and failure reports
+	// Attempts made or reserved so far, across runs.
+	Attempts int `json:"attempts"`
+	// NextAttempt: not before this time (backoff between runs).
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	// GiveUp: after this, a failing delivery is dead-lettered.
+	GiveUp     time.Time `json:"give_up,omitzero"`
+	Created    time.Time `json:"created"`
+	Claim      *Claim    `json:"claim,omitempty"`
+	LastStatus int       `json:"last_status,omitempty"`
+	LastError  string    `json:"last_error,omitempty"`
+	// Dead letters only.
+	DeadAt  time.Time `json:"dead_at,omitzero"`
+	Reason  string    `json:"reason,omitempty"`
+	Excerpt string    `json:"excerpt,omitempty"`
+}
+
+// Claim marks a delivery as being delivered by a run until the lease ends.
+type Claim struct {
+	Run   string    `json:"run"`
+	Until time.Time `json:"until"`
+}
+
+// New returns an empty document.
+func New() *Doc {
+	return &Doc{Version: Version, Jobs: map[string]*Job{}, Open: map[string]*Delivery{}, Recent: map[string]time.Time{}}
+}
+
+// Error is a document that cannot be used: it is never overwritten.
+type Error struct {
+	Store string
+	Msg   string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("state %s: %s", e.Store, e.Msg) }
+
+// Decode parses a document read from store (named in messages). Empty data
+// is a new document.
+func Decode(store string, data []byte) (*Doc, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		if len(data) == 0 {
+			return New(), nil
+		}
+		return nil, &Error{Store: store, Msg: "the document is blank; delete it to start over, or restore it from history"}
+	}
+	var probe struct {
+		Version *int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, &Error{Store: store, Msg: fmt.Sprintf("not a cronrelay state document (%v); it was left untouched", err)}
+	}
+	switch {
+	case probe.Version == nil:
+		return nil, &Error{Store: store, Msg: `not a cronrelay state document (no "version"); it was left untouched`}
+	case *probe.Version > Version:
+		return nil, &Error{Store: store, Msg: fmt.Sprintf("version %d was written by a newer cronrelay (this one reads version %d); upgrade cronrelay. The document was left untouched", *probe.Version, Version)}
+	case *probe.Version < 1:
+		return nil, &Error{Store: store, Msg: fmt.Sprintf("unsupported version %d; the document was left untouched", *probe.Version)}
+	}
+	d := New()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(d); err != nil {
+		return nil, &Error{Store: store, Msg: fmt.Sprintf("cannot read the document (%v); it was left untouched", err)}
+	}
+	if d.Jobs == nil {
+		d.Jobs = map[string]*Job{}
+	}
+	if d.Open == nil {
+		d.Open = map[string]*Delivery{}
+	}
+	if d.Recent == nil {
+		d.Recent = map[string]time.Time{}
+	}
+	for id, dl := range d.Open {
+		if dl == nil || dl.ID != id || dl.Job == "" {
+			return nil, &Error{Store: store, Msg: fmt.Sprintf("open delivery %q is malformed; the document was left untouched", id)}
+		}
+	}
+	for name, j := range d.Jobs {
+		if j == nil {
+			return nil, &Error{Store: store, Msg: fmt.Sprintf("job %q is null; the document was left untouched", name)}
+		}
+	}
+	for i, dl := range d.Dead {
+		if dl == nil {
+			return nil, &Error{Store: store, Msg: fmt.Sprintf("dead letter %d is null; the document was left untouched", i)}
+		}
+	}
+	return d, nil
+}
+
+// Encode renders the document: indented JSON with sorted map keys and a
+// trailing newline. The same document always encodes to the same bytes.
+func (d *Doc) Encode() ([]byte, error) {
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode state: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// Clone returns a deep copy.
+func (d *Doc) Clone() *Doc {
+	b, err := json.Marshal(d)
+	if err != nil {
+		panic(fmt.Sprintf("state: clone: %v", err))
+	}
+	c := New()
+	if err := json.Unmarshal(b, c); err != nil {
+		panic(fmt.Sprintf("state: clone: %v", err))
+	}
+	return c
+}
+
+// JobState returns the job's entry, creating it.
+func (d *Doc) JobState(name string) *Job {
+	j := d.Jobs[name]
+	if j == nil {
+		j = &Job{}
+		d.Jobs[name] = j
+	}
+	return j
+}
+
+// AddHistory appends an event to a job's history, keeping the newest MaxHistory.
+func (d *Doc) AddHistory(job string, e Event) {
+	j := d.JobState(job)
+	j.History = append(j.History, e)
+	if n := len(j.History) - MaxHistory; n > 0 {
+		j.History = append([]Event(nil), j.History[n:]...)
+	}
+}
+
+// AddDead appends a dead letter, keeping the newest MaxDead.
+func (d *Doc) AddDead(dl *Delivery) {
+	d.Dead = append(d.Dead, dl)
+	if n := len(d.Dead) - MaxDead; n > 0 {
+		d.Dead = append([]*Delivery(nil), d.Dead[n:]...)
+	}
+}
+
+// Remember records a finished delayed-job id so a repeated enqueue of it is
+// a duplicate, and forgets ids older than RecentFor or beyond MaxRecent.
+func (d *Doc) Remember(id string, at time.Time) {
+	d.Recent[id] = at
+	d.pruneRecent(at)
+}
+
+func (d *Doc) pruneRecent(now time.Time) {
+	for id, t := range d.Recent {
+		if now.Sub(t) > RecentFor {
+			delete(d.Recent, id)
+		}
+	}
+	if n := len(d.Recent) - MaxRecent; n > 0 {
+		ids := make([]string, 0, len(d.Recent))
+		for id := range d.Recent {
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(a, b int) bool {
+			ta, tb := d.Recent[ids[a]], d.Recent[ids[b]]
+			if !ta.Equal(tb) {
+				return ta.Before(tb)
+			}
+			return ids[a] < ids[b]
+		})
+		for _, id := range ids[:n] {
+			delete(d.Recent, id)
+		}
+	}
+}
+
+// OpenSorted returns the open deliveries ordered by due time, then id.
+func (d *Doc) OpenSorted() []*Delivery {
+	out := make([]*Delivery, 0, len(d.Open))
+	for _, dl := range d.Open {
+		out = append(out, dl)
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if !out[a].Due.Equal(out[b].Due) {
+			return out[a].Due.Before(out[b].Due)
+		}
+		return out[a].ID < out[b].ID
+	})
+	return out
+}
+
+// ClaimedAt reports whether the delivery is claimed by a live lease at now.
+func (dl *Delivery) ClaimedAt(now time.Time) bool {
+	return dl.Claim != nil && now.Before(dl.Claim.Until)
+}

@@ -1,0 +1,170 @@
+// Package store defines where cronrelay keeps its state document: one JSON
+// document, read whole and replaced whole with compare-and-swap writes.
+//
+// Stores deal only in bytes and an opaque version token; the engine parses,
+// merges and re-tries. Each backend lives in its own package (filestore, and
+// later the branch and gist stores) and implements Store.
+//
+// Errors fall into three groups, which the CLI maps to exit codes:
+//   - errors wrapping ErrConflict: the document changed since it was read;
+//     re-read, merge and write again;
+//   - *UnavailableError: the store could not be reached, read or written
+//     after the store's own retries (exit 3);
+//   - anything else: the state location or the document is wrong, for
+//     example a path that names a directory or a document over the size cap
+//     (exit 2).
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Store keeps one document with compare-and-swap writes.
+type Store interface {
+	// Read returns the current document and its version. A document that
+	// does not exist yet returns (nil, "", nil).
+	Read(ctx context.Context) (data []byte, version string, err error)
+
+	// Write replaces the document if its version is still version ("" means:
+	// must not exist yet) and returns the new version. A version mismatch
+	// returns an error wrapping ErrConflict; the caller re-reads, merges and
+	// tries again. message describes the change (git-backed stores use it as
+	// the commit message).
+	Write(ctx context.Context, data []byte, version string, message string) (newVersion string, err error)
+
+	// String names the store for messages, e.g. "file:.cronrelay/state.json".
+	String() string
+}
+
+// ErrConflict is wrapped by Write errors when the document changed since the
+// version the caller read.
+var ErrConflict = errors.New("state changed concurrently")
+
+// ErrTooLarge is wrapped by errors about a document over a store's size cap.
+var ErrTooLarge = errors.New("state document too large")
+
+// UnavailableError reports that a store could not be read or written after
+// its own retries. The CLI exits 3 on it.
+type UnavailableError struct {
+	// Store names the store, as its String method does.
+	Store string
+	// Op is what failed: "read" or "write".
+	Op string
+	// Err is the underlying error.
+	Err error
+}
+
+// Error implements error.
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("%s: state store unavailable: %s: %v", e.Store, e.Op, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Kinds of state URI, as returned by ParseURI.
+const (
+	KindFile   = "file"
+	KindBranch = "branch"
+	KindGist   = "gist"
+)
+
+// maxGistID bounds gist ids; real ones are 20 or 32 hex digits.
+const maxGistID = 64
+
+// ParseURI splits a state URI ("file:PATH", "branch:NAME" or "gist:ID") into
+// its kind and argument, and checks the argument: a file path must not be
+// empty or name a directory, a branch name must be valid per
+// git-check-ref-format, a gist id must be hexadecimal.
+func ParseURI(uri string) (kind, arg string, err error) {
+	if uri == "" {
+		return "", "", errors.New(`state URI is empty; want "file:PATH", "branch:NAME" or "gist:ID"`)
+	}
+	if strings.IndexByte(uri, 0) >= 0 {
+		return "", "", fmt.Errorf("state URI %q: contains a NUL byte", uri)
+	}
+	kind, arg, found := strings.Cut(uri, ":")
+	if !found {
+		return "", "", fmt.Errorf(`state URI %q: missing kind; want "file:PATH", "branch:NAME" or "gist:ID" (did you mean "file:%s"?)`, uri, uri)
+	}
+	switch kind {
+	case KindFile:
+		if arg == "" {
+			return "", "", fmt.Errorf("state URI %q: empty path", uri)
+		}
+		if strings.HasSuffix(arg, "/") || arg == "." || arg == ".." || strings.HasSuffix(arg, "/.") || strings.HasSuffix(arg, "/..") {
+			return "", "", fmt.Errorf("state URI %q: path names a directory; give a file such as %q", uri, strings.TrimRight(arg, "/")+"/state.json")
+		}
+	case KindBranch:
+		if arg == "" {
+			return "", "", fmt.Errorf("state URI %q: empty branch name", uri)
+		}
+		if err := checkBranch(arg); err != nil {
+			return "", "", fmt.Errorf("state URI %q: invalid branch name: %v", uri, err)
+		}
+	case KindGist:
+		if arg == "" {
+			return "", "", fmt.Errorf("state URI %q: empty gist id", uri)
+		}
+		if len(arg) > maxGistID {
+			return "", "", fmt.Errorf("state URI %q: gist id is %d characters; at most %d", uri, len(arg), maxGistID)
+		}
+		for i := 0; i < len(arg); i++ {
+			if !isHex(arg[i]) {
+				return "", "", fmt.Errorf("state URI %q: gist id must be hexadecimal, found %q at position %d", uri, arg[i], i+1)
+			}
+		}
+	default:
+		return "", "", fmt.Errorf(`state URI %q: unknown kind %q; valid are "file", "branch", "gist"`, uri, kind)
+	}
+	return kind, arg, nil
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// checkBranch applies the rules of git-check-ref-format --branch.
+func checkBranch(name string) error {
+	switch {
+	case name == "@":
+		return errors.New(`"@" alone is not allowed`)
+	case name == "HEAD":
+		return errors.New(`"HEAD" is not allowed`)
+	case strings.HasPrefix(name, "-"):
+		return errors.New(`must not begin with "-"`)
+	case strings.HasPrefix(name, "/"):
+		return errors.New(`must not begin with "/"`)
+	case strings.HasSuffix(name, "/"):
+		return errors.New(`must not end with "/"`)
+	case strings.HasSuffix(name, "."):
+		return errors.New(`must not end with "."`)
+	case strings.Contains(name, "//"):
+		return errors.New(`must not contain "//"`)
+	case strings.Contains(name, ".."):
+		return errors.New(`must not contain ".."`)
+	case strings.Contains(name, "@{"):
+		return errors.New(`must not contain "@{"`)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c < 0x20 || c == 0x7f:
+			return fmt.Errorf("must not contain control character %q", c)
+		case strings.IndexByte(" ~^:?*[\\", c) >= 0:
+			return fmt.Errorf("must not contain %q", c)
+		}
+	}
+	for _, part := range strings.Split(name, "/") {
+		if strings.HasPrefix(part, ".") {
+			return fmt.Errorf("component %q must not begin with \".\"", part)
+		}
+		if strings.HasSuffix(part, ".lock") {
+			return fmt.Errorf("component %q must not end with \".lock\"", part)
+		}
+	}
+	return nil
+}
