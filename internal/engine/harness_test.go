@@ -120,14 +120,14 @@ func (e *endpoint) keys() []string {
 }
 
 type harness struct {
-	t      *testing.T
-	ep     *endpoint
-	clock  *fakeClock
-	path   string
-	m      *manifest.Manifest
-	env    map[string]string
-	ids    int
-	mu     sync.Mutex
+	t     *testing.T
+	ep    *endpoint
+	clock *fakeClock
+	path  string
+	m     *manifest.Manifest
+	env   map[string]string
+	ids   int
+	mu    sync.Mutex
 }
 
 // newHarness parses manifest text in which BASE stands for the endpoint's URL.
