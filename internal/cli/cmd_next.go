@@ -80,10 +80,21 @@ func runNext(_ context.Context, env *Env, args []string) int {
 			if !ok {
 				break
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", j.Name, n.In(j.Zone).Format(time.RFC3339)+" "+n.In(j.Zone).Format("MST")+" "+j.Zone.String(), n.UTC().Format(time.RFC3339))
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", j.Name, local(n, j.Location()), n.UTC().Format(time.RFC3339))
 			t = n
 		}
 	}
 	tw.Flush()
 	return ExitOK
+}
+
+// local shows t in loc with the zone's abbreviation and name
+// ("2026-03-29T03:00:00+02:00 CEST Europe/Berlin").
+func local(t time.Time, loc *time.Location) string {
+	t = t.In(loc)
+	abbr := t.Format("MST")
+	if abbr == loc.String() {
+		return t.Format(time.RFC3339) + " " + abbr
+	}
+	return t.Format(time.RFC3339) + " " + abbr + " " + loc.String()
 }

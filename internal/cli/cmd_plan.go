@@ -72,6 +72,7 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 		return exitFor(env, "plan", masker, err)
 	}
 	out := masker.Writer(env.Stdout)
+	defer out.Flush()
 	if asJSON {
 		b, _ := json.MarshalIndent(p, "", "  ")
 		fmt.Fprintf(out, "%s\n", b)

@@ -128,9 +128,10 @@ func runWith(ctx context.Context, env *Env, m *manifest.Manifest, stateURI strin
 	}
 	eng := newEngine(env, m, st, clk, masker)
 	out := masker.Writer(env.Stdout)
-	if !asJSON {
-		eng.Log = masker.Writer(env.Stderr)
-	}
+	defer out.Flush()
+	logw := masker.Writer(env.Stderr)
+	defer logw.Flush()
+	eng.Log = logw
 	rep, err := eng.Run(ctx, opts)
 	if err != nil {
 		return exitFor(env, "run", masker, err)

@@ -87,6 +87,7 @@ func runStatus(ctx context.Context, env *Env, args []string) int {
 	}
 	s := buildStatus(m, doc, clk.Now())
 	out := masker.Writer(env.Stdout)
+	defer out.Flush()
 	if asJSON {
 		b, _ := json.MarshalIndent(s, "", "  ")
 		fmt.Fprintf(out, "%s\n", b)

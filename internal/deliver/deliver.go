@@ -25,6 +25,10 @@ import (
 // discarded.
 const MaxBody = 64 << 10
 
+// DefaultTimeout bounds an attempt when neither the Request nor the HTTP
+// client sets a timeout; it is the manifest's default.
+const DefaultTimeout = 30 * time.Second
+
 // MaxRedirects is how many same-host redirects one attempt follows.
 const MaxRedirects = 3
 
@@ -62,7 +66,8 @@ type Request struct {
 	// SigningKeys are Standard Webhooks secrets; empty sends unsigned.
 	SigningKeys []string
 	// Timeout bounds each attempt, redirects and response body included;
-	// zero keeps the HTTP client's own timeout.
+	// zero keeps the HTTP client's own timeout, or DefaultTimeout if it has
+	// none, so that no endpoint can hold a run forever.
 	Timeout time.Duration
 	// Attempts is how many attempts this call may make, at least 1.
 	Attempts int
@@ -82,8 +87,9 @@ type Outcome int
 
 // The outcomes of a delivery.
 const (
-	// Success means the endpoint answered with a success status.
-	Success Outcome = iota
+	// Success means the endpoint answered with a success status. The
+	// outcomes start at 1 so that a zero Result never reads as a success.
+	Success Outcome = iota + 1
 	// Retry means a retryable failure: try again in a later run.
 	Retry
 	// Permanent means a failure that retrying cannot fix: dead-letter now.
@@ -200,7 +206,7 @@ type delivery struct {
 	sleep func(context.Context, time.Duration) error
 	rand  func() float64
 
-	target       *url.URL
+	timeout      time.Duration // per attempt, as applied
 	attempts     []Attempt
 	outcome      Outcome
 	attemptStart time.Time
@@ -272,7 +278,7 @@ func (d *delivery) run() Result {
 	}
 	if err != nil && res.Err == "" {
 		// The status decided the outcome; the body is informational.
-		res.Err = "reading response body: " + describeErr(err, d.r.Timeout)
+		res.Err = "reading response body: " + describeErr(err, d.timeout)
 	}
 	return res
 }
@@ -296,12 +302,16 @@ func (d *delivery) validate() error {
 	}
 	u, err := url.Parse(r.URL)
 	if err != nil {
+		// url.Error repeats the whole URL, which may carry a secret.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("url: %w", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return fmt.Errorf("url %q: want an absolute http or https URL", u.Redacted())
 	}
-	d.target = u
 	if len(r.SigningKeys) > 0 {
 		if _, err := signing.Sign(r.SigningKeys, r.DeliveryID, time.Unix(0, 0), nil); err != nil {
 			return err
@@ -369,12 +379,14 @@ func (d *delivery) checkRetry(ctx context.Context, resp *http.Response, err erro
 	var hasRetryAfter bool
 	var redirErr *redirectError
 	switch {
-	case ctx.Err() != nil:
+	case err != nil && ctx.Err() != nil:
+		// A response that did arrive is judged on its status below, even if
+		// the run is stopping: the endpoint did its work.
 		a.Err, d.outcome = describeCancel(ctx.Err()), Retry
 	case errors.As(err, &redirErr):
 		a.Err, d.outcome = redirErr.Error(), Permanent
 	case err != nil:
-		a.Err, d.outcome, retry = describeErr(err, d.r.Timeout), Retry, true
+		a.Err, d.outcome, retry = describeErr(err, d.timeout), Retry, true
 	case d.r.IsSuccess(resp.StatusCode):
 		d.outcome = Success
 	case retryableStatus(resp.StatusCode):

@@ -740,7 +740,7 @@ func TestDeliverInvalidRequest(t *testing.T) {
 		{"relative URL", func(r *Request) { r.URL = "/api/cron" }, `url "/api/cron": want an absolute http or https URL`},
 		{"other scheme", func(r *Request) { r.URL = "ftp://example.com/x" }, `url "ftp://example.com/x": want an absolute http or https URL`},
 		{"password redacted", func(r *Request) { r.URL = "ftp://u:pw@example.com/" }, `url "ftp://u:xxxxx@example.com/": want an absolute http or https URL`},
-		{"unparsable URL", func(r *Request) { r.URL = "http://[::1" }, `url: parse "http://[::1": missing ']' in host`},
+		{"unparsable URL", func(r *Request) { r.URL = "http://[::1?token=s3cret" }, `url: missing ']' in host`},
 		{"bad method", func(r *Request) { r.Method = "PO ST" }, `net/http: invalid method "PO ST"`},
 		{"bad signing key", func(r *Request) { r.SigningKeys = []string{testKey, "whsec_*"} }, `key 2 of 2: signing key after "whsec_" is not valid base64 (bad input at character 1 of 1)`},
 	} {
@@ -873,4 +873,49 @@ func TestDeliverBodyCutOff(t *testing.T) {
 func writeRaw(w *bufio.ReadWriter, s string) {
 	w.WriteString(s)
 	w.Flush()
+}
+
+func TestAttemptTimeout(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		base      *http.Client
+		timeout   time.Duration
+		wantAfter time.Duration
+	}{
+		{"request's timeout", &http.Client{Timeout: 7 * time.Second}, 3 * time.Second, 3 * time.Second},
+		{"client's timeout", &http.Client{Timeout: 7 * time.Second}, 0, 7 * time.Second},
+		{"default", &http.Client{}, 0, DefaultTimeout},
+		{"no client", nil, 0, DefaultTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := testRequest("http://127.0.0.1/")
+			r.Timeout = tc.timeout
+			d := &delivery{c: &Client{HTTP: tc.base}, r: r}
+			hc := d.httpClient()
+			if hc.Timeout != tc.wantAfter || d.timeout != tc.wantAfter {
+				t.Errorf("timeout = %s (reported %s), want %s", hc.Timeout, d.timeout, tc.wantAfter)
+			}
+			if hc.Jar != nil {
+				t.Error("per-delivery client has a cookie jar")
+			}
+		})
+	}
+}
+
+func TestOutcomeText(t *testing.T) {
+	t.Parallel()
+	got := map[string]string{}
+	for _, o := range []Outcome{0, Success, Retry, Permanent} {
+		b, err := o.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[o.String()] = string(b)
+	}
+	want := map[string]string{"Outcome(0)": "Outcome(0)", "success": "success", "retry": "retry", "permanent": "permanent"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("outcome names (-want +got):\n%s", diff)
+	}
 }

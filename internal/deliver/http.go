@@ -65,6 +65,10 @@ func (d *delivery) httpClient() *http.Client {
 	if d.r.Timeout > 0 {
 		hc.Timeout = d.r.Timeout
 	}
+	if hc.Timeout <= 0 {
+		hc.Timeout = DefaultTimeout
+	}
+	d.timeout = hc.Timeout
 	return hc
 }
 

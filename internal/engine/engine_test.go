@@ -301,7 +301,7 @@ func TestKilledAfterClaimIsRedeliveredAfterLease(t *testing.T) {
 	h.clock.set(ts("2026-11-28T08:00:30Z"))
 	e := h.engine()
 	in := decideInput{m: h.m, now: h.clock.Now(), runID: "dead-run", lease: 7 * time.Minute, claim: true, newID: e.NewID}
-	dec, _, err := e.claim(context.Background(), in, &Report{}, false)
+	dec, _, err := e.claim(context.Background(), in, &Report{}, false, &known{})
 	if err != nil || len(dec.claimed) != 1 {
 		t.Fatalf("claim: %v %v", dec, err)
 	}
@@ -620,4 +620,19 @@ func sortedStrings(s []string) []string {
 		}
 	}
 	return out
+}
+
+func TestEnqueueAtBeyondHorizonIsRefused(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.clock.set(ts("2026-11-28T10:00:00Z"))
+	_, err := h.engine().Run(context.Background(), Options{Requests: []Incoming{{Source: "--enqueue", Data: []byte(
+		`{"job":"tick","id":"far","at":"2028-06-01T00:00:00Z"}`)}}})
+	want := "--enqueue: enqueue[0].at: 2028-06-01T00:00:00Z is more than 550 days ahead; the limit is 400 days"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+	if b := h.stateBytes(); b != nil {
+		t.Fatalf("state written: %s", b)
+	}
 }

@@ -238,3 +238,11 @@ func notesOf(rep *Report, kind string) []string {
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }
 
 func asStateError(err error, target **state.Error) bool { return errors.As(err, target) }
+
+type httpServer struct{ URL string }
+
+func startServer(tb testing.TB, h http.Handler) *httpServer {
+	srv := httptest.NewServer(h)
+	tb.Cleanup(srv.Close)
+	return &httpServer{URL: srv.URL}
+}

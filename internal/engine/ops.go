@@ -55,7 +55,7 @@ func (e *Engine) Update(ctx context.Context, msg string, fn func(doc *state.Doc,
 			return doc, nil
 		}
 		doc.UpdatedAt = now
-		err = e.write(ctx, doc, version, msg)
+		_, err = e.write(ctx, doc, version, msg)
 		if errors.Is(err, store.ErrConflict) && try < maxWriteTries {
 			continue
 		}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,11 +25,11 @@ const (
 
 // record writes the outcomes of a pass, re-reading and applying them again
 // when another run wrote first.
-func (e *Engine) record(ctx context.Context, results []outcome, rep *Report) (*state.Doc, error) {
+func (e *Engine) record(ctx context.Context, results []outcome, rep *Report, k *known) (*state.Doc, error) {
 	var reports []DeliveryReport
 	var notes []Note
 	for try := 0; ; try++ {
-		doc, version, err := e.read(ctx)
+		doc, version, err := e.load(ctx, k, try)
 		if err != nil {
 			return nil, err
 		}
@@ -44,7 +45,7 @@ func (e *Engine) record(ctx context.Context, results []outcome, rep *Report) (*s
 		// Record with a context that outlives the budget: the deliveries
 		// happened, and losing their outcome would deliver them again.
 		wctx := context.WithoutCancel(ctx)
-		err = e.write(wctx, doc, version, sum.message("recorded"))
+		v, err := e.write(wctx, doc, version, sum.message("recorded"))
 		if errors.Is(err, store.ErrConflict) && try < maxWriteTries {
 			rep.Conflicts++
 			e.logf("state changed while recording; re-reading (try %d)", try+2)
@@ -54,6 +55,7 @@ func (e *Engine) record(ctx context.Context, results []outcome, rep *Report) (*s
 			return nil, err
 		}
 		rep.Writes++
+		*k = known{doc: doc, version: v}
 		rep.Deliveries = append(rep.Deliveries, reports...)
 		rep.Notes = append(rep.Notes, notes...)
 		for _, dr := range reports {
@@ -74,7 +76,7 @@ func (e *Engine) record(ctx context.Context, results []outcome, rep *Report) (*s
 // apply records one outcome in doc.
 func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSummary) (DeliveryReport, []Note) {
 	res := o.res
-	first := o.dl.Attempts
+	first := o.first
 	dr := DeliveryReport{
 		ID: o.dl.ID, Job: o.dl.Job, Kind: o.dl.Kind, Due: o.dl.Due, Started: o.started,
 		Lateness: o.started.Sub(o.dl.Due), Status: res.Status, Error: e.Masker.Mask(res.Err), Duration: res.Duration,
@@ -200,6 +202,9 @@ func (e *Engine) continuation(doc *state.Doc, dl *state.Delivery, res deliver.Re
 	if err == nil {
 		err = checkParsed(e.Manifest, req)
 	}
+	if err == nil {
+		err = checkHorizon(source, req, now)
+	}
 	if err != nil {
 		return 0, []Note{{Kind: "refused", Job: dl.Job, ID: dl.ID, Reason: e.Masker.Mask(fmt.Sprintf("%s refused, nothing applied: %v", source, err))}}
 	}
@@ -273,6 +278,11 @@ func bodyBytes(raw json.RawMessage) ([]byte, bool) {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return []byte(s), false
+	}
+	// The state is pretty-printed, which indents stored bodies: send them compact.
+	var buf bytes.Buffer
+	if json.Compact(&buf, raw) == nil {
+		return buf.Bytes(), true
 	}
 	return []byte(raw), true
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/clock"
 	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/manifest"
+	"github.com/cronrelay/cronrelay/internal/request"
 	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/store"
@@ -169,9 +170,10 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 	defer cancel()
 
 	var last *state.Doc
+	k := &known{}
 	for pass := 0; pass < maxPasses; pass++ {
 		in.now = e.Clock.Now()
-		dec, doc, err := e.claim(ctx, in, rep, opts.DryRun)
+		dec, doc, err := e.claim(ctx, in, rep, opts.DryRun, k)
 		if err != nil {
 			return rep, err
 		}
@@ -188,7 +190,7 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		if len(dec.claimed) > 0 {
 			results := e.deliverAll(ctx, dec.claimed, resolved, opts.Concurrency, deadline)
-			doc, err = e.record(ctx, results, rep)
+			doc, err = e.record(ctx, results, rep, k)
 			if err != nil {
 				return rep, err
 			}
@@ -239,9 +241,23 @@ func (e *Engine) receive(in []Incoming, now time.Time) ([]sourcedRequest, error)
 		if err != nil {
 			return nil, err
 		}
+		if err := checkHorizon(inc.Source, req, now); err != nil {
+			return nil, err
+		}
 		out = append(out, newSourced(inc.Source, req, now, e.NewID))
 	}
 	return out, nil
+}
+
+// checkHorizon refuses an "at" further ahead than a delay may reach: the
+// parser has no clock, so the cap on absolute times is applied here.
+func checkHorizon(source string, req *request.Request, now time.Time) error {
+	for i, it := range req.Enqueue {
+		if it.HasAt && it.At.Sub(now) > request.MaxDelay {
+			return &RequestError{Source: source, Err: fmt.Errorf("enqueue[%d].at: %s is more than %d days ahead; the limit is %d days", i, it.At.UTC().Format(time.RFC3339), int(it.At.Sub(now).Hours()/24), int(request.MaxDelay.Hours()/24))}
+		}
+	}
+	return nil
 }
 
 // resolveAll expands the secrets of every enabled job up front, so that a
@@ -276,9 +292,9 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // claim decides on the current state and writes the claims, re-reading and
 // deciding again when another run wrote first. It returns the decision and
 // the document as written (or as read, when nothing changed).
-func (e *Engine) claim(ctx context.Context, in decideInput, rep *Report, dryRun bool) (*decision, *state.Doc, error) {
+func (e *Engine) claim(ctx context.Context, in decideInput, rep *Report, dryRun bool, k *known) (*decision, *state.Doc, error) {
 	for try := 0; ; try++ {
-		doc, version, err := e.read(ctx)
+		doc, version, err := e.load(ctx, k, try)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -287,9 +303,10 @@ func (e *Engine) claim(ctx context.Context, in decideInput, rep *Report, dryRun 
 			return nil, nil, err
 		}
 		if dryRun || !dec.changed {
+			*k = known{doc: doc, version: version}
 			return dec, dec.doc, nil
 		}
-		err = e.write(ctx, dec.doc, version, dec.summary.message("cursors"))
+		v, err := e.write(ctx, dec.doc, version, dec.summary.message("cursors"))
 		if errors.Is(err, store.ErrConflict) && try < maxWriteTries {
 			rep.Conflicts++
 			e.logf("state changed while claiming; re-reading (try %d)", try+2)
@@ -299,6 +316,7 @@ func (e *Engine) claim(ctx context.Context, in decideInput, rep *Report, dryRun 
 			return nil, nil, err
 		}
 		rep.Writes++
+		*k = known{doc: dec.doc, version: v}
 		for _, dl := range dec.claimed {
 			e.logf("claimed %s (attempt %d)", dl.ID, dl.Attempts)
 		}
@@ -318,25 +336,42 @@ func (e *Engine) read(ctx context.Context) (*state.Doc, string, error) {
 	return doc, version, nil
 }
 
-func (e *Engine) write(ctx context.Context, doc *state.Doc, version, msg string) error {
+func (e *Engine) write(ctx context.Context, doc *state.Doc, version, msg string) (string, error) {
 	data, err := doc.Encode()
 	if err != nil {
-		return err
+		return "", err
 	}
 	if masked := e.Masker.Mask(string(data)); masked != string(data) {
 		// A secret must never reach the state; this is a bug if it happens.
-		return fmt.Errorf("refusing to write state: it would contain a secret value")
+		return "", fmt.Errorf("refusing to write state: it would contain a secret value")
 	}
-	_, err = e.Store.Write(ctx, data, version, msg)
+	v, err := e.Store.Write(ctx, data, version, msg)
 	if err != nil && !errors.Is(err, store.ErrConflict) {
-		return storeErr(err)
+		return "", storeErr(err)
 	}
-	return err
+	return v, err
+}
+
+// known is the document as this run last read or wrote it, with its
+// version: the next read-modify-write starts from it and re-reads only when
+// the store says another run wrote in between.
+type known struct {
+	doc     *state.Doc
+	version string
+}
+
+// load returns the known document on a first try, else reads the store.
+func (e *Engine) load(ctx context.Context, k *known, try int) (*state.Doc, string, error) {
+	if try == 0 && k != nil && k.doc != nil {
+		return k.doc, k.version, nil
+	}
+	return e.read(ctx)
 }
 
 // outcome of one claimed delivery.
 type outcome struct {
-	dl      *state.Delivery
+	dl      *state.Delivery // as claimed; do not read fields a record may change
+	first   int             // the attempt number of the first attempt made
 	res     deliver.Result
 	started time.Time // scheduling clock
 }
@@ -355,7 +390,7 @@ func (e *Engine) deliverAll(ctx context.Context, claimed []*state.Delivery, reso
 			started := e.Clock.Now()
 			req := e.request(dl, resolved[dl.Job], deadline)
 			res := e.Deliverer.Deliver(ctx, req)
-			out[i] = outcome{dl: dl, res: res, started: started}
+			out[i] = outcome{dl: dl, first: req.FirstAttempt, res: res, started: started}
 			e.logf("%s", e.Masker.Mask(describe(dl, res)))
 		}()
 	}
@@ -370,6 +405,13 @@ func (e *Engine) request(dl *state.Delivery, r *manifest.Resolved, deadline time
 	if len(dl.Body) > 0 {
 		body, bodyJSON = bodyBytes(dl.Body)
 	}
+	timeout, attempts := job.Timeout, job.Retry.Attempts
+	if timeout <= 0 {
+		timeout = manifest.DefaultTimeout
+	}
+	if attempts < 1 {
+		attempts = 1
+	}
 	return deliver.Request{
 		DeliveryID:   dl.ID,
 		Job:          dl.Job,
@@ -381,8 +423,8 @@ func (e *Engine) request(dl *state.Delivery, r *manifest.Resolved, deadline time
 		Body:         body,
 		BodyJSON:     bodyJSON,
 		SigningKeys:  r.SigningKeys,
-		Timeout:      job.Timeout,
-		Attempts:     job.Retry.Attempts,
+		Timeout:      timeout,
+		Attempts:     attempts,
 		Backoff:      job.Retry.Backoff,
 		MaxBackoff:   job.Retry.MaxBackoff,
 		IsSuccess:    job.IsSuccess,

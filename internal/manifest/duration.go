@@ -10,13 +10,15 @@ import (
 
 const day = 24 * time.Hour
 
+const durationHint = "write a number with a unit, like 90s, 15m, 24h or 7d"
+
 // parseDuration parses Go duration syntax ("90s", "1h30m") extended with a
 // leading days component ("7d", "1d12h"). A bare "0" is zero; any other
 // bare number is an error because its unit would be a guess.
 func parseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return 0, errors.New("empty duration")
+		return 0, errors.New("empty duration; " + durationHint)
 	}
 	neg := false
 	body := s
@@ -28,13 +30,13 @@ func parseDuration(s string) (time.Duration, error) {
 		if f, _ := strconv.ParseFloat(body, 64); f == 0 {
 			return 0, nil
 		}
-		return 0, fmt.Errorf("%s needs a unit, like %ss", s, s)
+		return 0, fmt.Errorf("%s has no unit; write %ss, %sm, %sh or %sd", s, s, s, s, s)
 	}
 	var d time.Duration
 	if i := strings.IndexByte(body, 'd'); i >= 0 {
 		n, err := strconv.ParseFloat(body[:i], 64)
 		if err != nil || body[:i] == "" || strings.ContainsAny(body[:i], "eEinfINFxX") {
-			return 0, fmt.Errorf("%q is not a duration", s)
+			return 0, fmt.Errorf("%q is not a duration; %s", s, durationHint)
 		}
 		if n > 100000 {
 			return 0, fmt.Errorf("%q is too long", s)
@@ -45,7 +47,7 @@ func parseDuration(s string) (time.Duration, error) {
 	if body != "" {
 		rest, err := time.ParseDuration(body)
 		if err != nil || rest < 0 || body[0] == '-' || body[0] == '+' {
-			return 0, fmt.Errorf("%q is not a duration", s)
+			return 0, fmt.Errorf("%q is not a duration; %s", s, durationHint)
 		}
 		if d > 0 && rest > time.Duration(1<<63-1)-d {
 			return 0, fmt.Errorf("%q is too long", s)

@@ -530,7 +530,7 @@ func (p *parser) decodeDuration(k *keyDef, vn *yaml.Node, path string) *value {
 	}
 	d, err := parseDuration(s)
 	if err != nil {
-		p.errorf(vn, "%s: %v; write %s", path, err, want)
+		p.errorf(vn, "%s: %v", path, err)
 		return nil
 	}
 	switch {
@@ -688,7 +688,7 @@ func (p *parser) decodeKeys(vn *yaml.Node, path string) *value {
 	return &value{v: []string{s}}
 }
 
-var statusRE = regexp.MustCompile(`^\s*(\d{3})\s*(?:-\s*(\d{3})\s*)?$`)
+var statusRE = regexp.MustCompile(`^\s*(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?$`)
 
 func (p *parser) decodeStatus(vn *yaml.Node, path string) *value {
 	if vn.Kind != yaml.SequenceNode {
@@ -715,7 +715,7 @@ func (p *parser) decodeStatus(vn *yaml.Node, path string) *value {
 			hi, _ = strconv.Atoi(m[2])
 		}
 		switch {
-		case lo < 100 || hi > 599:
+		case lo < 100 || hi > 599 || lo > 599 || hi < 100:
 			p.errorf(item, "%s: %s is outside 100-599", ipath, strings.TrimSpace(item.Value))
 			ok = false
 		case lo > hi:

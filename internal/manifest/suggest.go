@@ -66,12 +66,3 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
-
-// quoteList formats names as `"a", "b", "c"`.
-func quoteList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", n)
-	}
-	return strings.Join(q, ", ")
-}

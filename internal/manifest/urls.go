@@ -68,7 +68,7 @@ func templURLProblem(raw string, allowHTTP bool) string {
 	if first := strings.Index(raw, "${"); first < sep || sep < 0 && first == 0 {
 		return "" // the scheme comes from a variable
 	}
-	filled, _, _ := secret.Expand(raw, func(string) (string, bool) { return templatePlaceholder, true })
+	filled := fillTemplates(raw)
 	u, err := url.Parse(filled)
 	if err == nil && strings.Contains(u.Host, templatePlaceholder) {
 		allowHTTP = true
@@ -79,4 +79,27 @@ func templURLProblem(raw string, allowHTTP bool) string {
 // joinURL appends path to base, with exactly one "/" between them.
 func joinURL(base, path string) string {
 	return strings.TrimSuffix(base, "/") + path
+}
+
+// fillTemplates replaces each ${VAR} in raw with a stand-in that keeps the
+// URL parseable: "1" for a port, templatePlaceholder elsewhere.
+func fillTemplates(raw string) string {
+	marked, _, _ := secret.Expand(raw, func(string) (string, bool) { return "\x00", true })
+	authStart := strings.Index(marked, "://") + 3
+	authEnd := len(marked)
+	if i := strings.IndexAny(marked[authStart:], "/?#"); i >= 0 {
+		authEnd = authStart + i
+	}
+	var b strings.Builder
+	for i := 0; i < len(marked); i++ {
+		switch {
+		case marked[i] != 0:
+			b.WriteByte(marked[i])
+		case i >= authStart && i < authEnd && i > 0 && marked[i-1] == ':':
+			b.WriteString("1")
+		default:
+			b.WriteString(templatePlaceholder)
+		}
+	}
+	return b.String()
 }

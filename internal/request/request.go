@@ -201,27 +201,31 @@ func unknownJob(job string, names []string) string {
 // ParseDelay parses a delay: Go duration syntax plus a leading "d" term for
 // days ("90s", "24h", "3d", "1.5d", "1d12h"), from 0 to MaxDelay.
 func ParseDelay(s string) (time.Duration, error) {
-	invalid := fmt.Errorf(`invalid duration %q; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`, s)
+	invalid := func() error {
+		return fmt.Errorf(`invalid duration %q; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`, s)
+	}
 	if s == "" {
-		return 0, invalid
+		return 0, invalid()
 	}
 	if s[0] == '-' {
 		return 0, fmt.Errorf("delay %q must not be negative", s)
 	}
-	tooLong := fmt.Errorf("delay %q is longer than the maximum of %dd", s, MaxDelay/(24*time.Hour))
+	tooLong := func() error {
+		return fmt.Errorf("delay %q is longer than the maximum of %dd", s, MaxDelay/(24*time.Hour))
+	}
 	rest := strings.TrimPrefix(s, "+")
 	var d time.Duration
 	if i := strings.IndexByte(rest, 'd'); i >= 0 {
 		num := rest[:i]
 		if !isDecimal(num) {
-			return 0, invalid
+			return 0, invalid()
 		}
 		days, err := strconv.ParseFloat(num, 64)
 		if err != nil {
-			return 0, invalid
+			return 0, invalid()
 		}
 		if days > float64(MaxDelay/(24*time.Hour)) {
-			return 0, tooLong
+			return 0, tooLong()
 		}
 		d = time.Duration(math.Round(days * float64(24*time.Hour)))
 		rest = rest[i+1:]
@@ -229,18 +233,18 @@ func ParseDelay(s string) (time.Duration, error) {
 			return d, nil
 		}
 		if c := rest[0]; c != '.' && (c < '0' || c > '9') {
-			return 0, invalid
+			return 0, invalid()
 		}
 	}
 	if rest != "0" && !goDurationRE.MatchString(rest) {
-		return 0, invalid
+		return 0, invalid()
 	}
 	r, err := time.ParseDuration(rest)
 	if err != nil {
-		return 0, tooLong // the syntax is right, so the number overflowed
+		return 0, tooLong() // the syntax is right, so the number overflowed
 	}
 	if r > MaxDelay || d+r > MaxDelay {
-		return 0, tooLong
+		return 0, tooLong()
 	}
 	return d + r, nil
 }
@@ -493,37 +497,6 @@ func (p *parser) wellFormed(path string, data []byte, base int) bool {
 	return true
 }
 
-type field struct {
-	key    string
-	raw    json.RawMessage
-	offset int // of the value, within the object's bytes
-}
-
-// objectFields lists the fields of a valid JSON object in order, keeping
-// duplicates.
-func objectFields(data []byte) ([]field, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if _, err := dec.Token(); err != nil { // '{'
-		return nil, err
-	}
-	var fields []field
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		key, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, err
-		}
-		// InputOffset is just past the value; the value's bytes end there.
-		end := int(dec.InputOffset())
-		fields = append(fields, field{key: key, raw: raw, offset: end - len(raw)})
-	}
-	return fields, nil
-}
-
 // fields decodes an object (known to be valid JSON) and reports duplicate
 // keys.
 func (p *parser) fields(path string, data []byte) []field {
@@ -562,8 +535,8 @@ func (p *parser) list(path string, raw json.RawMessage) []json.RawMessage {
 		p.addf(path, "want an array, got %s", k)
 		return nil
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
+	items, err := splitArray(raw)
+	if err != nil {
 		p.addf(path, "invalid JSON: %v", err)
 		return nil
 	}
@@ -657,8 +630,8 @@ func (p *parser) cancel(path string, fields []field) (c Cancel, ok bool) {
 func (p *parser) str(path string, raw json.RawMessage, want string) (*string, bool) {
 	switch k := kindOf(raw); k {
 	case "string":
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s, err := unquote(raw)
+		if err != nil {
 			p.addf(path, "invalid JSON: %v", err)
 			return nil, false
 		}

@@ -14,7 +14,7 @@ func (s *Schedule) Describe() string {
 	at := s.describeTime()
 	days := s.describeDays()
 	if days == "" {
-		if strings.HasPrefix(at, "at ") && !strings.Contains(at, "hour") {
+		if !strings.Contains(at, "every") {
 			return at + " every day"
 		}
 		return at

@@ -57,13 +57,12 @@ func parseField(spec *fieldSpec, text string) (field, *Error) {
 	fail := func(format string, args ...any) (field, *Error) {
 		return field{}, &Error{Field: spec.name, Msg: fmt.Sprintf("%s field %q: %s", spec.name, text, fmt.Sprintf(format, args...))}
 	}
-	up := strings.ToUpper(text)
-	if up == "*" || (up == "?" && (spec.pos == 3 || spec.pos == 5)) {
-		f.norm, f.all = up, true
+	if text == "*" || (text == "?" && (spec.pos == 3 || spec.pos == 5)) {
+		f.norm, f.all = text, true
 		return f, nil
 	}
 	var norm []string
-	for _, el := range strings.Split(up, ",") {
+	for _, el := range strings.Split(text, ",") {
 		if el == "" {
 			return fail("empty element in list")
 		}
@@ -85,9 +84,12 @@ func parseField(spec *fieldSpec, text string) (field, *Error) {
 // parseElement checks one list element and returns it normalised for gronx,
 // whether it is month-dependent (L, W, #), and a problem description.
 func parseElement(spec *fieldSpec, el string) (norm string, special bool, msg string) {
+	norm, msg = parseStandard(spec, el)
+	if msg == "" || !strings.ContainsAny(strings.ToUpper(el), "LW#") {
+		return norm, false, msg
+	}
+	el = strings.ToUpper(el)
 	switch {
-	case el == "?":
-		return "", false, `"?" is only allowed in the day-of-month and day-of-week fields`
 	case spec.pos == 3 && el == "L":
 		return "L", true, ""
 	case spec.pos == 3 && strings.HasSuffix(el, "W"):
@@ -129,6 +131,14 @@ func parseElement(spec *fieldSpec, el string) (norm string, special bool, msg st
 	case strings.Contains(el, "L"):
 		return "", false, `"L" is only allowed as the day of month ("L") or after a weekday ("5L")`
 	}
+	return "", false, msg
+}
+
+// parseStandard parses *, n, a-b and their /step forms.
+func parseStandard(spec *fieldSpec, el string) (string, string) {
+	if el == "?" {
+		return "", `"?" is only allowed in the day-of-month and day-of-week fields`
+	}
 
 	base, stepText, hasStep := strings.Cut(el, "/")
 	var out string
@@ -139,37 +149,37 @@ func parseElement(spec *fieldSpec, el string) (norm string, special bool, msg st
 		a, b, _ := strings.Cut(base, "-")
 		x, m := spec.value(a)
 		if m != "" {
-			return "", false, m
+			return "", m
 		}
 		y, m := spec.value(b)
 		if m != "" {
-			return "", false, m
+			return "", m
 		}
 		if y < x {
-			return "", false, fmt.Sprintf("range %s goes backwards (wrap-around ranges are not supported)", base)
+			return "", fmt.Sprintf("range %s goes backwards (wrap-around ranges are not supported)", base)
 		}
 		out = fmt.Sprintf("%d-%d", x, y)
 	default:
 		x, m := spec.value(base)
 		if m != "" {
-			return "", false, m
+			return "", m
 		}
 		out = strconv.Itoa(x)
 	}
 	if hasStep {
 		if strings.Contains(stepText, "/") {
-			return "", false, fmt.Sprintf("%q has more than one \"/\"", el)
+			return "", fmt.Sprintf("%q has more than one \"/\"", el)
 		}
 		if !isDigits(stepText) {
-			return "", false, fmt.Sprintf("step %q is not a number", stepText)
+			return "", fmt.Sprintf("step %q is not a number", stepText)
 		}
 		s, err := strconv.Atoi(stepText)
 		if err != nil || s < 1 || s > spec.hi {
-			return "", false, fmt.Sprintf("step %s is out of range 1-%d", stepText, spec.hi)
+			return "", fmt.Sprintf("step %s is out of range 1-%d", stepText, spec.hi)
 		}
 		out += "/" + strconv.Itoa(s)
 	}
-	return out, false, ""
+	return out, ""
 }
 
 // value parses a number or, in the month and day-of-week fields, a name.
@@ -177,7 +187,7 @@ func (spec *fieldSpec) value(s string) (int, string) {
 	if s == "" {
 		return 0, "missing number"
 	}
-	if n, ok := spec.names[s]; ok {
+	if n, ok := spec.names[strings.ToUpper(s)]; ok {
 		return n, ""
 	}
 	if !isDigits(s) {

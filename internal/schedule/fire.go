@@ -17,15 +17,33 @@ func (s *Schedule) spanAt(u int64) span {
 	t := time.Unix(u, 0).In(s.loc)
 	_, off := t.Zone()
 	sp := span{start: math.MinInt64, end: math.MaxInt64, off: int64(off)}
-	if st, en := t.ZoneBounds(); !st.IsZero() || !en.IsZero() {
-		if !st.IsZero() {
-			sp.start = st.Unix()
-		}
-		if !en.IsZero() {
-			sp.end = en.Unix()
+	st, en := t.ZoneBounds()
+	if !st.IsZero() {
+		sp.start = st.Unix()
+	}
+	if !en.IsZero() {
+		sp.end = en.Unix()
+	}
+	if sp.start <= u && u < sp.end {
+		return sp
+	}
+	// Go's rule-based zone extension (past a zone's last listed transition)
+	// can report bounds that miss u: its year ends after 365 days even in
+	// leap years (seen for America/Santiago at the end of 2084). Fall back
+	// to a short period over which the offset is checked to be constant;
+	// a boundary between equal offsets changes no fire time.
+	for _, step := range []int64{3600, 60, 1} {
+		start := floorDiv(u, step) * step
+		if s.offsetAt(start) == sp.off && s.offsetAt(start+step-1) == sp.off {
+			return span{start: start, end: start + step, off: sp.off}
 		}
 	}
-	return sp
+	return span{start: u, end: u + 1, off: sp.off}
+}
+
+func (s *Schedule) offsetAt(u int64) int64 {
+	_, off := time.Unix(u, 0).In(s.loc).Zone()
+	return int64(off)
 }
 
 // firstWall is the first wall minute shown during the span.

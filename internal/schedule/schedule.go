@@ -194,4 +194,3 @@ func (s *Schedule) matchesMinute(w int64) bool {
 	y, m, d := civil(day)
 	return s.dayMatches(y, m, d, weekday(day))
 }
-

@@ -33,9 +33,7 @@ func (m *Masker) Add(secret string) {
 	}
 	cands := []string{secret}
 	if strings.ContainsAny(secret, "\r\n") {
-		for _, line := range strings.FieldsFunc(secret, func(r rune) bool { return r == '\n' || r == '\r' }) {
-			cands = append(cands, line)
-		}
+		cands = append(cands, strings.FieldsFunc(secret, func(r rune) bool { return r == '\n' || r == '\r' })...)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

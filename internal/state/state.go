@@ -125,25 +125,14 @@ func Decode(store string, data []byte) (*Doc, error) {
 		}
 		return nil, &Error{Store: store, Msg: "the document is blank; delete it to start over, or restore it from history"}
 	}
-	var probe struct {
-		Version *int `json:"version"`
-	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, &Error{Store: store, Msg: fmt.Sprintf("not a cronrelay state document (%v); it was left untouched", err)}
-	}
-	switch {
-	case probe.Version == nil:
-		return nil, &Error{Store: store, Msg: `not a cronrelay state document (no "version"); it was left untouched`}
-	case *probe.Version > Version:
-		return nil, &Error{Store: store, Msg: fmt.Sprintf("version %d was written by a newer cronrelay (this one reads version %d); upgrade cronrelay. The document was left untouched", *probe.Version, Version)}
-	case *probe.Version < 1:
-		return nil, &Error{Store: store, Msg: fmt.Sprintf("unsupported version %d; the document was left untouched", *probe.Version)}
-	}
-	d := New()
+	d := &Doc{}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(d); err != nil {
-		return nil, &Error{Store: store, Msg: fmt.Sprintf("cannot read the document (%v); it was left untouched", err)}
+	if err := dec.Decode(d); err != nil || d.Version != Version {
+		return nil, explain(store, data, err)
+	}
+	if dec.More() {
+		return nil, &Error{Store: store, Msg: "unexpected data after the document; it was left untouched"}
 	}
 	if d.Jobs == nil {
 		d.Jobs = map[string]*Job{}
@@ -172,27 +161,65 @@ func Decode(store string, data []byte) (*Doc, error) {
 	return d, nil
 }
 
-// Encode renders the document: indented JSON with sorted map keys and a
-// trailing newline. The same document always encodes to the same bytes.
-func (d *Doc) Encode() ([]byte, error) {
-	b, err := json.MarshalIndent(d, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encode state: %w", err)
+// explain says why a document could not be decoded: a newer version is the
+// likeliest reason for unknown fields, so the version is checked first.
+func explain(store string, data []byte, err error) error {
+	var probe struct {
+		Version *int `json:"version"`
 	}
-	return append(b, '\n'), nil
+	if perr := json.Unmarshal(data, &probe); perr != nil {
+		return &Error{Store: store, Msg: fmt.Sprintf("not a cronrelay state document (%v); it was left untouched", perr)}
+	}
+	switch {
+	case probe.Version == nil:
+		return &Error{Store: store, Msg: `not a cronrelay state document (no "version"); it was left untouched`}
+	case *probe.Version > Version:
+		return &Error{Store: store, Msg: fmt.Sprintf("version %d was written by a newer cronrelay (this one reads version %d); upgrade cronrelay. The document was left untouched", *probe.Version, Version)}
+	case *probe.Version < 1:
+		return &Error{Store: store, Msg: fmt.Sprintf("unsupported version %d; the document was left untouched", *probe.Version)}
+	}
+	return &Error{Store: store, Msg: fmt.Sprintf("cannot read the document (%v); it was left untouched", err)}
 }
 
 // Clone returns a deep copy.
 func (d *Doc) Clone() *Doc {
-	b, err := json.Marshal(d)
-	if err != nil {
-		panic(fmt.Sprintf("state: clone: %v", err))
+	c := &Doc{
+		Version: d.Version, UpdatedAt: d.UpdatedAt, LastRun: d.LastRun,
+		Jobs:   make(map[string]*Job, len(d.Jobs)),
+		Open:   make(map[string]*Delivery, len(d.Open)),
+		Recent: make(map[string]time.Time, len(d.Recent)),
 	}
-	c := New()
-	if err := json.Unmarshal(b, c); err != nil {
-		panic(fmt.Sprintf("state: clone: %v", err))
+	for name, j := range d.Jobs {
+		cj := *j
+		cj.History = append([]Event(nil), j.History...)
+		c.Jobs[name] = &cj
+	}
+	for id, dl := range d.Open {
+		c.Open[id] = dl.Clone()
+	}
+	if d.Dead != nil {
+		c.Dead = make([]*Delivery, len(d.Dead))
+		for i, dl := range d.Dead {
+			c.Dead[i] = dl.Clone()
+		}
+	}
+	for id, t := range d.Recent {
+		c.Recent[id] = t
 	}
 	return c
+}
+
+// Clone returns a deep copy of the delivery.
+func (dl *Delivery) Clone() *Delivery {
+	c := *dl
+	if dl.Body != nil {
+		c.Body = append(json.RawMessage(nil), dl.Body...)
+	}
+	if dl.Claim != nil {
+		cl := *dl.Claim
+		c.Claim = &cl
+	}
+	return &c
 }
 
 // JobState returns the job's entry, creating it.

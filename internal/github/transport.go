@@ -1,0 +1,245 @@
+package github
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults for Transport fields left zero.
+const (
+	DefaultMaxAttempts = 5
+	DefaultBackoff     = time.Second
+	DefaultMaxWait     = time.Minute
+)
+
+// maxPeek bounds how much of a 403 body is read to tell a secondary rate
+// limit from a permission error.
+const maxPeek = 64 << 10
+
+// Transport is an http.RoundTripper for the GitHub API. It counts every
+// request it sends, and retries those that GitHub could not answer:
+//
+//   - network errors and 500, 502, 503 and 504, after Backoff, doubling;
+//   - rate limits: 429, or 403 with a retry-after header, or 403 with
+//     x-ratelimit-remaining: 0 (waiting until x-ratelimit-reset), or a 403
+//     whose message names a secondary rate limit (waiting one minute, as
+//     GitHub asks).
+//
+// Other answers (401, 403, 404, 409, 422, ...) are returned at once: they
+// are GitHub's answer to the request. A retry is not made if its wait would
+// end after Deadline or the request context's deadline, or is longer than
+// MaxWait, or after MaxAttempts requests; then the last response (or network
+// error) is returned as is, and the caller decides what it means.
+//
+// Request bodies are buffered, so POST, PUT and PATCH requests are re-sent
+// whole. A write whose response was lost may have been applied: the retry
+// then answers 409 or 422, which the stores report as a conflict, and the
+// engine re-reads and merges, finding its own write.
+//
+// See https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api
+// and https://docs.github.com/rest/using-the-rest-api/best-practices-for-using-the-rest-api.
+type Transport struct {
+	// Base sends the requests; nil means http.DefaultTransport.
+	Base http.RoundTripper
+	// Counter, if not nil, counts every request sent. Requests whose context
+	// carries another counter (see WithCounter) are counted there too.
+	Counter *Counter
+	// Now tells the time, to compute waits from x-ratelimit-reset and to
+	// check them against the deadline. Required.
+	Now func() time.Time
+	// Sleep waits for d, or returns the context's error if it ends first.
+	// Required.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Deadline bounds every wait: no retry is made whose wait would end
+	// after it. Zero means no bound other than the request context's.
+	Deadline time.Time
+	// MaxAttempts is how many times one request is sent at most
+	// (DefaultMaxAttempts if zero).
+	MaxAttempts int
+	// Backoff is the first wait after a network error or a 5xx without
+	// retry-after; it doubles on each attempt (DefaultBackoff if zero).
+	Backoff time.Duration
+	// MaxWait is the longest single wait (DefaultMaxWait if zero): a rate
+	// limit that resets later is not waited for.
+	MaxWait time.Duration
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.Now == nil || t.Sleep == nil {
+		closeBody(req)
+		return nil, errors.New("github: Transport needs Now and Sleep")
+	}
+	getBody, err := rewindable(req)
+	if err != nil {
+		return nil, fmt.Errorf("github: %s %s: reading request body: %w", req.Method, req.URL.Redacted(), err)
+	}
+	ctx := req.Context()
+	extra := counterFrom(ctx)
+	maxAttempts := t.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = DefaultMaxAttempts
+	}
+	for attempt := 1; ; attempt++ {
+		r := req
+		if getBody != nil {
+			r = req.Clone(ctx)
+			if r.Body, err = getBody(); err != nil {
+				return nil, fmt.Errorf("github: %s %s: rewinding request body: %w", req.Method, req.URL.Redacted(), err)
+			}
+		}
+		t.count(extra, req.Method, attempt > 1)
+		resp, err := t.base().RoundTrip(r)
+		wait, retry := t.retryAfter(ctx, resp, err, attempt)
+		if !retry || attempt >= maxAttempts || !t.fits(ctx, wait) {
+			if err != nil {
+				return nil, fmt.Errorf("after %d attempt(s): %w", attempt, err)
+			}
+			return resp, nil
+		}
+		if resp != nil {
+			io.Copy(io.Discard, io.LimitReader(resp.Body, maxPeek))
+			resp.Body.Close()
+		}
+		if err := t.Sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (t *Transport) base() http.RoundTripper {
+	if t.Base == nil {
+		return http.DefaultTransport
+	}
+	return t.Base
+}
+
+func (t *Transport) count(extra *Counter, method string, retry bool) {
+	if t.Counter != nil {
+		t.Counter.add(method, retry)
+	}
+	if extra != nil && extra != t.Counter {
+		extra.add(method, retry)
+	}
+}
+
+// fits reports whether a wait of d is allowed now.
+func (t *Transport) fits(ctx context.Context, d time.Duration) bool {
+	maxWait := t.MaxWait
+	if maxWait <= 0 {
+		maxWait = DefaultMaxWait
+	}
+	if d > maxWait {
+		return false
+	}
+	end := t.Now().Add(d)
+	if !t.Deadline.IsZero() && end.After(t.Deadline) {
+		return false
+	}
+	if dl, ok := ctx.Deadline(); ok && end.After(dl) {
+		return false
+	}
+	return true
+}
+
+// retryAfter decides whether an attempt's outcome is worth another attempt,
+// and after how long.
+func (t *Transport) retryAfter(ctx context.Context, resp *http.Response, err error, attempt int) (time.Duration, bool) {
+	backoff := t.Backoff
+	if backoff <= 0 {
+		backoff = DefaultBackoff
+	}
+	backoff <<= min(attempt-1, 16)
+	if err != nil {
+		return backoff, ctx.Err() == nil
+	}
+	switch s := resp.StatusCode; {
+	case s == http.StatusInternalServerError || s == http.StatusBadGateway ||
+		s == http.StatusServiceUnavailable || s == http.StatusGatewayTimeout:
+		if d, ok := t.headerWait(resp.Header); ok {
+			return d, true
+		}
+		return backoff, true
+	case s == http.StatusTooManyRequests:
+		if d, ok := t.headerWait(resp.Header); ok {
+			return d, true
+		}
+		return backoff, true
+	case s == http.StatusForbidden:
+		if d, ok := t.headerWait(resp.Header); ok {
+			return d, true
+		}
+		if secondaryLimit(resp) {
+			return time.Minute, true
+		}
+	}
+	return 0, false
+}
+
+// headerWait reads retry-after, or x-ratelimit-reset when no requests
+// remain.
+func (t *Transport) headerWait(h http.Header) (time.Duration, bool) {
+	if v := h.Get("Retry-After"); v != "" {
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 {
+			return time.Duration(n) * time.Second, true
+		}
+		if at, err := http.ParseTime(v); err == nil {
+			return max(at.Sub(t.Now()), 0), true
+		}
+	}
+	if h.Get("X-RateLimit-Remaining") == "0" {
+		if n, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-RateLimit-Reset")), 10, 64); err == nil {
+			return max(time.Unix(n, 0).Sub(t.Now()), 0), true
+		}
+	}
+	return 0, false
+}
+
+// secondaryLimit tells a secondary rate limit answered without headers
+// from a permission error by its message, keeping the body readable.
+func secondaryLimit(resp *http.Response) bool {
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxPeek))
+	rest := resp.Body
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(data), rest), rest}
+	if err != nil {
+		return false
+	}
+	return bytes.Contains(bytes.ToLower(data), []byte("secondary rate limit"))
+}
+
+// rewindable returns a function giving a fresh copy of req's body, or nil
+// if it has none. A body without GetBody is read into memory and closed.
+func rewindable(req *http.Request) (func() (io.ReadCloser, error), error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil
+	}
+	if req.GetBody != nil {
+		// The original body is never sent: close it as RoundTrip must.
+		req.Body.Close()
+		return req.GetBody, nil
+	}
+	data, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	return func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }, nil
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}

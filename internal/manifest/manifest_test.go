@@ -1,0 +1,279 @@
+package manifest
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// jobOpts compares Jobs by their exported, comparable fields.
+var jobOpts = cmp.Options{
+	cmpopts.IgnoreUnexported(Job{}),
+	cmpopts.IgnoreFields(Job{}, "Schedule", "Pos"),
+	cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() }),
+}
+
+func mustParse(t *testing.T, src string) *Manifest {
+	t.Helper()
+	m, diags := Parse("m.yml", []byte(src))
+	if diags.HasErrors() {
+		t.Fatalf("Parse: %s", diags.Error())
+	}
+	return m
+}
+
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+func TestQuickstartJobs(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join(repoRoot, "testdata/manifests/ok/quickstart.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, diags := Parse("quickstart.yml", data)
+	if len(diags) > 0 {
+		t.Fatalf("diagnostics: %s", diags.Error())
+	}
+	defaultRetry := Retry{Attempts: 3, Backoff: 2 * time.Second, MaxBackoff: 30 * time.Second, Until: 24 * time.Hour}
+	auth := []Header{{Name: "Authorization", Value: "Bearer ${CRON_SECRET}"}}
+	keys := []string{"${CRONRELAY_SIGNING_KEY}"}
+	base := Job{Zone: time.UTC, Method: "POST", Headers: auth, Timeout: 30 * time.Second, Retry: defaultRetry,
+		CatchUp: "latest", Overlap: "allow", Enabled: true, Success: DefaultSuccess, SigningKeys: keys}
+	with := func(f func(j *Job)) *Job {
+		j := base
+		f(&j)
+		return &j
+	}
+	want := []*Job{
+		with(func(j *Job) {
+			j.Name, j.Zone, j.URL = "daily-emails", mustZone(t, "Europe/Berlin"), "https://myapp.example.com/api/cron/daily-emails"
+		}),
+		with(func(j *Job) { j.Name, j.URL, j.Method = "cleanup", "https://other.example.com/cleanup", "GET" }),
+		with(func(j *Job) {
+			j.Name, j.URL, j.OnFailure = "welcome-followup", "https://myapp.example.com/api/jobs/welcome-followup", "alert"
+			j.Body, j.BodyJSON = []byte(`{"source":"cronrelay"}`), true
+		}),
+		with(func(j *Job) { j.Name, j.URL = "alert", "https://hooks.example.com/cron-failed" }),
+	}
+	if diff := cmp.Diff(want, m.Jobs, jobOpts); diff != "" {
+		t.Errorf("jobs (-want +got):\n%s", diff)
+	}
+	if m.Version != 1 || m.Path != "quickstart.yml" {
+		t.Errorf("Version, Path = %d, %q", m.Version, m.Path)
+	}
+	if got := m.Job("cleanup"); got != m.Jobs[1] {
+		t.Errorf("Job(cleanup) = %v", got)
+	}
+	if m.Job("nope") != nil {
+		t.Errorf("Job(nope) is not nil")
+	}
+	if m.Jobs[0].Schedule == nil || m.Jobs[3].Schedule != nil {
+		t.Errorf("schedules: daily-emails %v, alert %v", m.Jobs[0].Schedule, m.Jobs[3].Schedule)
+	}
+	if got := (Pos{Line: 19, Col: 3}); m.Jobs[0].Pos != got {
+		t.Errorf("Pos = %v, want %v", m.Jobs[0].Pos, got)
+	}
+}
+
+func TestInheritance(t *testing.T) {
+	t.Parallel()
+	const src = `version: 1
+defaults:
+  base_url: https://app.example.com/
+  timezone: Europe/Berlin
+  headers:
+    Authorization: Bearer ${A}
+    X-Team: core
+  retry:
+    attempts: 4
+    backoff: 5s
+    until: 0
+  timeout: 45s
+  on_failure: alert
+  success: [204]
+  signing_key: [k1, k2]
+jobs:
+  override:
+    path: /x
+    timezone: America/New_York
+    headers:
+      x-team: reports
+      X-Extra: "1"
+    retry:
+      attempts: 2
+    success: ["200-201"]
+    signing_key: ""
+  inherit:
+    path: /y
+  alert:
+    url: https://alerts.example.com
+    on_failure: ""
+`
+	m := mustParse(t, src)
+	tests := []struct {
+		job  string
+		want Job
+	}{
+		{"override", Job{
+			Name: "override", Zone: mustZone(t, "America/New_York"), URL: "https://app.example.com/x", Method: "POST",
+			Headers: []Header{{"Authorization", "Bearer ${A}"}, {"x-team", "reports"}, {"X-Extra", "1"}},
+			Timeout: 45 * time.Second, Retry: Retry{Attempts: 2, Backoff: 5 * time.Second, MaxBackoff: 30 * time.Second},
+			CatchUp: "latest", Overlap: "allow", Enabled: true, OnFailure: "alert",
+			Success: []StatusRange{{200, 201}},
+		}},
+		{"inherit", Job{
+			Name: "inherit", Zone: mustZone(t, "Europe/Berlin"), URL: "https://app.example.com/y", Method: "POST",
+			Headers: []Header{{"Authorization", "Bearer ${A}"}, {"X-Team", "core"}},
+			Timeout: 45 * time.Second, Retry: Retry{Attempts: 4, Backoff: 5 * time.Second, MaxBackoff: 30 * time.Second},
+			CatchUp: "latest", Overlap: "allow", Enabled: true, OnFailure: "alert",
+			Success: []StatusRange{{204, 204}}, SigningKeys: []string{"k1", "k2"},
+		}},
+		{"alert", Job{
+			Name: "alert", Zone: mustZone(t, "Europe/Berlin"), URL: "https://alerts.example.com", Method: "POST",
+			Headers: []Header{{"Authorization", "Bearer ${A}"}, {"X-Team", "core"}},
+			Timeout: 45 * time.Second, Retry: Retry{Attempts: 4, Backoff: 5 * time.Second, MaxBackoff: 30 * time.Second},
+			CatchUp: "latest", Overlap: "allow", Enabled: true,
+			Success: []StatusRange{{204, 204}}, SigningKeys: []string{"k1", "k2"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.job, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(&tt.want, m.Job(tt.job), jobOpts); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestInheritedOnFailureSkipsItself(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, `version: 1
+defaults: {on_failure: alert}
+jobs:
+  work: {url: "https://example.com/w"}
+  alert: {url: "https://example.com/a"}
+`)
+	if got := m.Job("work").OnFailure; got != "alert" {
+		t.Errorf("work.OnFailure = %q, want alert", got)
+	}
+	if got := m.Job("alert").OnFailure; got != "" {
+		t.Errorf("alert.OnFailure = %q, want none", got)
+	}
+}
+
+func TestBody(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body string
+		want       string
+		json       bool
+	}{
+		{"string", `"a,b\n"`, "a,b\n", false},
+		{"block string", "|\n      line1\n      line2", "line1\nline2\n", false},
+		{"mapping keeps order", `{z: 1, a: [true, null, 2.5, "x"], m: {k: v}}`, `{"z":1,"a":[true,null,2.5,"x"],"m":{"k":"v"}}`, true},
+		{"list", `[1, "two"]`, `[1,"two"]`, true},
+		{"no html escaping", `{h: "<a&b>"}`, `{"h":"<a&b>"}`, true},
+		{"big int", `{n: 12345678901234567}`, `{"n":12345678901234567}`, true},
+		{"timestamp is text", `{d: 2026-01-02}`, `{"d":"2026-01-02"}`, true},
+		{"empty mapping", `{}`, `{}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := mustParse(t, "version: 1\njobs:\n  a:\n    url: https://example.com\n    body: "+tt.body+"\n")
+			j := m.Jobs[0]
+			if diff := cmp.Diff(tt.want, string(j.Body)); diff != "" || j.BodyJSON != tt.json {
+				t.Errorf("BodyJSON = %v, want %v; body (-want +got):\n%s", j.BodyJSON, tt.json, diff)
+			}
+		})
+	}
+}
+
+func TestIsSuccess(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		success []StatusRange
+		code    int
+		want    bool
+	}{
+		{"zero value 200", nil, 200, true},
+		{"zero value 299", nil, 299, true},
+		{"zero value 300", nil, 300, false},
+		{"zero value 199", nil, 199, false},
+		{"custom hit", []StatusRange{{200, 200}, {404, 404}}, 404, true},
+		{"custom miss", []StatusRange{{200, 200}, {404, 404}}, 201, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			j := &Job{Success: tt.success}
+			if got := j.IsSuccess(tt.code); got != tt.want {
+				t.Errorf("IsSuccess(%d) = %v, want %v", tt.code, got, tt.want)
+			}
+		})
+	}
+	if (&Job{}).Location() != time.UTC {
+		t.Errorf("zero Job's Location is not UTC")
+	}
+}
+
+func TestParseCaps(t *testing.T) {
+	t.Parallel()
+	var many strings.Builder
+	many.WriteString("version: 1\njobs:\n")
+	for i := 0; i <= MaxJobs; i++ {
+		many.WriteString("  j" + strconv.Itoa(i) + ": {url: \"https://example.com\"}\n")
+	}
+	tests := []struct {
+		name string
+		src  string
+		want string
+	}{
+		{"too big", "version: 1\n#" + strings.Repeat("x", MaxSize), "m.yml:1:1: manifest is 1048588 bytes; the limit is 1048576 (1 MiB)"},
+		{"too many jobs", many.String(), "m.yml:3:3: jobs: 1001 jobs; the limit is 1000"},
+		{"deep body", "version: 1\njobs:\n  a:\n    url: https://example.com\n    body: " + strings.Repeat("[", 70) + strings.Repeat("]", 70) + "\n",
+			"m.yml:5:76: jobs.a.body" + strings.Repeat("[0]", 65) + ": nested more than 64 levels deep"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, diags := Parse("m.yml", []byte(tt.src))
+			if m != nil {
+				t.Errorf("got a manifest")
+			}
+			if diff := cmp.Diff(tt.want, diags.Error()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDiagnosticString(t *testing.T) {
+	t.Parallel()
+	ds := Diagnostics{
+		{Path: "a.yml", Pos: Pos{3, 5}, Msg: "jobs.x.method: bad"},
+		{Path: "a.yml", Pos: Pos{4, 1}, Warning: true, Msg: "jobs.x.schedule: odd"},
+	}
+	want := "a.yml:3:5: jobs.x.method: bad\na.yml:4:1: warning: jobs.x.schedule: odd"
+	if diff := cmp.Diff(want, ds.Error()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if !ds.HasErrors() || ds[1:].HasErrors() {
+		t.Errorf("HasErrors wrong")
+	}
+}

@@ -1,0 +1,170 @@
+package request
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"unicode/utf8"
+)
+
+// The functions here split JSON that is already known to be valid into its
+// parts without decoding them: much faster than encoding/json's Decoder,
+// and they keep each value's offset for messages.
+
+var errSplit = errors.New("malformed JSON")
+
+type field struct {
+	key    string
+	raw    json.RawMessage
+	offset int // of the value, within the bytes given to objectFields
+}
+
+// objectFields lists the fields of a valid JSON object in order, keeping
+// duplicates.
+func objectFields(data []byte) ([]field, error) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return nil, errSplit
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return nil, nil
+	}
+	var fields []field
+	for i < len(data) && data[i] == '"' {
+		end := valueEnd(data, i)
+		key, err := unquote(data[i:end])
+		if err != nil {
+			return nil, err
+		}
+		i = skipSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return nil, errSplit
+		}
+		i = skipSpace(data, i+1)
+		end = valueEnd(data, i)
+		if end <= i {
+			return nil, errSplit
+		}
+		fields = append(fields, field{key: key, raw: data[i:end:end], offset: i})
+		i = skipSpace(data, end)
+		if i >= len(data) {
+			break
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case '}':
+			return fields, nil
+		default:
+			return nil, errSplit
+		}
+	}
+	return nil, errSplit
+}
+
+// splitArray lists the elements of a valid JSON array.
+func splitArray(data []byte) ([]json.RawMessage, error) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return nil, errSplit
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		return nil, nil
+	}
+	var items []json.RawMessage
+	for i < len(data) {
+		end := valueEnd(data, i)
+		if end <= i {
+			return nil, errSplit
+		}
+		items = append(items, data[i:end:end])
+		i = skipSpace(data, end)
+		if i >= len(data) {
+			break
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case ']':
+			return items, nil
+		default:
+			return nil, errSplit
+		}
+	}
+	return nil, errSplit
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// valueEnd returns the index just past the value starting at data[i].
+func valueEnd(data []byte, i int) int {
+	if i >= len(data) {
+		return i
+	}
+	switch data[i] {
+	case '"':
+		for j := i + 1; j < len(data); j++ {
+			switch data[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+		return len(data)
+	case '{', '[':
+		depth, inString := 0, false
+		for j := i; j < len(data); j++ {
+			c := data[j]
+			if inString {
+				switch c {
+				case '\\':
+					j++
+				case '"':
+					inString = false
+				}
+				continue
+			}
+			switch c {
+			case '"':
+				inString = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(data)
+	default:
+		j := i
+		for j < len(data) && bytes.IndexByte([]byte(",}] \t\r\n"), data[j]) < 0 {
+			j++
+		}
+		return j
+	}
+}
+
+// unquote decodes a JSON string literal.
+func unquote(raw []byte) (string, error) {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
+}

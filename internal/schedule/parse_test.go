@@ -1,0 +1,166 @@
+package schedule
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		expr, field, msg string
+	}{
+		{"61 * * * *", "minute", `minute field "61": 61 is out of range 0-59`},
+		{"* 24 * * *", "hour", `hour field "24": 24 is out of range 0-23`},
+		{"0 0 0 * *", "day-of-month", `day-of-month field "0": 0 is out of range 1-31`},
+		{"0 0 32 * *", "day-of-month", `day-of-month field "32": 32 is out of range 1-31`},
+		{"0 0 * 13 *", "month", `month field "13": 13 is out of range 1-12`},
+		{"0 0 * * 8", "day-of-week", `day-of-week field "8": 8 is out of range 0-7`},
+		{"* * * * * *", "", `expected 5 fields (minute hour day-of-month month day-of-week), got 6; seconds and year fields are not supported`},
+		{"0 0 1 1 * 2027 x", "", `expected 5 fields (minute hour day-of-month month day-of-week), got 7; seconds and year fields are not supported`},
+		{"0 0 * *", "", `expected 5 fields (minute hour day-of-month month day-of-week), got 4`},
+		{"", "", `expected 5 fields (minute hour day-of-month month day-of-week), got 0`},
+		{"@weekdays", "", `unknown macro "@weekdays"; valid are "@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually"`},
+		{"@always", "", `unknown macro "@always"; valid are "@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually"`},
+		{"@5minutes", "", `unknown macro "@5minutes"; valid are "@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually"`},
+		{"0 0 30 2 *", "day-of-month", `never fires: day-of-month 30 never falls in February ("0 0 30 2 *")`},
+		{"0 0 31 2 *", "day-of-month", `never fires: day-of-month 31 never falls in February ("0 0 31 2 *")`},
+		{"0 0 31 4,6,9,11 *", "day-of-month", `never fires: day-of-month 31 never falls in April, June, September or November ("0 0 31 4,6,9,11 *")`},
+		{"0 0 30,31 FEB *", "day-of-month", `never fires: day-of-month 30,31 never falls in February ("0 0 30,31 FEB *")`},
+		{"0 0 30W 2 *", "", `never fires: no date matches day-of-month "30W", month "2" and day-of-week "*" ("0 0 30W 2 *")`},
+		{"0 0 29 2 */5", "", `fires too rarely: day-of-month "29", month "2" and day-of-week "*/5" leave more than 8 years between some fire times ("0 0 29 2 */5")`},
+		{"0 0 * 2 4#5", "", `fires too rarely: day-of-month "*", month "2" and day-of-week "4#5" leave more than 8 years between some fire times ("0 0 * 2 4#5")`},
+		{"1,,2 * * * *", "minute", `minute field "1,,2": empty element in list`},
+		{"x * * * *", "minute", `minute field "x": "x" is not a number`},
+		{"-1 * * * *", "minute", `minute field "-1": missing number`},
+		{"5-2 * * * *", "minute", `minute field "5-2": range 5-2 goes backwards (wrap-around ranges are not supported)`},
+		{"*/0 * * * *", "minute", `minute field "*/0": step 0 is out of range 1-59`},
+		{"*/90 * * * *", "minute", `minute field "*/90": step 90 is out of range 1-59`},
+		{"*/x * * * *", "minute", `minute field "*/x": step "x" is not a number`},
+		{"1/2/3 * * * *", "minute", `minute field "1/2/3": "1/2/3" has more than one "/"`},
+		{"? * * * *", "minute", `minute field "?": "?" is only allowed in the day-of-month and day-of-week fields`},
+		{"0 0 * JANUARY *", "month", `month field "JANUARY": "JANUARY" is not a number or a month name (JAN-DEC)`},
+		{"0 0 * * MONDAY", "day-of-week", `day-of-week field "MONDAY": "MONDAY" is not a number or a weekday name (SUN-SAT)`},
+		{"0 0 * MON *", "month", `month field "MON": "MON" is not a number or a month name (JAN-DEC)`},
+		{"0 0 1#2 * *", "day-of-month", `day-of-month field "1#2": "#" is only allowed in the day-of-week field, e.g. "1#2" for the second Monday`},
+		{"0 0 * * 1#6", "day-of-week", `day-of-week field "1#6": 6 after "#" is out of range 1-5`},
+		{"0 0 * * 9#1", "day-of-week", `day-of-week field "9#1": 9 is out of range 0-7 before "#"`},
+		{"0 0 * * L", "day-of-week", `day-of-week field "L": "L" needs a weekday in the day-of-week field, e.g. "5L" for the last Friday of the month`},
+		{"0 0 * * 5W", "day-of-week", `day-of-week field "5W": "W" is only allowed after a day of month, e.g. "15W" for the weekday nearest the 15th`},
+		{"L * * * *", "minute", `minute field "L": "L" is only allowed as the day of month ("L") or after a weekday ("5L")`},
+		{"0 0 LW * *", "day-of-month", `day-of-month field "LW": "LW" is not supported; use "L" for the last day of the month`},
+		{"0 0 32W * *", "day-of-month", `day-of-month field "32W": 32 is out of range 1-31 before "W"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			t.Parallel()
+			s, err := Parse(tt.expr, time.UTC)
+			if err == nil {
+				t.Fatalf("Parse(%q) = %v, want an error", tt.expr, s.gexpr)
+			}
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %T is not *Error", err)
+			}
+			if diff := cmp.Diff(tt.msg, e.Error()); diff != "" {
+				t.Errorf("message (-want +got):\n%s", diff)
+			}
+			if e.Field != tt.field {
+				t.Errorf("Field = %q, want %q", e.Field, tt.field)
+			}
+		})
+	}
+}
+
+func TestParseAccepts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		expr      string
+		gronx     string
+		fixed, or bool
+	}{
+		{"@hourly", "0 * * * *", false, false},
+		{" @Daily ", "0 0 * * *", true, false},
+		{"@weekly", "0 0 * * 0", true, false},
+		{"@monthly", "0 0 1 * *", true, false},
+		{"@yearly", "0 0 1 1 *", true, false},
+		{"@annually", "0 0 1 1 *", true, false},
+		{"0  9\t* * mon-fri", "0 9 * * 1-5", true, false},
+		{"0 9 * jan,Jul SUN,7", "0 9 * 1,7 0,7", true, false},
+		{"0 0 1,15 * 1", "0 0 1,15 * 1", true, true},
+		{"0 0 */2 * 1", "0 0 */2 * 1", true, false},
+		{"0 0 1 * */2", "0 0 1 * */2", true, false},
+		{"0 0 ? * 1", "0 0 ? * 1", true, false},
+		{"0 0 L * 5L", "0 0 L * 5L", true, true},
+		{"0 0 15W * *", "0 0 15W * *", true, false},
+		{"0 0 * * 7#1", "0 0 * * 7#1", true, false},
+		{"0 0 29 2 *", "0 0 29 2 *", true, false},
+		{"5/15 */2 * * *", "5/15 */2 * * *", false, false},
+		{"0-30 8-10 * * *", "0-30 8-10 * * *", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			t.Parallel()
+			s, err := Parse(tt.expr, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := struct {
+				Gronx     string
+				Fixed, Or bool
+				Expr      string
+				Zone      string
+			}{s.gexpr, s.fixed, s.DayOfMonthAndWeek(), s.Expr(), s.Location().String()}
+			want := got
+			want.Gronx, want.Fixed, want.Or, want.Expr, want.Zone = tt.gronx, tt.fixed, tt.or, tt.expr, "UTC"
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ expr, want string }{
+		{"0 9 * * *", "at 09:00 every day"},
+		{"*/5 * * * *", "every 5 minutes"},
+		{"* * * * *", "every minute"},
+		{"@weekly", "at 00:00 on Sunday"},
+		{"@hourly", "at minute 0 of every hour"},
+		{"@daily", "at 00:00 every day"},
+		{"@monthly", "at 00:00 on day 1 of the month"},
+		{"@yearly", "at 00:00 on 1 January"},
+		{"0 */6 * * *", "at minute 0 of every 6 hours"},
+		{"30 9,12,18 * * *", "at 09:30, 12:30 and 18:30 every day"},
+		{"0 9 * * 1-5", "at 09:00 on Monday through Friday"},
+		{"0 9 * * MON,WED,FRI", "at 09:00 on Monday, Wednesday and Friday"},
+		{"0 9 * * 5L", "at 09:00 on the last Friday of the month"},
+		{"0 9 * * 1#2", "at 09:00 on the second Monday of the month"},
+		{"0 0 L * *", "at 00:00 on the last day of the month"},
+		{"0 0 15W * *", "at 00:00 on the weekday nearest day 15 of the month"},
+		{"0 0 1,15 * *", "at 00:00 on days 1,15 of the month"},
+		{"0 0 1 * 1", "at 00:00 on day 1 of the month or on Monday"},
+		{"0 0 */2 * 1", "at 00:00 on Monday if it is also every 2nd day of the month"},
+		{"0 12 * 6-8 *", "at 12:00 in months 6-8"},
+		{"0 12 * 1,7 *", "at 12:00 in January and July"},
+		{"0-10 2 * * *", "at minute 0-10 of hour 2 every day"},
+		{"* 2 * * *", "at every minute of hour 2"},
+		{"*/15 9-17 * * 1-5", "at minute */15 of hour 9-17 on Monday through Friday"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			t.Parallel()
+			s, err := Parse(tt.expr, time.UTC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Describe(); got != tt.want {
+				t.Errorf("Describe() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
