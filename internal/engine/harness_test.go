@@ -89,6 +89,7 @@ func newEndpoint(t *testing.T) *endpoint {
 		handle := e.handle
 		e.mu.Unlock()
 		if handle != nil {
+			r.Body = io.NopCloser(strings.NewReader(h.Body))
 			handle(w, r, n)
 			return
 		}
