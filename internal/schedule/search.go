@@ -68,14 +68,15 @@ func (s *Schedule) nextCandidate(from, to int64) (c int64, ok bool) {
 	if c, ok := s.scanForward(from, from+scanHorizon); ok {
 		return c, true
 	}
-	from += scanHorizon + 1
+	// Start gronx where the caller asked, not past the scanned days: its
+	// cost depends on where it starts, and this is where bare gronx starts.
 	if g, err := gronx.NextTickAfter(s.gexpr, time.Unix(from*60, 0).UTC(), true); err == nil {
-		if c := floorDiv(g.Unix(), 60); g.Second() == 0 && c >= from && s.matchesMinute(c) {
+		if c := floorDiv(g.Unix(), 60); g.Second() == 0 && c > from+scanHorizon && s.matchesMinute(c) {
 			return c, true
 		}
 	}
-	// gronx gave up ("tried so hard") or disagreed: scan the rest.
-	return s.scanForward(from, to)
+	// gronx gave up ("tried so hard") or disagreed with the scan: scan the rest.
+	return s.scanForward(from+scanHorizon+1, to)
 }
 
 // prevCandidate returns the last matching wall minute at or before to.
@@ -88,13 +89,12 @@ func (s *Schedule) prevCandidate(to, from int64) (c int64, ok bool) {
 	if c, ok := s.scanBackward(to, to-scanHorizon); ok {
 		return c, true
 	}
-	to -= scanHorizon + 1
 	if g, err := gronx.PrevTickBefore(s.gexpr, time.Unix(to*60, 0).UTC(), true); err == nil {
-		if c := floorDiv(g.Unix(), 60); g.Second() == 0 && c <= to && s.matchesMinute(c) {
+		if c := floorDiv(g.Unix(), 60); g.Second() == 0 && c < to-scanHorizon && s.matchesMinute(c) {
 			return c, true
 		}
 	}
-	return s.scanBackward(to, from)
+	return s.scanBackward(to-scanHorizon-1, from)
 }
 
 // forwardCache remembers one forward search: the first candidate at or
@@ -114,6 +114,12 @@ func (fc *forwardCache) next(s *Schedule, from, to int64) (int64, bool) {
 		}
 		if !fc.ok && to <= fc.hi {
 			return 0, false
+		}
+		if !fc.ok && from <= fc.hi+1 {
+			// Nothing in [lo, hi]: only the part beyond it is new.
+			c, ok := s.nextCandidate(fc.hi+1, to)
+			*fc = forwardCache{valid: true, lo: fc.lo, hi: to, c: c, ok: ok}
+			return c, ok
 		}
 	}
 	c, ok := s.nextCandidate(from, to)
@@ -137,6 +143,11 @@ func (bc *backwardCache) prev(s *Schedule, to, from int64) (int64, bool) {
 		}
 		if !bc.ok && from >= bc.lo {
 			return 0, false
+		}
+		if !bc.ok && to >= bc.lo-1 {
+			c, ok := s.prevCandidate(bc.lo-1, from)
+			*bc = backwardCache{valid: true, lo: from, hi: bc.hi, c: c, ok: ok}
+			return c, ok
 		}
 	}
 	c, ok := s.prevCandidate(to, from)
