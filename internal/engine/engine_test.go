@@ -636,3 +636,18 @@ func TestEnqueueAtBeyondHorizonIsRefused(t *testing.T) {
 		t.Fatalf("state written: %s", b)
 	}
 }
+
+func TestReportJSON(t *testing.T) {
+	t.Parallel()
+	b, err := json.Marshal(DeliveryReport{ID: "a@x", Lateness: 90 * time.Second, Duration: 1500 * time.Millisecond, Attempts: []int{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["lateness_s"] != 90.0 || got["duration_ms"] != 1500.0 || got["id"] != "a@x" {
+		t.Fatalf("report JSON = %s", b)
+	}
+}

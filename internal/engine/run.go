@@ -13,6 +13,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -110,14 +111,25 @@ type DeliveryReport struct {
 	Kind      string        `json:"kind"`
 	Due       time.Time     `json:"due"`
 	Started   time.Time     `json:"started"`
-	Lateness  time.Duration `json:"lateness_ns"`
+	Lateness  time.Duration `json:"-"`
 	Outcome   string        `json:"outcome"` // delivered, retrying, dead
 	Attempts  []int         `json:"attempts"`
 	Status    int           `json:"status,omitempty"`
 	Error     string        `json:"error,omitempty"`
-	Duration  time.Duration `json:"duration_ns"`
+	Duration  time.Duration `json:"-"`
 	NextTry   time.Time     `json:"next_attempt,omitzero"`
 	Continued int           `json:"continued,omitempty"`
+}
+
+// MarshalJSON adds the durations in readable units: lateness_s and
+// duration_ms.
+func (d DeliveryReport) MarshalJSON() ([]byte, error) {
+	type plain DeliveryReport
+	return json.Marshal(struct {
+		plain
+		LatenessS  float64 `json:"lateness_s"`
+		DurationMS int64   `json:"duration_ms"`
+	}{plain(d), d.Lateness.Seconds(), d.Duration.Milliseconds()})
 }
 
 // ErrStore marks a state store that could not be read or written after its
