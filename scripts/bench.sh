@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs the performance benchmarks side by side in one go and prints one
+# markdown table: figure, measured, target, ratio (measured / target; at
+# most 1 meets the target). Machines here are shared and noisy: compare
+# figures from one run, not across runs.
+#
+#   bash scripts/bench.sh            # the table
+#   BENCH_RAW=1 bash scripts/bench.sh  # also the raw go test output
+set -euo pipefail
+cd "$(dirname "$0")/.."
+raw=$(mktemp)
+trap 'rm -f "$raw"' EXIT
+
+go test -run '^$' -bench 'Occurrences10000Jobs|NextWrapper$|NextGronxBare' -benchtime 100x ./internal/schedule >>"$raw"
+go test -run '^$' -bench 'Deliver1000At50|RunDelivers100Of10000Pending|IdleRun20Jobs' -benchtime 3x ./internal/engine >>"$raw"
+go test -run '^$' -bench 'Process' -benchtime 20x ./cmd/cronrelay >>"$raw"
+if [ -n "${BENCH_RAW:-}" ]; then cat "$raw"; echo; fi
+
+awk '
+function ns(name) { return v[name] }
+/^Benchmark/ {
+  name = $1; sub(/-[0-9]+$/, "", name)
+  for (i = 2; i <= NF; i++) {
+    if ($(i+1) == "ns/op") v[name] = $i
+    if ($(i+1) == "state-bytes") bytes[name] = $i
+    if ($(i+1) == "x-ideal") ideal[name] = $i
+  }
+}
+END {
+  printf "| figure | measured | target | ratio |\n|---|---|---|---|\n"
+  occ = ns("BenchmarkOccurrences10000Jobs") / 1e6
+  printf "| occurrences of 10,000 jobs in one window | %.1f ms | < 100 ms | %.2f |\n", occ, occ / 100
+  worst = 0; wname = ""
+  for (k in v) if (k ~ /^BenchmarkNextWrapper\//) {
+    e = substr(k, length("BenchmarkNextWrapper/") + 1)
+    b = v["BenchmarkNextGronxBare/" e]
+    if (b > 0 && v[k] / b > worst) { worst = v[k] / b; wname = e }
+  }
+  printf "| next fire time, our wrapper / bare gronx.NextTickAfter (worst expression: %s) | %.2fx | <= 2x | %.2f |\n", wname, worst, worst / 2
+  d = ns("BenchmarkDeliver1000At50") / 1e9
+  printf "| 1,000 deliveries to a 50 ms endpoint at concurrency 50 (ideal 1 s) | %.2f s | <= 1.3 s | %.2f |\n", d, d / 1.3
+  r = ns("BenchmarkRunDelivers100Of10000Pending") / 1e6
+  printf "| run delivering 100 of 10,000 pending delayed jobs, endpoints excluded | %.0f ms | < 300 ms | %.2f |\n", r, r / 300
+  printf "| state document with 10,000 pending delayed jobs | %.0f KiB | - | - |\n", bytes["BenchmarkRunDelivers100Of10000Pending"] / 1024
+  pv = ns("BenchmarkProcessVersion") / 1e6; pi = ns("BenchmarkProcessIdleRun") / 1e6
+  printf "| idle run (20 jobs, nothing due) / bare process start (%.1f ms / %.1f ms) | %.2fx | <= 2x | %.2f |\n", pi, pv, pi / pv, pi / pv / 2
+  printf "| idle run in process (20 jobs) | %.2f ms | - | - |\n", ns("BenchmarkIdleRun20Jobs") / 1e6
+}' "$raw"
