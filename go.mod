@@ -7,6 +7,7 @@ require (
 	github.com/google/go-cmp v0.7.0
 	github.com/google/go-github/v62 v62.0.0
 	github.com/hashicorp/go-retryablehttp v0.7.8
+	github.com/sethvargo/go-githubactions v1.4.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 

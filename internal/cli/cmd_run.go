@@ -3,12 +3,15 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/cronrelay/cronrelay/internal/action"
+	"github.com/cronrelay/cronrelay/internal/clock"
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/secret"
@@ -37,6 +40,18 @@ Flags:
   --json            print the report as JSON on stdout
 
 Environment: CRONRELAY_NOW (RFC 3339) sets the scheduling clock at the start.
+GITHUB_TOKEN is the token for branch: and gist: state; GITHUB_REPOSITORY
+(owner/repo) and GITHUB_API_URL say where branch: state lives.
+
+In GitHub Actions (GITHUB_ACTIONS=true) run is the action: an option not
+given as a flag comes from the action's input of the same name (INPUT_JOBS,
+INPUT_DRY-RUN, ...; the token from INPUT_TOKEN), and for workflow_dispatch
+jobs, enqueue and dry-run also from the event's inputs. It reads the event
+(schedule, workflow_dispatch, or repository_dispatch with event_type
+cronrelay, whose client_payload is an enqueue request), masks every secret
+first, reads the manifest through the API at GITHUB_SHA when the workspace
+has none, and writes annotations, a log group per job, the outputs and the
+step summary. The default state there is branch:cronrelay-state.
 `,
 }
 
@@ -53,12 +68,17 @@ type runFlags struct {
 	budget      time.Duration
 	failOn      string
 	json        bool
+	// src names where a value came from when it was not a flag, for
+	// messages: flag name -> `input "lookahead"`.
+	src map[string]string
+	// enqueueLiteral is set when enqueue came from an event's payload:
+	// it is JSON as is, never @FILE, since whoever dispatches the workflow
+	// does not choose files on the runner.
+	enqueueLiteral bool
 }
 
-func runRun(ctx context.Context, env *Env, args []string) int {
-	var f runFlags
-	fs := newFlags(runCmd, env)
-	f.register(fs)
+func (f *runFlags) register(fs *flag.FlagSet) {
+	f.common.register(fs)
 	fs.StringVar(&f.jobs, "jobs", "", "")
 	fs.StringVar(&f.enqueue, "enqueue", "", "")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "")
@@ -67,9 +87,27 @@ func runRun(ctx context.Context, env *Env, args []string) int {
 	fs.DurationVar(&f.budget, "budget", engine.DefaultBudget, "")
 	fs.StringVar(&f.failOn, "fail-on", "dead", "")
 	fs.BoolVar(&f.json, "json", false, "")
+}
+
+// name returns how messages name an option: "--concurrency", or the input
+// it came from.
+func (f *runFlags) name(flagName string) string {
+	if s, ok := f.src[flagName]; ok {
+		return s
+	}
+	return "--" + flagName
+}
+
+func runRun(ctx context.Context, env *Env, args []string) int {
+	f := runFlags{src: map[string]string{}}
+	fs := newFlags(runCmd, env)
+	f.register(fs)
 	pos, code, done := parse(runCmd, fs, env, args)
 	if done {
 		return code
+	}
+	if action.Enabled(env.LookupEnv) {
+		return runAction(ctx, env, fs, &f, pos)
 	}
 	if err := f.check(pos); err != nil {
 		fmt.Fprintf(env.Stderr, "cronrelay run: %v\n", err)
@@ -79,19 +117,18 @@ func runRun(ctx context.Context, env *Env, args []string) int {
 	if m == nil {
 		return code
 	}
-	opts := engine.Options{
-		Jobs: splitList(f.jobs), DryRun: f.dryRun, Lookahead: f.lookahead,
-		Concurrency: f.concurrency, Budget: f.budget,
+	rc := &runConfig{masker: &secret.Masker{}}
+	if err := f.configure(env, rc, nil); err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay run: %v\n", err)
+		return ExitBadInput
 	}
-	if f.enqueue != "" {
-		data, err := readArg(env, "--enqueue", f.enqueue)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "cronrelay run: %v\n", err)
-			return ExitBadInput
-		}
-		opts.Requests = append(opts.Requests, engine.Incoming{Source: "--enqueue", Data: data})
-	}
-	return runWith(ctx, env, m, f.state, opts, f.failOn, f.json)
+	out := rc.masker.Writer(env.Stdout)
+	defer out.Flush()
+	logw := rc.masker.Writer(env.Stderr)
+	defer logw.Flush()
+	rc.out, rc.log = out, logw
+	code, _, _ = runWith(ctx, env, m, rc)
+	return code
 }
 
 func (f *runFlags) check(pos []string) error {
@@ -99,61 +136,112 @@ func (f *runFlags) check(pos []string) error {
 	case len(pos) > 0:
 		return fmt.Errorf("unexpected argument %q (run takes only flags)", pos[0])
 	case f.concurrency < 1 || f.concurrency > 256:
-		return fmt.Errorf("--concurrency: %d is out of range 1-256", f.concurrency)
+		return fmt.Errorf("%s: %d is out of range 1-256", f.name("concurrency"), f.concurrency)
 	case f.lookahead < 0 || f.lookahead > 6*time.Hour:
-		return fmt.Errorf("--lookahead: %s is out of range 0-6h", f.lookahead)
+		return fmt.Errorf("%s: %s is out of range 0-6h", f.name("lookahead"), f.lookahead)
 	case f.budget <= 0 || f.budget > 6*time.Hour:
-		return fmt.Errorf("--budget: %s is out of range (0-6h]", f.budget)
+		return fmt.Errorf("%s: %s is out of range (0-6h]", f.name("budget"), f.budget)
 	}
 	switch f.failOn {
 	case "dead", "failure", "never":
 	default:
-		return fmt.Errorf("--fail-on: %q is not one of dead, failure, never", f.failOn)
+		return fmt.Errorf("%s: %q is not one of dead, failure, never", f.name("fail-on"), f.failOn)
 	}
 	return nil
 }
 
-// runWith runs the engine and prints its report; the action mode shares it.
-func runWith(ctx context.Context, env *Env, m *manifest.Manifest, stateURI string, opts engine.Options, failOn string, asJSON bool) int {
-	masker := &secret.Masker{}
-	st, err := openStore(env, stateURI)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay run: %v\n", err)
-		return ExitBadInput
+// configure fills the run's options from the flags; extra are enqueue
+// requests from elsewhere (the event that started the workflow).
+func (f *runFlags) configure(env *Env, rc *runConfig, extra []engine.Incoming) error {
+	rc.state, rc.failOn, rc.json = f.state, f.failOn, f.json
+	rc.opts = engine.Options{
+		Jobs: splitList(f.jobs), DryRun: f.dryRun, Lookahead: f.lookahead,
+		Concurrency: f.concurrency, Budget: f.budget,
 	}
-	clk, err := schedulingClock(env)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay run: %v\n", err)
-		return ExitBadInput
+	if f.enqueue != "" {
+		data := []byte(f.enqueue)
+		if !f.enqueueLiteral {
+			var err error
+			if data, err = readArg(env, f.name("enqueue"), f.enqueue); err != nil {
+				return err
+			}
+		}
+		rc.opts.Requests = append(rc.opts.Requests, engine.Incoming{Source: f.name("enqueue"), Data: data})
 	}
-	eng := newEngine(env, m, st, clk, masker)
-	out := masker.Writer(env.Stdout)
-	defer out.Flush()
-	logw := masker.Writer(env.Stderr)
-	defer logw.Flush()
-	eng.Log = logw
-	rep, err := eng.Run(ctx, opts)
-	if err != nil {
-		return exitFor(env, "run", masker, err)
+	rc.opts.Requests = append(rc.opts.Requests, extra...)
+	if rc.gh == nil {
+		rc.gh = newGHSession(env, githubToken(env), env.Now().Add(f.budget+f.lookahead))
 	}
-	if asJSON {
-		b, _ := json.MarshalIndent(rep, "", "  ")
-		fmt.Fprintf(out, "%s\n", b)
-	} else {
-		printReport(out, rep)
-	}
-	switch {
-	case failOn == "never":
-		return ExitOK
-	case rep.Dead > 0:
-		return ExitFailed
-	case failOn == "failure" && rep.Failed > 0:
-		return ExitFailed
-	}
-	return ExitOK
+	rc.masker.Add(rc.gh.token)
+	return nil
 }
 
-func printReport(w io.Writer, rep *engine.Report) {
+// runConfig is one run's options and the writers it reports to.
+type runConfig struct {
+	state  string
+	opts   engine.Options
+	failOn string
+	json   bool
+	masker *secret.Masker
+	gh     *ghSession
+	// clk is the scheduling clock; nil reads CRONRELAY_NOW.
+	clk clock.Clock
+	// out receives the report, log the engine's log lines; both mask.
+	out, log io.Writer
+}
+
+// runReport is the run report as --json prints it and the action's report
+// output: the engine's report and the GitHub API calls the run made.
+type runReport struct {
+	*engine.Report
+	APICalls *apiCalls `json:"api_calls,omitempty"`
+}
+
+// runWith opens the store, runs the engine and prints the report; the
+// action mode shares it and adds its outputs. It returns the exit code,
+// the report (nil when the run failed) and the error that stopped it,
+// already printed.
+func runWith(ctx context.Context, env *Env, m *manifest.Manifest, rc *runConfig) (int, *runReport, error) {
+	st, err := openStoreWith(env, rc.state, rc.gh)
+	if err != nil {
+		return exitFor(env, "run", rc.masker, err), nil, err
+	}
+	clk := rc.clk
+	if clk == nil {
+		if clk, err = schedulingClock(env); err != nil {
+			return exitFor(env, "run", rc.masker, err), nil, err
+		}
+	}
+	eng := newEngine(env, m, st, clk, rc.masker)
+	eng.Log = rc.log
+	rep, err := eng.Run(ctx, rc.opts)
+	if fl, ok := rc.log.(interface{ Flush() error }); ok {
+		// The log of the deliveries comes before the report.
+		fl.Flush()
+	}
+	if err != nil {
+		return exitFor(env, "run", rc.masker, err), nil, err
+	}
+	rr := &runReport{Report: rep, APICalls: rc.gh.calls()}
+	if rc.json {
+		b, _ := json.MarshalIndent(rr, "", "  ")
+		fmt.Fprintf(rc.out, "%s\n", b)
+	} else {
+		printReport(rc.out, rr)
+	}
+	switch {
+	case rc.failOn == "never":
+		return ExitOK, rr, nil
+	case rep.Dead > 0:
+		return ExitFailed, rr, nil
+	case rc.failOn == "failure" && rep.Failed > 0:
+		return ExitFailed, rr, nil
+	}
+	return ExitOK, rr, nil
+}
+
+func printReport(w io.Writer, rr *runReport) {
+	rep := rr.Report
 	if rep.DryRun {
 		fmt.Fprintln(w, "dry run: nothing was claimed, called or written")
 	}
@@ -188,6 +276,9 @@ func printReport(w io.Writer, rep *engine.Report) {
 	}
 	fmt.Fprintf(w, "delivered %d, failed %d, dead %d; pending %d, retrying %d, dead letters %d; next due %s\n",
 		rep.Delivered, rep.Failed, rep.Dead, rep.Pending, rep.Retrying, rep.DeadTotal, fmtTime(rep.NextDue))
+	if c := rr.APICalls; c != nil {
+		fmt.Fprintf(w, "GitHub API: %d calls (%d reads, %d writes, %d retries)\n", c.Total, c.Reads, c.Writes, c.Retries)
+	}
 }
 
 func attempts(a []int) string {

@@ -9,15 +9,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cronrelay/cronrelay/internal/action"
 	"github.com/cronrelay/cronrelay/internal/clock"
 	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/request"
 	"github.com/cronrelay/cronrelay/internal/secret"
-	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/store"
+	"github.com/cronrelay/cronrelay/internal/store/branchstore"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
+	"github.com/cronrelay/cronrelay/internal/store/giststore"
 	"github.com/cronrelay/cronrelay/internal/version"
 )
 
@@ -65,13 +67,21 @@ func loadManifest(env *Env, name, path string) (*manifest.Manifest, manifest.Dia
 	}
 	m, diags := manifest.Parse(path, data)
 	if diags.HasErrors() {
-		for _, d := range diags {
-			fmt.Fprintln(env.Stderr, d.String())
-		}
-		fmt.Fprintf(env.Stderr, "cronrelay %s: %s has %s\n", name, path, countErrors(diags))
+		printDiagnostics(env, name, path, diags)
 		return nil, diags, ExitBadInput
 	}
 	return m, diags, ExitOK
+}
+
+// printDiagnostics prints a manifest's problems, one a line, and a count
+// of its errors.
+func printDiagnostics(env *Env, name, path string, diags manifest.Diagnostics) {
+	for _, d := range diags {
+		fmt.Fprintln(env.Stderr, d.String())
+	}
+	if diags.HasErrors() {
+		fmt.Fprintf(env.Stderr, "cronrelay %s: %s has %s\n", name, path, countErrors(diags))
+	}
 }
 
 func countErrors(diags manifest.Diagnostics) string {
@@ -87,12 +97,15 @@ func countErrors(diags manifest.Diagnostics) string {
 	return fmt.Sprintf("%d errors", n)
 }
 
+// errNoFile is readFile's error for a file that does not exist.
+var errNoFile = errors.New("no such file")
+
 // readFile reads at most max bytes of a file with a clear message past that.
 func readFile(path string, max int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no such file")
+			return nil, errNoFile
 		}
 		return nil, err
 	}
@@ -115,11 +128,19 @@ func readFile(path string, max int64) ([]byte, error) {
 	return data[:n], nil
 }
 
-// openStore opens the state store a URI names.
+// openStore opens the state store a URI names, for commands other than
+// run: API retries end after the default run budget.
 func openStore(env *Env, uri string) (store.Store, error) {
+	return openStoreWith(env, uri, newGHSession(env, githubToken(env), env.Now().Add(engine.DefaultBudget)))
+}
+
+// openStoreWith opens the state store a URI names; the GitHub stores use
+// the session's client. The default is file:.cronrelay/state.json, or
+// branch:cronrelay-state inside GitHub Actions.
+func openStoreWith(env *Env, uri string, sess *ghSession) (store.Store, error) {
 	if uri == "" {
 		uri = DefaultFileState
-		if env.getenv("GITHUB_ACTIONS") == "true" {
+		if action.Enabled(env.LookupEnv) {
 			uri = DefaultBranchState
 		}
 	}
@@ -130,9 +151,24 @@ func openStore(env *Env, uri string) (store.Store, error) {
 	switch kind {
 	case store.KindFile:
 		return filestore.New(env.path(arg)), nil
-	default:
-		return nil, fmt.Errorf("--state %s: the %s store needs the GitHub Action build, which this binary does not include yet; use file:PATH", uri, kind)
+	case store.KindBranch:
+		owner, repo, err := sess.Repo("state " + uri)
+		if err != nil {
+			return nil, err
+		}
+		client, err := sess.Client()
+		if err != nil {
+			return nil, fmt.Errorf("state %s: %v", uri, err)
+		}
+		return branchstore.New(client, owner, repo, arg, branchstore.WithGraphQLURL(env.getenv("GITHUB_GRAPHQL_URL"))), nil
+	case store.KindGist:
+		client, err := sess.Client()
+		if err != nil {
+			return nil, fmt.Errorf("state %s: %v", uri, err)
+		}
+		return giststore.New(client, arg), nil
 	}
+	return nil, fmt.Errorf("state URI %q: unknown kind %q", uri, kind)
 }
 
 // schedulingClock is the clock every decision reads.
@@ -166,20 +202,17 @@ func newEngine(env *Env, m *manifest.Manifest, st store.Store, clk clock.Clock, 
 
 // exitFor maps an error to an exit code and prints it once.
 func exitFor(env *Env, name string, masker *secret.Masker, err error) int {
-	msg := err.Error()
-	if masker != nil {
-		msg = masker.Mask(msg)
-	}
-	fmt.Fprintf(env.Stderr, "cronrelay %s: %s\n", name, msg)
-	var se *state.Error
-	switch {
-	case errors.Is(err, engine.ErrStore):
+	fmt.Fprintf(env.Stderr, "cronrelay %s: %s\n", name, masker.Mask(err.Error()))
+	return exitCode(err)
+}
+
+// exitCode maps an error to an exit code: a store (or the GitHub API) that
+// could not be reached after its retries is 3, anything else bad input.
+func exitCode(err error) int {
+	if errors.Is(err, engine.ErrStore) || errors.Is(err, errAPIUnavailable) {
 		return ExitStore
-	case errors.As(err, &se):
-		return ExitBadInput
-	default:
-		return ExitBadInput
 	}
+	return ExitBadInput
 }
 
 // readArg reads a JSON|@file argument: text as is, or a file's contents.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,7 +28,13 @@ type RequestError struct {
 	Err    error
 }
 
-func (e *RequestError) Error() string { return fmt.Sprintf("%s: %v", e.Source, e.Err) }
+func (e *RequestError) Error() string {
+	var re *request.Error
+	if errors.As(e.Err, &re) {
+		return e.Err.Error() // the parser names the source itself
+	}
+	return fmt.Sprintf("%s: %v", e.Source, e.Err)
+}
 
 func (e *RequestError) Unwrap() error { return e.Err }
 

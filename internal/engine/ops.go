@@ -75,7 +75,7 @@ func (e *Engine) Enqueue(ctx context.Context, inc Incoming) ([]Note, error) {
 	}
 	var notes []Note
 	var sum changeSummary
-	_, err = e.Update(ctx, "", func(doc *state.Doc, now time.Time) (bool, error) {
+	_, err = e.Update(ctx, "cronrelay: enqueue", func(doc *state.Doc, now time.Time) (bool, error) {
 		d := &decision{doc: doc}
 		if err := d.apply(e.Manifest, reqs[0], now, nil); err != nil {
 			return false, err
@@ -96,7 +96,7 @@ func (e *NotFoundError) Error() string { return e.What }
 // delivery keeps its id and attempt count; retry.until counts from now.
 func (e *Engine) Replay(ctx context.Context, ids []string, all bool) ([]string, error) {
 	var replayed []string
-	_, err := e.Update(ctx, "", func(doc *state.Doc, now time.Time) (bool, error) {
+	_, err := e.Update(ctx, "cronrelay: replay", func(doc *state.Doc, now time.Time) (bool, error) {
 		replayed = nil
 		want := map[string]bool{}
 		for _, id := range ids {

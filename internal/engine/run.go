@@ -178,7 +178,10 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 		m: e.Manifest, runID: rep.RunID, lease: opts.Budget + leaseMargin,
 		manual: opts.Jobs, requests: reqs, newID: e.NewID, claim: !opts.DryRun,
 	}
-	ctx, cancel := context.WithDeadline(ctx, deadline)
+	// The context's timeout is a real-time duration: RealNow may be a
+	// simulated clock (demo, simulator), and a context deadline is always
+	// measured by the runtime's own clock.
+	ctx, cancel := context.WithTimeout(ctx, opts.Budget)
 	defer cancel()
 
 	var last *state.Doc
