@@ -1,6 +1,8 @@
 // Package githubfake is an in-memory fake of the GitHub REST endpoints
 // cronrelay uses: repository contents, Git Data (blobs, trees, commits and
-// refs) and gists. It answers as the documented API does, status codes and
+// refs) and gists; and of the GraphQL fields it uses (a ref's head, tree,
+// history count and file ids; the updateRefs and createCommitOnBranch
+// mutations, see serveGraphQL), served at GraphQLPath. It answers as the documented API does, status codes and
 // error messages included, so that the stores can be tested with the real
 // go-github client over httptest.
 //
@@ -92,8 +94,9 @@ const (
 // Fake is the fake API. It is an http.Handler; Start serves it over
 // httptest. It is safe for concurrent use.
 type Fake struct {
-	basePath string
-	mux      *http.ServeMux
+	basePath    string
+	graphqlPath string
+	mux         *http.ServeMux
 
 	mu          sync.Mutex
 	tokens      map[string]TokenKind
@@ -148,6 +151,9 @@ func New(opts ...Option) *Fake {
 	}
 	if f.basePath == "" || !strings.HasPrefix(f.basePath, "/") {
 		panic(fmt.Sprintf("githubfake: base path %q must start with / and not be /", f.basePath))
+	}
+	if f.graphqlPath == "" {
+		f.graphqlPath = defaultGraphQLPath(f.basePath)
 	}
 	if !f.empty {
 		blob := f.putBlob([]byte("# repo\n"))

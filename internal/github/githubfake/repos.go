@@ -28,6 +28,7 @@ func (f *Fake) routes() {
 	m.HandleFunc("GET "+b+"/gists/{id}", f.getGist)
 	m.HandleFunc("PATCH "+b+"/gists/{id}", f.editGist)
 	m.HandleFunc("GET "+rawGistPath+"/{id}/raw/{rev}/{file}", f.rawGist)
+	m.HandleFunc("POST "+f.graphqlPath, f.serveGraphQL)
 	f.mux = m
 }
 

@@ -40,6 +40,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	gh "github.com/google/go-github/v62/github"
 
@@ -61,6 +63,13 @@ type Store struct {
 	file        string
 	maxSize     int64
 	counter     *github.Counter
+	graphql     string
+	maxCommits  int
+	countEvery  int
+	onSquash    func(SquashReport)
+
+	mu  sync.Mutex
+	tip tip
 }
 
 var _ store.Store = (*Store)(nil)
@@ -90,10 +99,47 @@ func WithCounter(c *github.Counter) Option {
 	return func(s *Store) { s.counter = c }
 }
 
+// WithGraphQLURL sets the GraphQL endpoint, the value of GITHUB_GRAPHQL_URL
+// (the runner sets it). Empty, or not given, means GraphQLURL of the
+// client's base URL.
+func WithGraphQLURL(url string) Option {
+	return func(s *Store) { s.graphql = url }
+}
+
+// WithMaxCommits sets how many commits the branch may hold before a write
+// squashes it into one (DefaultMaxCommits if not given or not positive).
+// It also sets how often the commits are counted when the store does not
+// know (see WithCountEvery), to one write in n/10.
+func WithMaxCommits(n int) Option {
+	return func(s *Store) {
+		if n > 0 {
+			s.maxCommits = n
+			s.countEvery = max(1, n/10)
+		}
+	}
+}
+
+// WithCountEvery sets how often, when the store does not know the branch's
+// depth, a write is followed by a count (one more call): about one write in
+// n. 1 counts after every such write; 0 or less never counts, so only
+// depths the store tracks itself (after creating the branch, a squash or a
+// WriteFiles) lead to a squash. Give it after WithMaxCommits.
+func WithCountEvery(n int) Option {
+	return func(s *Store) { s.countEvery = n }
+}
+
+// WithSquashReport calls fn after every squash attempt a write made, with
+// what it did. A failed squash never fails the write that triggered it, so
+// this is where its error shows (the Action prints it as a warning).
+func WithSquashReport(fn func(SquashReport)) Option {
+	return func(s *Store) { s.onSquash = fn }
+}
+
 // New returns a store for the document on branch of owner/repo. Nothing is
 // requested until the first Read or Write; the arguments are checked there.
 func New(client *gh.Client, owner, repo, branch string, opts ...Option) *Store {
-	s := &Store{client: client, owner: owner, repo: repo, branch: branch, file: DefaultFile, maxSize: DefaultMaxSize}
+	s := &Store{client: client, owner: owner, repo: repo, branch: branch, file: DefaultFile, maxSize: DefaultMaxSize,
+		maxCommits: DefaultMaxCommits, countEvery: DefaultMaxCommits / 10}
 	for _, o := range opts {
 		o(s)
 	}
@@ -201,7 +247,7 @@ func (s *Store) Write(ctx context.Context, data []byte, version string, message 
 	}
 	ctx = github.WithCounter(ctx, s.counter)
 	if version == "" {
-		return s.create(ctx, data, message)
+		return s.create(ctx, data, nil, message)
 	}
 	return s.put(ctx, data, version, message)
 }
@@ -233,12 +279,20 @@ func (s *Store) put(ctx context.Context, data []byte, version, message string) (
 	if sha == "" {
 		return "", &store.UnavailableError{Store: s.String(), Op: "write", Err: errors.New("GitHub's answer has no content sha")}
 	}
+	parent := ""
+	if ps := res.Commit.Parents; len(ps) == 1 {
+		parent = ps[0].GetSHA()
+	}
+	s.afterPut(ctx, res.Commit.GetSHA(), parent, sha)
 	return sha, nil
 }
 
 // create makes the branch as an orphan branch holding only the document,
 // or adds the document to the branch if it exists already.
-func (s *Store) create(ctx context.Context, data []byte, message string) (string, error) {
+//
+// extra files (see WriteFiles) go into the same tree, inline when they are
+// UTF-8 text (no extra call) and as blobs otherwise.
+func (s *Store) create(ctx context.Context, data []byte, extra map[string][]byte, message string) (string, error) {
 	blob, _, err := s.client.Git.CreateBlob(ctx, s.owner, s.repo, &gh.Blob{
 		Content:  gh.String(base64.StdEncoding.EncodeToString(data)),
 		Encoding: gh.String("base64"),
@@ -246,9 +300,26 @@ func (s *Store) create(ctx context.Context, data []byte, message string) (string
 	if err != nil {
 		return "", s.gitFail(ctx, err)
 	}
-	tree, _, err := s.client.Git.CreateTree(ctx, s.owner, s.repo, "", []*gh.TreeEntry{{
+	entries := []*gh.TreeEntry{{
 		Path: gh.String(s.file), Mode: gh.String("100644"), Type: gh.String("blob"), SHA: blob.SHA,
-	}})
+	}}
+	for _, path := range sortedPaths(extra) {
+		e := &gh.TreeEntry{Path: gh.String(path), Mode: gh.String("100644"), Type: gh.String("blob")}
+		if content := extra[path]; utf8.Valid(content) {
+			e.Content = gh.String(string(content))
+		} else {
+			b, _, err := s.client.Git.CreateBlob(ctx, s.owner, s.repo, &gh.Blob{
+				Content:  gh.String(base64.StdEncoding.EncodeToString(content)),
+				Encoding: gh.String("base64"),
+			})
+			if err != nil {
+				return "", s.gitFail(ctx, err)
+			}
+			e.SHA = b.SHA
+		}
+		entries = append(entries, e)
+	}
+	tree, _, err := s.client.Git.CreateTree(ctx, s.owner, s.repo, "", entries)
 	if err != nil {
 		return "", s.gitFail(ctx, err)
 	}
@@ -269,6 +340,7 @@ func (s *Store) create(ctx context.Context, data []byte, message string) (string
 		}
 		return "", s.gitFail(ctx, err)
 	}
+	s.setTip(tip{commit: commit.GetSHA(), version: blob.GetSHA(), depth: 1})
 	return blob.GetSHA(), nil
 }
 

@@ -1,0 +1,208 @@
+package statuspage_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cronrelay/cronrelay/internal/lateness"
+	"github.com/cronrelay/cronrelay/internal/schedule"
+	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/statuspage"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/statuspage/golden")
+
+const dir = "../../testdata/statuspage"
+
+func mustSchedule(t *testing.T, expr, zone string) *schedule.Schedule {
+	t.Helper()
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := schedule.Parse(expr, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// goldenInput is the golden state (testdata/statuspage/state.json and
+// samples.json) with the jobs of a manifest like the README's.
+func goldenInput(t *testing.T) statuspage.Input {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := state.Decode("golden", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err = os.ReadFile(filepath.Join(dir, "samples.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var samples []lateness.Sample
+	if err := json.Unmarshal(data, &samples); err != nil {
+		t.Fatal(err)
+	}
+	return statuspage.Input{
+		Jobs: []statuspage.Job{
+			{Name: "daily-emails", Schedule: mustSchedule(t, "0 9 * * *", "Europe/Berlin")},
+			{Name: "cleanup", Schedule: mustSchedule(t, "@daily", "UTC")},
+			{Name: "sync", Schedule: mustSchedule(t, "*/5 * * * *", "UTC")},
+			{Name: "welcome-followup"},
+			{Name: "alert"},
+		},
+		State:   doc,
+		Samples: samples,
+		Now:     time.Date(2026, 3, 9, 10, 29, 0, 0, time.UTC),
+	}
+}
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	files, err := statuspage.Render(goldenInput(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	if diff := cmp.Diff([]string{"README.md", "deliveries.svg", "lateness.svg"}, names); diff != "" {
+		t.Fatalf("files (-want +got):\n%s", diff)
+	}
+	for _, name := range names {
+		path := filepath.Join(dir, "golden", name)
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, files[name], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create it)", err)
+		}
+		if diff := cmp.Diff(string(want), string(files[name])); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
+	}
+}
+
+// TestDeterministic: the same input gives the same bytes, and the wall
+// clock does not leak into a page whose state has a last run.
+func TestDeterministic(t *testing.T) {
+	t.Parallel()
+	in := goldenInput(t)
+	a, err := statuspage.Render(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Now = in.Now.Add(5 * time.Hour)
+	b, err := statuspage.Render(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("output changed with the clock alone (-before +after):\n%s", diff)
+	}
+	// Something shown changes: the bytes change.
+	in.State = in.State.Clone()
+	in.State.AddDead(&state.Delivery{ID: "sync@2026-03-09T10:20:00Z", Job: "sync", Kind: state.KindCron, DeadAt: in.State.LastRun, Attempts: 2, LastError: "HTTP 500"})
+	c, err := statuspage.Render(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(a[statuspage.ReadmeFile], c[statuspage.ReadmeFile]) {
+		t.Error("README did not change with a new dead letter")
+	}
+}
+
+// TestWellFormed parses every SVG with encoding/xml, for the golden input
+// and for an empty state.
+func TestWellFormed(t *testing.T) {
+	t.Parallel()
+	inputs := map[string]statuspage.Input{
+		"golden": goldenInput(t),
+		"empty":  {State: state.New(), Now: time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)},
+		"hostile": {
+			Jobs: []statuspage.Job{{Name: "x", Schedule: mustSchedule(t, "0 0 * * *", "UTC")}},
+			State: func() *state.Doc {
+				d := state.New()
+				d.LastRun = time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
+				d.AddHistory("x", state.Event{Due: d.LastRun, At: d.LastRun, Outcome: "dead", Error: "<script>&\"|` ]]>"})
+				d.AddDead(&state.Delivery{ID: "x@<&>", Job: "x", DeadAt: d.LastRun, LastError: "a|b\nc"})
+				return d
+			}(),
+			Samples: []lateness.Sample{{Schedule: "<&>", Tick: time.Date(2026, 3, 9, 9, 0, 0, 0, time.UTC), Start: time.Date(2026, 3, 9, 9, 30, 0, 0, time.UTC), Late: 30 * time.Minute}},
+		},
+	}
+	for name, in := range inputs {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			files, err := statuspage.Render(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for file, data := range files {
+				if !strings.HasSuffix(file, ".svg") {
+					continue
+				}
+				dec := xml.NewDecoder(bytes.NewReader(data))
+				root := ""
+				for {
+					tok, err := dec.Token()
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					if err != nil {
+						t.Fatalf("%s: %v", file, err)
+					}
+					if se, ok := tok.(xml.StartElement); ok && root == "" {
+						root = se.Name.Local
+					}
+				}
+				if root != "svg" {
+					t.Errorf("%s: root element %q", file, root)
+				}
+			}
+			readme := string(files[statuspage.ReadmeFile])
+			for _, want := range []string{"](lateness.svg)", "](deliveries.svg)"} {
+				if !strings.Contains(readme, want) {
+					t.Errorf("README lacks %q", want)
+				}
+			}
+			if name == "hostile" {
+				if strings.Contains(readme, "<script>") || strings.Contains(readme, "a|b") {
+					t.Errorf("README shows unescaped text:\n%s", readme)
+				}
+			}
+		})
+	}
+}
+
+func TestRenderNoState(t *testing.T) {
+	t.Parallel()
+	if _, err := statuspage.Render(statuspage.Input{}); err == nil {
+		t.Error("Render without a state: no error")
+	}
+}
