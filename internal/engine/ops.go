@@ -31,7 +31,7 @@ func (e *Engine) Plan(ctx context.Context, at time.Time) (*Plan, error) {
 	}
 	p := &Plan{At: at, Notes: dec.notes, Due: len(dec.claimed)}
 	if t, ok := nextDue(e.Manifest, dec.doc, at); ok {
-		p.NextDue = t
+		p.NextDue = t.UTC()
 	}
 	sortNotes(p.Notes)
 	return p, nil

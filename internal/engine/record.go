@@ -341,7 +341,7 @@ func (e *Engine) summarize(rep *Report, doc *state.Doc) {
 	}
 	rep.DeadTotal = len(doc.Dead)
 	if t, ok := nextDue(e.Manifest, doc, e.Clock.Now()); ok {
-		rep.NextDue = t
+		rep.NextDue = t.UTC()
 	}
 	sortNotes(rep.Notes)
 }
