@@ -149,9 +149,13 @@ func Summary(r Result) string {
 	runLate := "-"
 	if l := r.Lateness; l != nil {
 		runLate = duration(l.Late)
-		zone := l.Zone.String()
-		fmt.Fprintf(&b, "GitHub started this run **%s** after the tick it belongs to: schedule `%s` (%s) was due at %s.\n\n",
-			duration(l.Late), l.Schedule, zone, utc(l.Tick))
+		if rep.GitHubLateness != "" {
+			// The state's series of samples knows which ticks never ran.
+			fmt.Fprintf(&b, "%s (schedule `%s`).\n\n", rep.GitHubLateness, l.Schedule)
+		} else {
+			fmt.Fprintf(&b, "GitHub started this run **%s** after the tick it belongs to: schedule `%s` (%s) was due at %s.\n\n",
+				duration(l.Late), l.Schedule, l.Zone.String(), utc(l.Tick))
+		}
 	} else if r.Event != "" {
 		fmt.Fprintf(&b, "Started by a `%s` event.\n\n", r.Event)
 	}

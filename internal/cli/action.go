@@ -11,6 +11,7 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/action"
 	"github.com/cronrelay/cronrelay/internal/engine"
+	"github.com/cronrelay/cronrelay/internal/lateness"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/secret"
 )
@@ -126,6 +127,10 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 		} else {
 			res.Lateness = l
 			fmt.Fprintf(out, "GitHub started this run %s after its tick %s (schedule %q)\n", round(l.Late), fmtTime(l.Tick), l.Schedule)
+			if sched, err := lateness.Parse(ev.Schedule, ev.Timezone); err == nil {
+				// The run records the sample in the state (see package lateness).
+				rc.opts.Workflow = &engine.Workflow{Schedule: sched, Started: clk.Now()}
+			}
 		}
 	}
 

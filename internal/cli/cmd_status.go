@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cronrelay/cronrelay/internal/lateness"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/state"
@@ -38,6 +39,8 @@ type Status struct {
 	Dead      []*state.Delivery `json:"dead"`
 	Orphaned  []*state.Delivery `json:"orphaned,omitempty"`
 	StateSize int               `json:"state_bytes"`
+	// GitHubLateness describes the latest scheduled run GitHub started.
+	GitHubLateness string `json:"github_lateness,omitempty"`
 }
 
 // JobStatus is one job's line in the status.
@@ -98,7 +101,7 @@ func runStatus(ctx context.Context, env *Env, args []string) int {
 }
 
 func buildStatus(m *manifest.Manifest, doc *state.Doc, now time.Time) *Status {
-	s := &Status{At: now}
+	s := &Status{At: now, GitHubLateness: lateness.Summary(doc.Lateness, time.UTC)}
 	if b, err := doc.Encode(); err == nil {
 		s.StateSize = len(b)
 	}
@@ -183,6 +186,9 @@ func printStatus(w interface{ Write([]byte) (int, error) }, s *Status) {
 	section("dead letters", s.Dead, true)
 	if len(s.Orphaned) > 0 {
 		section("orphaned (job no longer in the manifest; kept)", s.Orphaned, false)
+	}
+	if s.GitHubLateness != "" {
+		fmt.Fprintf(w, "\n%s\n", s.GitHubLateness)
 	}
 	fmt.Fprintf(w, "\nstate: %d bytes\n", s.StateSize)
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/cronrelay/cronrelay/internal/lateness"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/state"
 )
@@ -102,6 +103,7 @@ type decideInput struct {
 	requests []sourcedRequest
 	newID    func() string
 	claim    bool // false for plan: decide, but claim nothing
+	workflow *Workflow
 }
 
 // decide turns the state and the manifest into the deliveries due at now.
@@ -156,6 +158,7 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 	}
 
 	d.claimDue(in)
+	d.sampleLateness(in.workflow, now)
 	if d.changed {
 		d.doc.LastRun = now
 		d.doc.UpdatedAt = now
@@ -359,4 +362,20 @@ func sortNotes(ns []Note) {
 		}
 		return ns[a].ID < ns[b].ID
 	})
+}
+
+// sampleLateness records how late GitHub started this run. The sample rides
+// along with a write the run makes anyway; a run with nothing else to write
+// writes it at most once per lateness.FlushEvery, so idle runs stay free of
+// writes almost always.
+func (d *decision) sampleLateness(w *Workflow, now time.Time) {
+	if w == nil || w.Schedule == nil {
+		return
+	}
+	if !d.changed && !lateness.ShouldFlush(d.doc.LatenessFlushed, now) {
+		return
+	}
+	d.doc.Lateness = lateness.Trim(lateness.Record(d.doc.Lateness, w.Schedule, w.Started), now, 0)
+	d.doc.LatenessFlushed = now
+	d.changed = true
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cronrelay/cronrelay/internal/lateness"
 	"github.com/cronrelay/cronrelay/internal/state"
 )
 
@@ -649,5 +650,39 @@ func TestReportJSON(t *testing.T) {
 	}
 	if got["lateness_s"] != 90.0 || got["duration_ms"] != 1500.0 || got["id"] != "a@x" {
 		t.Fatalf("report JSON = %s", b)
+	}
+}
+
+func TestLatenessSamplesRideAlongOrFlushHourly(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, strings.ReplaceAll(hourly, `"0 * * * *"`, `"0 8 * * *"`))
+	wf, err := lateness.Parse("2-59/5 * * * *", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(at, started string) *Report {
+		return h.run(at, Options{Workflow: &Workflow{Schedule: wf, Started: ts(started)}})
+	}
+	run("2026-11-28T07:30:00Z", "2026-11-28T07:30:00Z") // first run: writes cursors, and the sample rides along
+	if n := len(h.doc().Lateness); n != 1 {
+		t.Fatalf("samples after the first run: %d", n)
+	}
+	// Idle runs inside the hour write nothing.
+	for _, at := range []string{"2026-11-28T07:39:00Z", "2026-11-28T07:47:30Z"} {
+		if rep := run(at, at); rep.Writes != 0 {
+			t.Fatalf("idle run at %s wrote %d times", at, rep.Writes)
+		}
+	}
+	// A delivering run carries its sample.
+	rep := run("2026-11-28T08:08:00Z", "2026-11-28T08:08:00Z")
+	if rep.Delivered != 1 || len(h.doc().Lateness) != 2 {
+		t.Fatalf("delivering run: delivered %d, samples %d", rep.Delivered, len(h.doc().Lateness))
+	}
+	if want := "GitHub started this run 1 minute after its 08:07 tick"; !strings.HasPrefix(rep.GitHubLateness, want) {
+		t.Errorf("lateness = %q, want prefix %q", rep.GitHubLateness, want)
+	}
+	// An idle run an hour after the last write flushes its sample.
+	if rep := run("2026-11-28T09:12:00Z", "2026-11-28T09:12:00Z"); rep.Writes != 1 || len(h.doc().Lateness) != 3 {
+		t.Fatalf("hourly flush: %d writes, %d samples", rep.Writes, len(h.doc().Lateness))
 	}
 }

@@ -22,10 +22,13 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/clock"
 	"github.com/cronrelay/cronrelay/internal/deliver"
+	"github.com/cronrelay/cronrelay/internal/lateness"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/request"
+	"github.com/cronrelay/cronrelay/internal/schedule"
 	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/statuspage"
 	"github.com/cronrelay/cronrelay/internal/store"
 )
 
@@ -76,6 +79,15 @@ type Options struct {
 	Lookahead   time.Duration
 	Concurrency int
 	Budget      time.Duration
+	// Workflow is the workflow schedule that started this run (a schedule
+	// event), for measuring how late GitHub started it; nil otherwise.
+	Workflow *Workflow
+}
+
+// Workflow is the workflow's schedule and when this run started.
+type Workflow struct {
+	Schedule *schedule.Schedule
+	Started  time.Time
 }
 
 // Incoming is an enqueue request and where it came from.
@@ -102,6 +114,9 @@ type Report struct {
 	Writes     int              `json:"state_writes"`
 	Conflicts  int              `json:"state_conflicts"`
 	Problems   []string         `json:"problems,omitempty"`
+	// GitHubLateness says how late GitHub started this run and how many
+	// recent ticks never ran (schedule events only).
+	GitHubLateness string `json:"github_lateness,omitempty"`
 }
 
 // DeliveryReport is one delivery made in a run.
@@ -177,6 +192,7 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 	in := decideInput{
 		m: e.Manifest, runID: rep.RunID, lease: opts.Budget + leaseMargin,
 		manual: opts.Jobs, requests: reqs, newID: e.NewID, claim: !opts.DryRun,
+		workflow: opts.Workflow,
 	}
 	// The context's timeout is a real-time duration: RealNow may be a
 	// simulated clock (demo, simulator), and a context deadline is always
@@ -196,7 +212,10 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 		if pass == 0 || len(dec.claimed) > 0 {
 			rep.Notes = append(rep.Notes, passNotes(dec.notes, pass)...)
 		}
-		in.manual, in.requests = nil, nil // applied once
+		if pass == 0 && opts.Workflow != nil {
+			rep.GitHubLateness = lateness.Summary(lateness.Record(doc.Lateness, opts.Workflow.Schedule, opts.Workflow.Started), opts.Workflow.Schedule.Location())
+		}
+		in.manual, in.requests, in.workflow = nil, nil, nil // applied once
 		if opts.DryRun {
 			for _, dl := range dec.claimed {
 				rep.Deliveries = append(rep.Deliveries, DeliveryReport{ID: dl.ID, Job: dl.Job, Kind: dl.Kind, Due: dl.Due, Lateness: in.now.Sub(dl.Due), Outcome: "would deliver", Attempts: []int{dl.Attempts + 1}})
@@ -360,11 +379,44 @@ func (e *Engine) write(ctx context.Context, doc *state.Doc, version, msg string)
 		// A secret must never reach the state; this is a bug if it happens.
 		return "", fmt.Errorf("refusing to write state: it would contain a secret value")
 	}
-	v, err := e.Store.Write(ctx, data, version, msg)
+	var v string
+	if fw, ok := e.Store.(filesWriter); ok {
+		files, rerr := e.statusPage(doc)
+		if rerr != nil {
+			e.logf("status page not written: %v", rerr)
+			v, err = e.Store.Write(ctx, data, version, msg)
+		} else {
+			v, err = fw.WriteFiles(ctx, data, files, version, msg)
+		}
+	} else {
+		v, err = e.Store.Write(ctx, data, version, msg)
+	}
 	if err != nil && !errors.Is(err, store.ErrConflict) {
 		return "", storeErr(err)
 	}
 	return v, err
+}
+
+// filesWriter is a store that keeps more files beside the state document in
+// the same commit (the branch store): the status page rides along.
+type filesWriter interface {
+	WriteFiles(ctx context.Context, data []byte, files map[string][]byte, version, message string) (string, error)
+}
+
+// statusPage renders the branch's README.md and charts from doc.
+func (e *Engine) statusPage(doc *state.Doc) (map[string][]byte, error) {
+	files, err := statuspage.Render(statuspage.Input{
+		Jobs: statuspage.JobsFromManifest(e.Manifest), State: doc, Samples: doc.Lateness, Now: e.Clock.Now(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	for name, b := range files {
+		if e.Masker.Mask(string(b)) != string(b) {
+			return nil, fmt.Errorf("%s would contain a secret value", name)
+		}
+	}
+	return files, nil
 }
 
 // known is the document as this run last read or wrote it, with its

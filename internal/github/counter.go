@@ -19,9 +19,10 @@ type Counter struct {
 type Counts struct {
 	// Calls is every request sent, retries included.
 	Calls int
-	// Reads is the GET and HEAD requests among Calls.
+	// Reads is the GET and HEAD requests and GraphQL queries among Calls.
 	Reads int
-	// Writes is the other requests among Calls (POST, PUT, PATCH, DELETE).
+	// Writes is the other requests among Calls (POST, PUT, PATCH, DELETE,
+	// GraphQL mutations).
 	Writes int
 	// Retries is the requests among Calls that repeated an earlier one
 	// after a server error, a rate limit or a network error.
@@ -68,7 +69,7 @@ func (c *Counter) ByMethod() map[string]int {
 func (c *Counter) Counts() Counts {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	reads := c.byMethod[http.MethodGet] + c.byMethod[http.MethodHead]
+	reads := c.byMethod[http.MethodGet] + c.byMethod[http.MethodHead] + c.byMethod[GraphQLQuery]
 	return Counts{Calls: c.calls, Reads: reads, Writes: c.calls - reads, Retries: c.retries}
 }
 

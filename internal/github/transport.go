@@ -3,6 +3,7 @@ package github
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -85,6 +86,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx := req.Context()
 	extra := counterFrom(ctx)
+	kind := countKind(req, getBody)
 	maxAttempts := t.MaxAttempts
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultMaxAttempts
@@ -97,7 +99,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				return nil, fmt.Errorf("github: %s %s: rewinding request body: %w", req.Method, req.URL.Redacted(), err)
 			}
 		}
-		t.count(extra, req.Method, attempt > 1)
+		t.count(extra, kind, attempt > 1)
 		resp, err := t.base().RoundTrip(r)
 		wait, retry := t.retryAfter(ctx, resp, err, attempt)
 		if !retry || attempt >= maxAttempts || !t.fits(ctx, wait) {
@@ -114,6 +116,34 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+}
+
+// GraphQLQuery is the Counter's name for a GraphQL POST that only reads
+// (a query, not a mutation): it counts as a read.
+const GraphQLQuery = "POST graphql query"
+
+// countKind is the method a request is counted under: its HTTP method, or
+// GraphQLQuery for a GraphQL query.
+func countKind(req *http.Request, getBody func() (io.ReadCloser, error)) string {
+	if req.Method != http.MethodPost || getBody == nil || !strings.HasSuffix(req.URL.Path, "graphql") {
+		return req.Method
+	}
+	body, err := getBody()
+	if err != nil {
+		return req.Method
+	}
+	defer body.Close()
+	var q struct {
+		Query string `json:"query"`
+	}
+	if json.NewDecoder(io.LimitReader(body, 1<<20)).Decode(&q) != nil {
+		return req.Method
+	}
+	op := strings.TrimSpace(q.Query)
+	if strings.HasPrefix(op, "mutation") || op == "" {
+		return req.Method
+	}
+	return GraphQLQuery
 }
 
 func (t *Transport) base() http.RoundTripper {

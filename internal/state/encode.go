@@ -78,6 +78,20 @@ func (d *Doc) Encode() ([]byte, error) {
 		w.timeField(id, d.Recent[id])
 	}
 	w.close('}')
+	if len(d.Lateness) > 0 {
+		w.field("lateness")
+		w.open('[')
+		for _, smp := range d.Lateness {
+			b, err := json.Marshal(smp)
+			if err != nil {
+				return nil, fmt.Errorf("encode state: lateness sample: %w", err)
+			}
+			w.item()
+			w.buf = append(w.buf, b...)
+		}
+		w.close(']')
+	}
+	w.timeField("lateness_flushed", d.LatenessFlushed)
 	w.close('}')
 	w.buf = append(w.buf, '\n')
 	return w.buf, nil

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/cronrelay/cronrelay/internal/lateness"
 )
 
 // Version is the document version this build reads and writes.
@@ -51,6 +53,11 @@ type Doc struct {
 	Open      map[string]*Delivery `json:"open"`
 	Dead      []*Delivery          `json:"dead"`
 	Recent    map[string]time.Time `json:"recent"`
+	// Lateness: how late GitHub started the recent scheduled runs
+	// (bounded by lateness.Trim), and when they were last written by a run
+	// that had nothing else to write.
+	Lateness        []lateness.Sample `json:"lateness,omitempty"`
+	LatenessFlushed time.Time         `json:"lateness_flushed,omitzero"`
 }
 
 // Job is what the state remembers of one job.
@@ -206,6 +213,8 @@ func (d *Doc) Clone() *Doc {
 	for id, t := range d.Recent {
 		c.Recent[id] = t
 	}
+	c.Lateness = append([]lateness.Sample(nil), d.Lateness...)
+	c.LatenessFlushed = d.LatenessFlushed
 	return c
 }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cronrelay/cronrelay/internal/lateness"
 )
 
 var t0 = time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC)
@@ -26,6 +28,8 @@ func sample() *Doc {
 		LastStatus: 503, LastError: "HTTP 503\twith \x01 control & <html> \u2028 and bad \xff utf-8"}
 	d.AddDead(&Delivery{ID: "x#1", Job: "x", Kind: KindDelayed, Due: t0, Attempts: 3, Created: t0, DeadAt: t0, Reason: "permanent failure: HTTP 404", Excerpt: "not found"})
 	d.Remember("welcome#old", t0)
+	d.Lateness = []lateness.Sample{{Schedule: "2-59/5 * * * *", Tick: t0.Add(-3 * time.Minute), Start: t0, Late: 3 * time.Minute, Missed: 1}}
+	d.LatenessFlushed = t0
 	return d
 }
 
