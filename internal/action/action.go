@@ -42,12 +42,14 @@ const (
 	InputLookahead   = "lookahead"
 	InputConcurrency = "concurrency"
 	InputFailOn      = "fail-on"
+	// InputStateHistory is the most commits the state branch keeps.
+	InputStateHistory = "state-history"
 )
 
 // Inputs lists every input in the order action.yml declares them.
 var Inputs = []string{
 	InputManifest, InputState, InputToken, InputJobs, InputEnqueue,
-	InputDryRun, InputLookahead, InputConcurrency, InputFailOn,
+	InputDryRun, InputLookahead, InputConcurrency, InputFailOn, InputStateHistory,
 }
 
 // DispatchInputs are the inputs a workflow_dispatch event may carry in its

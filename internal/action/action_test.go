@@ -35,11 +35,12 @@ func TestEnabled(t *testing.T) {
 func TestInputs(t *testing.T) {
 	t.Parallel()
 	a := New(&bytes.Buffer{}, &bytes.Buffer{}, envOf(map[string]string{
-		"INPUT_DRY-RUN":   " true\n",
-		"INPUT_FAIL-ON":   "failure",
-		"INPUT_FAIL_ON":   "wrong",
-		"INPUT_MANIFEST":  "",
-		"INPUT_LOOKAHEAD": "4m",
+		"INPUT_DRY-RUN":       " true\n",
+		"INPUT_FAIL-ON":       "failure",
+		"INPUT_FAIL_ON":       "wrong",
+		"INPUT_MANIFEST":      "",
+		"INPUT_LOOKAHEAD":     "4m",
+		"INPUT_STATE-HISTORY": "1000",
 	}))
 	got := map[string]string{}
 	for _, in := range Inputs {
@@ -47,7 +48,7 @@ func TestInputs(t *testing.T) {
 	}
 	want := map[string]string{
 		"manifest": "", "state": "", "token": "", "jobs": "", "enqueue": "",
-		"dry-run": "true", "lookahead": "4m", "concurrency": "", "fail-on": "failure",
+		"dry-run": "true", "lookahead": "4m", "concurrency": "", "fail-on": "failure", "state-history": "1000",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("inputs (-want +got):\n%s", diff)

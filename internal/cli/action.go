@@ -187,7 +187,7 @@ func inputWant(name string) string {
 		return `is not a boolean; use "true" or "false"`
 	case action.InputLookahead:
 		return "is not a duration like 4m or 90s"
-	case action.InputConcurrency:
+	case action.InputConcurrency, action.InputStateHistory:
 		return "is not a whole number"
 	}
 	return "is not valid"

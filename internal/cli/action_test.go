@@ -767,3 +767,45 @@ func TestActionBadInputs(t *testing.T) {
 		t.Errorf("bad input called %v or wrote %v", r.app.keys(), r.fake.Branches())
 	}
 }
+
+// TestActionStateHistoryBoundsTheBranch: with state-history 10, a long
+// series of delivering runs never leaves more than about 10 commits on the
+// state branch, and the status page rides along with the state.
+func TestActionStateHistoryBoundsTheBranch(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t, quick)
+	start := ts("2026-11-28T10:00:00Z")
+	most := 0
+	for i := 0; i < 30; i++ {
+		at := start.Add(time.Duration(i) * 7 * time.Minute).Format(time.RFC3339)
+		r.step(at, "workflow_dispatch", map[string]string{"INPUT_JOBS": "alert", "INPUT_STATE-HISTORY": "10"}).must(t, ExitOK)
+		most = max(most, r.fake.CommitCount("cronrelay-state"))
+	}
+	// The count is sampled (every max/10 writes when the depth is unknown),
+	// so the branch may pass the bound by a few commits before it is squashed.
+	if most > 14 {
+		t.Fatalf("the state branch reached %d commits with state-history 10", most)
+	}
+	if n := r.fake.CommitCount("cronrelay-state"); n < 1 {
+		t.Fatalf("state branch has %d commits", n)
+	}
+	paths := r.fake.Paths("cronrelay-state")
+	for _, want := range []string{"state.json", "README.md", "lateness.svg", "deliveries.svg"} {
+		if !slices.Contains(paths, want) {
+			t.Errorf("state branch lacks %s: %q", want, paths)
+		}
+	}
+	if readme, _ := r.fake.File("cronrelay-state", "README.md"); !strings.Contains(string(readme), "alert") {
+		t.Errorf("status page does not show the jobs:\n%s", readme)
+	}
+	res := r.step("2026-11-28T16:00:00Z", "workflow_dispatch", map[string]string{"INPUT_STATE-HISTORY": "5"})
+	res.must(t, ExitBadInput)
+}
+
+func ts(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}

@@ -343,6 +343,7 @@ func TestBadInputs(t *testing.T) {
 		{"enqueue body", []string{"enqueue", "--job", "alert", "--delay", "1m", "--body", "{"}, "--body: not valid JSON"},
 		{"plan at", []string{"plan", "--at", "noon"}, `--at: "noon" is not an RFC 3339 time`},
 		{"next count", []string{"next", "--count", "0"}, "--count: 0 is out of range 1-1000"},
+		{"state history", []string{"run", "--state-history", "5"}, "--state-history: 5 is out of range 10-100000"},
 		{"replay nothing", []string{"replay"}, "give a delivery id"},
 		{"extra arg", []string{"status", "x"}, `unexpected argument "x"`},
 	}

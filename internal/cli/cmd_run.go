@@ -38,6 +38,9 @@ Flags:
   --fail-on WHAT    dead (default): exit 1 when a delivery was dead-lettered;
                     failure: also when any delivery failed; never: exit 0
   --json            print the report as JSON on stdout
+  --state-history N the most commits a state branch keeps before it is
+                    squashed to one (default: the manifest's state_history,
+                    or 500)
 
 Environment: CRONRELAY_NOW (RFC 3339) sets the scheduling clock at the start.
 GITHUB_TOKEN is the token for branch: and gist: state; GITHUB_REPOSITORY
@@ -68,6 +71,9 @@ type runFlags struct {
 	budget      time.Duration
 	failOn      string
 	json        bool
+	// stateHistory is --state-history: 0 takes the manifest's
+	// state_history, or the default.
+	stateHistory int
 	// src names where a value came from when it was not a flag, for
 	// messages: flag name -> `input "lookahead"`.
 	src map[string]string
@@ -87,6 +93,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.budget, "budget", engine.DefaultBudget, "")
 	fs.StringVar(&f.failOn, "fail-on", "dead", "")
 	fs.BoolVar(&f.json, "json", false, "")
+	fs.IntVar(&f.stateHistory, "state-history", 0, "")
 }
 
 // name returns how messages name an option: "--concurrency", or the input
@@ -141,6 +148,8 @@ func (f *runFlags) check(pos []string) error {
 		return fmt.Errorf("%s: %s is out of range 0-6h", f.name("lookahead"), f.lookahead)
 	case f.budget <= 0 || f.budget > 6*time.Hour:
 		return fmt.Errorf("%s: %s is out of range (0-6h]", f.name("budget"), f.budget)
+	case f.stateHistory != 0 && (f.stateHistory < manifest.MinStateHistory || f.stateHistory > manifest.MaxStateHistory):
+		return fmt.Errorf("%s: %d is out of range %d-%d", f.name("state-history"), f.stateHistory, manifest.MinStateHistory, manifest.MaxStateHistory)
 	}
 	switch f.failOn {
 	case "dead", "failure", "never":
@@ -153,7 +162,7 @@ func (f *runFlags) check(pos []string) error {
 // configure fills the run's options from the flags; extra are enqueue
 // requests from elsewhere (the event that started the workflow).
 func (f *runFlags) configure(env *Env, rc *runConfig, extra []engine.Incoming) error {
-	rc.state, rc.failOn, rc.json = f.state, f.failOn, f.json
+	rc.state, rc.failOn, rc.json, rc.history = f.state, f.failOn, f.json, f.stateHistory
 	rc.opts = engine.Options{
 		Jobs: splitList(f.jobs), DryRun: f.dryRun, Lookahead: f.lookahead,
 		Concurrency: f.concurrency, Budget: f.budget,
@@ -178,12 +187,15 @@ func (f *runFlags) configure(env *Env, rc *runConfig, extra []engine.Incoming) e
 
 // runConfig is one run's options and the writers it reports to.
 type runConfig struct {
-	state  string
-	opts   engine.Options
-	failOn string
-	json   bool
-	masker *secret.Masker
-	gh     *ghSession
+	state string
+	// history is the most commits the state branch keeps (0: the
+	// manifest's state_history, or the default).
+	history int
+	opts    engine.Options
+	failOn  string
+	json    bool
+	masker  *secret.Masker
+	gh      *ghSession
 	// clk is the scheduling clock; nil reads CRONRELAY_NOW.
 	clk clock.Clock
 	// out receives the report, log the engine's log lines; both mask.
@@ -202,7 +214,11 @@ type runReport struct {
 // the report (nil when the run failed) and the error that stopped it,
 // already printed.
 func runWith(ctx context.Context, env *Env, m *manifest.Manifest, rc *runConfig) (int, *runReport, error) {
-	st, err := openStoreWith(env, rc.state, rc.gh)
+	history := rc.history
+	if history == 0 {
+		history = m.StateHistory
+	}
+	st, err := openStoreWith(env, rc.state, rc.gh, storeOptions{history: history, log: rc.log})
 	if err != nil {
 		return exitFor(env, "run", rc.masker, err), nil, err
 	}

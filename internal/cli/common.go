@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,7 +138,19 @@ func openStore(env *Env, uri string) (store.Store, error) {
 // openStoreWith opens the state store a URI names; the GitHub stores use
 // the session's client. The default is file:.cronrelay/state.json, or
 // branch:cronrelay-state inside GitHub Actions.
-func openStoreWith(env *Env, uri string, sess *ghSession) (store.Store, error) {
+// storeOptions tune the stores that writes go to.
+type storeOptions struct {
+	// history is the most commits the state branch keeps; 0 is the default.
+	history int
+	// log receives a line when squashing the state branch failed.
+	log io.Writer
+}
+
+func openStoreWith(env *Env, uri string, sess *ghSession, opts ...storeOptions) (store.Store, error) {
+	var so storeOptions
+	if len(opts) > 0 {
+		so = opts[0]
+	}
 	if uri == "" {
 		uri = DefaultFileState
 		if action.Enabled(env.LookupEnv) {
@@ -160,7 +173,18 @@ func openStoreWith(env *Env, uri string, sess *ghSession) (store.Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("state %s: %v", uri, err)
 		}
-		return branchstore.New(client, owner, repo, arg, branchstore.WithGraphQLURL(env.getenv("GITHUB_GRAPHQL_URL"))), nil
+		bopts := []branchstore.Option{branchstore.WithGraphQLURL(env.getenv("GITHUB_GRAPHQL_URL"))}
+		if so.history > 0 {
+			bopts = append(bopts, branchstore.WithMaxCommits(so.history))
+		}
+		if so.log != nil {
+			bopts = append(bopts, branchstore.WithSquashReport(func(r branchstore.SquashReport) {
+				if r.Err != nil {
+					fmt.Fprintf(so.log, "warning: the state branch was not squashed (it is kept as it is; a later run tries again): %v\n", r.Err)
+				}
+			}))
+		}
+		return branchstore.New(client, owner, repo, arg, bopts...), nil
 	case store.KindGist:
 		client, err := sess.Client()
 		if err != nil {

@@ -23,6 +23,9 @@ const (
 	MaxUntil = 90 * day
 	// MaxLateness is the longest max_lateness.
 	MaxLateness = 366 * day
+	// MinStateHistory and MaxStateHistory bound state_history.
+	MinStateHistory = 10
+	MaxStateHistory = 100000
 	// maxBodyDepth bounds the nesting of a mapping or list body.
 	maxBodyDepth = 64
 )
@@ -39,6 +42,8 @@ const (
 	DefaultMaxBackoff  = 30 * time.Second
 	DefaultUntil       = 24 * time.Hour
 	DefaultMaxLateness = time.Duration(0)
+	// DefaultStateHistory is the most commits the state branch keeps.
+	DefaultStateHistory = 500
 )
 
 // DefaultSuccess is the status range counted as success by default.
@@ -115,6 +120,8 @@ var keyTable = []*keyDef{
 		desc: "Manifest format version. Must be 1."},
 	{name: "defaults", kind: kindDefaults, scope: inTop,
 		desc: "Settings every job inherits; a job's own keys override them field by field."},
+	{name: "state_history", kind: kindInt, scope: inTop, def: DefaultStateHistory, minInt: MinStateHistory, maxInt: MaxStateHistory,
+		desc: "The most commits the state branch keeps: past it, cronrelay squashes the branch to one commit holding the current files. The action input state-history overrides it."},
 	{name: "jobs", kind: kindJobs, scope: inTop,
 		desc: "The jobs, by name. Names match [a-z0-9][a-z0-9_-]{0,62}."},
 

@@ -30,6 +30,9 @@ type Manifest struct {
 	Version int
 	// Jobs are in file order.
 	Jobs []*Job
+	// StateHistory is the most commits the state branch keeps (state_history;
+	// 0 when the manifest does not set it).
+	StateHistory int
 
 	byName map[string]*Job
 }

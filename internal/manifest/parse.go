@@ -151,11 +151,12 @@ func (p *parser) parse(data []byte) *Manifest {
 	}
 
 	var (
-		version    *value
-		defaults   = fieldSet{}
-		jobs       []*rawJob
-		jobsNode   *yaml.Node
-		sawVersion bool
+		version      *value
+		defaults     = fieldSet{}
+		jobs         []*rawJob
+		jobsNode     *yaml.Node
+		sawVersion   bool
+		stateHistory int
 	)
 	p.each(root, "", inTop, func(k *keyDef, kn, vn *yaml.Node, path string) {
 		switch k.kind {
@@ -171,6 +172,13 @@ func (p *parser) parse(data []byte) *Manifest {
 		case kindJobs:
 			jobsNode = vn
 			jobs = p.decodeJobs(vn, path)
+		case kindInt:
+			if k.name == "state_history" {
+				stateHistory = p.decodeBoundedInt(vn, path, k)
+				return
+			}
+			sawVersion = true
+			version = p.decodeVersion(vn, path)
 		default: // version
 			sawVersion = true
 			version = p.decodeVersion(vn, path)
@@ -193,6 +201,7 @@ func (p *parser) parse(data []byte) *Manifest {
 	if version != nil && !version.bad {
 		m.Version = version.v.(int)
 	}
+	m.StateHistory = stateHistory
 	for _, rj := range jobs {
 		j := p.buildJob(rj, defaults, names, nameList)
 		m.Jobs = append(m.Jobs, j)
@@ -314,6 +323,20 @@ func (p *parser) decodeVersion(vn *yaml.Node, path string) *value {
 		return &value{bad: true}
 	}
 	return &value{path: path, node: vn, v: n}
+}
+
+// decodeBoundedInt reads a top-level whole number within k's range; 0 on error.
+func (p *parser) decodeBoundedInt(vn *yaml.Node, path string, k *keyDef) int {
+	n, err := strconv.Atoi(vn.Value)
+	if vn.Kind != yaml.ScalarNode || vn.ShortTag() != "!!int" || err != nil {
+		p.errorf(vn, "%s: must be a whole number from %d to %d, not %s", path, k.minInt, k.maxInt, describe(vn))
+		return 0
+	}
+	if n < k.minInt || n > k.maxInt {
+		p.errorf(vn, "%s: %d is out of range; use %d to %d", path, n, k.minInt, k.maxInt)
+		return 0
+	}
+	return n
 }
 
 var jobNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
