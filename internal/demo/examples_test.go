@@ -25,12 +25,12 @@ const (
 )
 
 // TestSnippetsMatchFiles checks that every TypeScript block in
-// docs/snippets.md is byte for byte the file it names on its first line
+// README.md is byte for byte the file it names on its first line
 // ("// app/api/.../route.ts", under examples/nextjs), so the docs show the
 // code the Node tests run.
 func TestSnippetsMatchFiles(t *testing.T) {
 	t.Parallel()
-	doc, err := os.ReadFile(filepath.Join(repoRoot, "docs", "snippets.md"))
+	doc, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,22 +42,22 @@ func TestSnippetsMatchFiles(t *testing.T) {
 		first, _, _ := strings.Cut(b.text, "\n")
 		name, ok := strings.CutPrefix(first, "// ")
 		if !ok {
-			t.Errorf("docs/snippets.md:%d: a ts block must start with a comment naming its file under examples/nextjs, got %q", b.line, first)
+			t.Errorf("README.md:%d: a ts block must start with a comment naming its file under examples/nextjs, got %q", b.line, first)
 			continue
 		}
 		want, err := os.ReadFile(filepath.Join(repoRoot, "examples", "nextjs", filepath.FromSlash(name)))
 		if err != nil {
-			t.Errorf("docs/snippets.md:%d: %v", b.line, err)
+			t.Errorf("README.md:%d: %v", b.line, err)
 			continue
 		}
 		if string(want) != b.text {
-			t.Errorf("docs/snippets.md:%d: the block differs from examples/nextjs/%s; copy the file into the docs again", b.line, name)
+			t.Errorf("README.md:%d: the block differs from examples/nextjs/%s; copy the file into the docs again", b.line, name)
 		}
 		shown[name] = true
 	}
 	for _, name := range []string{"app/api/jobs/welcome-followup/route.ts", "app/api/trial/warning/route.ts", "lib/enqueue.ts"} {
 		if !shown[name] {
-			t.Errorf("docs/snippets.md does not show %s", name)
+			t.Errorf("README.md does not show %s", name)
 		}
 	}
 }
@@ -66,7 +66,7 @@ func TestSnippetsMatchFiles(t *testing.T) {
 // what the demo prints.
 func TestSnippetsDemoOutput(t *testing.T) {
 	t.Parallel()
-	doc, err := os.ReadFile(filepath.Join(repoRoot, "docs", "snippets.md"))
+	doc, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,13 +84,13 @@ func TestSnippetsDemoOutput(t *testing.T) {
 				continue
 			}
 			if !bytes.Contains(golden, []byte(line+"\n")) {
-				t.Errorf("docs/snippets.md:%d: the demo does not print %q", b.line+1+i, line)
+				t.Errorf("README.md:%d: the demo does not print %q", b.line+1+i, line)
 			}
 			checked++
 		}
 	}
 	if checked == 0 {
-		t.Error("docs/snippets.md quotes no demo output (a block after <!-- demo output -->)")
+		t.Error("README.md quotes no demo output (a block after <!-- demo output -->)")
 	}
 }
 
