@@ -247,3 +247,12 @@ func startServer(tb testing.TB, h http.Handler) *httpServer {
 	tb.Cleanup(srv.Close)
 	return &httpServer{URL: srv.URL}
 }
+
+func decodeDoc(t *testing.T, data []byte) *state.Doc {
+	t.Helper()
+	d, err := state.Decode("test", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
