@@ -1,0 +1,674 @@
+// Package hostile feeds cronrelay hostile input through its whole command
+// line: manifests, enqueue requests, event payloads, continuation bodies,
+// flags and state documents. Every entry asserts the exact exit code, exact
+// lines of the message, that no request reached the app, and that nothing
+// was written. Entries whose answer is wrong today are marked knownBad: they
+// assert the answer proposed instead and run only with -hostile.strict.
+package hostile
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// --- helpers that build inputs ----------------------------------------
+
+func manifestFile(text string) func(*testing.T, *world) {
+	return func(t *testing.T, w *world) {
+		w.write(t, ".github/cronrelay.yml", []byte(w.expand(text)))
+	}
+}
+
+func manifestBytes(gen func() []byte) func(*testing.T, *world) {
+	return func(t *testing.T, w *world) { w.write(t, ".github/cronrelay.yml", gen()) }
+}
+
+func testdataManifest(name string) func(*testing.T, *world) {
+	return func(t *testing.T, w *world) {
+		data, err := os.ReadFile(filepath.Join("testdata", "manifests", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.write(t, ".github/cronrelay.yml", bytes.ReplaceAll(data, []byte("{url}"), []byte(w.app.srv.URL)))
+	}
+}
+
+func file(name string, gen func() []byte) func(*testing.T, *world) {
+	return func(t *testing.T, w *world) { w.write(t, w.expand(name), gen()) }
+}
+
+func stateFile(gen func() []byte) func(*testing.T, *world) {
+	return file(".cronrelay/state.json", gen)
+}
+
+func event(gen func() []byte) func(*testing.T, *world) {
+	return func(t *testing.T, w *world) { w.write(t, w.eventPath, gen()) }
+}
+
+func text(s string) func() []byte { return func() []byte { return []byte(s) } }
+
+func testdata(name string) func() []byte {
+	return func() []byte {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			panic(err)
+		}
+		return data
+	}
+}
+
+// nested returns n opening brackets, a value, and n closing ones.
+func nested(open, inner, closing string, n int) string {
+	return strings.Repeat(open, n) + inner + strings.Repeat(closing, n)
+}
+
+// items returns n enqueue items of job later with ids id-0...
+func items(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"enqueue":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"job":"later","id":"id-%d"}`, i)
+	}
+	b.WriteString(`]}`)
+	return b.String()
+}
+
+// cont makes /cont answer body; the entry runs cont now.
+func cont(body func() []byte) func(*testing.T, *world) {
+	return func(t *testing.T, w *world) {
+		w.app.mu.Lock()
+		w.app.cont = body()
+		w.app.mu.Unlock()
+	}
+}
+
+// nothingOpen checks that a continuation enqueued nothing.
+func nothingOpen(t *testing.T, w *world) {
+	t.Helper()
+	if diff := cmp.Diff([]string{}, openIDs(t, w)); diff != "" {
+		t.Errorf("open deliveries after a refused continuation (-want +got):\n%s", diff)
+	}
+}
+
+func all(fns ...func(*testing.T, *world)) func(*testing.T, *world) {
+	return func(t *testing.T, w *world) {
+		for _, f := range fns {
+			f(t, w)
+		}
+	}
+}
+
+// --- the corpus ------------------------------------------------------------
+
+// m prefixes a manifest diagnostic with the default manifest's path.
+func m(line string) string { return ".github/cronrelay.yml:" + line }
+
+// oneError is the line that closes a manifest refused by run.
+const oneError = "cronrelay run: .github/cronrelay.yml has 1 error"
+
+// Reasons for the knownBad entries; the report to the lead lists them.
+const (
+	badTagMessage     = "a !!binary value is described as `must be a string, not the string \"L3Bpbmc=\"`, which contradicts itself (manifest/parse.go describe)"
+	badCustomTag      = "an unknown YAML tag (!secret) is silently dropped and the value used as a plain string; a user writing !secret or !env expects something else (manifest/parse.go)"
+	badIntOverflow    = "an integer too big for int is reported as `must be a whole number from 1 to 20, not a number` (manifest/parse.go decodeBoundedInt: strconv.Atoi fails and the range message is skipped)"
+	badDurOverflow    = "a duration that overflows is `is not a duration; write a number with a unit`, though it is one (manifest/duration.go parseDuration)"
+	badLongKey        = "a key over 1024 characters gets yaml.v3's `mapping values are not allowed in this context` / `could not find expected ':'`, on the line after it (manifest/parse.go yamlError)"
+	badNotRegular     = "a manifest that is a device or a named pipe is read as an empty manifest (a pipe with no writer blocks open(2) for ever); readFile opens before it checks the mode (cli/common.go readFile)"
+	badPastAt         = "`at` in year 0 is accepted and delivered at once, with a lateness of 2562047h47m16.854775807s (time.Duration saturates); the future has a 400-day limit, the past none (request/request.go, engine checkHorizon)"
+	badEventGoType    = "json.Unmarshal's error leaks the Go struct type and says the payload is not an object when it is one (action/event.go ParseEvent)"
+	badDeepEvent      = "a deeply nested payload is `not a JSON object: invalid character '{' exceeded max depth` (action/event.go ParseEvent)"
+	badJobsSource     = "an unknown job from the workflow_dispatch input \"jobs\" is blamed on --jobs, a flag nobody passed (engine/run.go:184 hard-codes the source)"
+	badBigContinue    = "a continuation in a response over 64 KiB is dropped without a note: the truncated body is not valid JSON, so Continuation reports no continuation (engine/record.go:192-196)"
+	badFlagParse      = "the flag package's `invalid value \"abc\" for flag -count: parse error` is vaguer than the action inputs' messages for the same mistake (cli/cli.go parse)"
+	badStateTraversal = "in GitHub Actions a file: state outside the workspace is read and written (and PATH.lock created beside it, even by a read): --state file:../../x or /abs/path escapes GITHUB_WORKSPACE (cli/common.go openStoreWith, Env.path)"
+	badStateUTF8      = "a state document with invalid UTF-8 is accepted (encoding/json replaces it with U+FFFD) and then rewritten, so the hand-broken document is silently changed (state/state.go Decode)"
+	badStateGoType    = "json.Unmarshal's error leaks Go types (map[string]*state.Job, Go struct field Delivery.open.attempts) instead of naming the key (state/state.go explain)"
+)
+
+func TestManifests(t *testing.T) {
+	t.Parallel()
+	run := []string{"run"}
+	job := func(extra string) func(*testing.T, *world) {
+		return manifestFile("version: 1\ndefaults: {base_url: {url}}\njobs:\n  ping:\n    path: /ping\n" + extra)
+	}
+	runEntries(t, []entry{
+		{name: "yaml bomb", args: run, setup: testdataManifest("bomb.yml"), code: 2, stderr: []string{
+			m("3:8: YAML aliases (*a) are not supported; put shared settings under defaults"),
+			m("14:11: YAML aliases (*i) are not supported; put shared settings under defaults"),
+			"cronrelay run: .github/cronrelay.yml has 73 errors",
+		}},
+		{name: "alias", args: run, setup: manifestFile("version: 1\ndefaults: &d\n  base_url: {url}\njobs:\n  ping:\n    path: /ping\n    headers: *d\n"), code: 2, stderr: []string{
+			m("7:14: YAML aliases (*d) are not supported; put shared settings under defaults"), oneError,
+		}},
+		{name: "merge key", args: run, setup: manifestFile("version: 1\nx: &d {path: /ping}\njobs:\n  ping:\n    <<: *d\n"), code: 2, stderr: []string{
+			m("5:9: YAML aliases (*d) are not supported; put shared settings under defaults"), oneError,
+		}},
+		{name: "deep flow nesting", args: run, setup: manifestBytes(func() []byte { return []byte("version: 1\njobs: " + nested("[", "1", "]", 100000) + "\n") }), code: 2, stderr: []string{
+			m("2:1: not valid YAML: exceeded max depth of 10000"), oneError,
+		}},
+		{name: "deep body nesting", args: run, setup: manifestBytes(func() []byte {
+			return []byte("version: 1\ndefaults: {base_url: http://127.0.0.1:1}\njobs:\n  ping:\n    path: /ping\n    body: " + nested("{a: ", "1", "}", 5000) + "\n")
+		}), code: 2, stderr: []string{
+			m("6:271: jobs.ping.body" + strings.Repeat(".a", 65) + ": nested more than 64 levels deep"), oneError,
+		}},
+		{name: "2 MiB file", args: run, setup: manifestBytes(func() []byte { return bytes.Repeat([]byte("# padding\n"), 2<<20/10+1) }), code: 2, stderr: []string{
+			"cronrelay run: manifest .github/cronrelay.yml: file is 2097160 bytes; the limit is 1048576",
+		}},
+		{name: "huge value", args: run, setup: manifestBytes(func() []byte {
+			return []byte("version: 1\ndefaults: {base_url: http://127.0.0.1:1}\njobs:\n  ping:\n    path: /ping\n    schedule: \"" + strings.Repeat("9", 1000000) + "\"\n")
+		}), code: 2, stderr: []string{
+			m("6:15: jobs.ping.schedule: expected 5 fields (minute hour day-of-month month day-of-week), got 1"), oneError,
+		}},
+		{name: "invalid utf-8", args: run, setup: testdataManifest("invalid-utf8.yml"), code: 2, stderr: []string{
+			m("1:1: not valid YAML: invalid leading UTF-8 octet"), oneError,
+		}},
+		{name: "nul byte", args: run, setup: testdataManifest("nul.yml"), code: 2, stderr: []string{
+			m("1:1: not valid YAML: control characters are not allowed"), oneError,
+		}},
+		{name: "long job name", args: run, setup: manifestBytes(func() []byte {
+			return []byte("version: 1\ndefaults: {base_url: http://127.0.0.1:1}\njobs:\n  " + strings.Repeat("a", 1000) + ":\n    path: /ping\n")
+		}), code: 2, stderr: []string{
+			m(`4:3: jobs.` + strings.Repeat("a", 1000) + `: invalid job name "` + strings.Repeat("a", 70) + `..."; use 1-63 lower-case letters, digits, "-" and "_", starting with a letter or digit`), oneError,
+		}},
+		{name: "job name over 1024", args: run, knownBad: badLongKey, setup: manifestBytes(func() []byte {
+			return []byte("version: 1\ndefaults: {base_url: http://127.0.0.1:1}\njobs:\n  " + strings.Repeat("a", 100000) + ":\n    path: /ping\n")
+		}), code: 2, stderr: []string{m("4:3: not valid YAML: a key longer than 1024 characters"), oneError}},
+		{name: "key over 1024", args: run, knownBad: badLongKey, setup: manifestBytes(func() []byte {
+			return []byte("version: 1\ndefaults: {base_url: http://127.0.0.1:1}\njobs:\n  ping:\n    path: /ping\n    " + strings.Repeat("k", 100000) + ": 1\n")
+		}), code: 2, stderr: []string{m("6:5: not valid YAML: a key longer than 1024 characters"), oneError}},
+		{name: "attempts out of range", args: run, knownBad: badIntOverflow, setup: job("    retry: {attempts: 99999999999999999999}\n"), code: 2, stderr: []string{
+			m("6:23: jobs.ping.retry.attempts: 99999999999999999999 is out of range; use 1 to 20"), oneError,
+		}},
+		{name: "attempts negative", args: run, setup: job("    retry: {attempts: -1}\n"), code: 2, stderr: []string{
+			m("6:23: jobs.ping.retry.attempts: -1 is out of range; use 1 to 20"), oneError,
+		}},
+		{name: "attempts a word", args: run, setup: job("    retry: {attempts: three}\n"), code: 2, stderr: []string{
+			m(`6:23: jobs.ping.retry.attempts: must be a whole number from 1 to 20, not the string "three"`), oneError,
+		}},
+		{name: "timeout overflows", args: run, knownBad: badDurOverflow, setup: job("    timeout: 9999999999h\n"), code: 2, stderr: []string{
+			m("6:14: jobs.ping.timeout: 9999999999h is too long; the limit is 10m"), oneError,
+		}},
+		{name: "until in days overflows", args: run, setup: job("    retry: {until: 99999999999d}\n"), code: 2, stderr: []string{
+			m(`6:20: jobs.ping.retry.until: "99999999999d" is too long`), oneError,
+		}},
+		{name: "negative timeout", args: run, setup: job("    timeout: -5s\n"), code: 2, stderr: []string{
+			m("6:14: jobs.ping.timeout: -5s is negative"), oneError,
+		}},
+		{name: "jobs a list", args: run, setup: manifestFile("version: 1\njobs:\n  - ping\n"), code: 2, stderr: []string{
+			m("3:3: jobs: must be a mapping of job names to jobs, not a list"), oneError,
+		}},
+		{name: "job a string", args: run, setup: manifestFile("version: 1\njobs:\n  ping: /ping\n"), code: 2, stderr: []string{
+			m(`3:9: jobs.ping: must be a mapping of job settings, not the string "/ping"`), oneError,
+		}},
+		{name: "version a string", args: run, setup: manifestFile("version: \"1\"\njobs: {}\n"), code: 2, stderr: []string{
+			m(`1:10: version: must be the number 1, not the string "1"`),
+			m("2:7: jobs: no jobs; define at least one"),
+			"cronrelay run: .github/cronrelay.yml has 2 errors",
+		}},
+		{name: "version 99", args: run, setup: manifestFile("version: 99\njobs: {}\n"), code: 2, stderr: []string{
+			m("1:10: version: version 99 is not supported; this cronrelay reads version 1"),
+		}},
+		{name: "empty file", args: run, setup: manifestFile(""), code: 2, stderr: []string{
+			m(`1:1: empty manifest; expected "version: 1" and jobs`), oneError,
+		}},
+		{name: "top level a list", args: run, setup: manifestFile("- 1\n- 2\n"), code: 2, stderr: []string{
+			m(`1:1: the manifest must be a mapping with "version: 1" and jobs, not a list`), oneError,
+		}},
+		{name: "two documents", args: run, setup: manifestFile("version: 1\njobs: {}\n---\nversion: 1\njobs: {}\n"), code: 2, stderr: []string{
+			m("3:1: a second YAML document starts here; a manifest is a single document"),
+		}},
+		{name: "binary tag", args: run, knownBad: badTagMessage, setup: manifestFile("version: 1\ndefaults: {base_url: {url}}\njobs:\n  ping:\n    path: !!binary L3Bpbmc=\n"), code: 2, stderr: []string{
+			m("5:11: jobs.ping.path: must be a string, not a !!binary value"), oneError,
+		}},
+		{name: "custom tag", args: run, knownBad: badCustomTag, setup: manifestFile("version: 1\ndefaults: {base_url: {url}}\njobs:\n  ping:\n    path: !secret /ping\n"), code: 2, stderr: []string{
+			m(`5:11: jobs.ping.path: unknown YAML tag "!secret"; tags are not supported`), oneError,
+		}},
+		{name: "duplicate job", args: run, setup: manifestFile("version: 1\ndefaults: {base_url: {url}}\njobs:\n  ping: {path: /a}\n  ping: {path: /b}\n"), code: 2, stderr: []string{
+			m(`5:3: jobs.ping: duplicate job name "ping" at 5:3; first defined at 4:3`), oneError,
+		}},
+		{name: "header injection", args: run, setup: job("    headers: {X-A: \"a\\r\\nEvil: b\"}\n"), code: 2, stderr: []string{
+			m("6:20: jobs.ping.headers.X-A: header values must be a single line"), oneError,
+		}},
+		{name: "1001 jobs", args: run, setup: manifestBytes(func() []byte {
+			var b strings.Builder
+			b.WriteString("version: 1\ndefaults: {base_url: http://127.0.0.1:1}\njobs:\n")
+			for i := range 1001 {
+				fmt.Fprintf(&b, "  j%d: {path: /p}\n", i)
+			}
+			return []byte(b.String())
+		}), code: 2, stderr: []string{m("4:3: jobs: 1001 jobs; the limit is 1000"), oneError}},
+		{name: "bom", args: []string{"validate"}, setup: testdataManifest("bom.yml"), code: 0, stdout: []string{".github/cronrelay.yml: ok, 1 jobs"}},
+		{name: "crlf", args: []string{"validate"}, setup: testdataManifest("crlf.yml"), code: 0, stdout: []string{".github/cronrelay.yml: ok, 1 jobs"}},
+	})
+}
+
+func TestRequests(t *testing.T) {
+	t.Parallel()
+	enq := func(req string) []string { return []string{"run", "--enqueue", req} }
+	enqueue := func(args ...string) []string {
+		return append([]string{"enqueue", "--job", "later"}, args...)
+	}
+	const idRule = `ids match ^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$`
+	runEntries(t, []entry{
+		{name: "not json", args: enq(`{"job":`), code: 2, stderr: []string{
+			"cronrelay run: --enqueue: invalid JSON at line 1, column 7: unexpected end of JSON input",
+		}},
+		{name: "a list", args: enq(`[{"job":"later"}]`), code: 2, stderr: []string{
+			`cronrelay run: --enqueue: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got array`,
+		}},
+		{name: "a string", args: enq(`"later"`), code: 2, stderr: []string{
+			`cronrelay run: --enqueue: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got string`,
+		}},
+		{name: "body over 64 KiB", args: enq(`{"job":"later","body":"` + strings.Repeat("x", 70000) + `"}`), code: 2, stderr: []string{
+			"cronrelay run: --enqueue: body: body is 70002 bytes; at most 65536 (64 KiB)",
+		}},
+		{name: "2 MiB file", args: []string{"run", "--enqueue", "@req.json"}, setup: file("req.json", func() []byte {
+			return []byte(`{"job":"later","body":"` + strings.Repeat("x", 2<<20) + `"}`)
+		}), code: 2, stderr: []string{"cronrelay run: --enqueue: req.json: file is 2097177 bytes; the limit is 1048576"}},
+		{name: "2 MiB stdin", args: []string{"run", "--enqueue", "@-"}, stdin: []byte(`{"job":"later","body":"` + strings.Repeat("x", 2<<20) + `"}`), code: 2, stderr: []string{
+			"cronrelay run: standard input is over 1048576 bytes",
+		}},
+		{name: "deep body", args: enq(`{"job":"later","body":` + nested(`{"a":`, "1", "}", 100) + `}`), code: 2, stderr: []string{
+			"cronrelay run: --enqueue: nested deeper than 64 levels at line 1, column 338",
+		}},
+		{name: "very deep", args: enq(nested("[", "", "]", 200000)), code: 2, stderr: []string{
+			"cronrelay run: --enqueue: invalid JSON at line 1, column 10001: invalid character '[' exceeded max depth",
+		}},
+		{name: "wrong types", args: enq(`{"job":5,"id":true,"delay":5,"replace":"yes"}`), code: 2, stderr: []string{
+			"cronrelay run: --enqueue: job: want a job name string, got number",
+			"--enqueue: id: want an id string, got boolean",
+			`--enqueue: delay: want a duration string such as "24h", got number`,
+			"--enqueue: replace: want a boolean, got string",
+		}},
+		{name: "invalid utf-8", args: enq("{\"job\":\"later\",\"id\":\"a\xff\"}"), code: 2, stderr: []string{
+			"cronrelay run: --enqueue: invalid UTF-8 at line 1, column 23",
+		}},
+		{name: "nul escaped", args: enq(`{"job":"later","id":"a\u0000b"}`), code: 2, stderr: []string{
+			`cronrelay run: --enqueue: NUL character (\u0000) at line 1, column 23`,
+		}},
+		{name: "id with ../", args: enq(`{"job":"later","id":"../../etc/passwd"}`), code: 2, stderr: []string{
+			`cronrelay run: --enqueue: id: invalid id "../../etc/passwd"; ` + idRule,
+		}},
+		{name: "10000 items", args: []string{"run", "--enqueue", "@req.json"}, setup: file("req.json", text(items(10000))), code: 2, stderr: []string{
+			"cronrelay run: --enqueue: 10000 items (enqueue and cancel together); at most 1000",
+		}},
+		{name: "negative delay", args: enq(`{"job":"later","delay":"-5m"}`), code: 2, stderr: []string{
+			`cronrelay run: --enqueue: delay: delay "-5m" must not be negative`,
+		}},
+		{name: "delay overflows", args: enq(`{"job":"later","delay":"9999999999h"}`), code: 2, stderr: []string{
+			`cronrelay run: --enqueue: delay: delay "9999999999h" is longer than the maximum of 400d`,
+		}},
+		{name: "delay a number", args: enq(`{"job":"later","delay":1e999}`), code: 2, stderr: []string{
+			`cronrelay run: --enqueue: delay: want a duration string such as "24h", got number`,
+		}},
+		{name: "at far future", args: enq(`{"job":"later","at":"9999-12-31T23:59:59Z"}`), code: 2, stderr: []string{
+			"cronrelay run: --enqueue: enqueue[0].at: 9999-12-31T23:59:59Z is more than 106751 days ahead; the limit is 400 days",
+		}},
+		{name: "at year 0", args: enq(`{"job":"later","at":"0000-01-01T00:00:00Z"}`), knownBad: badPastAt, code: 2, stderr: []string{
+			"cronrelay run: --enqueue: enqueue[0].at: 0000-01-01T00:00:00Z is more than 400 days ago; the limit is 400 days",
+		}},
+		{name: "at month 13", args: enq(`{"job":"later","at":"2026-13-45T00:00:00Z"}`), code: 2, stderr: []string{
+			`cronrelay run: --enqueue: at: invalid time "2026-13-45T00:00:00Z"; want RFC 3339 such as "2026-11-28T08:00:00Z"`,
+		}},
+		{name: "delay and at", args: enq(`{"job":"later","delay":"1m","at":"2026-11-28T10:00:00Z"}`), code: 2, stderr: []string{
+			`cronrelay run: --enqueue: "delay" and "at" are exclusive; give one or the other`,
+		}},
+		{name: "unknown job", args: enq(`{"job":"latr"}`), code: 2, stderr: []string{
+			`cronrelay run: --enqueue: job: unknown job "latr"; did you mean "later"?`,
+		}},
+		{name: "unknown field", args: enq(`{"job":"later","url":"http://evil.example"}`), code: 2, stderr: []string{
+			`cronrelay run: --enqueue: url: unknown field; valid are "job", "id", "delay", "at", "body", "replace"`,
+		}},
+		{name: "duplicate field", args: enq(`{"job":"later","job":"ping"}`), code: 2, stderr: []string{
+			"cronrelay run: --enqueue: job: duplicate field",
+		}},
+		{name: "one bad item refuses all", args: enq(`{"enqueue":[{"job":"later","id":"ok"},{"job":"nope"}]}`), code: 2, stderr: []string{
+			`cronrelay run: --enqueue: enqueue[1].job: unknown job "nope"; valid are "ping", "later", "cont"`,
+		}},
+		{name: "trailing data", args: enq(`{"job":"later"} {"job":"later"}`), code: 2, stderr: []string{
+			"cronrelay run: --enqueue: invalid JSON at line 1, column 17: invalid character '{' after top-level value",
+		}},
+		{name: "enqueue body over 64 KiB", args: enqueue("--delay", "1m", "--body", `"`+strings.Repeat("x", 70000)+`"`), code: 2, stderr: []string{
+			"cronrelay enqueue: cronrelay enqueue: enqueue[0].body: body is 70002 bytes; at most 65536 (64 KiB)",
+		}},
+		{name: "enqueue body invalid utf-8", args: enqueue("--delay", "1m", "--body", "\"a\xffb\""), code: 2, stderr: []string{
+			"cronrelay enqueue: cronrelay enqueue: invalid UTF-8 at line 1, column 23",
+		}},
+		{name: "enqueue body deep", args: enqueue("--delay", "1m", "--body", nested("[", "", "]", 100)), code: 2, stderr: []string{
+			"cronrelay enqueue: cronrelay enqueue: nested deeper than 64 levels at line 1, column 82",
+		}},
+		{name: "enqueue body not json", args: enqueue("--delay", "1m", "--body", "hello"), code: 2, stderr: []string{
+			`cronrelay enqueue: --body: not valid JSON (a string body is written as a JSON string: '"text"')`,
+		}},
+		{name: "enqueue body nul", args: enqueue("--delay", "1m", "--body", `"a\u0000b"`), code: 2, stderr: []string{
+			`cronrelay enqueue: cronrelay enqueue: NUL character (\u0000) at line 1, column 23`,
+		}},
+		{name: "enqueue id traversal", args: enqueue("--id", "../x", "--delay", "1m"), code: 2, stderr: []string{
+			`cronrelay enqueue: cronrelay enqueue: enqueue[0].id: invalid id "../x"; ` + idRule,
+		}},
+		{name: "enqueue negative delay", args: enqueue("--delay", "-5m"), code: 2, stderr: []string{
+			`cronrelay enqueue: cronrelay enqueue: enqueue[0].delay: delay "-5m" must not be negative`,
+		}},
+		{name: "enqueue unknown job", args: []string{"enqueue", "--job", "nope", "--delay", "1m"}, code: 2, stderr: []string{
+			`cronrelay enqueue: cronrelay enqueue: enqueue[0].job: unknown job "nope"; valid are "ping", "later", "cont"`,
+		}},
+		{name: "enqueue body a directory", args: enqueue("--delay", "1m", "--body", "@.github"), code: 2, stderr: []string{
+			"cronrelay enqueue: --body: .github: is a directory, not a file",
+		}},
+		{name: "enqueue at far past", args: enqueue("--at", "0001-01-01T00:00:00Z"), knownBad: badPastAt, code: 2, stderr: []string{
+			"cronrelay enqueue: cronrelay enqueue: enqueue[0].at: 0001-01-01T00:00:00Z is more than 400 days ago; the limit is 400 days",
+		}},
+	})
+}
+
+func TestEvents(t *testing.T) {
+	t.Parallel()
+	rd := "repository_dispatch"
+	dispatch := func(payload string) func(*testing.T, *world) {
+		return event(text(`{"action":"cronrelay","client_payload":` + payload + `}`))
+	}
+	const cp = "cronrelay run: repository_dispatch client_payload: "
+	runEntries(t, []entry{
+		{name: "not json", action: true, event: "schedule", setup: event(text("schedule: '*/5 * * * *'")), code: 2, stderr: []string{
+			"cronrelay run: event schedule: the payload is not a JSON object: invalid character 's' looking for beginning of value",
+		}},
+		{name: "a list", action: true, event: "schedule", knownBad: badEventGoType, setup: event(text(`[{"schedule":"*/5 * * * *"}]`)), code: 2, stderr: []string{
+			"cronrelay run: event schedule: the payload is not a JSON object but a list",
+		}},
+		{name: "invalid utf-8", action: true, event: rd, setup: event(text("{\"action\":\"cronrelay\",\"client_payload\":{\"job\":\"later\",\"id\":\"\xff\"}}")), code: 2, stderr: []string{
+			cp + "invalid UTF-8 at line 1, column 22",
+		}},
+		{name: "client_payload a string", action: true, event: rd, setup: dispatch(`"{\"job\":\"later\"}"`), code: 2, stderr: []string{
+			cp + `want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got string`,
+		}},
+		{name: "client_payload a number", action: true, event: rd, setup: dispatch(`42`), code: 2, stderr: []string{
+			cp + `want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got number`,
+		}},
+		{name: "client_payload huge", action: true, event: rd, setup: dispatch(`{"job":"later","body":"` + strings.Repeat("x", 3<<20) + `"}`), code: 2, stderr: []string{
+			cp + "request is 3145753 bytes; at most 1048576 (1 MiB)",
+		}},
+		{name: "client_payload deep", action: true, event: rd, knownBad: badDeepEvent, setup: dispatch(nested(`{"a":`, "1", "}", 100000)), code: 2, stderr: []string{
+			"cronrelay run: event repository_dispatch: the payload is nested deeper than 10000 levels",
+		}},
+		{name: "client_payload nested 100", action: true, event: rd, setup: dispatch(`{"job":"later","body":` + nested(`[`, "", "]", 100) + `}`), code: 2, stderr: []string{
+			cp + "nested deeper than 64 levels at line 1, column 86",
+		}},
+		{name: "client_payload 10000 items", action: true, event: rd, setup: dispatch(items(10000)), code: 2, stderr: []string{
+			cp + "10000 items (enqueue and cancel together); at most 1000",
+		}},
+		{name: "client_payload unknown job", action: true, event: rd, setup: dispatch(`{"job":"nope"}`), code: 2, stderr: []string{
+			cp + `job: unknown job "nope"; valid are "ping", "later", "cont"`,
+		}},
+		{name: "unknown action", action: true, event: rd, setup: event(text(`{"action":"deploy","client_payload":{"job":"later"}}`)), code: 2, stderr: []string{
+			"cronrelay run: event repository_dispatch: event_type \"deploy\" is not for cronrelay: it handles event_type \"cronrelay\", whose client_payload is an enqueue request; limit the workflow to it with `on: repository_dispatch: types: [cronrelay]`",
+		}},
+		{name: "action not a string", action: true, event: rd, knownBad: badEventGoType, setup: event(text(`{"action":["cronrelay"],"client_payload":{"job":"later"}}`)), code: 2, stderr: []string{
+			`cronrelay run: event repository_dispatch: "action" (the event_type) must be a string, not a list`,
+		}},
+		{name: "missing file", action: true, event: "schedule", env: map[string]string{"GITHUB_EVENT_PATH": "{root}/gone.json"}, code: 2, stderr: []string{
+			"cronrelay run: event schedule: reading the payload GITHUB_EVENT_PATH names ({root}/gone.json): open {root}/gone.json: no such file or directory",
+		}},
+		{name: "payload a directory", action: true, event: "schedule", env: map[string]string{"GITHUB_EVENT_PATH": "{root}"}, code: 2, stderr: []string{
+			"cronrelay run: event schedule: reading the payload GITHUB_EVENT_PATH names ({root}): read {root}: is a directory",
+		}},
+		{name: "push", action: true, event: "push", setup: event(text(`{"ref":"refs/heads/main"}`)), code: 2, stderr: []string{
+			"cronrelay run: event push: cronrelay does not run on \"push\" events; it runs on schedule, workflow_dispatch and repository_dispatch (event_type \"cronrelay\"): remove \"push\" from the workflow's `on:`",
+		}},
+		{name: "event name with newline", action: true, event: "schedule\n::error::x", setup: event(text(`{}`)), code: 2, stdout: []string{
+			"::error title=cronrelay::event schedule%0A::error::x: cronrelay does not run on \"schedule\\n::error::x\" events; it runs on schedule, workflow_dispatch and repository_dispatch (event_type \"cronrelay\"): remove \"schedule\\n::error::x\" from the workflow's `on:`",
+		}},
+		{name: "dispatch inputs an object", action: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"jobs":{"a":1}}}`)), code: 2, stderr: []string{
+			"cronrelay run: event workflow_dispatch: inputs.jobs: is an object, want a string, boolean or number",
+		}},
+		{name: "dispatch enqueue input bad", action: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"enqueue":"{\"job\":\"later\",\"delay\":\"-5m\"}"}}`)), code: 2, stderr: []string{
+			`cronrelay run: workflow_dispatch input "enqueue": delay: delay "-5m" must not be negative`,
+		}},
+		{name: "dispatch jobs unknown", action: true, event: "workflow_dispatch", knownBad: badJobsSource, setup: event(text(`{"inputs":{"jobs":"../ping"}}`)), code: 2, stderr: []string{
+			`cronrelay run: workflow_dispatch input "jobs": unknown job "../ping"; valid are ["ping" "later" "cont"]`,
+		}},
+		{name: "over 25 MB", action: true, event: "schedule", setup: event(func() []byte { return bytes.Repeat([]byte(" "), 26<<20) }), code: 2, stderr: []string{
+			"cronrelay run: event schedule: reading the payload GITHUB_EVENT_PATH names ({root}/event.json): over 26214400 bytes",
+		}},
+	})
+}
+
+func TestContinuations(t *testing.T) {
+	t.Parallel()
+	const (
+		id      = "cont@2026-11-28T10:00:00Z"
+		refused = "refused " + id + ": continuation from " + id + " refused, nothing applied: continuation from " + id + ": "
+	)
+	c := func(name, body string, stdout ...string) entry {
+		return entry{
+			name: name, args: []string{"run", "--jobs", "cont"}, setup: cont(text(body)),
+			code: 0, hits: 1, writes: true, check: nothingOpen,
+			// The delivery counts as delivered; the note says why the
+			// continuation was refused.
+			stdout: append(stdout, "delivered 1, failed 0, dead 0; pending 0, retrying 0, dead letters 0; next due 2026-11-29T09:00:00Z"),
+			stderr: []string{"delivered " + id + ": HTTP 200, attempt 1, 0s"},
+		}
+	}
+	big := c("body over 64 KiB", `{"cronrelay":{"job":"later","body":"`+strings.Repeat("x", 70000)+`"}}`,
+		"refused "+id+": continuation from "+id+": response body over 64 KiB; continuation ignored")
+	big.knownBad = badBigContinue
+	runEntries(t, []entry{
+		c("a string", `{"cronrelay":"enqueue later"}`, refused+`cronrelay: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got string`),
+		c("a list", `{"cronrelay":[{"job":"later"}]}`, refused+`cronrelay: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got array`),
+		c("unknown job", `{"cronrelay":{"job":"nope"}}`, refused+`cronrelay.job: unknown job "nope"; valid are "ping", "later", "cont"`),
+		c("101 items", `{"cronrelay":`+items(101)+`}`, refused+"cronrelay: 101 items (enqueue and cancel together); at most 100"),
+		c("deep", `{"cronrelay":{"job":"later","body":`+nested(`[`, "", "]", 1000)+`}}`, refused+"cronrelay: nested deeper than 64 levels at line 1, column 99"),
+		c("id traversal", `{"cronrelay":{"job":"later","id":"../../x"}}`, refused+`cronrelay.id: invalid id "../../x"; ids match ^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$`),
+		c("invalid utf-8", "{\"cronrelay\":{\"job\":\"later\",\"id\":\"\xff\"}}", refused+"cronrelay: invalid UTF-8 at line 1, column 35"),
+		c("nul", `{"cronrelay":{"job":"later","id":"a\u0000"}}`, refused+`cronrelay: NUL character (\u0000) at line 1, column 36`),
+		c("duplicate key", `{"cronrelay":{"job":"later","id":"a"},"cronrelay":{"job":"later","id":"b"}}`, refused+"cronrelay: duplicate field"),
+		c("negative delay", `{"cronrelay":{"job":"later","delay":"-5m"}}`, refused+`cronrelay.delay: delay "-5m" must not be negative`),
+		c("far future", `{"cronrelay":{"job":"later","at":"9999-01-01T00:00:00Z"}}`,
+			refused+"enqueue[0].at: 9999-01-01T00:00:00Z is more than 106751 days ahead; the limit is 400 days"),
+		c("wrong types", `{"cronrelay":{"job":1,"delay":[]}}`, refused+"cronrelay.job: want a job name string, got number",
+			"continuation from "+id+`: cronrelay.delay: want a duration string such as "24h", got array`),
+		c("unknown field", `{"cronrelay":{"job":"later","url":"https://evil.example"}}`, refused+`cronrelay.url: unknown field; valid are "job", "id", "delay", "at", "body", "replace"`),
+		c("one bad item", `{"cronrelay":{"enqueue":[{"job":"later","id":"ok"},{"job":"later","delay":"x"}]}}`,
+			refused+`cronrelay.enqueue[1].delay: invalid duration "x"; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`),
+		big,
+	})
+}
+
+func TestFlags(t *testing.T) {
+	t.Parallel()
+	schedule := event(text(`{"schedule":"*/5 * * * *"}`))
+	const outside = `cronrelay run: state %s: the path is outside the workspace; in GitHub Actions a file: state must be inside GITHUB_WORKSPACE`
+	runEntries(t, []entry{
+		{name: "concurrency -1", args: []string{"run", "--concurrency", "-1"}, code: 2, stderr: []string{
+			"cronrelay run: --concurrency: -1 is out of range 1-256",
+		}},
+		{name: "concurrency huge", args: []string{"run", "--concurrency", "99999999999999999999"}, code: 2, stderr: []string{
+			`cronrelay run: invalid value "99999999999999999999" for flag -concurrency: value out of range`,
+			`Run "cronrelay run --help" for usage.`,
+		}},
+		{name: "lookahead 100h", args: []string{"run", "--lookahead", "100h"}, code: 2, stderr: []string{
+			"cronrelay run: --lookahead: 100h0m0s is out of range 0-6h",
+		}},
+		{name: "lookahead overflows", args: []string{"run", "--lookahead", "9999999999h"}, knownBad: badFlagParse, code: 2, stderr: []string{
+			`cronrelay run: --lookahead: "9999999999h" is not a duration like 4m or 90s`,
+		}},
+		{name: "budget 0", args: []string{"run", "--budget", "0"}, code: 2, stderr: []string{
+			"cronrelay run: --budget: 0s is out of range (0-6h]",
+		}},
+		{name: "fail-on", args: []string{"run", "--fail-on", "sometimes"}, code: 2, stderr: []string{
+			`cronrelay run: --fail-on: "sometimes" is not one of dead, failure, never`,
+		}},
+		{name: "count abc", args: []string{"next", "--count", "abc"}, knownBad: badFlagParse, code: 2, stderr: []string{
+			`cronrelay next: --count: "abc" is not a whole number`,
+		}},
+		{name: "count huge", args: []string{"next", "--count", "99999999999999999999"}, code: 2, stderr: []string{
+			`cronrelay next: invalid value "99999999999999999999" for flag -count: value out of range`,
+		}},
+		{name: "at month 13", args: []string{"plan", "--at", "2026-13-45"}, code: 2, stderr: []string{
+			`cronrelay plan: --at: "2026-13-45" is not an RFC 3339 time (like 2026-11-28T08:00:00Z)`,
+		}},
+		{name: "unknown flag", args: []string{"run", "--frobnicate"}, code: 2, stderr: []string{
+			"cronrelay run: flag provided but not defined: -frobnicate",
+			`Run "cronrelay run --help" for usage.`,
+		}},
+		{name: "unknown command", args: []string{"rnu"}, code: 2, stderr: []string{
+			`cronrelay: unknown command "rnu"; did you mean "run"? (valid are ["run" "validate" "plan" "next" "enqueue" "cancel" "status" "replay" "demo" "dev" "schema" "version"])`,
+		}},
+		{name: "jobs unknown", args: []string{"run", "--jobs", "ping,../etc"}, code: 2, stderr: []string{
+			`cronrelay run: --jobs: unknown job "../etc"; valid are ["ping" "later" "cont"]`,
+		}},
+		{name: "state file empty", args: []string{"run", "--state", "file:"}, code: 2, stderr: []string{
+			`cronrelay run: state URI "file:": empty path`,
+		}},
+		{name: "state branch ..", args: []string{"run", "--state", "branch:.."}, code: 2, stderr: []string{
+			`cronrelay run: state URI "branch:..": invalid branch name: must not end with "."`,
+		}},
+		{name: "state gist zzz", args: []string{"run", "--state", "gist:zzz"}, code: 2, stderr: []string{
+			`cronrelay run: state URI "gist:zzz": gist id must be hexadecimal, found 'z' at position 1`,
+		}},
+		{name: "state no kind", args: []string{"run", "--state", "state.json"}, code: 2, stderr: []string{
+			`cronrelay run: state URI "state.json": missing kind; want "file:PATH", "branch:NAME" or "gist:ID" (did you mean "file:state.json"?)`,
+		}},
+		{name: "manifest /dev/zero", args: []string{"run", "--manifest", "/dev/zero"}, knownBad: badNotRegular, code: 2, stderr: []string{
+			"cronrelay run: manifest /dev/zero: not a regular file",
+		}},
+		{name: "manifest a directory", args: []string{"run", "--manifest", ".github"}, code: 2, stderr: []string{
+			"cronrelay run: manifest .github: is a directory, not a file",
+		}},
+		{name: "manifest missing", args: []string{"run", "--manifest", "nope.yml"}, code: 2, stderr: []string{
+			"cronrelay run: manifest nope.yml: no such file",
+		}},
+		{name: "manifest a fifo", args: []string{"validate", "fifo.yml"}, setup: fifo("fifo.yml"), knownBad: badNotRegular, code: 2, stderr: []string{
+			"cronrelay validate: manifest fifo.yml: not a regular file",
+		}},
+		{name: "state traversal reads outside the workspace", action: true, event: "schedule", knownBad: badStateTraversal,
+			args:  []string{"--state", "file:../../etc/passwd"},
+			setup: all(schedule, file("{root}/etc/passwd", text("root:x:0:0:root:/root:/bin/bash\n"))), code: 2,
+			stderr: []string{fmt.Sprintf(outside, "file:../../etc/passwd")}},
+		{name: "state traversal writes outside the workspace", action: true, event: "schedule", knownBad: badStateTraversal,
+			args: []string{"--state", "file:../../outside.json"}, setup: schedule, code: 2,
+			stderr: []string{fmt.Sprintf(outside, "file:../../outside.json")}},
+		{name: "state input absolute outside the workspace", action: true, event: "schedule", knownBad: badStateTraversal,
+			env: map[string]string{"INPUT_STATE": "file:{root}/abs.json"}, setup: schedule, code: 2,
+			stderr: []string{fmt.Sprintf(outside, "file:{root}/abs.json")}},
+	})
+}
+
+// fifo makes a named pipe in the workspace, and opens its other end so
+// that a reader blocked in open(2) on it is released.
+func fifo(name string) func(*testing.T, *world) {
+	return func(t *testing.T, w *world) {
+		p := filepath.Join(w.ws, name)
+		if err := syscall.Mkfifo(p, 0o644); err != nil {
+			t.Skipf("mkfifo: %v", err)
+		}
+		go func() {
+			// Blocks until a reader opens the pipe: cronrelay, or the
+			// cleanup below when cronrelay never opened it.
+			f, err := os.OpenFile(p, os.O_WRONLY, 0)
+			if err == nil {
+				f.Close()
+			}
+		}()
+		t.Cleanup(func() {
+			f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+			if err == nil {
+				f.Close()
+			}
+		})
+	}
+}
+
+func TestStates(t *testing.T) {
+	t.Parallel()
+	run := []string{"run", "--jobs", "ping"}
+	const (
+		st        = "cronrelay run: state file:{ws}/.cronrelay/state.json: "
+		untouched = "; it was left untouched"
+		delivery  = `"id":"later#a","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z"`
+	)
+	doc := func(open string) func(*testing.T, *world) {
+		return stateFile(text(`{"version":1,"jobs":{},"open":{` + open + `},"dead":null,"recent":{}}`))
+	}
+	branch := func(data string) func(*testing.T, *world) {
+		return all(event(text(`{"schedule":"*/5 * * * *"}`)), func(t *testing.T, w *world) {
+			w.fake.CommitFile("cronrelay-state", "state.json", []byte(data), "hand edit")
+		})
+	}
+	runEntries(t, []entry{
+		{name: "not json", args: run, setup: stateFile(text("version = 1\n")), code: 2, stderr: []string{
+			st + "not a cronrelay state document (invalid character 'v' looking for beginning of value)" + untouched,
+		}},
+		{name: "version 99", args: run, setup: stateFile(text(`{"version":99,"jobs":{},"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
+			st + "version 99 was written by a newer cronrelay (this one reads version 1); upgrade cronrelay. The document was left untouched",
+		}},
+		{name: "version 0", args: run, setup: stateFile(text(`{"version":0}`)), code: 2, stderr: []string{
+			st + "unsupported version 0; the document was left untouched",
+		}},
+		{name: "version a string", args: run, knownBad: badStateGoType, setup: stateFile(text(`{"version":"1"}`)), code: 2, stderr: []string{
+			st + `not a cronrelay state document ("version" is a string, want the number 1)` + untouched,
+		}},
+		{name: "no version", args: run, setup: stateFile(text(`{"jobs":{}}`)), code: 2, stderr: []string{
+			st + `not a cronrelay state document (no "version")` + untouched,
+		}},
+		{name: "jobs a list", args: run, knownBad: badStateGoType, setup: stateFile(text(`{"version":1,"jobs":[],"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
+			st + `cannot read the document ("jobs" is a list, want an object)` + untouched,
+		}},
+		{name: "attempts a string", args: run, knownBad: badStateGoType, setup: doc(`"later#a":{` + delivery + `,"attempts":"1"}`), code: 2, stderr: []string{
+			st + `cannot read the document (open["later#a"].attempts is a string, want a number)` + untouched,
+		}},
+		{name: "mismatched id", args: run, setup: doc(`"later#b":{` + delivery + `,"attempts":0}`), code: 2, stderr: []string{
+			st + `open delivery "later#b" is malformed; the document was left untouched`,
+		}},
+		{name: "null delivery", args: run, setup: doc(`"later#a":null`), code: 2, stderr: []string{
+			st + `open delivery "later#a" is malformed; the document was left untouched`,
+		}},
+		{name: "nul bytes", args: run, setup: stateFile(testdata("states/nul.json")), code: 2, stderr: []string{
+			st + `not a cronrelay state document (invalid character '\x00' in string literal)` + untouched,
+		}},
+		{name: "invalid utf-8", args: run, knownBad: badStateUTF8, setup: stateFile(testdata("states/invalid-utf8.json")), code: 2, stderr: []string{
+			st + "not a cronrelay state document (invalid UTF-8 at line 1, column 26)" + untouched,
+		}},
+		{name: "deep", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":0,"body":` + nested("[", "", "]", 100000) + `}`), code: 2, stderr: []string{
+			st + "not a cronrelay state document (invalid character '[' exceeded max depth)" + untouched,
+		}},
+		{name: "70 MiB", args: run, setup: stateFile(func() []byte {
+			return append(append([]byte(`{"version":1,"jobs":{},"open":{},"dead":null,"recent":{},"x":"`), bytes.Repeat([]byte("x"), 70<<20)...), `"}`...)
+		}), code: 2, stderr: []string{
+			"cronrelay run: file:{ws}/.cronrelay/state.json: state document too large: 73400384 bytes, at most 67108864",
+		}},
+		{name: "blank", args: run, setup: stateFile(text("  \n")), code: 2, stderr: []string{
+			st + "the document is blank; delete it to start over, or restore it from history",
+		}},
+		{name: "trailing data", args: run, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":null,"recent":{}}{}`)), code: 2, stderr: []string{
+			st + "unexpected data after the document" + untouched,
+		}},
+		{name: "unknown field", args: run, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":null,"recent":{},"owner":"me"}`)), code: 2, stderr: []string{
+			st + `cannot read the document (json: unknown field "owner")` + untouched,
+		}},
+		{name: "a directory", args: []string{"run", "--state", "file:.github"}, code: 2, stderr: []string{
+			"cronrelay run: file:{ws}/.github: {ws}/.github is not a regular file (mode d---------)",
+		}},
+		{name: "a fifo", args: []string{"status", "--state", "file:fifo.json"}, setup: fifo("fifo.json"), code: 2, stderr: []string{
+			"cronrelay status: file:{ws}/fifo.json: {ws}/fifo.json is not a regular file (mode p---------)",
+		}},
+		{name: "a list", args: []string{"status"}, knownBad: badStateGoType, setup: stateFile(text(`[{"version":1}]`)), code: 2, stderr: []string{
+			"cronrelay status: state file:{ws}/.cronrelay/state.json: not a cronrelay state document (a list, not an object)" + untouched,
+		}},
+		{name: "branch not json", action: true, event: "schedule", setup: branch("<html>not json</html>\n"), code: 2, stderr: []string{
+			"cronrelay run: state branch:cronrelay-state: not a cronrelay state document (invalid character '<' looking for beginning of value)" + untouched,
+		}},
+		{name: "branch version 99", action: true, event: "schedule", setup: branch(`{"version":99}`), code: 2, stderr: []string{
+			"cronrelay run: state branch:cronrelay-state: version 99 was written by a newer cronrelay (this one reads version 1); upgrade cronrelay. The document was left untouched",
+		}},
+	})
+}
