@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -184,7 +185,7 @@ func parse(c *command, fs *flag.FlagSet, env *Env, args []string) (pos []string,
 			return nil, ExitOK, true
 		}
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "cronrelay %s: %v\nRun \"cronrelay %s --help\" for usage.\n", c.name, err, c.name)
+			fmt.Fprintf(env.Stderr, "cronrelay %s: %s\nRun \"cronrelay %s --help\" for usage.\n", c.name, flagError(fs, err), c.name)
 			return nil, ExitBadInput, true
 		}
 		rest := fs.Args()
@@ -197,6 +198,35 @@ func parse(c *command, fs *flag.FlagSet, env *Env, args []string) (pos []string,
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+var badValueRE = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-([^:]+): (.*)$`)
+
+// flagError rewords the flag package's "invalid value" errors as the rest
+// of cronrelay words them: the flag, the value, and what it should be.
+func flagError(fs *flag.FlagSet, err error) string {
+	m := badValueRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err.Error()
+	}
+	value, name, why := m[1], m[2], m[3]
+	want := "is not valid"
+	if fl := fs.Lookup(name); fl != nil {
+		if g, ok := fl.Value.(flag.Getter); ok {
+			switch g.Get().(type) {
+			case time.Duration:
+				want = "is not a duration like 4m or 90s"
+			case int, int64, uint, uint64:
+				want = "is not a whole number"
+				if strings.Contains(why, "out of range") {
+					want = "is out of range"
+				}
+			case bool:
+				want = `is not a boolean; use "true" or "false"`
+			}
+		}
+	}
+	return fmt.Sprintf("--%s: %q %s", name, value, want)
 }
 
 // suggest returns the candidate closest to s when it is a near miss.

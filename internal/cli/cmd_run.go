@@ -164,7 +164,7 @@ func (f *runFlags) check(pos []string) error {
 func (f *runFlags) configure(env *Env, rc *runConfig, extra []engine.Incoming) error {
 	rc.state, rc.failOn, rc.json, rc.history = f.state, f.failOn, f.json, f.stateHistory
 	rc.opts = engine.Options{
-		Jobs: splitList(f.jobs), DryRun: f.dryRun, Lookahead: f.lookahead,
+		Jobs: splitList(f.jobs), JobsSource: f.name("jobs"), DryRun: f.dryRun, Lookahead: f.lookahead,
 		Concurrency: f.concurrency, Budget: f.budget,
 	}
 	if f.enqueue != "" {

@@ -103,30 +103,35 @@ var errNoFile = errors.New("no such file")
 
 // readFile reads at most max bytes of a file with a clear message past that.
 func readFile(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
+	// Stat before opening: opening a named pipe with no writer blocks.
+	st, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, errNoFile
 		}
 		return nil, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
+	switch {
+	case st.IsDir():
+		return nil, fmt.Errorf("is a directory, not a file")
+	case !st.Mode().IsRegular():
+		return nil, fmt.Errorf("not a regular file")
+	case st.Size() > max:
+		return nil, fmt.Errorf("file is %d bytes; the limit is %d", st.Size(), max)
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("is a directory, not a file")
-	}
-	if st.Size() > max {
-		return nil, fmt.Errorf("file is %d bytes; the limit is %d", st.Size(), max)
-	}
-	data := make([]byte, st.Size())
-	n, err := f.Read(data)
-	if err != nil && st.Size() > 0 {
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
 		return nil, err
 	}
-	return data[:n], nil
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("file is over %d bytes", max)
+	}
+	return data, nil
 }
 
 // openStore opens the state store a URI names, for commands other than
@@ -135,9 +140,6 @@ func openStore(env *Env, uri string) (store.Store, error) {
 	return openStoreWith(env, uri, newGHSession(env, githubToken(env), env.Now().Add(engine.DefaultBudget)))
 }
 
-// openStoreWith opens the state store a URI names; the GitHub stores use
-// the session's client. The default is file:.cronrelay/state.json, or
-// branch:cronrelay-state inside GitHub Actions.
 // storeOptions tune the stores that writes go to.
 type storeOptions struct {
 	// history is the most commits the state branch keeps; 0 is the default.
@@ -146,6 +148,9 @@ type storeOptions struct {
 	log io.Writer
 }
 
+// openStoreWith opens the state store a URI names; the GitHub stores use
+// the session's client. The default is file:.cronrelay/state.json, or
+// branch:cronrelay-state inside GitHub Actions.
 func openStoreWith(env *Env, uri string, sess *ghSession, opts ...storeOptions) (store.Store, error) {
 	var so storeOptions
 	if len(opts) > 0 {
@@ -163,7 +168,13 @@ func openStoreWith(env *Env, uri string, sess *ghSession, opts ...storeOptions) 
 	}
 	switch kind {
 	case store.KindFile:
-		return filestore.New(env.path(arg)), nil
+		path := env.path(arg)
+		if action.Enabled(env.LookupEnv) {
+			if err := insideWorkspace(env, path); err != nil {
+				return nil, fmt.Errorf("state %s: %v", uri, err)
+			}
+		}
+		return filestore.New(path), nil
 	case store.KindBranch:
 		owner, repo, err := sess.Repo("state " + uri)
 		if err != nil {
@@ -193,6 +204,60 @@ func openStoreWith(env *Env, uri string, sess *ghSession, opts ...storeOptions) 
 		return giststore.New(client, arg), nil
 	}
 	return nil, fmt.Errorf("state URI %q: unknown kind %q", uri, kind)
+}
+
+// insideWorkspace refuses a path outside the workspace: in GitHub Actions
+// the state input comes from a workflow file, and a file: state reads and
+// writes (and locks) wherever it points.
+func insideWorkspace(env *Env, path string) error {
+	ws := env.getenv("GITHUB_WORKSPACE")
+	if ws == "" {
+		ws = env.Dir
+	}
+	if ws == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return err
+		}
+		ws = wd
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	wsAbs, err := filepath.Abs(ws)
+	if err != nil {
+		return err
+	}
+	// Resolve symbolic links in what exists, so a link cannot lead out.
+	if real, err := filepath.EvalSymlinks(wsAbs); err == nil {
+		wsAbs = real
+	}
+	if real, err := evalExisting(abs); err == nil {
+		abs = real
+	}
+	rel, err := filepath.Rel(wsAbs, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("the path is outside the workspace; in GitHub Actions a file: state must be inside GITHUB_WORKSPACE")
+	}
+	return nil
+}
+
+// evalExisting resolves symbolic links in the longest existing prefix of
+// path and appends the rest.
+func evalExisting(path string) (string, error) {
+	rest := ""
+	for p := path; ; {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			return filepath.Join(real, rest), nil
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return path, nil
+		}
+		rest = filepath.Join(filepath.Base(p), rest)
+		p = parent
+	}
 }
 
 // schedulingClock is the clock every decision reads.
@@ -226,7 +291,9 @@ func newEngine(env *Env, m *manifest.Manifest, st store.Store, clk clock.Clock, 
 
 // exitFor maps an error to an exit code and prints it once.
 func exitFor(env *Env, name string, masker *secret.Masker, err error) int {
-	fmt.Fprintf(env.Stderr, "cronrelay %s: %s\n", name, masker.Mask(err.Error()))
+	// A request built by this command names the command as its source.
+	msg := strings.ReplaceAll(masker.Mask(err.Error()), "cronrelay "+name+": ", "")
+	fmt.Fprintf(env.Stderr, "cronrelay %s: %s\n", name, msg)
 	return exitCode(err)
 }
 

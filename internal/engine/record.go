@@ -190,8 +190,10 @@ type FailureReport struct {
 func (e *Engine) continuation(doc *state.Doc, dl *state.Delivery, res deliver.Result, now time.Time, sum *changeSummary) (int, []Note) {
 	source := "continuation from " + dl.ID
 	if res.BodyTruncated {
-		if _, ok, _ := request.Continuation(source, res.Body); ok {
-			return 0, []Note{{Kind: NoteNotFound, Job: dl.Job, ID: dl.ID, Reason: source + ": response body over 64 KiB; continuation ignored"}}
+		// The cut body is not valid JSON: say so when it looks like it
+		// carried a continuation, rather than dropping it silently.
+		if b := bytes.TrimSpace(res.Body); bytes.HasPrefix(b, []byte("{")) && bytes.Contains(b, []byte(`"cronrelay"`)) {
+			return 0, []Note{{Kind: "refused", Job: dl.Job, ID: dl.ID, Reason: source + ": response body over 64 KiB; continuation ignored"}}
 		}
 		return 0, nil
 	}
@@ -206,7 +208,13 @@ func (e *Engine) continuation(doc *state.Doc, dl *state.Delivery, res deliver.Re
 		err = checkHorizon(source, req, now)
 	}
 	if err != nil {
-		return 0, []Note{{Kind: "refused", Job: dl.Job, ID: dl.ID, Reason: e.Masker.Mask(fmt.Sprintf("%s refused, nothing applied: %v", source, err))}}
+		reason := fmt.Sprintf("%s: %v", source, err)
+		var re *request.Error
+		var rq *RequestError
+		if errors.As(err, &re) || errors.As(err, &rq) {
+			reason = err.Error() // it names the source itself
+		}
+		return 0, []Note{{Kind: "refused", Job: dl.Job, ID: dl.ID, Reason: e.Masker.Mask(reason)}}
 	}
 	// Ids for items without one derive from the delivery, so that recording
 	// the same response twice (after a conflict) enqueues once.

@@ -74,6 +74,7 @@ type Engine struct {
 // Options are the flags of one run.
 type Options struct {
 	Jobs        []string // deliver these jobs now
+	JobsSource  string   // names where Jobs came from in messages; "" is "--jobs"
 	Requests    []Incoming
 	DryRun      bool
 	Lookahead   time.Duration
@@ -181,7 +182,11 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	for _, name := range opts.Jobs {
 		if e.Manifest.Job(name) == nil {
-			return nil, &RequestError{Source: "--jobs", Err: fmt.Errorf("unknown job %q; valid are %q", name, jobNames(e.Manifest))}
+			src := opts.JobsSource
+			if src == "" {
+				src = "--jobs"
+			}
+			return nil, &RequestError{Source: src, Err: fmt.Errorf("unknown job %q; valid are %q", name, jobNames(e.Manifest))}
 		}
 	}
 	resolved, err := e.resolveAll()
@@ -287,6 +292,9 @@ func (e *Engine) receive(in []Incoming, now time.Time) ([]sourcedRequest, error)
 // parser has no clock, so the cap on absolute times is applied here.
 func checkHorizon(source string, req *request.Request, now time.Time) error {
 	for i, it := range req.Enqueue {
+		if it.HasAt && now.Sub(it.At) > request.MaxDelay {
+			return &RequestError{Source: source, Err: fmt.Errorf("enqueue[%d].at: %s is more than %d days ago; the limit is %d days", i, it.At.UTC().Format(time.RFC3339), int(request.MaxDelay.Hours()/24), int(request.MaxDelay.Hours()/24))}
+		}
 		if it.HasAt && it.At.Sub(now) > request.MaxDelay {
 			return &RequestError{Source: source, Err: fmt.Errorf("enqueue[%d].at: %s is more than %d days ahead; the limit is %d days", i, it.At.UTC().Format(time.RFC3339), int(it.At.Sub(now).Hours()/24), int(request.MaxDelay.Hours()/24))}
 		}

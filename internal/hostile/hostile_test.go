@@ -314,7 +314,7 @@ func TestRequests(t *testing.T) {
 		{name: "at far future", args: enq(`{"job":"later","at":"9999-12-31T23:59:59Z"}`), code: 2, stderr: []string{
 			"cronrelay run: --enqueue: enqueue[0].at: 9999-12-31T23:59:59Z is more than 106751 days ahead; the limit is 400 days",
 		}},
-		{name: "at year 0", args: enq(`{"job":"later","at":"0000-01-01T00:00:00Z"}`), knownBad: badPastAt, code: 2, stderr: []string{
+		{name: "at year 0", args: enq(`{"job":"later","at":"0000-01-01T00:00:00Z"}`), code: 2, stderr: []string{
 			"cronrelay run: --enqueue: enqueue[0].at: 0000-01-01T00:00:00Z is more than 400 days ago; the limit is 400 days",
 		}},
 		{name: "at month 13", args: enq(`{"job":"later","at":"2026-13-45T00:00:00Z"}`), code: 2, stderr: []string{
@@ -339,34 +339,34 @@ func TestRequests(t *testing.T) {
 			"cronrelay run: --enqueue: invalid JSON at line 1, column 17: invalid character '{' after top-level value",
 		}},
 		{name: "enqueue body over 64 KiB", args: enqueue("--delay", "1m", "--body", `"`+strings.Repeat("x", 70000)+`"`), code: 2, stderr: []string{
-			"cronrelay enqueue: cronrelay enqueue: enqueue[0].body: body is 70002 bytes; at most 65536 (64 KiB)",
+			"cronrelay enqueue: enqueue[0].body: body is 70002 bytes; at most 65536 (64 KiB)",
 		}},
 		{name: "enqueue body invalid utf-8", args: enqueue("--delay", "1m", "--body", "\"a\xffb\""), code: 2, stderr: []string{
-			"cronrelay enqueue: cronrelay enqueue: invalid UTF-8 at line 1, column 23",
+			"cronrelay enqueue: invalid UTF-8 at line 1, column 23",
 		}},
 		{name: "enqueue body deep", args: enqueue("--delay", "1m", "--body", nested("[", "", "]", 100)), code: 2, stderr: []string{
-			"cronrelay enqueue: cronrelay enqueue: nested deeper than 64 levels at line 1, column 82",
+			"cronrelay enqueue: nested deeper than 64 levels at line 1, column 82",
 		}},
 		{name: "enqueue body not json", args: enqueue("--delay", "1m", "--body", "hello"), code: 2, stderr: []string{
 			`cronrelay enqueue: --body: not valid JSON (a string body is written as a JSON string: '"text"')`,
 		}},
 		{name: "enqueue body nul", args: enqueue("--delay", "1m", "--body", `"a\u0000b"`), code: 2, stderr: []string{
-			`cronrelay enqueue: cronrelay enqueue: NUL character (\u0000) at line 1, column 23`,
+			`cronrelay enqueue: NUL character (\u0000) at line 1, column 23`,
 		}},
 		{name: "enqueue id traversal", args: enqueue("--id", "../x", "--delay", "1m"), code: 2, stderr: []string{
-			`cronrelay enqueue: cronrelay enqueue: enqueue[0].id: invalid id "../x"; ` + idRule,
+			`cronrelay enqueue: enqueue[0].id: invalid id "../x"; ` + idRule,
 		}},
 		{name: "enqueue negative delay", args: enqueue("--delay", "-5m"), code: 2, stderr: []string{
-			`cronrelay enqueue: cronrelay enqueue: enqueue[0].delay: delay "-5m" must not be negative`,
+			`cronrelay enqueue: enqueue[0].delay: delay "-5m" must not be negative`,
 		}},
 		{name: "enqueue unknown job", args: []string{"enqueue", "--job", "nope", "--delay", "1m"}, code: 2, stderr: []string{
-			`cronrelay enqueue: cronrelay enqueue: enqueue[0].job: unknown job "nope"; valid are "ping", "later", "cont"`,
+			`cronrelay enqueue: enqueue[0].job: unknown job "nope"; valid are "ping", "later", "cont"`,
 		}},
 		{name: "enqueue body a directory", args: enqueue("--delay", "1m", "--body", "@.github"), code: 2, stderr: []string{
 			"cronrelay enqueue: --body: .github: is a directory, not a file",
 		}},
-		{name: "enqueue at far past", args: enqueue("--at", "0001-01-01T00:00:00Z"), knownBad: badPastAt, code: 2, stderr: []string{
-			"cronrelay enqueue: cronrelay enqueue: enqueue[0].at: 0001-01-01T00:00:00Z is more than 400 days ago; the limit is 400 days",
+		{name: "enqueue at far past", args: enqueue("--at", "0001-01-01T00:00:00Z"), code: 2, stderr: []string{
+			"cronrelay enqueue: enqueue[0].at: 0001-01-01T00:00:00Z is more than 400 days ago; the limit is 400 days",
 		}},
 	})
 }
@@ -382,7 +382,7 @@ func TestEvents(t *testing.T) {
 		{name: "not json", action: true, event: "schedule", setup: event(text("schedule: '*/5 * * * *'")), code: 2, stderr: []string{
 			"cronrelay run: event schedule: the payload is not a JSON object: invalid character 's' looking for beginning of value",
 		}},
-		{name: "a list", action: true, event: "schedule", knownBad: badEventGoType, setup: event(text(`[{"schedule":"*/5 * * * *"}]`)), code: 2, stderr: []string{
+		{name: "a list", action: true, event: "schedule", setup: event(text(`[{"schedule":"*/5 * * * *"}]`)), code: 2, stderr: []string{
 			"cronrelay run: event schedule: the payload is not a JSON object but a list",
 		}},
 		{name: "invalid utf-8", action: true, event: rd, setup: event(text("{\"action\":\"cronrelay\",\"client_payload\":{\"job\":\"later\",\"id\":\"\xff\"}}")), code: 2, stderr: []string{
@@ -397,8 +397,8 @@ func TestEvents(t *testing.T) {
 		{name: "client_payload huge", action: true, event: rd, setup: dispatch(`{"job":"later","body":"` + strings.Repeat("x", 3<<20) + `"}`), code: 2, stderr: []string{
 			cp + "request is 3145753 bytes; at most 1048576 (1 MiB)",
 		}},
-		{name: "client_payload deep", action: true, event: rd, knownBad: badDeepEvent, setup: dispatch(nested(`{"a":`, "1", "}", 100000)), code: 2, stderr: []string{
-			"cronrelay run: event repository_dispatch: the payload is nested deeper than 10000 levels",
+		{name: "client_payload deep", action: true, event: rd, setup: dispatch(nested(`{"a":`, "1", "}", 100000)), code: 2, stderr: []string{
+			"cronrelay run: event repository_dispatch: the payload is nested deeper than 10000 levels at line 1, column 50035",
 		}},
 		{name: "client_payload nested 100", action: true, event: rd, setup: dispatch(`{"job":"later","body":` + nested(`[`, "", "]", 100) + `}`), code: 2, stderr: []string{
 			cp + "nested deeper than 64 levels at line 1, column 86",
@@ -412,7 +412,7 @@ func TestEvents(t *testing.T) {
 		{name: "unknown action", action: true, event: rd, setup: event(text(`{"action":"deploy","client_payload":{"job":"later"}}`)), code: 2, stderr: []string{
 			"cronrelay run: event repository_dispatch: event_type \"deploy\" is not for cronrelay: it handles event_type \"cronrelay\", whose client_payload is an enqueue request; limit the workflow to it with `on: repository_dispatch: types: [cronrelay]`",
 		}},
-		{name: "action not a string", action: true, event: rd, knownBad: badEventGoType, setup: event(text(`{"action":["cronrelay"],"client_payload":{"job":"later"}}`)), code: 2, stderr: []string{
+		{name: "action not a string", action: true, event: rd, setup: event(text(`{"action":["cronrelay"],"client_payload":{"job":"later"}}`)), code: 2, stderr: []string{
 			`cronrelay run: event repository_dispatch: "action" (the event_type) must be a string, not a list`,
 		}},
 		{name: "missing file", action: true, event: "schedule", env: map[string]string{"GITHUB_EVENT_PATH": "{root}/gone.json"}, code: 2, stderr: []string{
@@ -425,7 +425,9 @@ func TestEvents(t *testing.T) {
 			"cronrelay run: event push: cronrelay does not run on \"push\" events; it runs on schedule, workflow_dispatch and repository_dispatch (event_type \"cronrelay\"): remove \"push\" from the workflow's `on:`",
 		}},
 		{name: "event name with newline", action: true, event: "schedule\n::error::x", setup: event(text(`{}`)), code: 2, stdout: []string{
-			"::error title=cronrelay::event schedule%0A::error::x: cronrelay does not run on \"schedule\\n::error::x\" events; it runs on schedule, workflow_dispatch and repository_dispatch (event_type \"cronrelay\"): remove \"schedule\\n::error::x\" from the workflow's `on:`",
+			"::error title=cronrelay::event \"schedule\\n::error::x\": cronrelay does not run on \"schedule\\n::error::x\" events; it runs on schedule, workflow_dispatch and repository_dispatch (event_type \"cronrelay\"): remove \"schedule\\n::error::x\" from the workflow's `on:`",
+		}, stderr: []string{
+			"cronrelay run: event \"schedule\\n::error::x\": cronrelay does not run on \"schedule\\n::error::x\" events; it runs on schedule, workflow_dispatch and repository_dispatch (event_type \"cronrelay\"): remove \"schedule\\n::error::x\" from the workflow's `on:`",
 		}},
 		{name: "dispatch inputs an object", action: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"jobs":{"a":1}}}`)), code: 2, stderr: []string{
 			"cronrelay run: event workflow_dispatch: inputs.jobs: is an object, want a string, boolean or number",
@@ -433,7 +435,7 @@ func TestEvents(t *testing.T) {
 		{name: "dispatch enqueue input bad", action: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"enqueue":"{\"job\":\"later\",\"delay\":\"-5m\"}"}}`)), code: 2, stderr: []string{
 			`cronrelay run: workflow_dispatch input "enqueue": delay: delay "-5m" must not be negative`,
 		}},
-		{name: "dispatch jobs unknown", action: true, event: "workflow_dispatch", knownBad: badJobsSource, setup: event(text(`{"inputs":{"jobs":"../ping"}}`)), code: 2, stderr: []string{
+		{name: "dispatch jobs unknown", action: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"jobs":"../ping"}}`)), code: 2, stderr: []string{
 			`cronrelay run: workflow_dispatch input "jobs": unknown job "../ping"; valid are ["ping" "later" "cont"]`,
 		}},
 		{name: "over 25 MB", action: true, event: "schedule", setup: event(func() []byte { return bytes.Repeat([]byte(" "), 26<<20) }), code: 2, stderr: []string{
@@ -446,7 +448,7 @@ func TestContinuations(t *testing.T) {
 	t.Parallel()
 	const (
 		id      = "cont@2026-11-28T10:00:00Z"
-		refused = "refused " + id + ": continuation from " + id + " refused, nothing applied: continuation from " + id + ": "
+		refused = "refused " + id + ": continuation from " + id + ": "
 	)
 	c := func(name, body string, stdout ...string) entry {
 		return entry{
@@ -460,7 +462,6 @@ func TestContinuations(t *testing.T) {
 	}
 	big := c("body over 64 KiB", `{"cronrelay":{"job":"later","body":"`+strings.Repeat("x", 70000)+`"}}`,
 		"refused "+id+": continuation from "+id+": response body over 64 KiB; continuation ignored")
-	big.knownBad = badBigContinue
 	runEntries(t, []entry{
 		c("a string", `{"cronrelay":"enqueue later"}`, refused+`cronrelay: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got string`),
 		c("a list", `{"cronrelay":[{"job":"later"}]}`, refused+`cronrelay: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got array`),
@@ -492,13 +493,13 @@ func TestFlags(t *testing.T) {
 			"cronrelay run: --concurrency: -1 is out of range 1-256",
 		}},
 		{name: "concurrency huge", args: []string{"run", "--concurrency", "99999999999999999999"}, code: 2, stderr: []string{
-			`cronrelay run: invalid value "99999999999999999999" for flag -concurrency: value out of range`,
+			`cronrelay run: --concurrency: "99999999999999999999" is out of range`,
 			`Run "cronrelay run --help" for usage.`,
 		}},
 		{name: "lookahead 100h", args: []string{"run", "--lookahead", "100h"}, code: 2, stderr: []string{
 			"cronrelay run: --lookahead: 100h0m0s is out of range 0-6h",
 		}},
-		{name: "lookahead overflows", args: []string{"run", "--lookahead", "9999999999h"}, knownBad: badFlagParse, code: 2, stderr: []string{
+		{name: "lookahead overflows", args: []string{"run", "--lookahead", "9999999999h"}, code: 2, stderr: []string{
 			`cronrelay run: --lookahead: "9999999999h" is not a duration like 4m or 90s`,
 		}},
 		{name: "budget 0", args: []string{"run", "--budget", "0"}, code: 2, stderr: []string{
@@ -507,11 +508,11 @@ func TestFlags(t *testing.T) {
 		{name: "fail-on", args: []string{"run", "--fail-on", "sometimes"}, code: 2, stderr: []string{
 			`cronrelay run: --fail-on: "sometimes" is not one of dead, failure, never`,
 		}},
-		{name: "count abc", args: []string{"next", "--count", "abc"}, knownBad: badFlagParse, code: 2, stderr: []string{
+		{name: "count abc", args: []string{"next", "--count", "abc"}, code: 2, stderr: []string{
 			`cronrelay next: --count: "abc" is not a whole number`,
 		}},
 		{name: "count huge", args: []string{"next", "--count", "99999999999999999999"}, code: 2, stderr: []string{
-			`cronrelay next: invalid value "99999999999999999999" for flag -count: value out of range`,
+			`cronrelay next: --count: "99999999999999999999" is out of range`,
 		}},
 		{name: "at month 13", args: []string{"plan", "--at", "2026-13-45"}, code: 2, stderr: []string{
 			`cronrelay plan: --at: "2026-13-45" is not an RFC 3339 time (like 2026-11-28T08:00:00Z)`,
@@ -538,7 +539,7 @@ func TestFlags(t *testing.T) {
 		{name: "state no kind", args: []string{"run", "--state", "state.json"}, code: 2, stderr: []string{
 			`cronrelay run: state URI "state.json": missing kind; want "file:PATH", "branch:NAME" or "gist:ID" (did you mean "file:state.json"?)`,
 		}},
-		{name: "manifest /dev/zero", args: []string{"run", "--manifest", "/dev/zero"}, knownBad: badNotRegular, code: 2, stderr: []string{
+		{name: "manifest /dev/zero", args: []string{"run", "--manifest", "/dev/zero"}, code: 2, stderr: []string{
 			"cronrelay run: manifest /dev/zero: not a regular file",
 		}},
 		{name: "manifest a directory", args: []string{"run", "--manifest", ".github"}, code: 2, stderr: []string{
@@ -547,17 +548,17 @@ func TestFlags(t *testing.T) {
 		{name: "manifest missing", args: []string{"run", "--manifest", "nope.yml"}, code: 2, stderr: []string{
 			"cronrelay run: manifest nope.yml: no such file",
 		}},
-		{name: "manifest a fifo", args: []string{"validate", "fifo.yml"}, setup: fifo("fifo.yml"), knownBad: badNotRegular, code: 2, stderr: []string{
+		{name: "manifest a fifo", args: []string{"validate", "fifo.yml"}, setup: fifo("fifo.yml"), code: 2, stderr: []string{
 			"cronrelay validate: manifest fifo.yml: not a regular file",
 		}},
-		{name: "state traversal reads outside the workspace", action: true, event: "schedule", knownBad: badStateTraversal,
+		{name: "state traversal reads outside the workspace", action: true, event: "schedule",
 			args:  []string{"--state", "file:../../etc/passwd"},
 			setup: all(schedule, file("{root}/etc/passwd", text("root:x:0:0:root:/root:/bin/bash\n"))), code: 2,
 			stderr: []string{fmt.Sprintf(outside, "file:../../etc/passwd")}},
-		{name: "state traversal writes outside the workspace", action: true, event: "schedule", knownBad: badStateTraversal,
+		{name: "state traversal writes outside the workspace", action: true, event: "schedule",
 			args: []string{"--state", "file:../../outside.json"}, setup: schedule, code: 2,
 			stderr: []string{fmt.Sprintf(outside, "file:../../outside.json")}},
-		{name: "state input absolute outside the workspace", action: true, event: "schedule", knownBad: badStateTraversal,
+		{name: "state input absolute outside the workspace", action: true, event: "schedule",
 			env: map[string]string{"INPUT_STATE": "file:{root}/abs.json"}, setup: schedule, code: 2,
 			stderr: []string{fmt.Sprintf(outside, "file:{root}/abs.json")}},
 	})
