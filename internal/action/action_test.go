@@ -130,6 +130,25 @@ func TestParseEventEdges(t *testing.T) {
 		{"dispatch inputs of every type", "workflow_dispatch", `{"inputs":{"a":true,"b":3,"c":null,"d":" x "}}`, &Event{Name: "workflow_dispatch", Inputs: map[string]string{"a": "true", "b": "3", "c": "", "d": "x"}}, ""},
 		{"dispatch input object", "workflow_dispatch", `{"inputs":{"jobs":{"a":1}}}`, nil, "inputs.jobs: is an object"},
 		{"not JSON", "schedule", `{"schedule":`, nil, "event schedule: the payload is not a JSON object"},
+		{"null payload", "schedule", `null`, &Event{Name: "schedule"}, ""},
+		{"a list", "schedule", `[{"schedule":"0 9 * * *"}]`, nil, "event schedule: the payload is not a JSON object but a list"},
+		{"a string", "workflow_dispatch", `"{}"`, nil, "event workflow_dispatch: the payload is not a JSON object but a string"},
+		{"schedule a number", "schedule", `{"schedule":5}`, nil, `event schedule: "schedule" must be a string, not a number`},
+		{"timezone an object", "schedule", `{"timezone":{}}`, nil, `event schedule: "timezone" must be a string, not an object`},
+		{"action a list", "repository_dispatch", `{"action":["cronrelay"]}`, nil, `event repository_dispatch: "action" (the event_type) must be a string, not a list`},
+		{"action null", "repository_dispatch", `{"action":null}`, nil, `event repository_dispatch: event_type "" is not for cronrelay`},
+		{"inputs a list", "workflow_dispatch", `{"inputs":["jobs"]}`, nil, `event workflow_dispatch: "inputs" must be an object, not a list`},
+		{"dispatch input with a newline in its name", "workflow_dispatch", `{"inputs":{"a\n::error::x":[]}}`, nil, `event workflow_dispatch: inputs["a\n::error::x"]: is a list`},
+		{"dispatch input list", "workflow_dispatch", `{"inputs":{"jobs":[]}}`, nil, "event workflow_dispatch: inputs.jobs: is a list, want a string, boolean or number"},
+		{"fields of other events are not read", "schedule", `{"action":[],"inputs":1,"client_payload":"x"}`, &Event{Name: "schedule"}, ""},
+		{"too deep", "schedule", "{\"a\":\n" + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + "}", nil,
+			"event schedule: the payload is nested deeper than 10000 levels at line 2, column 10000"},
+		{"deep but decodable", "repository_dispatch", `{"action":"cronrelay","client_payload":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}`,
+			&Event{Name: "repository_dispatch", Request: []byte(strings.Repeat("[", 9999) + strings.Repeat("]", 9999))}, ""},
+		{"brackets in strings do not nest", "schedule", `{"schedule":"` + strings.Repeat(`[{\"`, 10001) + `"}`, &Event{Name: "schedule", Schedule: strings.Repeat(`[{"`, 10001)}, ""},
+		{"syntax error before the depth", "schedule", `{"a":x` + strings.Repeat("[", 10001), nil, "event schedule: the payload is not a JSON object: invalid character 'x'"},
+		{"an unknown event is refused before its payload is read", "push", `[`, nil, `event push: cronrelay does not run on "push" events`},
+		{"a name with a newline is quoted", "schedule\n::error::x", `{}`, nil, `event "schedule\n::error::x": cronrelay does not run on "schedule\n::error::x" events`},
 		{"pull_request", "pull_request", `{}`, nil, `remove "pull_request" from the workflow's`},
 	}
 	for _, tt := range tests {
@@ -200,6 +219,11 @@ func FuzzParseEvent(f *testing.F) {
 			var ee *EventError
 			if !errors.As(err, &ee) {
 				t.Fatalf("error %v is not an *EventError", err)
+			}
+			// A line break would let the payload or the name start a log
+			// line of its own: a workflow command.
+			if strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("error %q spans lines", err)
 			}
 			return
 		}

@@ -3,10 +3,10 @@ package action
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 )
 
@@ -53,12 +53,28 @@ type EventError struct {
 	Msg  string
 }
 
-// Error implements error.
+// Error implements error. A name that is not a plain word is quoted: it
+// comes from the environment, and a newline in it would start a log line
+// of its own, which the runner could take for a workflow command.
 func (e *EventError) Error() string {
-	if e.Name == "" {
+	switch {
+	case e.Name == "":
 		return "event: " + e.Msg
+	case plainName(e.Name):
+		return "event " + e.Name + ": " + e.Msg
 	}
-	return fmt.Sprintf("event %s: %s", e.Name, e.Msg)
+	return fmt.Sprintf("event %q: %s", e.Name, e.Msg)
+}
+
+// plainName reports whether an event name can be printed as it is: GitHub's
+// event names are lower-case words joined by underscores.
+func plainName(s string) bool {
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // ReadEvent reads GITHUB_EVENT_NAME and the payload at GITHUB_EVENT_PATH.
@@ -84,88 +100,204 @@ func (a *Action) ReadEvent() (*Event, error) {
 // repository_dispatch with event_type "cronrelay" are refused with an
 // *EventError that says what cronrelay expects.
 func ParseEvent(name string, payload []byte) (*Event, error) {
+	switch name {
+	case EventSchedule, EventWorkflowDispatch, EventRepositoryDispatch:
+	default:
+		return nil, &EventError{Name: name, Msg: fmt.Sprintf("cronrelay does not run on %q events; it runs on schedule, workflow_dispatch and repository_dispatch (event_type %q): "+
+			"remove %q from the workflow's `on:`", name, DispatchType, name)}
+	}
+	if name == EventRepositoryDispatch && payload == nil {
+		return nil, &EventError{Name: name, Msg: "no payload (GITHUB_EVENT_PATH is not set), so there is no event_type or client_payload to read"}
+	}
+	fields, msg := payloadFields(payload)
+	if msg != "" {
+		return nil, &EventError{Name: name, Msg: msg}
+	}
 	ev := &Event{Name: name}
-	var p struct {
-		Schedule      *string                    `json:"schedule"`
-		Timezone      *string                    `json:"timezone"`
-		Inputs        map[string]json.RawMessage `json:"inputs"`
-		Action        *string                    `json:"action"`
-		ClientPayload json.RawMessage            `json:"client_payload"`
-	}
-	if len(bytes.TrimSpace(payload)) > 0 {
-		if err := json.Unmarshal(payload, &p); err != nil {
-			return nil, &EventError{Name: name, Msg: fmt.Sprintf("the payload is not a JSON object: %v", err)}
-		}
-	}
 	switch name {
 	case EventSchedule:
-		if p.Schedule != nil {
-			ev.Schedule = strings.TrimSpace(*p.Schedule)
+		if ev.Schedule, msg = stringField(fields, "schedule", `"schedule"`); msg != "" {
+			return nil, &EventError{Name: name, Msg: msg}
 		}
-		if p.Timezone != nil {
-			ev.Timezone = strings.TrimSpace(*p.Timezone)
+		if ev.Timezone, msg = stringField(fields, "timezone", `"timezone"`); msg != "" {
+			return nil, &EventError{Name: name, Msg: msg}
 		}
+		ev.Schedule, ev.Timezone = strings.TrimSpace(ev.Schedule), strings.TrimSpace(ev.Timezone)
 	case EventWorkflowDispatch:
 		ev.Inputs = map[string]string{}
-		for k, raw := range p.Inputs {
+		raw := fields["inputs"]
+		if k := jsonKind(raw); k != "" && k != "null" && k != "an object" {
+			return nil, &EventError{Name: name, Msg: `"inputs" must be an object, not ` + k}
+		}
+		var inputs map[string]json.RawMessage
+		if len(raw) > 0 {
+			if err := json.Unmarshal(raw, &inputs); err != nil {
+				return nil, fmt.Errorf("decoding the inputs of a well-formed payload: %w", err)
+			}
+		}
+		for k, raw := range inputs {
 			v, err := inputString(raw)
 			if err != nil {
-				return nil, &EventError{Name: name, Msg: fmt.Sprintf("inputs.%s: %v", k, err)}
+				return nil, &EventError{Name: name, Msg: fmt.Sprintf("%s: %v", inputPath(k), err)}
 			}
 			ev.Inputs[k] = v
 		}
 	case EventRepositoryDispatch:
-		if payload == nil {
-			return nil, &EventError{Name: name, Msg: "no payload (GITHUB_EVENT_PATH is not set), so there is no event_type or client_payload to read"}
-		}
-		typ := ""
-		if p.Action != nil {
-			typ = *p.Action
+		typ, msg := stringField(fields, "action", `"action" (the event_type)`)
+		if msg != "" {
+			return nil, &EventError{Name: name, Msg: msg}
 		}
 		if typ != DispatchType {
 			return nil, &EventError{Name: name, Msg: fmt.Sprintf("event_type %q is not for cronrelay: it handles event_type %q, whose client_payload is an enqueue request; "+
 				"limit the workflow to it with `on: repository_dispatch: types: [%s]`", typ, DispatchType, DispatchType)}
 		}
-		cp := bytes.TrimSpace(p.ClientPayload)
+		cp := bytes.TrimSpace(fields["client_payload"])
 		if len(cp) > 0 && !bytes.Equal(cp, []byte("null")) && !isEmptyObject(cp) {
 			ev.Request = cp
 		}
-	default:
-		return nil, &EventError{Name: name, Msg: fmt.Sprintf("cronrelay does not run on %q events; it runs on schedule, workflow_dispatch and repository_dispatch (event_type %q): "+
-			"remove %q from the workflow's `on:`", name, DispatchType, name)}
 	}
 	return ev, nil
+}
+
+// inputPath names an input in messages: inputs.jobs, or inputs["a b"] for
+// a name that is not a plain word (it could hold a newline).
+func inputPath(k string) string {
+	if k != "" && plainName(k) {
+		return "inputs." + k
+	}
+	return fmt.Sprintf("inputs[%q]", k)
+}
+
+// maxEventDepth is how deeply encoding/json lets a document nest. A
+// client_payload gets the request parser's tighter limit, with its path;
+// this one only names where a payload too deep to decode at all breaks it.
+const maxEventDepth = 10000
+
+// payloadFields decodes the payload's top-level object (none for an empty
+// payload or null), or says what is wrong with it.
+func payloadFields(payload []byte) (map[string]json.RawMessage, string) {
+	if len(bytes.TrimSpace(payload)) == 0 {
+		return nil, ""
+	}
+	var fields map[string]json.RawMessage
+	err := json.Unmarshal(payload, &fields)
+	if err == nil {
+		return fields, ""
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		// encoding/json says only "exceeded max depth"; the offset of the
+		// syntax error tells whether depth is what stopped it.
+		if off := tooDeep(payload, maxEventDepth); off >= 0 && int64(off) < se.Offset {
+			return nil, fmt.Sprintf("the payload is nested deeper than %d levels at %s", maxEventDepth, position(payload, off))
+		}
+		return nil, fmt.Sprintf("the payload is not a JSON object: %v", se)
+	}
+	if k := jsonKind(payload); k != "an object" {
+		return nil, "the payload is not a JSON object but " + k
+	}
+	return nil, fmt.Sprintf("the payload cannot be read: %v", err)
+}
+
+// stringField returns the string at key (empty when it is absent or null);
+// what names the field in the message when it is not a string.
+func stringField(fields map[string]json.RawMessage, key, what string) (string, string) {
+	raw, ok := fields[key]
+	if !ok {
+		return "", ""
+	}
+	switch k := jsonKind(raw); k {
+	case "null":
+		return "", ""
+	case "a string":
+	default:
+		return "", what + " must be a string, not " + k
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		// The payload decoded, so a string field decodes too.
+		return "", fmt.Sprintf("%s: %v", what, err)
+	}
+	return s, ""
+}
+
+// tooDeep returns the offset of the first '{' or '[' that opens more than
+// max levels of nesting in data, or -1.
+func tooDeep(data []byte, max int) int {
+	depth, inString := 0, false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			if depth++; depth > max {
+				return i
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return -1
+}
+
+// position turns an offset into data into "line L, column C", columns
+// counting bytes as the request parser's do.
+func position(data []byte, off int) string {
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	col := off - bytes.LastIndexByte(data[:off], '\n')
+	return fmt.Sprintf("line %d, column %d", line, col)
 }
 
 // inputString renders a workflow_dispatch input value as the string the
 // inputs context would give: strings as they are, booleans and numbers in
 // their JSON form.
 func inputString(raw json.RawMessage) (string, error) {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return "", err
-	}
-	switch x := v.(type) {
-	case nil:
+	switch k := jsonKind(raw); k {
+	case "null":
 		return "", nil
-	case string:
-		return strings.TrimSpace(x), nil
-	case bool:
-		return strconv.FormatBool(x), nil
-	case float64:
+	case "a boolean", "a number":
 		return strings.TrimSpace(string(raw)), nil
+	case "a string":
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", err
+		}
+		return strings.TrimSpace(s), nil
+	default:
+		return "", fmt.Errorf("is %s, want a string, boolean or number", k)
 	}
-	return "", fmt.Errorf("is %s, want a string, boolean or number", jsonKind(v))
 }
 
-func jsonKind(v any) string {
-	switch v.(type) {
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "a list"
+// jsonKind names the kind of a JSON value as messages do ("a list"), from
+// its first byte; "" for nothing.
+func jsonKind(raw []byte) string {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	if len(raw) == 0 {
+		return ""
 	}
-	return fmt.Sprintf("%T", v)
+	switch raw[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "a list"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
 }
 
 func isEmptyObject(b []byte) bool {
