@@ -28,8 +28,7 @@ import (
 )
 
 var (
-	strict = flag.Bool("hostile.strict", false, "also run the knownBad entries: they fail until cronrelay is fixed")
-	show   = flag.Bool("hostile.show", false, "log every entry's exit code, stdout and stderr")
+	show = flag.Bool("hostile.show", false, "log every entry's exit code, stdout and stderr")
 )
 
 // now is both the real and the scheduling clock of every entry.
@@ -80,11 +79,6 @@ type entry struct {
 	// the delivery itself is recorded); check then inspects it.
 	writes bool
 	check  func(t *testing.T, w *world)
-
-	// knownBad says what is wrong with cronrelay's answer today; the entry
-	// asserts the answer proposed instead and runs only with
-	// -hostile.strict, until the lead fixes it.
-	knownBad string
 }
 
 // world is one entry's filesystem, app and fake GitHub.
@@ -312,9 +306,6 @@ func runEntries(t *testing.T, entries []entry) {
 	for _, e := range entries {
 		t.Run(e.name, func(t *testing.T) {
 			t.Parallel()
-			if e.knownBad != "" && !*strict {
-				t.Skipf("known bad, runs with -hostile.strict: %s", e.knownBad)
-			}
 			runEntry(t, e)
 		})
 	}

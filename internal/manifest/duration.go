@@ -3,6 +3,8 @@ package manifest
 import (
 	"errors"
 	"fmt"
+	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +16,10 @@ const durationHint = "write a number with a unit, like 90s, 15m, 24h or 7d"
 
 // parseDuration parses Go duration syntax ("90s", "1h30m") extended with a
 // leading days component ("7d", "1d12h"). A bare "0" is zero; any other
-// bare number is an error because its unit would be a guess.
+// bare number is an error because its unit would be a guess. A duration
+// too large for time.Duration saturates rather than failing, so that the
+// caller's limit check reports it as too long: it is a duration, only a
+// long one.
 func parseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -46,6 +51,10 @@ func parseDuration(s string) (time.Duration, error) {
 	}
 	if body != "" {
 		rest, err := time.ParseDuration(body)
+		if err != nil && goDurationRE.MatchString(body) {
+			// Well formed, so time.ParseDuration failed on overflow.
+			rest, err = math.MaxInt64, nil
+		}
 		if err != nil || rest < 0 || body[0] == '-' || body[0] == '+' {
 			return 0, fmt.Errorf("%q is not a duration; %s", s, durationHint)
 		}
@@ -59,6 +68,9 @@ func parseDuration(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// goDurationRE is the syntax time.ParseDuration accepts, without a sign.
+var goDurationRE = regexp.MustCompile(`^(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+$`)
 
 // formatDuration writes d in the shortest form parseDuration reads back:
 // "30s", "24h", "7d", "1h30m".

@@ -89,7 +89,8 @@ func (p *parser) nodeJSON(buf *bytes.Buffer, n *yaml.Node, path string, depth in
 			buf.Write(b)
 			return true
 		}
-		// Strings, timestamps and custom tags are sent as text.
+		// Strings and timestamps are sent as text (other tags were refused
+		// before decoding).
 		if !p.checkTemplate(n, path, n.Value) {
 			return false
 		}

@@ -263,6 +263,53 @@ func TestParseCaps(t *testing.T) {
 	}
 }
 
+func TestParseHostileValues(t *testing.T) {
+	t.Parallel()
+	const head = "version: 1\njobs:\n  a:\n    url: https://example.com\n"
+	tests := []struct {
+		name string
+		src  string
+		want string
+	}{
+		{"custom tag", head + "    path: !secret /ping\n", `m.yml:5:11: jobs.a.path: unknown YAML tag "!secret"; tags are not supported`},
+		{"custom tag in a body", head + "    body: {token: [x, !env TOKEN]}\n", `m.yml:5:23: jobs.a.body.token[1]: unknown YAML tag "!env"; tags are not supported`},
+		{"custom tag on a key", head + "    !k path: /ping\n", `m.yml:5:5: jobs.a.path: unknown YAML tag "!k"; tags are not supported`},
+		{"unknown core tag", "version: !!version 1\njobs: {a: {url: https://example.com}}\n", `m.yml:1:10: version: unknown YAML tag "!!version"; tags are not supported`},
+		{"binary", head + "    schedule: !!binary MCA5ICogKiAq\n", "m.yml:5:15: jobs.a.schedule: must be a string, not a !!binary value"},
+		{"attempts beyond 64 bits", head + "    retry: {attempts: 99999999999999999999}\n", "m.yml:5:23: jobs.a.retry.attempts: 99999999999999999999 is out of range; use 1 to 20"},
+		{"attempts beyond int", head + "    retry: {attempts: 9223372036854775808}\n", "m.yml:5:23: jobs.a.retry.attempts: 9223372036854775808 is out of range; use 1 to 20"},
+		{"version beyond 64 bits", "version: 99999999999999999999\njobs: {a: {url: https://example.com}}\n", "m.yml:1:10: version: version 99999999999999999999 is not supported; this cronrelay reads version 1"},
+		{"state_history beyond 64 bits", "version: 1\nstate_history: -99999999999999999999\njobs: {a: {url: https://example.com}}\n", "m.yml:2:16: state_history: -99999999999999999999 is out of range; use 10 to 100000"},
+		{"timeout overflows", head + "    timeout: 9999999999h\n", "m.yml:5:14: jobs.a.timeout: 9999999999h is too long; the limit is 10m"},
+		{"negative timeout overflows", head + "    timeout: -9999999999h\n", "m.yml:5:14: jobs.a.timeout: -9999999999h is negative"},
+		{"long job name", "version: 1\njobs:\n  " + strings.Repeat("a", 1025) + ":\n    url: https://example.com\n", "m.yml:3:3: not valid YAML: a key longer than 1024 characters"},
+		{"long key in a list", head + "    body:\n      - " + strings.Repeat("k", 2000) + ": 1\n", "m.yml:6:9: not valid YAML: a key longer than 1024 characters"},
+		{"long quoted key", head + "    'it''s " + strings.Repeat("k", 2000) + "' : 1\n", "m.yml:5:5: not valid YAML: a key longer than 1024 characters"},
+		{"long multibyte key", head + "    " + strings.Repeat("é", 1025) + ": 1\n", "m.yml:5:5: not valid YAML: a key longer than 1024 characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, diags := Parse("m.yml", []byte(tt.src))
+			if m != nil {
+				t.Errorf("got a manifest")
+			}
+			if diff := cmp.Diff(tt.want, diags.Error()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseKeyOf1024(t *testing.T) {
+	t.Parallel()
+	// The longest key yaml.v3 reads is not refused (it is an unknown key).
+	_, diags := Parse("m.yml", []byte("version: 1\njobs:\n  a:\n    url: https://example.com\n    "+strings.Repeat("k", 1024)+": 1\n"))
+	if len(diags) != 1 || !strings.Contains(diags[0].Msg, "unknown key") {
+		t.Errorf("got %s", diags.Error())
+	}
+}
+
 func TestDiagnosticString(t *testing.T) {
 	t.Parallel()
 	ds := Diagnostics{

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -83,6 +84,13 @@ func (p *parser) yamlError(data []byte, err error) {
 		msg = m[2]
 	}
 	lines := bytes.Split(data, []byte("\n"))
+	// yaml.v3 reports a long key on its line or the next one.
+	for n := max(pos.Line-1, 1); n <= pos.Line && n <= len(lines); n++ {
+		if col, ok := longKey(lines[n-1]); ok {
+			p.add(Pos{n, col}, false, "not valid YAML: a key longer than %d characters", maxKeyLen)
+			return
+		}
+	}
 	if pos.Line <= len(lines) {
 		line := string(lines[pos.Line-1])
 		switch {
@@ -93,6 +101,63 @@ func (p *parser) yamlError(data []byte, err error) {
 		}
 	}
 	p.add(pos, false, "not valid YAML: %s", msg)
+}
+
+// maxKeyLen is yaml.v3's limit on a key written without "? ": it stops
+// looking for the ":" after 1024 characters and reports an error that does
+// not mention the key, so the key is found again here.
+const maxKeyLen = 1024
+
+// longKey returns the column of a block mapping key longer than maxKeyLen
+// on line ("key: value", "- key: value", quoted or plain), if there is one.
+func longKey(line []byte) (int, bool) {
+	i := 0
+	for {
+		for i < len(line) && line[i] == ' ' {
+			i++
+		}
+		if !bytes.HasPrefix(line[i:], []byte("- ")) {
+			break
+		}
+		i += 2
+	}
+	start, end := i, -1 // the key is line[start:end], ':' at end or after spaces
+	switch {
+	case i < len(line) && (line[i] == '"' || line[i] == '\''):
+		q := line[i]
+		for j := i + 1; j < len(line); j++ {
+			if q == '"' && line[j] == '\\' {
+				j++
+				continue
+			}
+			if line[j] != q {
+				continue
+			}
+			if q == '\'' && j+1 < len(line) && line[j+1] == '\'' {
+				j++ // '' is a quote inside single quotes
+				continue
+			}
+			rest := bytes.TrimLeft(line[j+1:], " ")
+			if len(rest) > 0 && rest[0] == ':' {
+				end = len(line) - len(rest)
+			}
+			break
+		}
+	default:
+		for j := i; j < len(line); j++ {
+			if line[j] == '#' && j > i && line[j-1] == ' ' {
+				break // a comment
+			}
+			if line[j] == ':' && (j+1 == len(line) || line[j+1] == ' ' || line[j+1] == '\t' || line[j+1] == '\r') {
+				end = j
+				break
+			}
+		}
+	}
+	if end < 0 || utf8.RuneCount(line[start:end]) <= maxKeyLen {
+		return 0, false
+	}
+	return utf8.RuneCount(line[:start]) + 1, true
 }
 
 // decodeYAML decodes the first document and reports whether there is a
@@ -138,7 +203,7 @@ func (p *parser) parse(data []byte) *Manifest {
 		return nil
 	}
 	root := doc.Content[0]
-	if p.rejectAliases(root) {
+	if p.rejectUnsupported(root) {
 		return nil
 	}
 	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
@@ -210,22 +275,77 @@ func (p *parser) parse(data []byte) *Manifest {
 	return m
 }
 
-// rejectAliases reports every alias; it returns true if there was one.
-// Aliases are refused outright so that no document can expand beyond its
-// size, whatever later code does with the nodes.
-func (p *parser) rejectAliases(root *yaml.Node) bool {
+// knownTags are the tags of YAML's own schema, which only say how to read a
+// value (!!str 0123). Any other tag (!secret, !env) asks for processing
+// cronrelay does not do, so it is refused rather than silently dropped.
+var knownTags = map[string]bool{
+	"!!str": true, "!!int": true, "!!float": true, "!!bool": true, "!!null": true,
+	"!!binary": true, "!!timestamp": true, "!!map": true, "!!seq": true, "!!merge": true,
+}
+
+// pathSeg is one step of a key path: a mapping key, or a list index.
+type pathSeg struct {
+	key   string
+	index int // -1 for a mapping key
+}
+
+// segPath writes segs as the key paths of messages: jobs.x.body.list[2].
+func segPath(segs []pathSeg) string {
+	var b strings.Builder
+	for _, s := range segs {
+		if s.index >= 0 {
+			fmt.Fprintf(&b, "[%d]", s.index)
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s.key)
+	}
+	return b.String()
+}
+
+// rejectUnsupported reports every alias and every unknown tag; it returns
+// true if there was one. Aliases are refused outright so that no document
+// can expand beyond its size, whatever later code does with the nodes.
+func (p *parser) rejectUnsupported(root *yaml.Node) bool {
 	found := false
-	stack := []*yaml.Node{root}
-	for len(stack) > 0 {
-		n := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
+	// segs is the path of n; children append to it and the slot is reused
+	// by the next sibling, so the walk allocates no path per node. The
+	// depth is bounded by yaml.v3's own limit.
+	var walk func(n *yaml.Node, segs []pathSeg)
+	walk = func(n *yaml.Node, segs []pathSeg) {
 		if n.Kind == yaml.AliasNode {
 			p.errorf(n, "YAML aliases (*%s) are not supported; put shared settings under defaults", n.Value)
 			found = true
-			continue
+			return
 		}
-		stack = append(stack, n.Content...)
+		if tag := n.ShortTag(); !knownTags[tag] {
+			p.errorf(n, "%s: unknown YAML tag %q; tags are not supported", orTop(segPath(segs)), tag)
+			found = true
+		}
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				kn, vn := n.Content[i], n.Content[i+1]
+				child := segs
+				if kn.Kind == yaml.ScalarNode {
+					child = append(segs, pathSeg{key: kn.Value, index: -1})
+				}
+				walk(kn, child)
+				walk(vn, child)
+			}
+		case yaml.SequenceNode:
+			for i, item := range n.Content {
+				walk(item, append(segs, pathSeg{index: i}))
+			}
+		default:
+			for _, c := range n.Content {
+				walk(c, segs)
+			}
+		}
 	}
+	walk(root, nil)
 	return found
 }
 
@@ -248,6 +368,10 @@ func describe(n *yaml.Node) string {
 		return "a boolean"
 	case "!!int", "!!float":
 		return "a number"
+	case "!!binary":
+		// The text of a !!binary value is its base64 encoding; calling it
+		// a string would contradict "must be a string".
+		return "a !!binary value"
 	}
 	return fmt.Sprintf("the string %q", truncate(n.Value, 40))
 }
@@ -313,7 +437,7 @@ func (p *parser) unknownKey(kn *yaml.Node, kpath string, s scope, other scope) {
 }
 
 func (p *parser) decodeVersion(vn *yaml.Node, path string) *value {
-	if vn.Kind != yaml.ScalarNode || vn.ShortTag() != "!!int" {
+	if !isWholeNumber(vn) {
 		p.errorf(vn, "%s: must be the number 1, not %s", path, describe(vn))
 		return &value{bad: true}
 	}
@@ -327,16 +451,35 @@ func (p *parser) decodeVersion(vn *yaml.Node, path string) *value {
 
 // decodeBoundedInt reads a top-level whole number within k's range; 0 on error.
 func (p *parser) decodeBoundedInt(vn *yaml.Node, path string, k *keyDef) int {
-	n, err := strconv.Atoi(vn.Value)
-	if vn.Kind != yaml.ScalarNode || vn.ShortTag() != "!!int" || err != nil {
+	if !isWholeNumber(vn) {
 		p.errorf(vn, "%s: must be a whole number from %d to %d, not %s", path, k.minInt, k.maxInt, describe(vn))
 		return 0
 	}
-	if n < k.minInt || n > k.maxInt {
-		p.errorf(vn, "%s: %d is out of range; use %d to %d", path, n, k.minInt, k.maxInt)
+	n, err := strconv.Atoi(vn.Value)
+	if err != nil || n < k.minInt || n > k.maxInt {
+		p.errorf(vn, "%s: %s is out of range; use %d to %d", path, vn.Value, k.minInt, k.maxInt)
 		return 0
 	}
 	return n
+}
+
+// bigIntRE matches integers that yaml.v3 resolves as floats because they
+// do not fit in 64 bits.
+var bigIntRE = regexp.MustCompile(`^[-+]?[0-9]+$`)
+
+// isWholeNumber reports whether vn is written as a whole number, however
+// large: 99999999999999999999 is out of range, not "not a number".
+func isWholeNumber(vn *yaml.Node) bool {
+	if vn.Kind != yaml.ScalarNode {
+		return false
+	}
+	switch vn.ShortTag() {
+	case "!!int":
+		return true
+	case "!!float":
+		return bigIntRE.MatchString(vn.Value)
+	}
+	return false
 }
 
 var jobNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -436,7 +579,7 @@ func (p *parser) scalarText(vn *yaml.Node, path, want string) (string, bool) {
 func (p *parser) decodeValue(k *keyDef, vn *yaml.Node, path string) *value {
 	switch k.kind {
 	case kindInt:
-		if vn.Kind != yaml.ScalarNode || vn.ShortTag() != "!!int" {
+		if !isWholeNumber(vn) {
 			p.errorf(vn, "%s: must be a whole number from %d to %d, not %s", path, k.minInt, k.maxInt, describe(vn))
 			return nil
 		}

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -26,6 +27,11 @@ func TestParseDuration(t *testing.T) {
 		{in: "d", wantErr: `"d" is not a duration; write a number with a unit, like 90s, 15m, 24h or 7d`},
 		{in: "1d-1h", wantErr: `"1d-1h" is not a duration; write a number with a unit, like 90s, 15m, 24h or 7d`},
 		{in: "", wantErr: "empty duration; write a number with a unit, like 90s, 15m, 24h or 7d"},
+		// Overflowing Go syntax saturates, so the caller's limit applies.
+		{in: "9999999999h", want: math.MaxInt64},
+		{in: "-9999999999h", want: -math.MaxInt64},
+		{in: "1d9999999999h", wantErr: `"1d9999999999h" is too long`},
+		{in: "9999999999x", wantErr: `"9999999999x" is not a duration; write a number with a unit, like 90s, 15m, 24h or 7d`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

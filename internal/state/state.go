@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cronrelay/cronrelay/internal/lateness"
 )
@@ -132,6 +133,12 @@ func Decode(store string, data []byte) (*Doc, error) {
 		}
 		return nil, &Error{Store: store, Msg: "the document is blank; delete it to start over, or restore it from history"}
 	}
+	if !utf8.Valid(data) {
+		// encoding/json would read it with U+FFFD in place of the bad
+		// bytes, and the next write would change a document the user may
+		// want to repair by hand.
+		return nil, &Error{Store: store, Msg: fmt.Sprintf("not a cronrelay state document (invalid UTF-8 at %s); it was left untouched", position(data, invalidUTF8(data)))}
+	}
 	d := &Doc{}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -166,26 +173,6 @@ func Decode(store string, data []byte) (*Doc, error) {
 		}
 	}
 	return d, nil
-}
-
-// explain says why a document could not be decoded: a newer version is the
-// likeliest reason for unknown fields, so the version is checked first.
-func explain(store string, data []byte, err error) error {
-	var probe struct {
-		Version *int `json:"version"`
-	}
-	if perr := json.Unmarshal(data, &probe); perr != nil {
-		return &Error{Store: store, Msg: fmt.Sprintf("not a cronrelay state document (%v); it was left untouched", perr)}
-	}
-	switch {
-	case probe.Version == nil:
-		return &Error{Store: store, Msg: `not a cronrelay state document (no "version"); it was left untouched`}
-	case *probe.Version > Version:
-		return &Error{Store: store, Msg: fmt.Sprintf("version %d was written by a newer cronrelay (this one reads version %d); upgrade cronrelay. The document was left untouched", *probe.Version, Version)}
-	case *probe.Version < 1:
-		return &Error{Store: store, Msg: fmt.Sprintf("unsupported version %d; the document was left untouched", *probe.Version)}
-	}
-	return &Error{Store: store, Msg: fmt.Sprintf("cannot read the document (%v); it was left untouched", err)}
 }
 
 // Clone returns a deep copy.
