@@ -286,13 +286,62 @@ func (d *decision) skip(job string, ts []time.Time, kind, reason string, now tim
 	}
 }
 
+// latestOrder keeps a catch_up: latest job from delivering an occurrence
+// older than one it delivered or is about to deliver: an older open
+// occurrence is coalesced once a newer one exists (or was delivered),
+// unless a run is delivering it right now, in which case the newer one
+// waits for it. It returns the deliveries that must wait this pass.
+func (d *decision) latestOrder(in decideInput) map[string]string {
+	newest := map[string]time.Time{} // per latest job
+	for _, dl := range d.doc.Open {
+		job := in.m.Job(dl.Job)
+		if dl.Kind != state.KindCron || job == nil || job.CatchUp == "all" {
+			continue
+		}
+		if t, ok := newest[dl.Job]; !ok || dl.Due.After(t) {
+			newest[dl.Job] = dl.Due
+		}
+	}
+	for name, js := range d.doc.Jobs {
+		if _, ok := newest[name]; ok && js.NewestDelivered.After(newest[name]) {
+			newest[name] = js.NewestDelivered
+		}
+	}
+	wait := map[string]string{}
+	inFlight := map[string]string{}
+	for _, dl := range d.doc.OpenSorted() {
+		t, ok := newest[dl.Job]
+		if !ok || dl.Kind != state.KindCron || !dl.Due.Before(t) {
+			continue
+		}
+		if dl.ClaimedAt(in.now) {
+			inFlight[dl.Job] = dl.ID
+			continue
+		}
+		delete(d.doc.Open, dl.ID)
+		reason := fmt.Sprintf("catch_up: latest: superseded by the occurrence of %s", rfc(t))
+		d.doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: in.now, Outcome: NoteCoalesced, Attempts: dl.Attempts, Error: reason, Count: 1})
+		d.notes = append(d.notes, Note{Kind: NoteCoalesced, Job: dl.Job, ID: dl.ID, Due: dl.Due, Reason: reason})
+		d.changed = true
+	}
+	for _, dl := range d.doc.Open {
+		if older, ok := inFlight[dl.Job]; ok && dl.Kind == state.KindCron && dl.ID != older {
+			wait[dl.ID] = older
+		}
+	}
+	return wait
+}
+
 // claimDue claims (or, for plan, lists) the open deliveries due at now.
 func (d *decision) claimDue(in decideInput) {
 	now := in.now
+	wait := d.latestOrder(in)
 	for _, dl := range d.doc.OpenSorted() {
 		job := in.m.Job(dl.Job)
 		note := Note{Job: dl.Job, ID: dl.ID, Due: dl.Due}
 		switch {
+		case wait[dl.ID] != "" && !dl.ClaimedAt(now):
+			note.Kind, note.Reason = NoteWaiting, fmt.Sprintf("catch_up: latest: waits until the older %s, being delivered by another run, is recorded", wait[dl.ID])
 		case job == nil:
 			note.Kind, note.Reason = NoteOrphaned, fmt.Sprintf("job %q is not in the manifest: kept, not delivered", dl.Job)
 		case !job.Enabled:

@@ -686,3 +686,37 @@ func TestLatenessSamplesRideAlongOrFlushHourly(t *testing.T) {
 		t.Fatalf("hourly flush: %d writes, %d samples", rep.Writes, len(h.doc().Lateness))
 	}
 }
+
+// TestLatestNeverDeliversOlderAfterNewer was found by the simulator: an
+// older catch_up: latest occurrence still retrying must not be delivered
+// after a newer one; it is coalesced.
+func TestLatestNeverDeliversOlderAfterNewer(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE, retry: {attempts: 1, until: 6h}}\njobs:\n  tick:\n    schedule: \"*/10 * * * *\"\n    path: /tick\n")
+	h.run("2026-11-28T07:55:00Z", Options{})
+	h.ep.setHandler(func(w http.ResponseWriter, r *http.Request, n int) {
+		if r.Header.Get("Idempotency-Key") == "tick@2026-11-28T08:00:00Z" && n == 1 {
+			w.Header().Set("Retry-After", "900")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	h.run("2026-11-28T08:01:00Z", Options{}) // 08:00 throttled until 08:16
+	rep := h.run("2026-11-28T08:11:00Z", Options{})
+	if diff := cmp.Diff([]string{"tick@2026-11-28T08:10:00Z delivered [1]"}, outcomes(rep)); diff != "" {
+		t.Fatalf("08:11 (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"tick@2026-11-28T08:00:00Z"}, notesOf(rep, NoteCoalesced)); diff != "" {
+		t.Errorf("the older occurrence is not coalesced (-want +got):\n%s", diff)
+	}
+	rep = h.run("2026-11-28T08:17:00Z", Options{})
+	for _, d := range rep.Deliveries {
+		if d.ID == "tick@2026-11-28T08:00:00Z" {
+			t.Fatalf("older occurrence delivered after a newer one: %v", h.ep.keys())
+		}
+	}
+	if _, ok := h.doc().Open["tick@2026-11-28T08:00:00Z"]; ok {
+		t.Fatal("the superseded occurrence is still open")
+	}
+}

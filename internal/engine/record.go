@@ -109,7 +109,11 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 		dr.Outcome = "delivered"
 		delete(doc.Open, dl.ID)
 		doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: "delivered", Attempts: dl.Attempts, Status: res.Status})
-		doc.JobState(dl.Job).LastSuccess = now
+		js := doc.JobState(dl.Job)
+		js.LastSuccess = now
+		if dl.Kind == state.KindCron && dl.Due.After(js.NewestDelivered) {
+			js.NewestDelivered = dl.Due
+		}
 		if dl.Kind == state.KindDelayed || dl.Kind == state.KindFailure {
 			doc.Remember(dl.ID, now)
 		}

@@ -35,6 +35,7 @@ func (d *Doc) Encode() ([]byte, error) {
 		w.open('{')
 		w.timeField("cursor", j.Cursor)
 		w.timeField("last_success", j.LastSuccess)
+		w.timeField("newest_delivered", j.NewestDelivered)
 		if len(j.History) > 0 {
 			w.field("history")
 			w.open('[')

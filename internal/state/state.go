@@ -67,7 +67,10 @@ type Job struct {
 	// delivery, coalesced, skipped or recorded as missed.
 	Cursor      time.Time `json:"cursor,omitzero"`
 	LastSuccess time.Time `json:"last_success,omitzero"`
-	History     []Event   `json:"history,omitempty"`
+	// NewestDelivered is the due time of the newest occurrence delivered:
+	// a catch_up: latest job never delivers an older one after it.
+	NewestDelivered time.Time `json:"newest_delivered,omitzero"`
+	History         []Event   `json:"history,omitempty"`
 }
 
 // Event is one line of a job's history.

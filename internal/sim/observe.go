@@ -1,0 +1,269 @@
+package sim
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cronrelay/cronrelay/internal/engine"
+	"github.com/cronrelay/cronrelay/internal/state"
+)
+
+// gen is one accepted generation of a delayed job: an enqueue, or a
+// replace that gave the (job, id) a new due time and body. Bodies carry a
+// unique "gen" marker, so deliveries are attributed to generations.
+type gen struct {
+	key, marker string
+	due         time.Time
+	acceptSeq   int
+	acceptAt    time.Time
+	superseded  bool
+	cancelled   bool
+	dead        bool
+	gone        bool // left the open set without dying or being cancelled
+	goneBy      string
+}
+
+type deadEvent struct {
+	id, job, kind, reason string
+	deadAt                time.Time
+	seq                   int
+}
+
+type claimEvent struct {
+	run      string
+	at       time.Time
+	attempts int
+	seq      int
+}
+
+type advance struct {
+	c0, c1, at time.Time
+}
+
+// observer sees every document committed to the state branch, in order
+// (operations are serialised by the scheduler), checks what must hold of
+// each, and keeps the ledger that the final checks use.
+type observer struct {
+	s *Sim
+
+	mu       sync.Mutex
+	last     []byte
+	lastDoc  *state.Doc
+	commits  int
+	sizes    []int
+	digest   []byte
+	gens     map[string]*gen
+	cur      map[string]string // key -> current marker
+	dead     []deadEvent
+	claims   map[string][]claimEvent
+	removals map[string][]int // key -> op seqs at which it left the open set
+	first    map[string]time.Time
+	advances map[string][]advance
+	maxOpen  int
+}
+
+func newObserver(s *Sim) *observer {
+	return &observer{s: s, gens: map[string]*gen{}, cur: map[string]string{}, claims: map[string][]claimEvent{},
+		removals: map[string][]int{}, first: map[string]time.Time{}, advances: map[string][]advance{}}
+}
+
+func marker(body json.RawMessage) string {
+	var b struct {
+		Gen string `json:"gen"`
+	}
+	_ = json.Unmarshal(body, &b)
+	return b.Gen
+}
+
+// observe looks at the branch after operation seq by run r.
+func (o *observer) observe(seq int, r *runState) {
+	data, ok := o.s.fake.File(stateBranch, "state.json")
+	if !ok {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if bytes.Equal(data, o.last) {
+		return
+	}
+	who := r.name()
+	doc, err := o.s.docs.decode(data)
+	if err != nil {
+		o.s.violate("state-parses", who, "", "%v", err)
+		return
+	}
+	o.commits++
+	o.sizes = append(o.sizes, len(data))
+	sum := sha256.Sum256(data)
+	h := sha256.Sum256(append(append(o.digest, sum[:]...), byte(seq)))
+	o.digest = h[:]
+	o.maxOpen = max(o.maxOpen, len(doc.Open))
+
+	// Caps.
+	for name, j := range doc.Jobs {
+		if len(j.History) > state.MaxHistory {
+			o.s.violate("state-caps", who, "", "job %s keeps %d history events, cap %d", name, len(j.History), state.MaxHistory)
+		}
+	}
+	if len(doc.Dead) > state.MaxDead || len(doc.Recent) > state.MaxRecent || len(doc.Open) > state.MaxOpen {
+		o.s.violate("state-caps", who, "", "dead %d/%d, recent %d/%d, open %d/%d", len(doc.Dead), state.MaxDead, len(doc.Recent), state.MaxRecent, len(doc.Open), state.MaxOpen)
+	}
+	// Nothing is scheduled past its give-up time.
+	for id, dl := range doc.Open {
+		if !dl.NextAttempt.IsZero() && !dl.GiveUp.IsZero() && dl.NextAttempt.After(dl.GiveUp) {
+			o.s.violate("retry-until", who, id, "next attempt %s is after give-up %s", dl.NextAttempt.Format(time.RFC3339), dl.GiveUp.Format(time.RFC3339))
+		}
+	}
+
+	prev := o.lastDoc
+	if prev == nil {
+		prev = state.New()
+	}
+	// New dead letters.
+	seen := map[string]bool{}
+	for _, dl := range prev.Dead {
+		seen[dl.ID+"|"+dl.DeadAt.String()] = true
+	}
+	newlyDead := map[string]bool{}
+	for _, dl := range doc.Dead {
+		if seen[dl.ID+"|"+dl.DeadAt.String()] {
+			continue
+		}
+		newlyDead[dl.ID] = true
+		if dl.Reason == "" || dl.DeadAt.IsZero() {
+			o.s.violate("dead-letter-reason", who, dl.ID, "dead letter without a reason or time: %+v", dl)
+		}
+		o.dead = append(o.dead, deadEvent{id: dl.ID, job: dl.Job, kind: dl.Kind, reason: dl.Reason, deadAt: dl.DeadAt, seq: seq})
+		if dl.Kind == state.KindDelayed {
+			if g := o.gens[marker(dl.Body)]; g != nil {
+				g.dead = true
+			}
+		}
+	}
+	// Cancelled in this write, by history.
+	cancelled := map[string]bool{}
+	for name, j := range doc.Jobs {
+		had := map[string]bool{}
+		if pj := prev.Jobs[name]; pj != nil {
+			for _, e := range pj.History {
+				had[e.ID+"|"+e.At.String()] = true
+			}
+		}
+		for _, e := range j.History {
+			if e.Outcome == "cancelled" && !had[e.ID+"|"+e.At.String()] {
+				cancelled[e.ID] = true
+			}
+		}
+	}
+	// Deliveries that left the open set.
+	for id, old := range prev.Open {
+		if nd, ok := doc.Open[id]; ok && (old.Kind != state.KindDelayed || marker(nd.Body) == marker(old.Body)) {
+			continue
+		}
+		o.removals[id] = append(o.removals[id], seq)
+		if old.Kind != state.KindDelayed {
+			continue
+		}
+		g := o.gens[marker(old.Body)]
+		if g == nil {
+			continue
+		}
+		if _, still := doc.Open[id]; still {
+			g.superseded = true
+			continue
+		}
+		switch {
+		case newlyDead[id]:
+		case cancelled[id]:
+			g.cancelled = true
+		default:
+			g.gone = true
+			var evs []string
+			if j := doc.Jobs[old.Job]; j != nil {
+				for _, e := range j.History {
+					if e.ID == id {
+						evs = append(evs, fmt.Sprintf("%s at %s", e.Outcome, e.At.Format(time.RFC3339Nano)))
+					}
+				}
+			}
+			g.goneBy = fmt.Sprintf("left the open set in op %d by %s (claim %+v, attempts %d; history: %v; recent: %v; prev updated %s)", seq, who, old.Claim, old.Attempts, evs, doc.Recent[id].Format(time.RFC3339Nano), prev.UpdatedAt.Format(time.RFC3339Nano))
+		}
+	}
+	// New generations and claims.
+	for id, dl := range doc.Open {
+		old := prev.Open[id]
+		if dl.Kind == state.KindDelayed {
+			m := marker(dl.Body)
+			switch {
+			case m == "":
+				o.s.violate("harness", who, id, "delayed delivery without a generation marker")
+			case strings.HasPrefix(m, "bad"):
+				o.s.violate("refused-whole", who, id, "an item of a refused request reached the state")
+			case o.gens[m] == nil:
+				o.gens[m] = &gen{key: id, marker: m, due: dl.Due, acceptSeq: seq, acceptAt: doc.UpdatedAt}
+				if c, ok := o.cur[id]; ok && c != m {
+					if g := o.gens[c]; g != nil && !g.gone && !g.dead && !g.cancelled {
+						g.superseded = true
+					}
+				}
+				o.cur[id] = m
+			}
+		}
+		if dl.Claim != nil && (old == nil || old.Claim == nil || *old.Claim != *dl.Claim) {
+			o.claims[id] = append(o.claims[id], claimEvent{run: dl.Claim.Run, at: doc.LastRun, attempts: dl.Attempts, seq: seq})
+		}
+	}
+	// Cursors only move forward; remember when occurrences were first seen.
+	for name, j := range doc.Jobs {
+		if j.Cursor.IsZero() {
+			continue
+		}
+		var c0 time.Time
+		if pj := prev.Jobs[name]; pj != nil {
+			c0 = pj.Cursor
+		}
+		switch {
+		case c0.IsZero():
+			if _, ok := o.first[name]; !ok {
+				o.first[name] = j.Cursor
+			}
+		case j.Cursor.Before(c0):
+			o.s.violate("cursor-monotonic", who, "", "job %s cursor went back from %s to %s", name, c0.Format(time.RFC3339), j.Cursor.Format(time.RFC3339))
+		case j.Cursor.After(c0):
+			o.advances[name] = append(o.advances[name], advance{c0: c0, c1: j.Cursor, at: doc.LastRun})
+		}
+	}
+	o.last, o.lastDoc = data, doc
+}
+
+// checkClaimWrite: after a run's claim write, nothing due and free is left
+// unclaimed (the first run at or after a due time takes it).
+func (o *observer) checkClaimWrite(r *runState, data []byte, _ time.Time) {
+	doc, err := o.s.docs.decode(data)
+	if err != nil {
+		return
+	}
+	left := eligible(o.s.manifest, doc, doc.LastRun)
+	if len(left) > 0 && len(r.claimed) < engine.MaxClaims {
+		o.s.violate("claims-all-due", r.name(), left[0], "%d deliveries due at %s left unclaimed by the claim write: %v", len(left), doc.LastRun.Format(time.RFC3339), left)
+	}
+}
+
+// seenAt is when the run whose cursor passed occurrence t decided on it.
+func (o *observer) seenAt(job string, t time.Time) (time.Time, bool) {
+	for _, a := range o.advances[job] {
+		if t.After(a.c0) && !t.After(a.c1) {
+			return a.at, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func (g *gen) String() string {
+	return fmt.Sprintf("%s gen %s due %s", g.key, g.marker, g.due.Format(time.RFC3339))
+}

@@ -1,0 +1,7 @@
+//go:build race
+
+package sim
+
+// raceEnabled: the race detector makes a simulated run about ten times
+// slower, so the short profile covers less time under it (see TestShort).
+const raceEnabled = true

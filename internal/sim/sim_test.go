@@ -1,0 +1,118 @@
+package sim
+
+import (
+	"flag"
+	"os"
+	"sort"
+	"testing"
+	"time"
+)
+
+var (
+	seedFlag   = flag.Uint64("sim.seed", 20261025, "simulation seed")
+	longFlag   = flag.Bool("sim.long", false, "run the long (90-day) simulation in TestLong")
+	reportFlag = flag.String("sim.report", "", "also write the figures to this file")
+	daysFlag   = flag.Int("sim.days", 0, "override the simulated span in days (0: the profile's)")
+	stateFlag  = flag.String("sim.state", "", "write the final state document to this file")
+	strictFlag = flag.Bool("sim.strict", false, "fail on known engine issues too")
+)
+
+// The short profile: a week at full fault rates across the autumn daylight
+// saving changes of Europe/Berlin (2026-10-25) and America/New_York
+// (2026-11-01).
+var shortStart = time.Date(2026, 10, 25, 0, 0, 0, 0, time.UTC)
+
+// The long profile: 90 days across both spring changes (2026-03-08 in New
+// York, 2026-03-29 in Berlin).
+var longStart = time.Date(2026, 2, 15, 0, 0, 0, 0, time.UTC)
+
+// knownIssues are engine bugs the simulator found that are reported to the
+// lead and not fixed yet: their violations are logged, not failed, unless
+// -sim.strict. Delete an entry when the engine is fixed.
+var knownIssues = map[string]string{}
+
+func span(start time.Time, d time.Duration) (time.Time, time.Time) {
+	if *daysFlag > 0 {
+		d = time.Duration(*daysFlag) * 24 * time.Hour
+	}
+	return start, start.Add(d)
+}
+
+func runProfile(t *testing.T, cfg Config) *Result {
+	t.Helper()
+	began := time.Now()
+	res := Run(t, cfg)
+	table := res.Table()
+	t.Logf("\n%s  (%s wall clock)", table, time.Since(began).Round(time.Millisecond))
+	if *reportFlag != "" {
+		if err := os.WriteFile(*reportFlag, []byte(table), 0o644); err != nil {
+			t.Errorf("writing -sim.report: %v", err)
+		}
+	}
+	if *stateFlag != "" {
+		if err := os.WriteFile(*stateFlag, res.FinalState, 0o644); err != nil {
+			t.Errorf("writing -sim.state: %v", err)
+		}
+	}
+	// Unknown invariants first: they are what needs looking at.
+	vs := append([]Violation(nil), res.Violations...)
+	sort.SliceStable(vs, func(a, b int) bool {
+		_, ka := knownIssues[vs[a].Invariant]
+		_, kb := knownIssues[vs[b].Invariant]
+		return !ka && kb
+	})
+	n := 0
+	for _, v := range vs {
+		report := t.Errorf
+		if issue, ok := knownIssues[v.Invariant]; ok && !*strictFlag {
+			report = t.Logf
+			v.Detail += " — known engine issue: " + issue
+		}
+		if n++; n > 50 {
+			t.Logf("... and %d more", len(res.Violations)-50)
+			break
+		}
+		report("seed %d: %s", cfg.Seed, v)
+	}
+	if res.Lost != 0 {
+		t.Errorf("seed %d: %d deliveries lost", cfg.Seed, res.Lost)
+	}
+	return res
+}
+
+// TestShort simulates a week with every fault switched on. Under the race
+// detector, which makes every run about ten times slower (each run moves a
+// state document of up to 80 KB through JSON several times), it simulates
+// the first two days, across Berlin's change, to stay within CI's budget;
+// -sim.days sets the span either way.
+func TestShort(t *testing.T) {
+	t.Parallel()
+	d := 7*24*time.Hour + 12*time.Hour
+	if raceEnabled {
+		d = 2 * 24 * time.Hour
+		t.Logf("race detector on: simulating %s of the week (go test without -race, or -sim.days=7, for all of it)", d)
+	}
+	start, end := span(shortStart, d)
+	runProfile(t, Default(*seedFlag, start, end))
+}
+
+// TestLong simulates 90 days; it runs only with -sim.long.
+func TestLong(t *testing.T) {
+	if !*longFlag {
+		t.Skip("the 90-day simulation runs with -sim.long")
+	}
+	start, end := span(longStart, 90*24*time.Hour)
+	runProfile(t, Default(*seedFlag, start, end))
+}
+
+// TestDeterministic runs a day twice with one seed: the same event sequence
+// (state commits and endpoint hits) and the same figures.
+func TestDeterministic(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 3, 29, 0, 0, 0, 0, time.UTC)
+	cfg := Default(7, start, start.Add(6*time.Hour))
+	a, b := Run(t, cfg), Run(t, cfg)
+	if a.Digest != b.Digest || a.Table() != b.Table() {
+		t.Fatalf("same seed, different simulations:\n%s\n%s", a.Table(), b.Table())
+	}
+}
