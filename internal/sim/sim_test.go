@@ -10,7 +10,7 @@ import (
 
 var (
 	seedFlag   = flag.Uint64("sim.seed", 20261025, "simulation seed")
-	longFlag   = flag.Bool("sim.long", false, "run the long (90-day) simulation in TestLong")
+	longFlag   = flag.Bool("sim.long", false, "TestProfile runs the long (90-day) profile instead of the week")
 	reportFlag = flag.String("sim.report", "", "also write the figures to this file")
 	daysFlag   = flag.Int("sim.days", 0, "override the simulated span in days (0: the profile's)")
 	stateFlag  = flag.String("sim.state", "", "write the final state document to this file")
@@ -80,28 +80,23 @@ func runProfile(t *testing.T, cfg Config) *Result {
 	return res
 }
 
-// TestShort simulates a week with every fault switched on. Under the race
+// TestProfile simulates a week with every fault switched on (90 days with
+// -sim.long). Under the race
 // detector, which makes every run about ten times slower (each run moves a
 // state document of up to 80 KB through JSON several times), it simulates
 // the first two days, across Berlin's change, to stay within CI's budget;
 // -sim.days sets the span either way.
-func TestShort(t *testing.T) {
+func TestProfile(t *testing.T) {
 	t.Parallel()
-	d := 7*24*time.Hour + 12*time.Hour
-	if raceEnabled {
+	start, d := shortStart, 7*24*time.Hour+12*time.Hour
+	switch {
+	case *longFlag:
+		start, d = longStart, 90*24*time.Hour
+	case raceEnabled:
 		d = 2 * 24 * time.Hour
 		t.Logf("race detector on: simulating %s of the week (go test without -race, or -sim.days=7, for all of it)", d)
 	}
-	start, end := span(shortStart, d)
-	runProfile(t, Default(*seedFlag, start, end))
-}
-
-// TestLong simulates 90 days; it runs only with -sim.long.
-func TestLong(t *testing.T) {
-	if !*longFlag {
-		t.Skip("the 90-day simulation runs with -sim.long")
-	}
-	start, end := span(longStart, 90*24*time.Hour)
+	start, end := span(start, d)
 	runProfile(t, Default(*seedFlag, start, end))
 }
 
