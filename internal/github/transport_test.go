@@ -165,7 +165,10 @@ func TestTransportRetries(t *testing.T) {
 			t.Cleanup(srv.Close)
 			clock := githubfake.NewSimClock(start)
 			counter := &github.Counter{}
-			tr := &github.Transport{Counter: counter, Now: clock.Now, Sleep: clock.Sleep}
+			// The server's own transport: http.DefaultTransport is shared
+			// with every other test in the process, and its idle
+			// connections to closed servers made this test flaky under load.
+			tr := &github.Transport{Base: srv.Client().Transport, Counter: counter, Now: clock.Now, Sleep: clock.Sleep}
 			if tt.deadline != 0 {
 				tr.Deadline = start.Add(tt.deadline)
 			}
@@ -245,7 +248,7 @@ func TestTransportNetworkErrors(t *testing.T) {
 			t.Cleanup(srv.Close)
 			clock := githubfake.NewSimClock(githubfake.SimStart)
 			counter := &github.Counter{}
-			tr := &github.Transport{Base: &flaky{n: tt.failures, base: http.DefaultTransport}, Counter: counter, Now: clock.Now, Sleep: clock.Sleep}
+			tr := &github.Transport{Base: &flaky{n: tt.failures, base: srv.Client().Transport}, Counter: counter, Now: clock.Now, Sleep: clock.Sleep}
 			req, _ := http.NewRequest(http.MethodPatch, srv.URL+"/api/v3/x", strings.NewReader(`{"sha":"abc"}`))
 			resp, err := (&http.Client{Transport: tr}).Do(req)
 			if resp != nil {
@@ -301,7 +304,7 @@ func TestTransportContext(t *testing.T) {
 		// The context's deadline is in real time, far before SimStart+30s.
 		ctx, cancel := context.WithDeadline(context.Background(), githubfake.SimStart.Add(10*time.Second))
 		defer cancel()
-		tr := &github.Transport{Now: clock.Now, Sleep: clock.Sleep}
+		tr := &github.Transport{Base: srv.Client().Transport, Now: clock.Now, Sleep: clock.Sleep}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
 		resp, err := (&http.Client{Transport: tr}).Do(req)
 		if err == nil {
@@ -319,7 +322,7 @@ func TestTransportContext(t *testing.T) {
 		t.Cleanup(srv.Close)
 		clock := githubfake.NewSimClock(githubfake.SimStart)
 		own, mine := &github.Counter{}, &github.Counter{}
-		tr := &github.Transport{Counter: own, Now: clock.Now, Sleep: clock.Sleep}
+		tr := &github.Transport{Base: srv.Client().Transport, Counter: own, Now: clock.Now, Sleep: clock.Sleep}
 		client := &http.Client{Transport: tr}
 		for _, ctx := range []context.Context{github.WithCounter(context.Background(), mine), context.Background()} {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
