@@ -43,6 +43,10 @@ func runValidate(_ context.Context, env *Env, args []string) int {
 	for _, d := range diags {
 		fmt.Fprintln(env.Stderr, d.String())
 	}
-	fmt.Fprintf(env.Stdout, "%s: ok, %d jobs\n", c.manifest, len(m.Jobs))
+	jobs := fmt.Sprintf("%d jobs", len(m.Jobs))
+	if len(m.Jobs) == 1 {
+		jobs = "1 job"
+	}
+	fmt.Fprintf(env.Stdout, "%s: ok, %s\n", c.manifest, jobs)
 	return ExitOK
 }

@@ -227,8 +227,8 @@ func TestManifests(t *testing.T) {
 			}
 			return []byte(b.String())
 		}), code: 2, stderr: []string{m("4:3: jobs: 1001 jobs; the limit is 1000"), oneError}},
-		{name: "bom", args: []string{"validate"}, setup: testdataManifest("bom.yml"), code: 0, stdout: []string{".github/cronrelay.yml: ok, 1 jobs"}},
-		{name: "crlf", args: []string{"validate"}, setup: testdataManifest("crlf.yml"), code: 0, stdout: []string{".github/cronrelay.yml: ok, 1 jobs"}},
+		{name: "bom", args: []string{"validate"}, setup: testdataManifest("bom.yml"), code: 0, stdout: []string{".github/cronrelay.yml: ok, 1 job"}},
+		{name: "crlf", args: []string{"validate"}, setup: testdataManifest("crlf.yml"), code: 0, stdout: []string{".github/cronrelay.yml: ok, 1 job"}},
 	})
 }
 
