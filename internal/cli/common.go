@@ -17,6 +17,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/request"
 	"github.com/cronrelay/cronrelay/internal/secret"
+	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/store"
 	"github.com/cronrelay/cronrelay/internal/store/branchstore"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
@@ -300,7 +301,7 @@ func exitFor(env *Env, name string, masker *secret.Masker, err error) int {
 // exitCode maps an error to an exit code: a store (or the GitHub API) that
 // could not be reached after its retries is 3, anything else bad input.
 func exitCode(err error) int {
-	if errors.Is(err, engine.ErrStore) || errors.Is(err, errAPIUnavailable) {
+	if errors.Is(err, engine.ErrStore) || errors.Is(err, errAPIUnavailable) || errors.Is(err, state.ErrDamaged) {
 		return ExitStore
 	}
 	return ExitBadInput

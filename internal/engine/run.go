@@ -371,7 +371,12 @@ func (e *Engine) read(ctx context.Context) (*state.Doc, string, error) {
 	if err != nil {
 		return nil, "", storeErr(err)
 	}
-	doc, err := state.Decode(e.Store.String(), data)
+	decode := state.Decode
+	if version != "" {
+		// The store holds a document: empty is damaged, never new.
+		decode = state.DecodeStored
+	}
+	doc, err := decode(e.Store.String(), data)
 	if err != nil {
 		return nil, "", err
 	}

@@ -575,6 +575,8 @@ func TestStates(t *testing.T) {
 	const (
 		st        = "cronrelay run: state file:{ws}/.cronrelay/state.json: "
 		untouched = "; it was left untouched"
+		damaged   = "; a write was cut short or the storage lost it. It was left untouched. " +
+			"Restore it from a backup or the branch's history; to start fresh on purpose (every cursor, pending job and dead letter is forgotten), delete the file (rm {ws}/.cronrelay/state.json)"
 		delivery  = `"id":"later#a","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z"`
 	)
 	doc := func(open string) func(*testing.T, *world) {
@@ -627,8 +629,21 @@ func TestStates(t *testing.T) {
 		}), code: 2, stderr: []string{
 			"cronrelay run: file:{ws}/.cronrelay/state.json: state document too large: 73400384 bytes, at most 67108864",
 		}},
-		{name: "blank", args: run, setup: stateFile(text("  \n")), code: 2, stderr: []string{
-			st + "the document is blank; delete it to start over, or restore it from history",
+		{name: "blank", args: run, setup: stateFile(text("  \n")), code: 3, stderr: []string{
+			st + "the document is blank (only white space)" + damaged,
+		}},
+		{name: "empty", args: run, setup: stateFile(text("")), code: 3, stderr: []string{
+			st + "the document is empty (0 bytes)" + damaged,
+		}},
+		{name: "empty status", args: []string{"status"}, setup: stateFile(text("")), code: 3, stderr: []string{
+			"cronrelay status: state file:{ws}/.cronrelay/state.json: the document is empty (0 bytes)" + damaged,
+		}},
+		{name: "truncated", args: run, setup: stateFile(text(`{"version":1,"jobs":{"ping":{"cursor":"2026-11-28T09:00:00Z"`)), code: 3, stderr: []string{
+			st + "the document is truncated: it ends after 60 bytes in the middle of its JSON" + damaged,
+		}},
+		{name: "branch empty", action: true, event: "schedule", setup: branch(""), code: 3, stderr: []string{
+			"cronrelay run: state branch:cronrelay-state: the document is empty (0 bytes); a write was cut short or the storage lost it. It was left untouched. " +
+				"Restore it from a backup or the branch's history; to start fresh on purpose (every cursor, pending job and dead letter is forgotten), delete state.json from the branch cronrelay-state",
 		}},
 		{name: "trailing data", args: run, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":null,"recent":{}}{}`)), code: 2, stderr: []string{
 			st + "unexpected data after the document" + untouched,

@@ -10,8 +10,11 @@ package state
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -123,18 +126,36 @@ func New() *Doc {
 type Error struct {
 	Store string
 	Msg   string
+	// Damaged is set for a document that exists but is empty or cut short:
+	// a write that did not finish, or a disk that lost it. It is the store
+	// failing, not a document someone wrote by hand, and never a reason to
+	// start over silently.
+	Damaged bool
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("state %s: %s", e.Store, e.Msg) }
 
+// Unwrap returns ErrDamaged for an empty or truncated document.
+func (e *Error) Unwrap() error {
+	if e.Damaged {
+		return ErrDamaged
+	}
+	return nil
+}
+
+// ErrDamaged is wrapped by the error for a stored document that is empty or
+// truncated (the CLI exits 3 on it, as for a store that cannot be read).
+var ErrDamaged = errors.New("state document damaged")
+
 // Decode parses a document read from store (named in messages). Empty data
-// is a new document.
+// is a new document: call it only for a document that does not exist yet,
+// and DecodeStored for one the store holds.
 func Decode(store string, data []byte) (*Doc, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		if len(data) == 0 {
 			return New(), nil
 		}
-		return nil, &Error{Store: store, Msg: "the document is blank; delete it to start over, or restore it from history"}
+		return nil, damaged(store, "the document is blank (only white space)")
 	}
 	if !utf8.Valid(data) {
 		// encoding/json would read it with U+FFFD in place of the bad
@@ -146,6 +167,9 @@ func Decode(store string, data []byte) (*Doc, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(d); err != nil || d.Version != Version {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, damaged(store, fmt.Sprintf("the document is truncated: it ends after %d bytes in the middle of its JSON", len(data)))
+		}
 		return nil, explain(store, data, err)
 	}
 	if dec.More() {
@@ -176,6 +200,33 @@ func Decode(store string, data []byte) (*Doc, error) {
 		}
 	}
 	return d, nil
+}
+
+// DecodeStored parses a document that the store holds (it returned a
+// version for it): unlike Decode, empty data is a damaged document, not a
+// new one, since starting over would drop every cursor, pending job and
+// dead letter without a word.
+func DecodeStored(store string, data []byte) (*Doc, error) {
+	if len(data) == 0 {
+		return nil, damaged(store, "the document is empty (0 bytes)")
+	}
+	return Decode(store, data)
+}
+
+// damaged is the error for an empty or truncated document: it says how to
+// recover, and how to start fresh on purpose.
+func damaged(store, what string) error {
+	fresh := "delete the document"
+	switch kind, arg, _ := strings.Cut(store, ":"); kind {
+	case "file":
+		fresh = fmt.Sprintf("delete the file (rm %s)", arg)
+	case "branch":
+		fresh = fmt.Sprintf("delete state.json from the branch %s", arg)
+	case "gist":
+		fresh = fmt.Sprintf("delete the file cronrelay-state.json from gist %s", arg)
+	}
+	return &Error{Store: store, Damaged: true, Msg: what + "; a write was cut short or the storage lost it. It was left untouched. " +
+		"Restore it from a backup or the branch's history; to start fresh on purpose (every cursor, pending job and dead letter is forgotten), " + fresh}
 }
 
 // Clone returns a deep copy.

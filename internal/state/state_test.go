@@ -2,6 +2,7 @@ package state
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -97,7 +98,8 @@ func TestEncodeEmpty(t *testing.T) {
 func TestDecodeErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, in, want string }{
-		{"blank", "  \n", "state s: the document is blank; delete it to start over, or restore it from history"},
+		{"blank", "  \n", "state s: the document is blank (only white space)" + damagedTail + "delete the document"},
+		{"truncated", `{"version":1,"jobs":{`, "state s: the document is truncated: it ends after 21 bytes in the middle of its JSON" + damagedTail + "delete the document"},
 		{"not json", "{nope", "state s: not a cronrelay state document (invalid character 'n' looking for beginning of object key string); it was left untouched"},
 		{"array", "[]", "state s: not a cronrelay state document (a list, not an object); it was left untouched"},
 		{"string", `"x"`, "state s: not a cronrelay state document (a string, not an object); it was left untouched"},
@@ -134,6 +136,35 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	if d, err := Decode("s", nil); err != nil || d.Version != Version {
 		t.Fatalf("empty: %v %v", d, err)
+	}
+}
+
+const damagedTail = "; a write was cut short or the storage lost it. It was left untouched. " +
+	"Restore it from a backup or the branch's history; to start fresh on purpose (every cursor, pending job and dead letter is forgotten), "
+
+// TestDecodeStoredDamaged: a document the store holds that is empty or cut
+// short is damaged (errors.Is ErrDamaged), with how to start fresh per store.
+func TestDecodeStoredDamaged(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, store, in, want string }{
+		{"empty file", "file:/x/state.json", "", "state file:/x/state.json: the document is empty (0 bytes)" + damagedTail + "delete the file (rm /x/state.json)"},
+		{"empty branch", "branch:cronrelay-state", "", "state branch:cronrelay-state: the document is empty (0 bytes)" + damagedTail + "delete state.json from the branch cronrelay-state"},
+		{"truncated gist", "gist:abc", `{"version":1,"open":{"a#1":{"id"`, "state gist:abc: the document is truncated: it ends after 32 bytes in the middle of its JSON" + damagedTail + "delete the file cronrelay-state.json from gist abc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := DecodeStored(tt.store, []byte(tt.in))
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("got  %v\nwant %s", err, tt.want)
+			}
+			if !errors.Is(err, ErrDamaged) {
+				t.Fatalf("%v does not wrap ErrDamaged", err)
+			}
+		})
+	}
+	if _, err := Decode("s", []byte("{nope")); errors.Is(err, ErrDamaged) {
+		t.Fatalf("a syntax error is not damage: %v", err)
 	}
 }
 
