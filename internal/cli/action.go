@@ -79,8 +79,8 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 	}
 
 	// Every secret the manifest substitutes is masked before anything that
-	// could show it is printed. A job whose variables are missing fails the
-	// run inside the engine, with the message the CLI gives.
+	// could show it is printed. A job whose variables are missing is
+	// skipped by the engine and reported at its file and line.
 	for _, j := range m.Jobs {
 		if j.Enabled {
 			j.Resolve(env.LookupEnv, masker)
@@ -143,6 +143,9 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 	if err != nil {
 		failed(err.Error())
 		return code
+	}
+	for _, b := range rep.Broken {
+		act.Diagnostics(file, b.Diagnostics)
 	}
 	res.Report = rep.Report
 	res.JSON, _ = json.Marshal(rep)

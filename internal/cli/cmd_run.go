@@ -245,6 +245,12 @@ func runWith(ctx context.Context, env *Env, m *manifest.Manifest, rc *runConfig)
 	} else {
 		printReport(rc.out, rr)
 	}
+	if bad := inputProblems(env, rc.masker, rep); bad {
+		// Bad input the run went past (a job it skipped, a request it
+		// refused) fails the run whatever --fail-on says: --fail-on is
+		// about deliveries, and the Actions run must be red.
+		return ExitBadInput, rr, nil
+	}
 	switch {
 	case rc.failOn == "never":
 		return ExitOK, rr, nil
@@ -254,6 +260,28 @@ func runWith(ctx context.Context, env *Env, m *manifest.Manifest, rc *runConfig)
 		return ExitFailed, rr, nil
 	}
 	return ExitOK, rr, nil
+}
+
+// inputProblems prints, on standard error, the bad input a run went past:
+// the jobs it skipped because their configuration cannot run, each problem
+// as FILE:LINE:COL. It reports whether there was any.
+func inputProblems(env *Env, masker *secret.Masker, rep *engine.Report) bool {
+	if len(rep.Broken) == 0 {
+		return false
+	}
+	var names []string
+	for _, b := range rep.Broken {
+		names = append(names, b.Job)
+		for _, d := range b.Diagnostics {
+			fmt.Fprintln(env.Stderr, masker.Mask(d.String()))
+		}
+	}
+	what := "1 job"
+	if len(names) > 1 {
+		what = fmt.Sprintf("%d jobs", len(names))
+	}
+	fmt.Fprintf(env.Stderr, "cronrelay run: skipped %s whose configuration cannot run (%s): nothing of it was claimed, its deliveries wait; the other jobs ran\n", what, strings.Join(names, ", "))
+	return true
 }
 
 func printReport(w io.Writer, rr *runReport) {

@@ -363,8 +363,20 @@ func (l *Loop) run(ctx context.Context, m *manifest.Manifest, reqs []engine.Inco
 		return rep, err
 	}
 	l.mu.Lock()
-	l.lastErr = ""
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	var broken []string
+	for _, b := range rep.Broken {
+		for _, d := range b.Diagnostics {
+			broken = append(broken, d.String())
+		}
+	}
+	if len(broken) > 0 {
+		// A standing problem (a missing secret): print it once, not on
+		// every tick; the other jobs run meanwhile.
+		l.once("skipped (configuration cannot run):\n%s", strings.Join(broken, "\n"))
+	} else {
+		l.lastErr = ""
+	}
 	return rep, nil
 }
 

@@ -41,7 +41,11 @@ const (
 	NoteNotFound   = "not-found"
 	NoteDeferred   = "deferred"
 	NoteRemoved    = "removed"
+	NoteBroken     = "broken"
 )
+
+// brokenReason is the note on what a broken job leaves waiting.
+const brokenReason = "the job's configuration cannot run (see its problems): kept, not delivered until it is fixed"
 
 // Note is one decision and its reason.
 type Note struct {
@@ -104,6 +108,10 @@ type decideInput struct {
 	newID    func() string
 	claim    bool // false for plan: decide, but claim nothing
 	workflow *Workflow
+	// broken are jobs whose configuration cannot run this time (a missing
+	// secret, a bad signing key): their cursors stay and their deliveries
+	// wait, so that nothing is lost while the configuration is fixed.
+	broken map[string]bool
 }
 
 // decide turns the state and the manifest into the deliveries due at now.
@@ -126,7 +134,7 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 
 	// Scheduled jobs: turn occurrences in (cursor, now] into deliveries.
 	for _, job := range in.m.Jobs {
-		if job.Schedule == nil {
+		if job.Schedule == nil || in.broken[job.Name] {
 			continue
 		}
 		d.occurrences(job, doc.LastRun, now)
@@ -148,6 +156,10 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 		job := in.m.Job(name)
 		id := deliveryID(name, "", now)
 		if _, ok := d.doc.Open[id]; ok {
+			continue
+		}
+		if in.broken[name] {
+			d.notes = append(d.notes, Note{Kind: NoteBroken, Job: name, ID: id, Due: now, Reason: brokenReason})
 			continue
 		}
 		d.doc.Open[id] = &state.Delivery{
@@ -346,6 +358,8 @@ func (d *decision) claimDue(in decideInput) {
 			note.Kind, note.Reason = NoteOrphaned, fmt.Sprintf("job %q is not in the manifest: kept, not delivered", dl.Job)
 		case !job.Enabled:
 			note.Kind, note.Reason = NoteDisabled, "the job is disabled (enabled: false): kept, not delivered"
+		case in.broken[dl.Job]:
+			note.Kind, note.Reason = NoteBroken, brokenReason
 		case dl.Due.After(now):
 			note.Kind, note.Reason = NoteWaiting, "due "+rfc(dl.Due)
 		case dl.NextAttempt.After(now):

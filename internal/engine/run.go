@@ -115,6 +115,9 @@ type Report struct {
 	Writes     int              `json:"state_writes"`
 	Conflicts  int              `json:"state_conflicts"`
 	Problems   []string         `json:"problems,omitempty"`
+	// Broken are the jobs skipped because their configuration cannot run
+	// (the CLI exits 2 after the rest of the run).
+	Broken []BrokenJob `json:"broken_jobs,omitempty"`
 	// GitHubLateness says how late GitHub started this run and how many
 	// recent ticks never ran (schedule events only).
 	GitHubLateness string `json:"github_lateness,omitempty"`
@@ -189,15 +192,18 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 			return nil, &RequestError{Source: src, Err: fmt.Errorf("unknown job %q; valid are %q", name, jobNames(e.Manifest))}
 		}
 	}
-	resolved, err := e.resolveAll()
-	if err != nil {
-		return nil, err
-	}
-
+	resolved, broken := e.resolveAll()
+	rep.Broken = broken
 	in := decideInput{
 		m: e.Manifest, runID: rep.RunID, lease: opts.Budget + leaseMargin,
 		manual: opts.Jobs, requests: reqs, newID: e.NewID, claim: !opts.DryRun,
-		workflow: opts.Workflow,
+		workflow: opts.Workflow, broken: map[string]bool{},
+	}
+	for _, b := range broken {
+		in.broken[b.Job] = true
+		for _, d := range b.Diagnostics {
+			e.logf("skipped job %s: %s", b.Job, d.String())
+		}
 	}
 	// The context's timeout is a real-time duration: RealNow may be a
 	// simulated clock (demo, simulator), and a context deadline is always
@@ -302,26 +308,48 @@ func checkHorizon(source string, req *request.Request, now time.Time) error {
 	return nil
 }
 
-// resolveAll expands the secrets of every enabled job up front, so that a
-// missing variable stops the run before anything is claimed.
-func (e *Engine) resolveAll() (map[string]*manifest.Resolved, error) {
+// resolveAll expands the secrets of every enabled job and checks its
+// signing keys up front, before anything is claimed. A job whose
+// configuration cannot run (a missing variable, a signing key that does not
+// decode) is left out of the result and reported in the second value: the
+// run skips it, leaves its deliveries and cursor as they are, and runs the
+// other jobs.
+func (e *Engine) resolveAll() (map[string]*manifest.Resolved, []BrokenJob) {
 	out := map[string]*manifest.Resolved{}
-	var errs []error
+	var broken []BrokenJob
 	for _, j := range e.Manifest.Jobs {
 		if !j.Enabled {
 			continue
 		}
-		r, err := j.Resolve(e.Lookup, e.Masker)
-		if err != nil {
-			errs = append(errs, err)
+		r, diags := e.Manifest.Preflight(j, e.Lookup, e.Masker)
+		if len(diags) > 0 {
+			broken = append(broken, BrokenJob{Job: j.Name, Diagnostics: diags})
 			continue
 		}
 		out[j.Name] = r
 	}
-	if len(errs) > 0 {
-		return nil, &ConfigError{Err: errors.Join(errs...)}
+	return out, broken
+}
+
+// BrokenJob is a job a run skipped because its configuration cannot run as
+// it stands: a missing secret, a URL or header that its secrets make
+// invalid, a signing key that does not decode.
+type BrokenJob struct {
+	Job string `json:"job"`
+	// Diagnostics say where and what, masked.
+	Diagnostics manifest.Diagnostics `json:"-"`
+}
+
+// MarshalJSON writes the problems as FILE:LINE:COL lines.
+func (b BrokenJob) MarshalJSON() ([]byte, error) {
+	lines := make([]string, len(b.Diagnostics))
+	for i, d := range b.Diagnostics {
+		lines[i] = d.String()
 	}
-	return out, nil
+	return json.Marshal(struct {
+		Job      string   `json:"job"`
+		Problems []string `json:"problems"`
+	}{b.Job, lines})
 }
 
 // ConfigError is a manifest that cannot run as it stands (a missing secret).

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/cronrelay/cronrelay/internal/schedule"
 )
 
@@ -91,6 +93,7 @@ func (p *parser) buildJob(rj *rawJob, defaults fieldSet, names map[string]bool, 
 		j.Body, j.BodyJSON = b.data, b.json
 	}
 
+	j.keyPos = keyPositions(defaults, fs, rj.fields)
 	p.buildSchedule(j, fs, rj)
 	p.buildURL(j, fs, rj, jpath)
 
@@ -181,4 +184,26 @@ func (p *parser) buildURL(j *Job, fs fieldSet, rj *rawJob, jpath string) {
 			p.errorf(pathV.node, "%s: %s", pathV.path, problem)
 		}
 	}
+}
+
+// keyPositions records where the keys a run resolves are written, so that
+// a run can point at the value that stops a job (a missing secret, a
+// signing key that does not decode).
+func keyPositions(defaults, merged, own fieldSet) map[string]Pos {
+	out := map[string]Pos{}
+	for _, k := range []string{"url", "path", "base_url", "body", "signing_key", "headers"} {
+		if v := merged[k]; v != nil && v.node != nil {
+			out[k] = posOf(v.node)
+		}
+	}
+	for _, src := range []fieldSet{defaults, own} {
+		v := src["headers"]
+		if v == nil || v.node == nil || v.node.Kind != yaml.MappingNode {
+			continue
+		}
+		for i := 0; i+1 < len(v.node.Content); i += 2 {
+			out["headers."+strings.ToLower(v.node.Content[i].Value)] = posOf(v.node.Content[i+1])
+		}
+	}
+	return out
 }

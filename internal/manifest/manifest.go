@@ -111,6 +111,10 @@ type Job struct {
 	SigningKeys []string
 
 	urlKey string // the key URL came from ("url" or "path"), for messages
+	// keyPos is where the keys a run resolves are written (in the job or
+	// in defaults), lower-case: "url", "path", "body", "signing_key",
+	// "headers" and "headers.NAME".
+	keyPos map[string]Pos
 }
 
 // IsSuccess reports whether the status code counts as success for j. An

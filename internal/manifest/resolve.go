@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cronrelay/cronrelay/internal/secret"
+	"github.com/cronrelay/cronrelay/internal/signing"
 )
 
 // Resolve expands the ${VAR} references in the job's URL, header values,
@@ -21,6 +22,57 @@ import (
 //
 // A JSON body gets Content-Type: application/json unless a header sets it.
 func (j *Job) Resolve(lookup func(string) (string, bool), m *secret.Masker) (*Resolved, error) {
+	out, r := j.resolve(lookup, m)
+	if len(r.errs) > 0 {
+		return nil, errors.Join(r.errs...)
+	}
+	return out, nil
+}
+
+// Preflight is what a run checks before it claims anything of a job: it
+// resolves the job as Resolve does and also decodes every signing key
+// (valid base64, long enough), so that a job that cannot be sent is
+// skipped and reported instead of dead-lettering each delivery. Problems
+// are diagnostics at the position of the key that holds the faulty value
+// (in the job, or in defaults when inherited), masked with mk.
+func (m *Manifest) Preflight(j *Job, lookup func(string) (string, bool), mk *secret.Masker) (*Resolved, Diagnostics) {
+	out, r := j.resolve(lookup, mk)
+	if len(r.errs) == 0 {
+		for i, k := range out.SigningKeys {
+			if _, err := signing.ParseKey(k); err != nil {
+				what := "signing_key"
+				if len(out.SigningKeys) > 1 {
+					what = fmt.Sprintf("signing_key[%d]", i)
+				}
+				r.failAt("signing_key", what, "%v", err)
+			}
+		}
+	}
+	if len(r.errs) == 0 {
+		return out, nil
+	}
+	var ds Diagnostics
+	for i, err := range r.errs {
+		ds = append(ds, Diagnostic{Path: m.Path, Pos: j.keyPosition(r.keys[i]), Msg: err.Error()})
+	}
+	return nil, ds.sortDedupe()
+}
+
+// keyPosition is where key (as the resolver names it: "url", "path",
+// "headers.NAME", "body", "signing_key") is written, else the job's name.
+func (j *Job) keyPosition(key string) Pos {
+	if p, ok := j.keyPos[strings.ToLower(key)]; ok {
+		return p
+	}
+	if name, ok := strings.CutPrefix(key, "headers."); ok && name != "" {
+		if p, ok := j.keyPos["headers"]; ok {
+			return p
+		}
+	}
+	return j.Pos
+}
+
+func (j *Job) resolve(lookup func(string) (string, bool), m *secret.Masker) (*Resolved, *resolver) {
 	r := &resolver{job: j, m: m, lookup: func(name string) (string, bool) {
 		v, ok := lookup(name)
 		if ok && v != "" {
@@ -71,10 +123,7 @@ func (j *Job) Resolve(lookup func(string) (string, bool), m *secret.Masker) (*Re
 			}
 		}
 	}
-	if len(r.errs) > 0 {
-		return nil, errors.Join(r.errs...)
-	}
-	return out, nil
+	return out, r
 }
 
 type resolver struct {
@@ -83,12 +132,18 @@ type resolver struct {
 	lookup    func(string) (string, bool) // registers values; "" counts as unset
 	rawLookup func(string) (string, bool)
 	errs      []error
+	keys      []string // the key of each error, for its position
 	seen      map[string]bool
 }
 
 // fail records an error about key, masked.
 func (r *resolver) fail(key, format string, args ...any) {
-	msg := fmt.Sprintf("jobs.%s.%s: %s", r.job.Name, key, fmt.Sprintf(format, args...))
+	r.failAt(key, key, format, args...)
+}
+
+// failAt records an error about key, named what in the message.
+func (r *resolver) failAt(key, what, format string, args ...any) {
+	msg := fmt.Sprintf("jobs.%s.%s: %s", r.job.Name, what, fmt.Sprintf(format, args...))
 	msg = r.m.Mask(msg)
 	if r.seen == nil {
 		r.seen = make(map[string]bool)
@@ -96,6 +151,7 @@ func (r *resolver) fail(key, format string, args ...any) {
 	if !r.seen[msg] {
 		r.seen[msg] = true
 		r.errs = append(r.errs, errors.New(msg))
+		r.keys = append(r.keys, key)
 	}
 }
 

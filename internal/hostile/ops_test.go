@@ -1,0 +1,86 @@
+package hostile
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// signedManifest has a job whose signing key and header come from the
+// environment, and a job that needs neither.
+const signedManifest = `version: 1
+defaults:
+  base_url: {url}
+  retry: {attempts: 1, backoff: 1s, until: 0}
+jobs:
+  ping:
+    path: /ping
+    signing_key: ${CRONRELAY_SIGNING_KEY}
+    headers:
+      X-Env: ${NEW_SECRET}
+  cont:
+    path: /cont
+`
+
+// TestPreflight: a job whose configuration cannot run (a signing key that
+// does not decode, a missing variable) is skipped before anything of it is
+// claimed and reported at its file and line; the other jobs run; the run
+// exits 2.
+func TestPreflight(t *testing.T) {
+	t.Parallel()
+	const (
+		skipped = "cronrelay run: skipped 1 job whose configuration cannot run (ping): nothing of it was claimed, its deliveries wait; the other jobs ran"
+		newSet  = "production"
+	)
+	run := []string{"run", "--jobs", "ping,cont"}
+	// onlyCont: ping was neither claimed nor dead-lettered: nothing of it
+	// is open, and the state has no dead letter.
+	onlyCont := func(t *testing.T, w *world) {
+		t.Helper()
+		if diff := cmp.Diff([]string{}, openIDs(t, w)); diff != "" {
+			t.Errorf("open deliveries (-want +got):\n%s", diff)
+		}
+		if got := w.app.hits; len(got) != 1 || got[0] != "POST /cont" {
+			t.Errorf("the app received %q, want only POST /cont", got)
+		}
+	}
+	runEntries(t, []entry{
+		{name: "signing key not base64", args: run, setup: manifestFile(signedManifest),
+			env:  map[string]string{"CRONRELAY_SIGNING_KEY": "whsec_!!!notbase64!!!", "NEW_SECRET": newSet},
+			code: 2, hits: 1, writes: true, check: onlyCont, stderr: []string{
+				m(`8:18: jobs.ping.signing_key: signing key after "whsec_" is not valid base64 (bad input at character 1 of 15)`),
+				skipped,
+			}},
+		{name: "signing key not a key", args: run, setup: manifestFile(signedManifest),
+			env:  map[string]string{"CRONRELAY_SIGNING_KEY": "=notakey", "NEW_SECRET": newSet},
+			code: 2, hits: 1, writes: true, check: onlyCont, stderr: []string{
+				m(`8:18: jobs.ping.signing_key: signing key is not valid base64 (bad input at character 1 of 8)`),
+				skipped,
+			}},
+		{name: "signing key too short", args: run, setup: manifestFile(signedManifest),
+			env:  map[string]string{"CRONRELAY_SIGNING_KEY": "whsec_c2hvcnQ=", "NEW_SECRET": newSet},
+			code: 2, hits: 1, writes: true, check: onlyCont, stderr: []string{
+				m(`8:18: jobs.ping.signing_key: signing key after "whsec_" is too short: 5 bytes decoded, want at least 16 (generate one with: openssl rand -base64 32)`),
+				skipped,
+			}},
+		{name: "new secret missing", args: run, setup: manifestFile(signedManifest),
+			env:  map[string]string{"CRONRELAY_SIGNING_KEY": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+			code: 2, hits: 1, writes: true, check: onlyCont, stderr: []string{
+				m(`10:14: jobs.ping.headers.X-Env: environment variable NEW_SECRET is not set`),
+				skipped,
+			}},
+		{name: "every problem of a job", args: run, setup: manifestFile(signedManifest),
+			env:  map[string]string{"CRONRELAY_SIGNING_KEY": ""},
+			code: 2, hits: 1, writes: true, check: onlyCont, stderr: []string{
+				m(`8:18: jobs.ping.signing_key: environment variable CRONRELAY_SIGNING_KEY is empty`),
+				m(`10:14: jobs.ping.headers.X-Env: environment variable NEW_SECRET is not set`),
+				skipped,
+			}},
+		{name: "action annotates the key", action: true, event: "schedule", setup: all(manifestFile(signedManifest), event(text(`{"schedule":"*/5 * * * *"}`))),
+			args: []string{"--jobs", "ping,cont"},
+			env:  map[string]string{"CRONRELAY_SIGNING_KEY": "whsec_!!!notbase64!!!", "NEW_SECRET": newSet},
+			code: 2, hits: 1, writes: true, stdout: []string{
+				`::error col=18,file=.github/cronrelay.yml,line=8,title=cronrelay manifest::jobs.ping.signing_key: signing key after "whsec_" is not valid base64 (bad input at character 1 of 15)`,
+			}, stderr: []string{skipped}},
+	})
+}
