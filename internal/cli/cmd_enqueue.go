@@ -32,14 +32,27 @@ Flags:
 
 var cancelCmd = &command{
 	name:    "cancel",
-	summary: "cancel a pending delayed job",
-	help: `Usage: cronrelay cancel --job J --id ID
+	summary: "cancel open deliveries: delayed jobs, retries, orphans",
+	help: `Usage: cronrelay cancel (--job J --id ID | DELIVERY-ID... | --orphans) [flags]
 
-Removes the pending delayed delivery J#ID from the state.
+Removes open deliveries from the state, so that no run delivers them:
+
+  --job J --id ID   the delayed job J#ID (exit 2 if it is not pending)
+  DELIVERY-ID...    any open delivery by its id, as cronrelay status shows
+                    it: a delayed job (welcome-followup#user-123), a cron
+                    occurrence waiting for a retry
+                    (daily-emails@2026-11-28T08:00:00Z), a failure report,
+                    or an orphan of a job no longer in the manifest
+  --orphans         every open delivery of a job no longer in the manifest
+
+An id that is not open refuses the whole command (exit 2); nothing is
+written then. A delivery a run is sending right now is cancelled too; that
+attempt may still arrive.
 
 Flags:
 ` + commonHelp + `  --job J           the job
   --id ID           the id given when it was enqueued
+  --orphans         cancel every orphaned delivery
 `,
 }
 
@@ -111,24 +124,74 @@ func runEnqueue(ctx context.Context, env *Env, args []string) int {
 func runCancel(ctx context.Context, env *Env, args []string) int {
 	var c common
 	var job, id string
+	var orphans bool
 	fs := newFlags(cancelCmd, env)
 	c.register(fs)
 	fs.StringVar(&job, "job", "", "")
 	fs.StringVar(&id, "id", "", "")
+	fs.BoolVar(&orphans, "orphans", false, "")
 	pos, code, done := parse(cancelCmd, fs, env, args)
 	if done {
 		return code
 	}
+	byJob := job != "" || id != ""
 	switch {
-	case len(pos) > 0:
-		fmt.Fprintf(env.Stderr, "cronrelay cancel: unexpected argument %q\n", pos[0])
+	case byJob && (len(pos) > 0 || orphans):
+		fmt.Fprintln(env.Stderr, "cronrelay cancel: give --job and --id, or delivery ids and --orphans, not both")
 		return ExitBadInput
-	case job == "" || id == "":
-		fmt.Fprintln(env.Stderr, "cronrelay cancel: --job and --id are required")
+	case byJob && (job == "" || id == ""):
+		fmt.Fprintln(env.Stderr, "cronrelay cancel: --job and --id go together")
+		return ExitBadInput
+	case !byJob && len(pos) == 0 && !orphans:
+		fmt.Fprintln(env.Stderr, "cronrelay cancel: give --job and --id, delivery ids (see cronrelay status), or --orphans")
+		return ExitBadInput
+	case byJob:
+		m, _, code := loadManifest(env, cancelCmd.name, c.manifest)
+		if m == nil {
+			return code
+		}
+		if m.Job(job) == nil {
+			// A job no longer in the manifest: its open deliveries are
+			// orphans, which only the delivery-id form reaches.
+			return cancelIDs(ctx, env, c, []string{job + "#" + id}, false)
+		}
+		data, _ := json.Marshal(map[string]any{"cancel": []any{map[string]string{"job": job, "id": id}}})
+		return applyRequest(ctx, env, cancelCmd.name, c, data)
+	}
+	return cancelIDs(ctx, env, c, pos, orphans)
+}
+
+// cancelIDs cancels open deliveries by id, and with orphans every open
+// delivery of a job no longer in the manifest.
+func cancelIDs(ctx context.Context, env *Env, c common, ids []string, orphans bool) int {
+	const name = "cancel"
+	m, _, code := loadManifest(env, name, c.manifest)
+	if m == nil {
+		return code
+	}
+	st, err := openStore(env, c.state)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay %s: %v\n", name, err)
 		return ExitBadInput
 	}
-	data, _ := json.Marshal(map[string]any{"cancel": []any{map[string]string{"job": job, "id": id}}})
-	return applyRequest(ctx, env, cancelCmd.name, c, data)
+	clk, err := schedulingClock(env)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay %s: %v\n", name, err)
+		return ExitBadInput
+	}
+	masker := &secret.Masker{}
+	eng := newEngine(env, m, st, clk, masker)
+	notes, err := eng.Cancel(ctx, "cronrelay cancel", ids, orphans)
+	if err != nil {
+		return exitFor(env, name, masker, err)
+	}
+	for _, n := range notes {
+		fmt.Fprintln(env.Stdout, masker.Mask(fmt.Sprintf("%s %s (due %s): %s", n.Kind, n.ID, n.Due.UTC().Format(time.RFC3339), n.Reason)))
+	}
+	if len(notes) == 0 {
+		fmt.Fprintln(env.Stdout, "no orphaned deliveries to cancel")
+	}
+	return ExitOK
 }
 
 // applyRequest applies an enqueue/cancel request to the state, prints what

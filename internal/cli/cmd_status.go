@@ -16,12 +16,14 @@ import (
 
 var statusCmd = &command{
 	name:    "status",
-	summary: "last result per job, pending, retrying, dead letters",
+	summary: "last result per job, claims and leases, pending, retrying, dead letters",
 	help: `Usage: cronrelay status [--json] [flags]
 
 Shows, from the state: each job's last result, last success and next fire
-time; the pending delayed jobs; the deliveries waiting to be retried; and
-the dead letters with their last error. Writes nothing.
+time; the claimed deliveries with the run holding each and its lease end
+(live, or run out); the pending delayed jobs; the deliveries waiting to be
+retried; the dead letters with their last error; and orphans of jobs no
+longer in the manifest. Writes nothing.
 
 Flags:
 ` + commonHelp + `  --json            print it as JSON
@@ -38,9 +40,25 @@ type Status struct {
 	Retrying  []*state.Delivery `json:"retrying"`
 	Dead      []*state.Delivery `json:"dead"`
 	Orphaned  []*state.Delivery `json:"orphaned,omitempty"`
+	// Claims are the deliveries a run has claimed: being delivered, or
+	// left behind by a run that died (its lease then runs out).
+	Claims []ClaimStatus `json:"claims"`
 	StateSize int               `json:"state_bytes"`
 	// GitHubLateness describes the latest scheduled run GitHub started.
 	GitHubLateness string `json:"github_lateness,omitempty"`
+}
+
+// ClaimStatus is one claimed delivery: the run holding it and its lease.
+type ClaimStatus struct {
+	ID       string    `json:"id"`
+	Job      string    `json:"job"`
+	Due      time.Time `json:"due"`
+	Attempt  int       `json:"attempt"` // the attempt the claim reserved
+	Run      string    `json:"run"`
+	LeaseEnd time.Time `json:"lease_until"`
+	// Live is true while the lease lasts: the run may still be delivering
+	// it (cronrelay release refuses it without --force).
+	Live bool `json:"live"`
 }
 
 // JobStatus is one job's line in the status.
@@ -101,7 +119,7 @@ func runStatus(ctx context.Context, env *Env, args []string) int {
 }
 
 func buildStatus(m *manifest.Manifest, doc *state.Doc, now time.Time) *Status {
-	s := &Status{At: now, GitHubLateness: lateness.Summary(doc.Lateness, time.UTC)}
+	s := &Status{At: now, GitHubLateness: lateness.Summary(doc.Lateness, time.UTC), Claims: []ClaimStatus{}}
 	if b, err := doc.Encode(); err == nil {
 		s.StateSize = len(b)
 	}
@@ -129,6 +147,9 @@ func buildStatus(m *manifest.Manifest, doc *state.Doc, now time.Time) *Status {
 		switch {
 		case m.Job(dl.Job) == nil:
 			s.Orphaned = append(s.Orphaned, dl)
+		case dl.Claim != nil:
+			s.Claims = append(s.Claims, ClaimStatus{ID: dl.ID, Job: dl.Job, Due: dl.Due, Attempt: dl.Attempts,
+				Run: dl.Claim.Run, LeaseEnd: dl.Claim.Until, Live: dl.ClaimedAt(now)})
 		case dl.Attempts > 0:
 			s.Retrying = append(s.Retrying, dl)
 		default:
@@ -178,6 +199,19 @@ func printStatus(w interface{ Write([]byte) (int, error) }, s *Status) {
 			} else {
 				fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", d.ID, fmtTime(d.Due), d.Attempts, fmtTime(d.NextAttempt), orDash(d.LastError))
 			}
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(w, "\nclaimed: %d\n", len(s.Claims))
+	if len(s.Claims) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  DELIVERY\tDUE\tATTEMPT\tRUN\tLEASE UNTIL\tLEASE")
+		for _, c := range s.Claims {
+			lease := "ran out: the next run delivers it again"
+			if c.Live {
+				lease = fmt.Sprintf("live for %s (cronrelay release --force ID if that run died)", c.LeaseEnd.Sub(s.At).Round(time.Second))
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\n", c.ID, fmtTime(c.Due), c.Attempt, c.Run, fmtTime(c.LeaseEnd), lease)
 		}
 		tw.Flush()
 	}

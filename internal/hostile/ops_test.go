@@ -84,3 +84,33 @@ func TestPreflight(t *testing.T) {
 			}, stderr: []string{skipped}},
 	})
 }
+
+// TestOperations: release and cancel refuse what they cannot do, whole,
+// and write nothing.
+func TestOperations(t *testing.T) {
+	t.Parallel()
+	runEntries(t, []entry{
+		{name: "release nothing", args: []string{"release"}, code: 2, stderr: []string{
+			"cronrelay release: give a claimed delivery's id (see cronrelay status) or --all",
+		}},
+		{name: "release ids and all", args: []string{"release", "--all", "ping#x"}, code: 2, stderr: []string{
+			"cronrelay release: give delivery ids or --all, not both",
+		}},
+		{name: "release unknown", args: []string{"release", "../x", "ping@2026-11-28T10:00:00Z"}, code: 2, stderr: []string{
+			"cronrelay release: ../x: no open delivery with this id (see cronrelay status)",
+			"ping@2026-11-28T10:00:00Z: no open delivery with this id (see cronrelay status)",
+		}},
+		{name: "cancel unknown id", args: []string{"cancel", "later#nope", "../../etc"}, code: 2, stderr: []string{
+			`cronrelay cancel: no open delivery with id ["../../etc" "later#nope"] (see cronrelay status); nothing was cancelled`,
+		}},
+		{name: "cancel job without id", args: []string{"cancel", "--job", "later"}, code: 2, stderr: []string{
+			"cronrelay cancel: --job and --id go together",
+		}},
+		{name: "cancel both forms", args: []string{"cancel", "--job", "later", "--id", "a", "--orphans"}, code: 2, stderr: []string{
+			"cronrelay cancel: give --job and --id, or delivery ids and --orphans, not both",
+		}},
+		{name: "cancel nothing", args: []string{"cancel"}, code: 2, stderr: []string{
+			"cronrelay cancel: give --job and --id, delivery ids (see cronrelay status), or --orphans",
+		}},
+	})
+}

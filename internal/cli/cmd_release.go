@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cronrelay/cronrelay/internal/secret"
+)
+
+var releaseCmd = &command{
+	name:    "release",
+	summary: "drop the claims of a run that died, so the next run delivers them",
+	help: `Usage: cronrelay release (DELIVERY-ID... | --all) [--force] [flags]
+
+A run claims what it delivers, with a lease of its budget plus 2 minutes.
+When a run is killed, its claims block those deliveries until the lease
+runs out. release drops the claims of the given open deliveries (or of all
+claimed ones), so that the next run delivers them at once, as the next
+attempt, with the same delivery id. cronrelay status lists the claims, the
+run holding each and its lease end.
+
+A claim whose lease has not run out is refused unless --force: its run may
+still be delivering it, and the delivery would then arrive twice (with the
+same Idempotency-Key). Use --force only when you know that run is dead. An
+id that is not open or not claimed refuses the whole command; nothing is
+written then.
+
+Flags:
+` + commonHelp + `  --all             every claimed delivery
+  --force           also release claims whose lease has not run out
+`,
+}
+
+func init() { releaseCmd.run = runRelease }
+
+func runRelease(ctx context.Context, env *Env, args []string) int {
+	var c common
+	var all, force bool
+	fs := newFlags(releaseCmd, env)
+	c.register(fs)
+	fs.BoolVar(&all, "all", false, "")
+	fs.BoolVar(&force, "force", false, "")
+	ids, code, done := parse(releaseCmd, fs, env, args)
+	if done {
+		return code
+	}
+	switch {
+	case all && len(ids) > 0:
+		fmt.Fprintln(env.Stderr, "cronrelay release: give delivery ids or --all, not both")
+		return ExitBadInput
+	case !all && len(ids) == 0:
+		fmt.Fprintln(env.Stderr, "cronrelay release: give a claimed delivery's id (see cronrelay status) or --all")
+		return ExitBadInput
+	}
+	m, _, code := loadManifest(env, "release", c.manifest)
+	if m == nil {
+		return code
+	}
+	st, err := openStore(env, c.state)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay release: %v\n", err)
+		return ExitBadInput
+	}
+	clk, err := schedulingClock(env)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay release: %v\n", err)
+		return ExitBadInput
+	}
+	masker := &secret.Masker{}
+	eng := newEngine(env, m, st, clk, masker)
+	released, err := eng.Release(ctx, ids, all, force)
+	if err != nil {
+		return exitFor(env, "release", masker, err)
+	}
+	for _, r := range released {
+		how := "its lease had run out"
+		if r.Live {
+			how = "forced: its lease was live, so that run may still deliver it"
+		}
+		fmt.Fprintf(env.Stdout, "released %s: claimed by run %s until %s (%s); the next run delivers it\n", r.ID, r.Run, fmtTime(r.Until), how)
+	}
+	if len(released) == 0 {
+		fmt.Fprintln(env.Stdout, "no claims to release")
+	}
+	return ExitOK
+}
