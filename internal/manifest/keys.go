@@ -122,6 +122,8 @@ var keyTable = []*keyDef{
 		desc: "Settings every job inherits; a job's own keys override them field by field."},
 	{name: "state_history", kind: kindInt, scope: inTop, def: DefaultStateHistory, minInt: MinStateHistory, maxInt: MaxStateHistory,
 		desc: "The most commits the state branch keeps: past it, cronrelay squashes the branch to one commit holding the current files. The action input state-history overrides it."},
+	{name: "on_reject", kind: kindString, scope: inTop,
+		desc: "Name of a job called with a rejection report (the request, or an excerpt, and every problem) when a run refuses an enqueue request or some of its items (--enqueue, repository_dispatch, workflow_dispatch), so that the app that sent it learns."},
 	{name: "jobs", kind: kindJobs, scope: inTop,
 		desc: "The jobs, by name. Names match [a-z0-9][a-z0-9_-]{0,62}."},
 

@@ -33,6 +33,9 @@ type Manifest struct {
 	// StateHistory is the most commits the state branch keeps (state_history;
 	// 0 when the manifest does not set it).
 	StateHistory int
+	// OnReject is the job called with a rejection report when a run
+	// refuses an enqueue request or some of its items (on_reject), or "".
+	OnReject string
 
 	byName map[string]*Job
 }

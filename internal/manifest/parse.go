@@ -222,6 +222,7 @@ func (p *parser) parse(data []byte) *Manifest {
 		jobsNode     *yaml.Node
 		sawVersion   bool
 		stateHistory int
+		onReject     *yaml.Node // on_reject's value, when it is a scalar
 	)
 	p.each(root, "", inTop, func(k *keyDef, kn, vn *yaml.Node, path string) {
 		switch k.kind {
@@ -237,6 +238,10 @@ func (p *parser) parse(data []byte) *Manifest {
 		case kindJobs:
 			jobsNode = vn
 			jobs = p.decodeJobs(vn, path)
+		case kindString: // on_reject
+			if _, ok := p.scalarText(vn, path, "a job name"); ok {
+				onReject = vn
+			}
 		case kindInt:
 			if k.name == "state_history" {
 				stateHistory = p.decodeBoundedInt(vn, path, k)
@@ -267,6 +272,13 @@ func (p *parser) parse(data []byte) *Manifest {
 		m.Version = version.v.(int)
 	}
 	m.StateHistory = stateHistory
+	if onReject != nil && onReject.Value != "" {
+		if names[onReject.Value] {
+			m.OnReject = onReject.Value
+		} else {
+			p.errorf(onReject, "on_reject: no job named %q%s", onReject.Value, didYouMean(onReject.Value, nameList))
+		}
+	}
 	for _, rj := range jobs {
 		j := p.buildJob(rj, defaults, names, nameList)
 		m.Jobs = append(m.Jobs, j)
