@@ -75,6 +75,9 @@ type Request struct {
 	source string // where the request came from, for messages
 	prefix string // path of the request inside its document ("cronrelay" in a continuation)
 	single bool   // the single-item form: the item's fields are at the top
+	// enqueueAt and cancelAt are each kept item's index in the document,
+	// for paths in messages once bad items were left out (ParsePartial).
+	enqueueAt, cancelAt []int
 }
 
 // Item asks for one delivery of a job.
@@ -183,6 +186,13 @@ func (r *Request) Check(known func(job string) bool, names []string) error {
 func (r *Request) itemPath(list string, i int, key string) string {
 	if r.single {
 		return join(r.prefix, key)
+	}
+	at := r.enqueueAt
+	if list == "cancel" {
+		at = r.cancelAt
+	}
+	if i < len(at) {
+		i = at[i] // the index in the document, bad items left out before it
 	}
 	return join(index(join(r.prefix, list), i), key)
 }
@@ -315,6 +325,10 @@ type parser struct {
 	source   string
 	doc      []byte // the whole document, for line and column numbers
 	problems []Problem
+	// known, when set, checks job names while parsing (ParsePartial), so
+	// that an unknown job is reported even in an item with other problems.
+	known func(job string) bool
+	names []string
 }
 
 func (p *parser) add(path, msg string) {
@@ -403,6 +417,7 @@ func (p *parser) parse(path string, data []byte, base, maxItems int) *Request {
 			seen[key] = ip
 		}
 		r.Enqueue = append(r.Enqueue, it)
+		r.enqueueAt = append(r.enqueueAt, i)
 	}
 	for i, raw := range cancel {
 		cp := index(join(path, "cancel"), i)
@@ -421,6 +436,7 @@ func (p *parser) parse(path string, data []byte, base, maxItems int) *Request {
 		}
 		seen[key] = cp
 		r.Cancel = append(r.Cancel, c)
+		r.cancelAt = append(r.cancelAt, i)
 	}
 	return r
 }
@@ -655,6 +671,8 @@ func (p *parser) job(path string, raw json.RawMessage) (string, bool) {
 		p.add(path, "must not be empty")
 	case len(*s) > MaxJobLength:
 		p.addf(path, "job name is %d bytes; job names are at most %d", len(*s), MaxJobLength)
+	case p.known != nil && !p.known(*s):
+		p.add(path, unknownJob(*s, p.names))
 	default:
 		return *s, true
 	}
