@@ -147,6 +147,9 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 	for _, b := range rep.Broken {
 		act.Diagnostics(file, b.Diagnostics)
 	}
+	for _, r := range rep.Rejected {
+		act.Error(action.Annotation{Title: "cronrelay request refused"}, masker.Mask(r.Error()))
+	}
 	res.Report = rep.Report
 	res.JSON, _ = json.Marshal(rep)
 	if err := act.Finish(res); err != nil {

@@ -335,7 +335,6 @@ func TestBadInputs(t *testing.T) {
 		{"concurrency", []string{"run", "--concurrency", "0"}, "--concurrency: 0 is out of range 1-256"},
 		{"fail-on", []string{"run", "--fail-on", "always"}, `--fail-on: "always" is not one of dead, failure, never`},
 		{"unknown job", []string{"run", "--jobs", "dayly-emails"}, `unknown job "dayly-emails"`},
-		{"bad enqueue", []string{"run", "--enqueue", `{"job":"nope"}`}, `unknown job "nope"`},
 		{"enqueue file", []string{"run", "--enqueue", "@missing.json"}, "--enqueue: missing.json: no such file"},
 		{"state uri", []string{"run", "--state", "s3:bucket"}, "s3"},
 		{"no manifest", []string{"run", "--manifest", "nope.yml"}, "manifest nope.yml: no such file"},

@@ -266,8 +266,20 @@ func runWith(ctx context.Context, env *Env, m *manifest.Manifest, rc *runConfig)
 // the jobs it skipped because their configuration cannot run, each problem
 // as FILE:LINE:COL. It reports whether there was any.
 func inputProblems(env *Env, masker *secret.Masker, rep *engine.Report) bool {
+	for _, r := range rep.Rejected {
+		// Each problem a line, as a request refused before the run was.
+		fmt.Fprintf(env.Stderr, "cronrelay run: %s\n", masker.Mask(r.Error()))
+		what := "nothing in it was applied"
+		if r.Accepted > 0 {
+			what = fmt.Sprintf("its other %s applied", plural(r.Accepted, "item was", "items were"))
+		}
+		if r.Report != "" {
+			what += "; the on_reject job is called with the problems (" + r.Report + ")"
+		}
+		fmt.Fprintf(env.Stderr, "cronrelay run: refused %s: %s; the run went on\n", r.Source, what)
+	}
 	if len(rep.Broken) == 0 {
-		return false
+		return len(rep.Rejected) > 0
 	}
 	var names []string
 	for _, b := range rep.Broken {
@@ -354,4 +366,12 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// plural is "1 item was" or "3 items were".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -63,6 +64,8 @@ type decision struct {
 	notes   []Note
 	changed bool
 	summary changeSummary
+	// refused are requests refused whole while applying them (lenient).
+	refused []*RequestError
 }
 
 // changeSummary counts what a write changes, for the commit message.
@@ -108,6 +111,11 @@ type decideInput struct {
 	newID    func() string
 	claim    bool // false for plan: decide, but claim nothing
 	workflow *Workflow
+	// rejects are the on_reject reports of refused requests (first pass).
+	rejects []rejectReport
+	// lenient: a request the state cannot take (its cap) is refused on
+	// its own (decision.refused) instead of failing the decision.
+	lenient bool
 	// broken are jobs whose configuration cannot run this time (a missing
 	// secret, a bad signing key): their cursors stay and their deliveries
 	// wait, so that nothing is lost while the configuration is fixed.
@@ -128,9 +136,15 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 
 	for _, sr := range in.requests {
 		if err := d.apply(in.m, sr, now, in.newID); err != nil {
+			var rq *RequestError
+			if in.lenient && errors.As(err, &rq) {
+				d.refused = append(d.refused, rq) // the run goes on without it
+				continue
+			}
 			return nil, err
 		}
 	}
+	d.addRejectReports(in)
 
 	// Scheduled jobs: turn occurrences in (cursor, now] into deliveries.
 	for _, job := range in.m.Jobs {

@@ -377,17 +377,22 @@ jobs:
 	}
 }
 
-func TestRefusedRequestAppliesNothing(t *testing.T) {
+// TestRefusedItemAppliesTheRest: a request with a bad item has that item
+// refused and reported; its good item is applied and the run goes on.
+func TestRefusedItemAppliesTheRest(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hourly)
 	h.clock.set(ts("2026-11-28T10:00:00Z"))
-	_, err := h.engine().Run(context.Background(), Options{Requests: []Incoming{{Source: "--enqueue", Data: []byte(
+	rep, err := h.engine().Run(context.Background(), Options{Requests: []Incoming{{Source: "--enqueue", Data: []byte(
 		`{"enqueue":[{"job":"tick","id":"ok"},{"job":"tock","id":"bad"}]}`)}}})
-	if err == nil || !strings.Contains(err.Error(), `unknown job "tock"`) {
-		t.Fatalf("err = %v", err)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if b := h.stateBytes(); b != nil {
-		t.Fatalf("state written after a refused request: %s", b)
+	if len(rep.Rejected) != 1 || !strings.Contains(rep.Rejected[0].Error(), `enqueue[1].job: unknown job "tock"`) || rep.Rejected[0].Accepted != 1 {
+		t.Fatalf("rejected = %+v", rep.Rejected)
+	}
+	if rep.Delivered != 1 || rep.Deliveries[0].ID != "tick#ok" {
+		t.Fatalf("deliveries = %+v", rep.Deliveries)
 	}
 }
 
@@ -627,14 +632,17 @@ func TestEnqueueAtBeyondHorizonIsRefused(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hourly)
 	h.clock.set(ts("2026-11-28T10:00:00Z"))
-	_, err := h.engine().Run(context.Background(), Options{Requests: []Incoming{{Source: "--enqueue", Data: []byte(
+	rep, err := h.engine().Run(context.Background(), Options{Requests: []Incoming{{Source: "--enqueue", Data: []byte(
 		`{"job":"tick","id":"far","at":"2028-06-01T00:00:00Z"}`)}}})
-	want := "--enqueue: enqueue[0].at: 2028-06-01T00:00:00Z is more than 550 days ahead; the limit is 400 days"
-	if err == nil || err.Error() != want {
-		t.Fatalf("err = %v\nwant %s", err, want)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if b := h.stateBytes(); b != nil {
-		t.Fatalf("state written: %s", b)
+	want := "--enqueue: at: 2028-06-01T00:00:00Z is more than 550 days ahead; the limit is 400 days"
+	if len(rep.Rejected) != 1 || rep.Rejected[0].Error() != want || rep.Rejected[0].Accepted != 0 {
+		t.Fatalf("rejected = %+v\nwant %s", rep.Rejected, want)
+	}
+	if b := h.stateBytes(); strings.Contains(string(b), "tick#far") {
+		t.Fatalf("the refused item reached the state: %s", b)
 	}
 }
 

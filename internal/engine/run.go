@@ -118,6 +118,9 @@ type Report struct {
 	// Broken are the jobs skipped because their configuration cannot run
 	// (the CLI exits 2 after the rest of the run).
 	Broken []BrokenJob `json:"broken_jobs,omitempty"`
+	// Rejected are the enqueue requests refused whole or in part; their
+	// good items were applied (the CLI exits 2 after the rest of the run).
+	Rejected []Rejection `json:"rejected_requests,omitempty"`
 	// GitHubLateness says how late GitHub started this run and how many
 	// recent ticks never ran (schedule events only).
 	GitHubLateness string `json:"github_lateness,omitempty"`
@@ -179,10 +182,10 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 	start := e.Clock.Now()
 	rep := &Report{RunID: e.NewID(), Started: start, DryRun: opts.DryRun}
 
-	reqs, err := e.receive(opts.Requests, start)
-	if err != nil {
-		return nil, err
-	}
+	// A bad request never stops the run: its good items are applied, and
+	// it is reported (and sent to on_reject) for the run to fail at the end.
+	reqs, rejected, reports := e.receivePartial(opts.Requests, start, rep.RunID)
+	rep.Rejected = rejected
 	for _, name := range opts.Jobs {
 		if e.Manifest.Job(name) == nil {
 			src := opts.JobsSource
@@ -197,7 +200,7 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 	in := decideInput{
 		m: e.Manifest, runID: rep.RunID, lease: opts.Budget + leaseMargin,
 		manual: opts.Jobs, requests: reqs, newID: e.NewID, claim: !opts.DryRun,
-		workflow: opts.Workflow, broken: map[string]bool{},
+		workflow: opts.Workflow, broken: map[string]bool{}, rejects: reports, lenient: true,
 	}
 	for _, b := range broken {
 		in.broken[b.Job] = true
@@ -226,7 +229,12 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 		if pass == 0 && opts.Workflow != nil {
 			rep.GitHubLateness = lateness.Summary(lateness.Record(doc.Lateness, opts.Workflow.Schedule, opts.Workflow.Started), opts.Workflow.Schedule.Location())
 		}
-		in.manual, in.requests, in.workflow = nil, nil, nil // applied once
+		if pass == 0 {
+			for _, rq := range dec.refused {
+				rep.Rejected = append(rep.Rejected, lateRejection(rq))
+			}
+		}
+		in.manual, in.requests, in.workflow, in.rejects = nil, nil, nil, nil // applied once
 		if opts.DryRun {
 			for _, dl := range dec.claimed {
 				rep.Deliveries = append(rep.Deliveries, DeliveryReport{ID: dl.ID, Job: dl.Job, Kind: dl.Kind, Due: dl.Due, Lateness: in.now.Sub(dl.Due), Outcome: "would deliver", Attempts: []int{dl.Attempts + 1}})

@@ -292,10 +292,10 @@ func TestRequests(t *testing.T) {
 			`cronrelay run: --enqueue: delay: want a duration string such as "24h", got number`,
 		}},
 		{name: "at far future", args: enq(`{"job":"later","at":"9999-12-31T23:59:59Z"}`), code: 2, stderr: []string{
-			"cronrelay run: --enqueue: enqueue[0].at: 9999-12-31T23:59:59Z is more than 106751 days ahead; the limit is 400 days",
+			"cronrelay run: --enqueue: at: 9999-12-31T23:59:59Z is more than 106751 days ahead; the limit is 400 days",
 		}},
 		{name: "at year 0", args: enq(`{"job":"later","at":"0000-01-01T00:00:00Z"}`), code: 2, stderr: []string{
-			"cronrelay run: --enqueue: enqueue[0].at: 0000-01-01T00:00:00Z is more than 400 days ago; the limit is 400 days",
+			"cronrelay run: --enqueue: at: 0000-01-01T00:00:00Z is more than 400 days ago; the limit is 400 days",
 		}},
 		{name: "at month 13", args: enq(`{"job":"later","at":"2026-13-45T00:00:00Z"}`), code: 2, stderr: []string{
 			`cronrelay run: --enqueue: at: invalid time "2026-13-45T00:00:00Z"; want RFC 3339 such as "2026-11-28T08:00:00Z"`,
@@ -311,9 +311,11 @@ func TestRequests(t *testing.T) {
 		}},
 		{name: "duplicate field", args: enq(`{"job":"later","job":"ping"}`), code: 2, stderr: []string{
 			"cronrelay run: --enqueue: job: duplicate field",
+			"cronrelay run: refused --enqueue: nothing in it was applied; the run went on",
 		}},
-		{name: "one bad item refuses all", args: enq(`{"enqueue":[{"job":"later","id":"ok"},{"job":"nope"}]}`), code: 2, stderr: []string{
+		{name: "one bad item refuses only itself", args: enq(`{"enqueue":[{"job":"later","id":"ok"},{"job":"nope"}]}`), code: 2, hits: 1, writes: true, stderr: []string{
 			`cronrelay run: --enqueue: enqueue[1].job: unknown job "nope"; valid are "ping", "later", "cont"`,
+			"cronrelay run: refused --enqueue: its other 1 item was applied; the run went on",
 		}},
 		{name: "trailing data", args: enq(`{"job":"later"} {"job":"later"}`), code: 2, stderr: []string{
 			"cronrelay run: --enqueue: invalid JSON at line 1, column 17: invalid character '{' after top-level value",
@@ -365,28 +367,28 @@ func TestEvents(t *testing.T) {
 		{name: "a list", action: true, event: "schedule", setup: event(text(`[{"schedule":"*/5 * * * *"}]`)), code: 2, stderr: []string{
 			"cronrelay run: event schedule: the payload is not a JSON object but a list",
 		}},
-		{name: "invalid utf-8", action: true, event: rd, setup: event(text("{\"action\":\"cronrelay\",\"client_payload\":{\"job\":\"later\",\"id\":\"\xff\"}}")), code: 2, stderr: []string{
+		{name: "invalid utf-8", action: true, event: rd, writes: true, setup: event(text("{\"action\":\"cronrelay\",\"client_payload\":{\"job\":\"later\",\"id\":\"\xff\"}}")), code: 2, stderr: []string{
 			cp + "invalid UTF-8 at line 1, column 22",
 		}},
-		{name: "client_payload a string", action: true, event: rd, setup: dispatch(`"{\"job\":\"later\"}"`), code: 2, stderr: []string{
+		{name: "client_payload a string", action: true, writes: true, event: rd, setup: dispatch(`"{\"job\":\"later\"}"`), code: 2, stderr: []string{
 			cp + `want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got string`,
 		}},
-		{name: "client_payload a number", action: true, event: rd, setup: dispatch(`42`), code: 2, stderr: []string{
+		{name: "client_payload a number", action: true, writes: true, event: rd, setup: dispatch(`42`), code: 2, stderr: []string{
 			cp + `want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got number`,
 		}},
-		{name: "client_payload huge", action: true, event: rd, setup: dispatch(`{"job":"later","body":"` + strings.Repeat("x", 3<<20) + `"}`), code: 2, stderr: []string{
+		{name: "client_payload huge", action: true, writes: true, event: rd, setup: dispatch(`{"job":"later","body":"` + strings.Repeat("x", 3<<20) + `"}`), code: 2, stderr: []string{
 			cp + "request is 3145753 bytes; at most 1048576 (1 MiB)",
 		}},
 		{name: "client_payload deep", action: true, event: rd, setup: dispatch(nested(`{"a":`, "1", "}", 100000)), code: 2, stderr: []string{
 			"cronrelay run: event repository_dispatch: the payload is nested deeper than 10000 levels at line 1, column 50035",
 		}},
-		{name: "client_payload nested 100", action: true, event: rd, setup: dispatch(`{"job":"later","body":` + nested(`[`, "", "]", 100) + `}`), code: 2, stderr: []string{
+		{name: "client_payload nested 100", action: true, writes: true, event: rd, setup: dispatch(`{"job":"later","body":` + nested(`[`, "", "]", 100) + `}`), code: 2, stderr: []string{
 			cp + "nested deeper than 64 levels at line 1, column 86",
 		}},
-		{name: "client_payload 10000 items", action: true, event: rd, setup: dispatch(items(10000)), code: 2, stderr: []string{
+		{name: "client_payload 10000 items", action: true, writes: true, event: rd, setup: dispatch(items(10000)), code: 2, stderr: []string{
 			cp + "10000 items (enqueue and cancel together); at most 1000",
 		}},
-		{name: "client_payload unknown job", action: true, event: rd, setup: dispatch(`{"job":"nope"}`), code: 2, stderr: []string{
+		{name: "client_payload unknown job", action: true, writes: true, event: rd, setup: dispatch(`{"job":"nope"}`), code: 2, stderr: []string{
 			cp + `job: unknown job "nope"; valid are "ping", "later", "cont"`,
 		}},
 		{name: "unknown action", action: true, event: rd, setup: event(text(`{"action":"deploy","client_payload":{"job":"later"}}`)), code: 2, stderr: []string{
@@ -412,7 +414,7 @@ func TestEvents(t *testing.T) {
 		{name: "dispatch inputs an object", action: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"jobs":{"a":1}}}`)), code: 2, stderr: []string{
 			"cronrelay run: event workflow_dispatch: inputs.jobs: is an object, want a string, boolean or number",
 		}},
-		{name: "dispatch enqueue input bad", action: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"enqueue":"{\"job\":\"later\",\"delay\":\"-5m\"}"}}`)), code: 2, stderr: []string{
+		{name: "dispatch enqueue input bad", action: true, writes: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"enqueue":"{\"job\":\"later\",\"delay\":\"-5m\"}"}}`)), code: 2, stderr: []string{
 			`cronrelay run: workflow_dispatch input "enqueue": delay: delay "-5m" must not be negative`,
 		}},
 		{name: "dispatch jobs unknown", action: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"jobs":"../ping"}}`)), code: 2, stderr: []string{

@@ -114,3 +114,40 @@ func TestOperations(t *testing.T) {
 		}},
 	})
 }
+
+// TestPartialRequests: a request's bad items are refused with every
+// problem listed; its good items and what is due still run; exit 2.
+func TestPartialRequests(t *testing.T) {
+	t.Parallel()
+	enq := func(req string) []string { return []string{"run", "--jobs", "ping", "--enqueue", req} }
+	pending := func(want ...string) func(*testing.T, *world) {
+		return func(t *testing.T, w *world) {
+			t.Helper()
+			if diff := cmp.Diff(want, openIDs(t, w)); diff != "" {
+				t.Errorf("open deliveries (-want +got):\n%s", diff)
+			}
+		}
+	}
+	rd := event(text(`{"action":"cronrelay","client_payload":{"enqueue":[{"job":"later","id":"ok","delay":"1h"},{"job":"nope","delay":"soon"}]}}`))
+	runEntries(t, []entry{
+		{name: "unknown job beside a syntax error", args: enq(`{"enqueue":[{"job":"later","delay":"x"},{"job":"nope"},{"job":"later","id":"ok","delay":"1h"}]}`),
+			code: 2, hits: 1, writes: true, check: pending("later#ok"), stderr: []string{
+				`cronrelay run: --enqueue: enqueue[0].delay: invalid duration "x"; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`,
+				`--enqueue: enqueue[1].job: unknown job "nope"; valid are "ping", "later", "cont"`,
+				"cronrelay run: refused --enqueue: its other 1 item was applied; the run went on",
+			}},
+		{name: "not json still delivers what is due", args: enq(`{"enqueue":[`), code: 2, hits: 1, writes: true, check: nothingOpen, stderr: []string{
+			"cronrelay run: --enqueue: invalid JSON at line 1, column 12: unexpected end of JSON input",
+			"cronrelay run: refused --enqueue: nothing in it was applied; the run went on",
+		}},
+		{name: "dispatch with a bad item", action: true, event: "repository_dispatch", setup: rd, code: 2, writes: true,
+			stdout: []string{
+				`::error title=cronrelay request refused::repository_dispatch client_payload: enqueue[1].job: unknown job "nope"; valid are "ping", "later", "cont"%0Arepository_dispatch client_payload: enqueue[1].delay: invalid duration "soon"; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`,
+			},
+			stderr: []string{
+				`cronrelay run: repository_dispatch client_payload: enqueue[1].job: unknown job "nope"; valid are "ping", "later", "cont"`,
+				`repository_dispatch client_payload: enqueue[1].delay: invalid duration "soon"; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`,
+				"cronrelay run: refused repository_dispatch client_payload: its other 1 item was applied; the run went on",
+			}},
+	})
+}

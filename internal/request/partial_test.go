@@ -46,6 +46,9 @@ func TestParsePartial(t *testing.T) {
 		{name: "unknown top-level field keeps the items", in: `{"enqueue":[{"job":"a"}],"cancle":[]}`, jobs: []string{"a"}, problems: []string{
 			`cancle: unknown field; did you mean "cancel"?`,
 		}},
+		{name: "duplicate field refuses its item", in: `{"enqueue":[{"job":"a","job":"b"},{"job":"b"}],"cancel":[{"job":"a","id":"1","id":"2"}]}`,
+			jobs: []string{"b"}, problems: []string{"enqueue[0].job: duplicate field", "cancel[0].id: duplicate field"}},
+		{name: "duplicate field in the single form", in: `{"job":"a","job":"b"}`, problems: []string{"job: duplicate field"}},
 		{name: "not json", in: `{"enqueue":[`, whole: true, problems: []string{
 			"invalid JSON at line 1, column 12: unexpected end of JSON input",
 		}},

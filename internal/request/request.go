@@ -368,11 +368,13 @@ func (p *parser) parse(path string, data []byte, base, maxItems int) *Request {
 		p.addf(path, `want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got %s`, k)
 		return nil
 	}
+	before := len(p.problems)
 	fields := p.fields(path, data)
 	for _, f := range fields {
 		if f.key == "job" {
 			r.single = true
-			if it, ok := p.item(path, fields); ok {
+			// A duplicate field refuses the item too.
+			if it, ok := p.item(path, fields); ok && len(p.problems) == before {
 				r.Enqueue = []Item{it}
 			}
 			return r
@@ -400,12 +402,13 @@ func (p *parser) parse(path string, data []byte, base, maxItems int) *Request {
 	seen := map[[2]string]string{}
 	for i, raw := range enqueue {
 		ip := index(join(path, "enqueue"), i)
+		before := len(p.problems)
 		itemFields, ok := p.object(ip, raw)
 		if !ok {
 			continue
 		}
 		it, ok := p.item(ip, itemFields)
-		if !ok {
+		if !ok || len(p.problems) > before { // a duplicate field refuses the item too
 			continue
 		}
 		if it.ID != "" {
@@ -421,12 +424,13 @@ func (p *parser) parse(path string, data []byte, base, maxItems int) *Request {
 	}
 	for i, raw := range cancel {
 		cp := index(join(path, "cancel"), i)
+		before := len(p.problems)
 		cancelFields, ok := p.object(cp, raw)
 		if !ok {
 			continue
 		}
 		c, ok := p.cancel(cp, cancelFields)
-		if !ok {
+		if !ok || len(p.problems) > before {
 			continue
 		}
 		key := [2]string{c.Job, c.ID}

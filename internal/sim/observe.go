@@ -203,7 +203,7 @@ func (o *observer) observe(seq int, r *runState) {
 			case m == "":
 				o.s.violate("harness", who, id, "delayed delivery without a generation marker")
 			case strings.HasPrefix(m, "bad"):
-				o.s.violate("refused-whole", who, id, "an item of a refused request reached the state")
+				o.s.violate("refused-item", who, id, "a refused item reached the state")
 			case o.gens[m] == nil:
 				o.gens[m] = &gen{key: id, marker: m, due: dl.Due, acceptSeq: seq, acceptAt: doc.UpdatedAt}
 				if c, ok := o.cur[id]; ok && c != m {

@@ -66,7 +66,7 @@ type runPlan struct {
 	// faults
 	kill     string // "", "before", "mid", "after": dies after its claim
 	flaky    bool
-	badReq   bool // the request breaks a rule and must be refused whole
+	badReq   bool // an item of the request breaks a rule and must be refused
 	dispatch int  // index of the dispatch request, -1 for cron runs
 }
 
@@ -228,10 +228,8 @@ func (g *requestGen) next(now time.Time) ([]byte, bool) {
 	}
 	bad := r.Float64() < 0.02
 	if bad {
-		items = append(items, reqItem{Job: "no-such-job", ID: "x", Body: map[string]any{"gen": "bad"}})
-		for i := range items {
-			items[i].Body = map[string]any{"gen": fmt.Sprintf("bad/%d/%d", g.n, i)}
-		}
+		// The bad item is refused on its own; the others are applied.
+		items = append(items, reqItem{Job: "no-such-job", ID: "x", Body: map[string]any{"gen": fmt.Sprintf("bad/%d", g.n)}})
 	}
 	var doc any
 	if len(items) == 1 && len(cancels) == 0 && r.Float64() < 0.3 {

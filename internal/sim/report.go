@@ -70,7 +70,7 @@ func (s *Sim) finish() *Result {
 		if r.killed {
 			res.Killed++
 		}
-		if r.err != nil && !r.killed && !r.p.badReq {
+		if r.err != nil && !r.killed {
 			res.Failed++
 		}
 		if r.p.flaky {

@@ -227,12 +227,15 @@ func (s *Sim) execute(r *runState) {
 	r.rep, r.err, r.calls, r.end = rep, err, counter.Counts(), r.clock.Now()
 	r.mu.Unlock()
 	var re *engine.RequestError
+	refused := rep != nil && len(rep.Rejected) > 0
 	switch {
-	case r.p.badReq && !errors.As(err, &re):
-		s.violate("refused-whole", r.name(), "", "a request naming an unknown job was not refused: err=%v", err)
-	case !r.p.badReq && errors.As(err, &re):
-		s.violate("harness", r.name(), "", "a valid request was refused: %v", err)
-	case err != nil && !r.killed && !r.p.flaky && !r.p.badReq:
+	case errors.As(err, &re):
+		s.violate("harness", r.name(), "", "a request stopped the run: %v", err)
+	case r.p.badReq && err == nil && !refused:
+		s.violate("refused-item", r.name(), "", "a request naming an unknown job was not refused")
+	case !r.p.badReq && refused:
+		s.violate("harness", r.name(), "", "a valid request was refused: %v", rep.Rejected[0].Error())
+	case err != nil && !r.killed && !r.p.flaky:
 		s.violate("healthy-run-succeeds", r.name(), "", "a run without faults failed: %v", err)
 	}
 }
