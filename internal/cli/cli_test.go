@@ -83,6 +83,8 @@ type app struct {
 	hits   []*http.Request
 	bodies []string
 	status func(r *http.Request) int
+	// body, when set, is the response body (JSON); else an echo.
+	body func(r *http.Request) string
 }
 
 func newApp(t *testing.T) *app {
@@ -92,11 +94,17 @@ func newApp(t *testing.T) *app {
 		a.mu.Lock()
 		a.hits = append(a.hits, r)
 		a.bodies = append(a.bodies, string(body))
-		status := a.status
+		status, respond := a.status, a.body
 		a.mu.Unlock()
 		code := http.StatusOK
 		if status != nil {
 			code = status(r)
+		}
+		if respond != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			fmt.Fprint(w, respond(r))
+			return
 		}
 		w.WriteHeader(code)
 		fmt.Fprintf(w, "echo %s", r.Header.Get("Authorization"))

@@ -285,3 +285,85 @@ func TestActionRefusedItemsLetTheRestRun(t *testing.T) {
 		t.Errorf("outputs %v", res.outputs)
 	}
 }
+
+const chain = `
+version: 1
+defaults:
+  base_url: BASE
+  retry: {attempts: 1, backoff: 1s, until: 1h}
+jobs:
+  trial-warning:
+    path: /warn
+    on_failure: alert
+  trial-expire:
+    path: /expire
+  alert:
+    path: /alert
+`
+
+// TestInvalidContinuationIsAFailedDelivery: a 2xx whose continuation is
+// refused dead-letters the delivery: the run exits 1 (--fail-on dead),
+// on_failure is called with the reason, and --fail-on never exits 0.
+func TestInvalidContinuationIsAFailedDelivery(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, chain)
+	w.app.body = func(r *http.Request) string {
+		if r.URL.Path == "/warn" {
+			return `{"warned":true,"cronrelay":{"enqueue":[{"job":"trial-expir","id":"u1","delay":"72h"}]}}`
+		}
+		return `{}`
+	}
+	code, out, errs := w.cli("2026-11-28T10:00:00Z", "run", "--jobs", "trial-warning")
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitFailed, out, errs)
+	}
+	const reason = `continuation refused: cronrelay.enqueue[0].job: unknown job "trial-expir"; did you mean "trial-expire"?`
+	if !strings.Contains(out, "delivered 1, failed 1, dead 1;") || !strings.Contains(out, "trial-warning@2026-11-28T10:00:00Z") {
+		t.Errorf("report:\n%s", out)
+	}
+	keys := w.app.keys()
+	if diff := cmp.Diff([]string{"trial-warning@2026-11-28T10:00:00Z #1", "alert#dead:trial-warning@2026-11-28T10:00:00Z #1"}, keys); diff != "" {
+		t.Fatalf("deliveries (-want +got):\n%s", diff)
+	}
+	var fr struct {
+		Event, Reason, LastError string
+		LastStatus               int `json:"last_status"`
+	}
+	if err := json.Unmarshal([]byte(w.app.bodies[1]), &fr); err != nil {
+		t.Fatal(err)
+	}
+	if fr.Event != "delivery.dead" || fr.Reason != reason || fr.LastStatus != 200 {
+		t.Errorf("failure report = %+v\n%s", fr, w.app.bodies[1])
+	}
+	_, out, _ = w.cli("2026-11-28T10:01:00Z", "status", "--json")
+	var st Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Dead) != 1 || st.Dead[0].Reason != reason {
+		t.Errorf("dead letters = %+v", st.Dead)
+	}
+	// With --fail-on never, the same failure exits 0.
+	if code, out, _ := w.cli("2026-11-28T11:00:00Z", "run", "--jobs", "trial-warning", "--fail-on", "never"); code != ExitOK || !strings.Contains(out, "dead 1;") {
+		t.Errorf("--fail-on never: exit %d\n%s", code, out)
+	}
+}
+
+// TestActionInvalidContinuationIsAnnotated: in the Action, the refused
+// continuation is an error annotation and the step fails.
+func TestActionInvalidContinuationIsAnnotated(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t, chain)
+	r.app.body = func(r *http.Request) string {
+		if r.URL.Path == "/warn" {
+			return `{"cronrelay":{"job":"nope"}}`
+		}
+		return `{}`
+	}
+	res := r.step("2026-11-28T10:00:00Z", "schedule", nil, "--jobs", "trial-warning")
+	res.must(t, ExitFailed)
+	want := "::error title=cronrelay%3A trial-warning@2026-11-28T10%3A00%3A00Z::trial-warning@2026-11-28T10:00:00Z (job trial-warning, due 2026-11-28T10:00:00Z): continuation refused: cronrelay.job: unknown job"
+	if !strings.Contains(res.stdout, want) {
+		t.Errorf("stdout lacks\n%s\ngot:\n%s", want, res.stdout)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -104,7 +105,29 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 	dl.LastError = e.Masker.Mask(res.Err)
 	job := e.Manifest.Job(dl.Job)
 
+	// A 2xx whose continuation is refused is a failed delivery for the
+	// job's purposes: the chain it was to continue ends, so it is
+	// dead-lettered (counted by --fail-on, annotated, on_failure called)
+	// instead of reported as delivered.
+	var refused string
+	var cnotes []Note
+	var continued int
+	if res.Outcome == deliver.Success {
+		continued, cnotes, refused = e.continuation(doc, dl, res, now, sum)
+		notes = append(notes, cnotes...)
+	}
+
 	switch {
+	case res.Outcome == deliver.Success && refused != "":
+		dr.Outcome = "dead"
+		reason := "continuation refused: " + refused
+		dr.Error = reason
+		dl.LastError = reason
+		if js := doc.JobState(dl.Job); dl.Kind == state.KindCron && dl.Due.After(js.NewestDelivered) {
+			// It was sent: catch_up: latest must not deliver an older one.
+			js.NewestDelivered = dl.Due
+		}
+		e.kill(doc, dl, reason, res, now, sum)
 	case res.Outcome == deliver.Success:
 		dr.Outcome = "delivered"
 		delete(doc.Open, dl.ID)
@@ -118,9 +141,7 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 			doc.Remember(dl.ID, now)
 		}
 		sum.delivered++
-		n, cn := e.continuation(doc, dl, res, now, sum)
-		dr.Continued = n
-		notes = append(notes, cn...)
+		dr.Continued = continued
 	case res.Outcome == deliver.Retry && job != nil && now.Before(dl.GiveUp):
 		dr.Outcome = "retrying"
 		wait := runBackoff(dl.Attempts, job.Retry.Attempts)
@@ -190,20 +211,23 @@ type FailureReport struct {
 }
 
 // continuation applies a "cronrelay" request found in a 2xx JSON response.
-// A bad continuation is reported; the delivery itself stays a success.
-func (e *Engine) continuation(doc *state.Doc, dl *state.Delivery, res deliver.Result, now time.Time, sum *changeSummary) (int, []Note) {
+// A bad continuation is applied not at all: it is noted, and refused (the
+// reason, without the source) is set so that the delivery counts as
+// failed.
+func (e *Engine) continuation(doc *state.Doc, dl *state.Delivery, res deliver.Result, now time.Time, sum *changeSummary) (n int, notes []Note, refused string) {
 	source := "continuation from " + dl.ID
 	if res.BodyTruncated {
 		// The cut body is not valid JSON: say so when it looks like it
 		// carried a continuation, rather than dropping it silently.
 		if b := bytes.TrimSpace(res.Body); bytes.HasPrefix(b, []byte("{")) && bytes.Contains(b, []byte(`"cronrelay"`)) {
-			return 0, []Note{{Kind: "refused", Job: dl.Job, ID: dl.ID, Reason: source + ": response body over 64 KiB; continuation ignored"}}
+			why := "response body over 64 KiB; continuation ignored"
+			return 0, []Note{{Kind: "refused", Job: dl.Job, ID: dl.ID, Reason: source + ": " + why}}, why
 		}
-		return 0, nil
+		return 0, nil, ""
 	}
 	req, ok, err := request.Continuation(source, res.Body)
 	if !ok && err == nil {
-		return 0, nil
+		return 0, nil, ""
 	}
 	if err == nil {
 		err = checkParsed(e.Manifest, req)
@@ -218,7 +242,8 @@ func (e *Engine) continuation(doc *state.Doc, dl *state.Delivery, res deliver.Re
 		if errors.As(err, &re) || errors.As(err, &rq) {
 			reason = err.Error() // it names the source itself
 		}
-		return 0, []Note{{Kind: "refused", Job: dl.Job, ID: dl.ID, Reason: e.Masker.Mask(reason)}}
+		reason = e.Masker.Mask(reason)
+		return 0, []Note{{Kind: "refused", Job: dl.Job, ID: dl.ID, Reason: reason}}, strings.ReplaceAll(strings.TrimPrefix(reason, source+": "), "\n"+source+": ", "; ")
 	}
 	// Ids for items without one derive from the delivery, so that recording
 	// the same response twice (after a conflict) enqueues once.
@@ -231,11 +256,12 @@ func (e *Engine) continuation(doc *state.Doc, dl *state.Delivery, res deliver.Re
 	}
 	d := &decision{doc: doc}
 	if err := d.apply(e.Manifest, sr, now, nil); err != nil {
-		return 0, []Note{{Kind: "refused", Job: dl.Job, ID: dl.ID, Reason: err.Error()}}
+		reason := e.Masker.Mask(err.Error())
+		return 0, []Note{{Kind: "refused", Job: dl.Job, ID: dl.ID, Reason: reason}}, strings.TrimPrefix(reason, source+": ")
 	}
 	sum.enqueued += d.summary.enqueued
 	sum.cancelled += d.summary.cancelled
-	return d.summary.enqueued, d.notes
+	return d.summary.enqueued, d.notes, ""
 }
 
 // sanitizeID turns a delivery id into characters an enqueue id may hold.

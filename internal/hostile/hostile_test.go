@@ -435,10 +435,10 @@ func TestContinuations(t *testing.T) {
 	c := func(name, body string, stdout ...string) entry {
 		return entry{
 			name: name, args: []string{"run", "--jobs", "cont"}, setup: cont(text(body)),
-			code: 0, hits: 1, writes: true, check: nothingOpen,
-			// The delivery counts as delivered; the note says why the
-			// continuation was refused.
-			stdout: append(stdout, "delivered 1, failed 0, dead 0; pending 0, retrying 0, dead letters 0; next due 2026-11-29T09:00:00Z"),
+			code: 1, hits: 1, writes: true, check: nothingOpen,
+			// The delivery is dead-lettered: the chain it was to continue
+			// ends, and the note says why the continuation was refused.
+			stdout: append(stdout, "delivered 0, failed 1, dead 1; pending 0, retrying 0, dead letters 1; next due 2026-11-29T09:00:00Z"),
 			stderr: []string{"delivered " + id + ": HTTP 200, attempt 1, 0s"},
 		}
 	}
