@@ -29,7 +29,10 @@ them in the state, calls the endpoints, and records the outcome.
 Flags:
 ` + commonHelp + `  --jobs a,b        deliver these jobs now, whatever their schedule
   --enqueue JSON    an enqueue request ({"enqueue":[...],"cancel":[...]});
-                    @FILE reads it from a file, @- from standard input
+                    @FILE reads it from a file, @- from standard input.
+                    Items that break a rule are refused (every problem is
+                    printed, and the manifest's on_reject job is called);
+                    the other items and what is due still run, then exit 2
   --dry-run         decide and report, but claim, call and write nothing
   --lookahead D     stay up to D and deliver what falls due inside it at its time
   --concurrency N   deliveries at once (default 8)
@@ -41,6 +44,10 @@ Flags:
   --state-history N the most commits a state branch keeps before it is
                     squashed to one (default: the manifest's state_history,
                     or 500)
+
+Before claiming, every job is checked (its ${VAR} secrets are set, its URL
+and headers are valid, its signing keys decode); a job that fails is
+skipped and reported as FILE:LINE:COL, the other jobs run, then exit 2.
 
 Environment: CRONRELAY_NOW (RFC 3339) sets the scheduling clock at the start.
 GITHUB_TOKEN is the token for branch: and gist: state; GITHUB_REPOSITORY

@@ -360,13 +360,6 @@ func (b BrokenJob) MarshalJSON() ([]byte, error) {
 	}{b.Job, lines})
 }
 
-// ConfigError is a manifest that cannot run as it stands (a missing secret).
-type ConfigError struct{ Err error }
-
-func (e *ConfigError) Error() string { return e.Err.Error() }
-
-func (e *ConfigError) Unwrap() error { return e.Err }
-
 // claim decides on the current state and writes the claims, re-reading and
 // deciding again when another run wrote first. It returns the decision and
 // the document as written (or as read, when nothing changed).
