@@ -76,6 +76,13 @@ func TestPreflight(t *testing.T) {
 				m(`10:14: jobs.ping.headers.X-Env: environment variable NEW_SECRET is not set`),
 				skipped,
 			}},
+		{name: "url from a variable is not a url", args: []string{"run", "--jobs", "ping,cont"},
+			setup: manifestFile("version: 1\ndefaults:\n  base_url: {url}\njobs:\n  ping:\n    url: ${APP_URL}/ping\n  cont:\n    path: /cont\n"),
+			env:  map[string]string{"APP_URL": "ftp://files.invalid"},
+			code: 2, hits: 1, writes: true, check: onlyCont, stderr: []string{
+				m(`6:10: jobs.ping.url: "***/ping": scheme "ftp" is not supported; use https`),
+				skipped,
+			}},
 		{name: "action annotates the key", action: true, event: "schedule", setup: all(manifestFile(signedManifest), event(text(`{"schedule":"*/5 * * * *"}`))),
 			args: []string{"--jobs", "ping,cont"},
 			env:  map[string]string{"CRONRELAY_SIGNING_KEY": "whsec_!!!notbase64!!!", "NEW_SECRET": newSet},
