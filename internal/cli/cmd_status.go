@@ -40,12 +40,12 @@ type Status struct {
 	Retrying  []*state.Delivery `json:"retrying"`
 	Dead      []*state.Delivery `json:"dead"`
 	Orphaned  []*state.Delivery `json:"orphaned,omitempty"`
-	// Claims are the deliveries a run has claimed: being delivered, or
-	// left behind by a run that died (its lease then runs out).
-	Claims []ClaimStatus `json:"claims"`
 	StateSize int               `json:"state_bytes"`
 	// GitHubLateness describes the latest scheduled run GitHub started.
 	GitHubLateness string `json:"github_lateness,omitempty"`
+	// Claims are the deliveries a run has claimed: being delivered, or
+	// left behind by a run that died (its lease then runs out).
+	Claims []ClaimStatus `json:"claims"`
 }
 
 // ClaimStatus is one claimed delivery: the run holding it and its lease.

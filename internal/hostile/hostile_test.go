@@ -579,7 +579,7 @@ func TestStates(t *testing.T) {
 		untouched = "; it was left untouched"
 		damaged   = "; a write was cut short or the storage lost it. It was left untouched. " +
 			"Restore it from a backup or the branch's history; to start fresh on purpose (every cursor, pending job and dead letter is forgotten), delete the file (rm {ws}/.cronrelay/state.json)"
-		delivery  = `"id":"later#a","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z"`
+		delivery = `"id":"later#a","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z"`
 	)
 	doc := func(open string) func(*testing.T, *world) {
 		return stateFile(text(`{"version":1,"jobs":{},"open":{` + open + `},"dead":null,"recent":{}}`))

@@ -78,8 +78,8 @@ func TestPreflight(t *testing.T) {
 			}},
 		{name: "url from a variable is not a url", args: []string{"run", "--jobs", "ping,cont"},
 			setup: manifestFile("version: 1\ndefaults:\n  base_url: {url}\njobs:\n  ping:\n    url: ${APP_URL}/ping\n  cont:\n    path: /cont\n"),
-			env:  map[string]string{"APP_URL": "ftp://files.invalid"},
-			code: 2, hits: 1, writes: true, check: onlyCont, stderr: []string{
+			env:   map[string]string{"APP_URL": "ftp://files.invalid"},
+			code:  2, hits: 1, writes: true, check: onlyCont, stderr: []string{
 				m(`6:10: jobs.ping.url: "***/ping": scheme "ftp" is not supported; use https`),
 				skipped,
 			}},
