@@ -255,7 +255,25 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	e.summarize(rep, last)
 	rep.Finished = e.Clock.Now()
+	rep.fillArrays()
 	return rep, nil
+}
+
+// fillArrays makes every list in the report an empty list rather than nil,
+// so that the JSON report has [] where there is nothing, never null: a
+// consumer can iterate over any field without a null check.
+func (r *Report) fillArrays() {
+	if r.Deliveries == nil {
+		r.Deliveries = []DeliveryReport{}
+	}
+	if r.Notes == nil {
+		r.Notes = []Note{}
+	}
+	for i := range r.Deliveries {
+		if r.Deliveries[i].Attempts == nil {
+			r.Deliveries[i].Attempts = []int{}
+		}
+	}
 }
 
 func passNotes(ns []Note, pass int) []Note {
