@@ -143,10 +143,12 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 		}
 	}
 
-	// --jobs: deliver these now, whatever their schedule.
+	// --jobs: deliver these now, whatever their schedule. The id names the
+	// run, so that two runs in the same second are two deliveries with two
+	// Idempotency-Keys, not one key a receiver would de-duplicate.
 	for _, name := range in.manual {
 		job := in.m.Job(name)
-		id := deliveryID(name, "", now)
+		id := manualID(name, now, in.runID)
 		if _, ok := d.doc.Open[id]; ok {
 			continue
 		}
@@ -392,6 +394,20 @@ func deliveryID(job, id string, t time.Time) string {
 		return job + "#" + id
 	}
 	return job + "@" + rfc(t)
+}
+
+// manualID is JOB@TIME/run-RUNID for a delivery asked for with --jobs.
+func manualID(job string, now time.Time, runID string) string {
+	return deliveryID(job, "", now) + "/run-" + runID
+}
+
+// failureID is the id of the failure report sent to alert when dl is
+// dead-lettered: ALERT#dead:ID/attempt-N. A dead letter that is replayed
+// and dies again has made at least one more attempt, so each death gets
+// its own id (and Idempotency-Key), and a receiver that de-duplicates does
+// not drop the second alert.
+func failureID(alert string, dl *state.Delivery) string {
+	return deliveryID(alert, fmt.Sprintf("dead:%s/attempt-%d", dl.ID, dl.Attempts), time.Time{})
 }
 
 func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -168,7 +168,7 @@ func (e *Engine) kill(doc *state.Doc, dl *state.Delivery, reason string, res del
 	}
 	body, _ := json.Marshal(report)
 	alert := e.Manifest.Job(job.OnFailure)
-	id := deliveryID(alert.Name, "dead:"+dl.ID, time.Time{})
+	id := failureID(alert.Name, dl)
 	doc.Open[id] = &state.Delivery{
 		ID: id, Job: alert.Name, Kind: state.KindFailure, Due: now, Body: body, Created: now,
 		GiveUp: now.Add(alert.Retry.Until),

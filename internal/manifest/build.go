@@ -177,6 +177,7 @@ func (p *parser) buildURL(j *Job, fs fieldSet, rj *rawJob, jpath string) {
 			return
 		}
 		j.URL, j.urlKey = joinURL(base.v.(string), pathV.v.(string)), "path"
+		j.baseURL, j.path = base.v.(string), pathV.v.(string)
 		if problem := templURLProblem(j.URL, j.AllowHTTP); problem != "" {
 			p.errorf(pathV.node, "%s: %s", pathV.path, problem)
 		}

@@ -111,6 +111,10 @@ type Job struct {
 	SigningKeys []string
 
 	urlKey string // the key URL came from ("url" or "path"), for messages
+	// baseURL and path are the templates URL was joined from (urlKey
+	// "path"): they are joined again after expansion, so that a base_url
+	// whose variable ends in "/" gives no "//".
+	baseURL, path string
 }
 
 // IsSuccess reports whether the status code counts as success for j. An

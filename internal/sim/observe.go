@@ -31,6 +31,7 @@ type gen struct {
 type deadEvent struct {
 	id, job, kind, reason string
 	deadAt                time.Time
+	attempts              int
 	seq                   int
 }
 
@@ -138,7 +139,7 @@ func (o *observer) observe(seq int, r *runState) {
 		if dl.Reason == "" || dl.DeadAt.IsZero() {
 			o.s.violate("dead-letter-reason", who, dl.ID, "dead letter without a reason or time: %+v", dl)
 		}
-		o.dead = append(o.dead, deadEvent{id: dl.ID, job: dl.Job, kind: dl.Kind, reason: dl.Reason, deadAt: dl.DeadAt, seq: seq})
+		o.dead = append(o.dead, deadEvent{id: dl.ID, job: dl.Job, kind: dl.Kind, reason: dl.Reason, deadAt: dl.DeadAt, attempts: dl.Attempts, seq: seq})
 		if dl.Kind == state.KindDelayed {
 			if g := o.gens[marker(dl.Body)]; g != nil {
 				g.dead = true
