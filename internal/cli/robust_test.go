@@ -3,13 +3,22 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cronrelay/cronrelay/internal/signing"
 )
 
 // nulls lists the JSON paths whose value is null.
@@ -142,4 +151,87 @@ jobs:
 		}
 		t.Fatalf("paths = %q, want [/api/ping]", paths)
 	}
+}
+
+func TestRedirectsKeepTheMethodOrFail(t *testing.T) {
+	t.Parallel()
+	type hit struct{ path, method, body, sigErr string }
+	var mu sync.Mutex
+	var hits []hit
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		h := hit{path: r.URL.Path, method: r.Method, body: string(body)}
+		if err := signing.Verify([]string{testSigningKey}, r.Header, body, time.Now(), time.Minute); err != nil {
+			h.sigErr = err.Error()
+		}
+		mu.Lock()
+		hits = append(hits, h)
+		mu.Unlock()
+		if code, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/r")); err == nil {
+			http.Redirect(w, r, "/done", code)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	w := newWorkspace(t, `
+version: 1
+defaults:
+  base_url: `+srv.URL+`
+  signing_key: ${CRONRELAY_SIGNING_KEY}
+  retry: {attempts: 1, until: 0}
+jobs:
+  moved:
+    path: /r302
+    body: {n: 1}
+  moved-get:
+    path: /r303
+    body: {n: 1}
+    follow_redirects_as_get: true
+  temporary:
+    path: /r307
+    body: {n: 1}
+  permanent:
+    path: /r308
+    body: {n: 1}
+`)
+	code, out, errs := w.cli("2026-11-28T10:00:00Z", "run", "--jobs", "moved,moved-get,temporary,permanent", "--concurrency", "1")
+	if code != ExitFailed {
+		t.Fatalf("run: exit %d, want %d (moved is dead)\n%s%s", code, ExitFailed, out, errs)
+	}
+	want := "HTTP 302 redirect to /done refused: following it would send a GET instead of the POST, without the body (the endpoint should answer 307 or 308, which keep both; or set follow_redirects_as_get: true)"
+	if !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+	if !strings.Contains(out, "delivered 3, failed 1, dead 1") {
+		t.Errorf("want 3 delivered and moved dead:\n%s", out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var got []string
+	for _, h := range hits {
+		got = append(got, fmt.Sprintf("%s %s %q %s", h.method, h.path, h.body, h.sigErr))
+	}
+	sort.Strings(got)
+	wantHits := []string{
+		`GET /done "" `, // moved-get, as it asked
+		`POST /done "{\"n\":1}" `,
+		`POST /done "{\"n\":1}" `,
+		`POST /r302 "{\"n\":1}" `, // moved: not followed
+		`POST /r303 "{\"n\":1}" `,
+		`POST /r307 "{\"n\":1}" `,
+		`POST /r308 "{\"n\":1}" `,
+	}
+	if diff := cmp.Diff(wantHits, got); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
+
+var runIDRE = regexp.MustCompile(`/run-[0-9a-f]{16}\b`)
+
+// withoutRunIDs replaces the run nonce of --jobs delivery ids with RUN.
+func withoutRunIDs(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = runIDRE.ReplaceAllString(s, "/run-RUN")
+	}
+	return out
 }

@@ -76,6 +76,12 @@ type Request struct {
 	Backoff, MaxBackoff time.Duration
 	// IsSuccess says which statuses count as success; nil means 200-299.
 	IsSuccess func(status int) bool
+	// FollowRedirectsAsGET follows a 301, 302 or 303 answer to a request
+	// other than GET or HEAD as a GET without the body. Without it such a
+	// redirect ends the attempt as a Permanent failure: following it would
+	// drop the body and report a delivery that never reached the endpoint
+	// as the job meant it. 307 and 308 keep the method and body either way.
+	FollowRedirectsAsGET bool
 	// Deadline is the run's budget: Deliver never sleeps past it, and a wait
 	// that would end after it ends the call with Retry instead. Zero means
 	// no budget.

@@ -522,6 +522,8 @@ func (e *Engine) request(dl *state.Delivery, r *manifest.Resolved, deadline time
 		MaxBackoff:   job.Retry.MaxBackoff,
 		IsSuccess:    job.IsSuccess,
 		Deadline:     deadline,
+
+		FollowRedirectsAsGET: job.FollowRedirectsAsGET,
 	}
 }
 

@@ -67,6 +67,8 @@ func (p *parser) buildJob(rj *rawJob, defaults fieldSet, names map[string]bool, 
 		Overlap:     fs.get("overlap").(string),
 		Enabled:     fs.get("enabled").(bool),
 		AllowHTTP:   fs.get("allow_http").(bool),
+		// Named for the one thing it allows: a body-losing redirect.
+		FollowRedirectsAsGET: fs.get("follow_redirects_as_get").(bool),
 		Retry: Retry{
 			Attempts:   fs.get("retry.attempts").(int),
 			Backoff:    fs.get("retry.backoff").(time.Duration),

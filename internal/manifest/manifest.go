@@ -105,6 +105,10 @@ type Job struct {
 	// Success is the status codes counted as success; empty means 200-299.
 	Success   []StatusRange
 	AllowHTTP bool
+	// FollowRedirectsAsGET follows a 301, 302 or 303 answer to a request
+	// other than GET or HEAD as a GET without the body; otherwise such a
+	// redirect is a failed attempt.
+	FollowRedirectsAsGET bool
 	// SigningKeys are Standard Webhooks secrets (templates, typically
 	// "${CRONRELAY_SIGNING_KEY}"); several keys sign with each, for
 	// rotation.
