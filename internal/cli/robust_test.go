@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -234,4 +236,114 @@ func withoutRunIDs(ss []string) []string {
 		out[i] = runIDRE.ReplaceAllString(s, "/run-RUN")
 	}
 	return out
+}
+
+// fakeTime is a real-time clock that moves only when the run sleeps.
+type fakeTime struct {
+	mu     sync.Mutex
+	t      time.Time
+	sleeps []time.Duration
+	// onSleep runs before the clock moves (another run writing meanwhile).
+	onSleep func(n int)
+}
+
+func (f *fakeTime) now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.t
+}
+
+func (f *fakeTime) sleep(ctx context.Context, d time.Duration) error {
+	f.mu.Lock()
+	f.sleeps = append(f.sleeps, d)
+	n := len(f.sleeps)
+	f.t = f.t.Add(d)
+	hook := f.onSleep
+	f.mu.Unlock()
+	if n > 50 {
+		return fmt.Errorf("the run slept %d times: a busy loop", n)
+	}
+	if hook != nil {
+		hook(n)
+	}
+	return ctx.Err()
+}
+
+// cliAt runs cronrelay in the workspace with a fake real clock.
+func (w *workspace) cliAt(ft *fakeTime, at string, args ...string) (code int, stdout, stderr string) {
+	w.t.Helper()
+	var out, errb bytes.Buffer
+	env := map[string]string{"CRONRELAY_NOW": at}
+	for k, v := range w.env {
+		env[k] = v
+	}
+	code = Run(context.Background(), args, Env{
+		Stdout: &out, Stderr: &errb, Dir: w.dir,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		HTTP:      w.app.srv.Client(),
+		Now:       ft.now,
+		Sleep:     ft.sleep,
+	})
+	w.record(out.Bytes(), errb.Bytes())
+	return code, out.String(), errb.String()
+}
+
+// waitingState has hourly@09:00 claimed by another run until 10:09 and
+// hourly@10:00, which catch_up: latest holds back until 09:00 is recorded.
+const waitingState = `{
+  "version": 1,
+  "updated_at": "2026-11-28T10:00:10Z",
+  "last_run": "2026-11-28T10:00:10Z",
+  "jobs": {"hourly": {"cursor": "2026-11-28T10:00:00Z"}},
+  "open": {
+    "hourly@2026-11-28T09:00:00Z": {"id": "hourly@2026-11-28T09:00:00Z", "job": "hourly", "kind": "cron",
+      "due": "2026-11-28T09:00:00Z", "attempts": 2, "give_up": "2026-11-29T09:00:00Z", "created": "2026-11-28T09:00:10Z",
+      "claim": {"run": "other-run", "until": "2026-11-28T10:09:00Z"}},
+    "hourly@2026-11-28T10:00:00Z": {"id": "hourly@2026-11-28T10:00:00Z", "job": "hourly", "kind": "cron",
+      "due": "2026-11-28T10:00:00Z", "attempts": 0, "give_up": "2026-11-29T10:00:00Z", "created": "2026-11-28T10:00:10Z"}
+  },
+  "dead": [],
+  "recent": {}
+}
+`
+
+func TestLookaheadSleepsAndReReadsWhileAnotherRunDelivers(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, `
+version: 1
+defaults: {base_url: BASE}
+jobs:
+  hourly:
+    schedule: "0 * * * *"
+    path: /hourly
+`)
+	w.write(".cronrelay/state.json", waitingState)
+	ft := &fakeTime{t: ts("2026-11-28T10:00:30Z")}
+	ft.onSleep = func(n int) {
+		if n != 1 {
+			return
+		}
+		// The other run records 09:00 as delivered while this one sleeps.
+		done := strings.Replace(waitingState, `"jobs": {"hourly": {"cursor": "2026-11-28T10:00:00Z"}}`,
+			`"jobs": {"hourly": {"cursor": "2026-11-28T10:00:00Z", "newest_delivered": "2026-11-28T09:00:00Z"}}`, 1)
+		i := strings.Index(done, `    "hourly@2026-11-28T09:00:00Z"`)
+		j := strings.Index(done, `    "hourly@2026-11-28T10:00:00Z"`)
+		w.write(".cronrelay/state.json", done[:i]+done[j:])
+	}
+	code, out, errs := w.cliAt(ft, "2026-11-28T10:00:30Z", "run", "--lookahead", "5m")
+	if code != ExitOK {
+		t.Fatalf("run: exit %d\n%s%s", code, out, errs)
+	}
+	if diff := cmp.Diff([]string{"hourly@2026-11-28T10:00:00Z #1"}, w.app.keys()); diff != "" {
+		t.Errorf("deliveries (-want +got):\n%s\n%s%s", diff, out, errs)
+	}
+	// One sleep: until the poll for the other run (15s, before its lease
+	// ends at 10:09); then 10:00 is delivered and nothing else falls due
+	// inside the lookahead.
+	if diff := cmp.Diff([]time.Duration{15 * time.Second}, ft.sleeps); diff != "" {
+		t.Errorf("sleeps (-want +got):\n%s\n%s", diff, errs)
+	}
+	if !strings.Contains(errs, "waiting 15s for another run to record what it is delivering (lookahead)") {
+		t.Errorf("the log does not say what the run waits for:\n%s", errs)
+	}
 }

@@ -339,6 +339,61 @@ func nextDue(m *manifest.Manifest, doc *state.Doc, now time.Time) (time.Time, bo
 	return best, !best.IsZero()
 }
 
+// wakeAt is when a run waiting inside its lookahead should look at the
+// state again, and why: the next occurrence of an enabled schedule, the
+// next delayed job or retry, or the end of another run's lease (after
+// which its deliveries, and any that wait on them, may be taken over).
+// Deliveries that are due but were not claimed on this pass (waiting on an
+// older one in flight, orphaned, disabled) are not events themselves: what
+// unblocks them is a lease end or another run's write, so while one waits
+// and a claim of another run is live, the run also wakes every
+// otherRunPoll to re-read.
+func wakeAt(m *manifest.Manifest, doc *state.Doc, now time.Time) (time.Time, string, bool) {
+	var best time.Time
+	var why string
+	consider := func(t time.Time, reason string) {
+		if t.After(now) && (best.IsZero() || t.Before(best)) {
+			best, why = t, reason
+		}
+	}
+	for _, j := range m.Jobs {
+		if j.Schedule == nil || !j.Enabled {
+			continue
+		}
+		from := now
+		if js := doc.Jobs[j.Name]; js != nil && js.Cursor.After(from) {
+			from = js.Cursor
+		}
+		if t, ok := j.Schedule.Next(from); ok {
+			consider(t, fmt.Sprintf("the occurrence of %s at %s", j.Name, rfc(t)))
+		}
+	}
+	foreign, blocked := false, false
+	for _, dl := range doc.Open {
+		if dl.ClaimedAt(now) {
+			foreign = true
+			consider(dl.Claim.Until, fmt.Sprintf("the lease of run %s on %s to end at %s", dl.Claim.Run, dl.ID, rfc(dl.Claim.Until)))
+			continue
+		}
+		if job := m.Job(dl.Job); job == nil || !job.Enabled {
+			continue
+		}
+		t := dl.Due
+		if dl.NextAttempt.After(t) {
+			t = dl.NextAttempt
+		}
+		if !t.After(now) {
+			blocked = true
+			continue
+		}
+		consider(t, fmt.Sprintf("%s, due %s", dl.ID, rfc(t)))
+	}
+	if foreign && blocked {
+		consider(now.Add(otherRunPoll), "another run to record what it is delivering")
+	}
+	return best, why, !best.IsZero()
+}
+
 // summarize fills the counts that describe the state after the run.
 func (e *Engine) summarize(rep *Report, doc *state.Doc) {
 	if doc == nil {

@@ -41,6 +41,13 @@ const (
 	leaseMargin = 2 * time.Minute
 	// maxWriteTries bounds the re-read-and-merge loop on conflicts.
 	maxWriteTries = 20
+	// minLookaheadWait is the shortest sleep inside the lookahead: a wait
+	// is never a busy loop, whatever the state holds.
+	minLookaheadWait = time.Second
+	// otherRunPoll is the longest sleep while a delivery waits on one that
+	// another run is delivering: that run may record it long before its
+	// lease ends, and re-reading the state every so often costs one read.
+	otherRunPoll = 15 * time.Second
 	// maxPasses bounds the passes of one run (failure reports and
 	// zero-delay continuations are delivered by a further pass).
 	maxPasses = 10
@@ -236,21 +243,24 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 			last = doc
 			continue
 		}
-		// Nothing due now: wait inside the lookahead for the next thing due.
+		// Nothing due now: sleep inside the lookahead until the next event
+		// that can change the decision, then read the state again.
 		if opts.Lookahead <= 0 {
 			break
 		}
-		wake, ok := nextDue(e.Manifest, doc, in.now)
+		now := e.Clock.Now()
+		wake, why, ok := wakeAt(e.Manifest, doc, now)
 		if !ok || wake.After(start.Add(opts.Lookahead)) {
 			break
 		}
-		wait := wake.Sub(e.Clock.Now())
-		if wait > 0 {
-			e.logf("waiting %s for %s (lookahead)", wait.Round(time.Second), rfc(wake))
-			if err := e.Sleep(ctx, wait); err != nil {
-				break
-			}
+		wait := max(wake.Sub(now), minLookaheadWait)
+		e.logf("waiting %s for %s (lookahead)", wait.Round(time.Second), why)
+		if err := e.Sleep(ctx, wait); err != nil {
+			break
 		}
+		// Another run may have written meanwhile (recorded what this run
+		// waits for, claimed what falls due): decide on what is there now.
+		*k = known{}
 		pass = 0 // lookahead passes do not count against maxPasses
 	}
 	e.summarize(rep, last)
