@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -345,5 +346,57 @@ jobs:
 	}
 	if !strings.Contains(errs, "waiting 15s for another run to record what it is delivering (lookahead)") {
 		t.Errorf("the log does not say what the run waits for:\n%s", errs)
+	}
+}
+
+func TestBacklogCreatesOnlyWhatAPassCanClaim(t *testing.T) {
+	t.Parallel()
+	var sb strings.Builder
+	sb.WriteString("version: 1\ndefaults: {base_url: BASE, catch_up: all, retry: {attempts: 1}}\njobs:\n")
+	for i := range 20 {
+		fmt.Fprintf(&sb, "  job-%d: {schedule: \"* * * * *\", path: /j/%d}\n", i, i)
+	}
+	w := newWorkspace(t, sb.String())
+	if code, out, errs := w.cli("2026-11-28T10:00:00Z", "run"); code != ExitOK {
+		t.Fatalf("first run: exit %d\n%s%s", code, out, errs)
+	}
+	// The app looks at the state while the first delivery of the backlog
+	// run arrives: 20 jobs x 60 minutes = 1,200 occurrences are due, and
+	// a pass claims at most 1,000.
+	var once sync.Once
+	var openAtFirst atomic.Int64
+	openAtFirst.Store(-1)
+	w.app.status = func(*http.Request) int {
+		once.Do(func() {
+			data, err := os.ReadFile(filepath.Join(w.dir, ".cronrelay/state.json"))
+			var doc struct {
+				Open map[string]json.RawMessage `json:"open"`
+			}
+			if err == nil && json.Unmarshal(data, &doc) == nil {
+				openAtFirst.Store(int64(len(doc.Open)))
+			}
+		})
+		return http.StatusNoContent
+	}
+	code, out, errs := w.cli("2026-11-28T11:00:00Z", "run", "--concurrency", "16", "--json")
+	if code != ExitOK {
+		t.Fatalf("backlog run: exit %d\n%s", code, errs)
+	}
+	if n := openAtFirst.Load(); n != 1000 {
+		t.Errorf("open deliveries while the first pass delivered: %d, want 1000 (only what the pass claimed)", n)
+	}
+	var rep struct {
+		Delivered int `json:"delivered"`
+		Pending   int `json:"pending"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, k := range w.app.keys() {
+		keys[k] = true
+	}
+	if rep.Delivered != 1200 || rep.Pending != 0 || len(keys) != 1200 {
+		t.Errorf("delivered %d (%d distinct requests), pending %d; want all 1,200 once, nothing left", rep.Delivered, len(keys), rep.Pending)
 	}
 }

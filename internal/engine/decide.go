@@ -124,12 +124,14 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 		}
 	}
 
-	// Scheduled jobs: turn occurrences in (cursor, now] into deliveries.
+	// Scheduled jobs: turn occurrences in (cursor, now] into deliveries,
+	// as many as this pass can claim, the oldest first across jobs.
+	allow := d.occurrenceBudget(in, doc.LastRun)
 	for _, job := range in.m.Jobs {
 		if job.Schedule == nil {
 			continue
 		}
-		d.occurrences(job, doc.LastRun, now)
+		d.occurrences(job, doc.LastRun, now, allow)
 	}
 
 	// Forget the cursors of jobs that left the manifest; their open work stays.
@@ -168,8 +170,75 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 	return d, nil
 }
 
-// occurrences handles one scheduled job's window.
-func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time) {
+// occurrenceBudget decides how many occurrences each scheduled job may turn
+// into deliveries on this pass, so that a pass creates only what it can
+// claim: at most MaxClaims deliveries due at once (those already open and
+// claimable count), and never more open deliveries than state.MaxOpen.
+// When the budget is short, the oldest occurrences across all jobs go
+// first; the others stay behind their job's cursor and wait for a later
+// pass or run, where max_lateness may still record them as missed. Jobs
+// whose occurrences create nothing (disabled, or older than max_lateness)
+// cost nothing. The result maps a job to how many occurrences of its
+// window it may take (missed ones included); a job not in it may take its
+// whole window.
+func (d *decision) occurrenceBudget(in decideInput, lastRun time.Time) map[string]int {
+	now := in.now
+	claimable := 0
+	for _, dl := range d.doc.Open {
+		job := in.m.Job(dl.Job)
+		if job == nil || !job.Enabled || dl.ClaimedAt(now) || dl.Due.After(now) || dl.NextAttempt.After(now) {
+			continue
+		}
+		claimable++
+	}
+	budget := min(MaxClaims-claimable, state.MaxOpen-len(d.doc.Open))
+	type cand struct {
+		t   time.Time
+		job int
+	}
+	var cands []cand
+	missed := map[string]int{}
+	for i, job := range in.m.Jobs {
+		if job.Schedule == nil || !job.Enabled {
+			continue
+		}
+		js := d.doc.Jobs[job.Name]
+		if js == nil || js.Cursor.IsZero() || !js.Cursor.Before(now) {
+			continue // first sight, or nothing in the window
+		}
+		if job.CatchUp != "all" {
+			if p, ok := job.Schedule.Prev(now); ok && p.After(js.Cursor) {
+				cands = append(cands, cand{p, i})
+			}
+			continue
+		}
+		for _, t := range job.Schedule.Occurrences(js.Cursor, now, MaxCatchUp) {
+			if job.MaxLateness > 0 && now.Sub(t) > job.MaxLateness {
+				missed[job.Name]++
+				continue
+			}
+			cands = append(cands, cand{t, i})
+		}
+	}
+	if len(cands) <= budget {
+		return nil // every window fits
+	}
+	sort.SliceStable(cands, func(a, b int) bool { return cands[a].t.Before(cands[b].t) })
+	allow := map[string]int{}
+	for _, job := range in.m.Jobs {
+		if job.Schedule != nil && job.Enabled {
+			allow[job.Name] = missed[job.Name]
+		}
+	}
+	for _, c := range cands[:max(budget, 0)] {
+		allow[in.m.Jobs[c.job].Name]++
+	}
+	return allow
+}
+
+// occurrences handles one scheduled job's window; allow caps how many of
+// its occurrences it takes (see occurrenceBudget).
+func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time, allow map[string]int) {
 	js := d.doc.JobState(job.Name)
 	if js.Cursor.IsZero() {
 		start := lastRun
@@ -183,6 +252,13 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time) {
 	if !js.Cursor.Before(now) {
 		return
 	}
+	n, capped := allow[job.Name]
+	if capped && n == 0 {
+		if job.Enabled {
+			d.notes = append(d.notes, Note{Kind: NoteDeferred, Job: job.Name, Reason: fmt.Sprintf("more than %d deliveries are due: occurrences after %s wait for a later pass or run", MaxClaims, rfc(js.Cursor))})
+		}
+		return
+	}
 	limit := maxCount + 1
 	if job.CatchUp == "all" {
 		limit = MaxCatchUp + 1
@@ -194,6 +270,9 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time) {
 	more := false
 	if job.CatchUp == "all" && len(occ) > MaxCatchUp {
 		occ, more = occ[:MaxCatchUp], true
+	}
+	if capped && job.CatchUp == "all" && len(occ) > n {
+		occ, more = occ[:n], true
 	}
 	newest := occ[len(occ)-1]
 	if job.CatchUp != "all" {
@@ -269,7 +348,7 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time) {
 		}
 	}
 	if more {
-		d.notes = append(d.notes, Note{Kind: NoteDeferred, Job: job.Name, Reason: fmt.Sprintf("more than %d occurrences are due: the rest follow from %s on", MaxCatchUp, rfc(newest))})
+		d.notes = append(d.notes, Note{Kind: NoteDeferred, Job: job.Name, Reason: fmt.Sprintf("more occurrences are due than this pass takes (at most %d per job, %d deliveries in all): the rest follow from %s on", MaxCatchUp, MaxClaims, rfc(newest))})
 	}
 }
 

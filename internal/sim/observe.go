@@ -111,6 +111,9 @@ func (o *observer) observe(seq int, r *runState) {
 			o.s.violate("state-caps", who, "", "job %s keeps %d history events, cap %d", name, len(j.History), state.MaxHistory)
 		}
 	}
+	if c := o.s.cfg.OpenCap; c > 0 && len(doc.Open) > c {
+		o.s.violate("open-bounded", who, "", "%d open deliveries; a pass claims at most %d, and no more should be created", len(doc.Open), c)
+	}
 	if len(doc.Dead) > state.MaxDead || len(doc.Recent) > state.MaxRecent || len(doc.Open) > state.MaxOpen {
 		o.s.violate("state-caps", who, "", "dead %d/%d, recent %d/%d, open %d/%d", len(doc.Dead), state.MaxDead, len(doc.Recent), state.MaxRecent, len(doc.Open), state.MaxOpen)
 	}

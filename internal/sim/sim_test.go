@@ -6,6 +6,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/cronrelay/cronrelay/internal/engine"
 )
 
 var (
@@ -98,6 +100,30 @@ func TestProfile(t *testing.T) {
 	}
 	start, end := span(start, d)
 	runProfile(t, Default(*seedFlag, start, end))
+}
+
+// TestBacklogProfile is the backlog after three hours without runs: 100
+// jobs at "* * * * *" with catch_up: all (18,000 occurrences), or the
+// 1,000 jobs of issue 11 (180,000) with -sim.long. A pass creates only
+// what it can claim, so the open deliveries stay within one pass's claims,
+// and every occurrence is still delivered once, in order, by later runs.
+func TestBacklogProfile(t *testing.T) {
+	t.Parallel()
+	jobs, drain := 100, time.Hour
+	if *longFlag {
+		jobs, drain = 1000, 5*time.Hour
+	}
+	if raceEnabled {
+		jobs = 20
+	}
+	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	res := runProfile(t, Backlog(*seedFlag, jobs, start, start.Add(3*time.Hour+drain)))
+	if res.CronExpected < jobs*180 {
+		t.Errorf("checked %d occurrences, want at least the %d of the backlog", res.CronExpected, jobs*180)
+	}
+	if res.OpenAtEnd > engine.MaxClaims {
+		t.Errorf("%d deliveries open at the end", res.OpenAtEnd)
+	}
 }
 
 // TestDeterministic runs a day twice with one seed: the same event sequence
