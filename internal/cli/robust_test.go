@@ -400,3 +400,51 @@ func TestBacklogCreatesOnlyWhatAPassCanClaim(t *testing.T) {
 		t.Errorf("delivered %d (%d distinct requests), pending %d; want all 1,200 once, nothing left", rep.Delivered, len(keys), rep.Pending)
 	}
 }
+
+func TestRecordWriteEndsWithinTheBudgetPlusGrace(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t, quick)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	var stalled atomic.Int64
+	r.fake.SetOnRequest(func(w http.ResponseWriter, req *http.Request) bool {
+		if req.Body == nil || req.Method == http.MethodGet {
+			return false
+		}
+		body, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		if !bytes.Contains(body, []byte("cronrelay: delivered")) {
+			return false
+		}
+		// GitHub stalls on the record write: no answer until the client
+		// gives up (or the test ends).
+		stalled.Add(1)
+		select {
+		case <-req.Context().Done():
+		case <-release:
+		case <-time.After(30 * time.Second):
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	})
+	began := time.Now()
+	res := r.step("2026-11-28T10:00:00Z", "workflow_dispatch", map[string]string{"INPUT_JOBS": "alert"}, "--budget", "2s")
+	took := time.Since(began)
+	if res.code != ExitStore {
+		t.Errorf("exit %d, want %d\n%s", res.code, ExitStore, res.combined)
+	}
+	if stalled.Load() == 0 {
+		t.Fatalf("the record write never reached the fake:\n%s", res.combined)
+	}
+	// The budget is 2s and the grace half of it: the run ends at about 3s.
+	if took > 10*time.Second {
+		t.Errorf("the run took %s with a stalled record write; want about the budget (2s) plus the grace (1s)", took.Round(time.Millisecond))
+	}
+	want := "recording the outcomes did not finish within the budget (2s) plus its grace (1s)"
+	if !strings.Contains(res.combined, want) {
+		t.Errorf("output lacks %q:\n%s", want, res.combined)
+	}
+	if got := withoutRunIDs(r.app.keys()); len(got) != 1 {
+		t.Errorf("deliveries %q, want the one", got)
+	}
+}

@@ -24,7 +24,8 @@ const (
 )
 
 // record writes the outcomes of a pass, re-reading and applying them again
-// when another run wrote first.
+// when another run wrote first. ctx is the run's recording context, which
+// ends a grace after the budget.
 func (e *Engine) record(ctx context.Context, results []outcome, rep *Report, k *known) (*state.Doc, error) {
 	var reports []DeliveryReport
 	var notes []Note
@@ -42,10 +43,10 @@ func (e *Engine) record(ctx context.Context, results []outcome, rep *Report, k *
 			notes = append(notes, ns...)
 		}
 		doc.UpdatedAt = now
-		// Record with a context that outlives the budget: the deliveries
-		// happened, and losing their outcome would deliver them again.
-		wctx := context.WithoutCancel(ctx)
-		v, err := e.write(wctx, doc, version, sum.message("recorded"))
+		// ctx outlives the budget by a grace (see withGrace): the
+		// deliveries happened, and losing their outcome would deliver
+		// them again.
+		v, err := e.write(ctx, doc, version, sum.message("recorded"))
 		if errors.Is(err, store.ErrConflict) && try < maxWriteTries {
 			rep.Conflicts++
 			e.logf("state changed while recording; re-reading (try %d)", try+2)

@@ -39,6 +39,12 @@ const (
 	// leaseMargin is added to the budget for the lease on claims: a live
 	// run always finishes (or is cancelled) before its claims run out.
 	leaseMargin = 2 * time.Minute
+	// maxRecordGrace bounds how long recording may go on after the budget
+	// ends (the grace is half the budget, at most this): the deliveries
+	// happened, and losing their outcome would deliver them again, but a
+	// stalled store must not hold the run, and the record must end well
+	// before the claims' leases (the budget plus leaseMargin) run out.
+	maxRecordGrace = time.Minute
 	// maxWriteTries bounds the re-read-and-merge loop on conflicts.
 	maxWriteTries = 20
 	// minLookaheadWait is the shortest sleep inside the lookahead: a wait
@@ -211,6 +217,11 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 	// measured by the runtime's own clock.
 	ctx, cancel := context.WithTimeout(ctx, opts.Budget)
 	defer cancel()
+	// Outcomes are recorded after the budget (or a signal) ended the
+	// deliveries too, within a grace.
+	grace := RecordGrace(opts.Budget)
+	rctx, rcancel := withGrace(ctx, grace)
+	defer rcancel()
 
 	var last *state.Doc
 	k := &known{}
@@ -236,7 +247,10 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		if len(dec.claimed) > 0 {
 			results := e.deliverAll(ctx, dec.claimed, resolved, opts.Concurrency, deadline)
-			doc, err = e.record(ctx, results, rep, k)
+			doc, err = e.record(rctx, results, rep, k)
+			if err != nil && rctx.Err() != nil {
+				err = fmt.Errorf("%w: recording the outcomes did not finish within the budget (%s) plus its grace (%s): %w; the claims run out %s after the run started, and a later run then delivers them again with the same ids", ErrStore, opts.Budget, grace, err, opts.Budget+leaseMargin)
+			}
 			if err != nil {
 				return rep, err
 			}
@@ -283,6 +297,34 @@ func (r *Report) fillArrays() {
 		if r.Deliveries[i].Attempts == nil {
 			r.Deliveries[i].Attempts = []int{}
 		}
+	}
+}
+
+// RecordGrace is how long recording may go on after a run's budget ends:
+// half the budget, at most a minute.
+func RecordGrace(budget time.Duration) time.Duration {
+	return min(budget/2, maxRecordGrace)
+}
+
+// withGrace returns a context that ends grace after parent ends, measured
+// by the runtime's clock like the budget itself.
+func withGrace(parent context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
+	var mu sync.Mutex
+	var timer *time.Timer
+	stop := context.AfterFunc(parent, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(grace, func() { cancel(fmt.Errorf("the grace of %s after the run's budget ran out", grace)) })
+	})
+	return ctx, func() {
+		stop()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel(context.Canceled)
 	}
 }
 
