@@ -27,6 +27,11 @@ const (
 	ExitBadInput = 2
 	// ExitStore: the state store could not be read or written after its own retries.
 	ExitStore = 3
+	// ExitInterrupted: a run was stopped by SIGINT or SIGTERM. It stopped
+	// starting deliveries and recorded what it had done; what it had not
+	// started keeps its attempt number for the next run. 130 is how shells
+	// report a command ended by SIGINT (128 + 2).
+	ExitInterrupted = 130
 )
 
 // Env is everything a command reads from or writes to the outside world.
@@ -123,7 +128,8 @@ Commands:
 Run "cronrelay COMMAND --help" for the flags of a command.
 
 Exit codes: 0 done, 1 a delivery was dead-lettered (or failed, with
---fail-on failure), 2 bad input, 3 the state store could not be read or written.
+--fail-on failure), 2 bad input, 3 the state store could not be read or
+written, 130 run was stopped by SIGINT or SIGTERM.
 `
 
 func usageText() string {

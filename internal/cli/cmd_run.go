@@ -236,7 +236,11 @@ func runWith(ctx context.Context, env *Env, m *manifest.Manifest, rc *runConfig)
 		fl.Flush()
 	}
 	if err != nil {
-		return exitFor(env, "run", rc.masker, err), nil, err
+		code := exitFor(env, "run", rc.masker, err)
+		if ctx.Err() != nil {
+			code = ExitInterrupted
+		}
+		return code, nil, err
 	}
 	rr := &runReport{Report: rep, APICalls: rc.gh.calls()}
 	if rc.json {
@@ -244,6 +248,13 @@ func runWith(ctx context.Context, env *Env, m *manifest.Manifest, rc *runConfig)
 		fmt.Fprintf(rc.out, "%s\n", b)
 	} else {
 		printReport(rc.out, rr)
+	}
+	if ctx.Err() != nil {
+		// A signal: the run stopped starting deliveries and recorded what
+		// it did; say so, and fail so that the stop is visible.
+		fmt.Fprintf(env.Stderr, "cronrelay run: stopped (%s): %d delivered, %d not started (they keep their attempt numbers for the next run); the outcomes were recorded\n",
+			context.Cause(ctx), rep.Delivered, rep.NotStarted)
+		return ExitInterrupted, rr, nil
 	}
 	switch {
 	case rc.failOn == "never":
@@ -290,8 +301,12 @@ func printReport(w io.Writer, rr *runReport) {
 	for _, p := range rep.Problems {
 		fmt.Fprintln(w, "problem:", p)
 	}
-	fmt.Fprintf(w, "delivered %d, failed %d, dead %d; pending %d, retrying %d, dead letters %d; next due %s\n",
-		rep.Delivered, rep.Failed, rep.Dead, rep.Pending, rep.Retrying, rep.DeadTotal, fmtTime(rep.NextDue))
+	notStarted := ""
+	if rep.NotStarted > 0 {
+		notStarted = fmt.Sprintf(", not started %d", rep.NotStarted)
+	}
+	fmt.Fprintf(w, "delivered %d, failed %d, dead %d%s; pending %d, retrying %d, dead letters %d; next due %s\n",
+		rep.Delivered, rep.Failed, rep.Dead, notStarted, rep.Pending, rep.Retrying, rep.DeadTotal, fmtTime(rep.NextDue))
 	if c := rr.APICalls; c != nil {
 		fmt.Fprintf(w, "GitHub API: %d calls (%d reads, %d writes, %d retries)\n", c.Total, c.Reads, c.Writes, c.Retries)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -446,5 +447,82 @@ func TestRecordWriteEndsWithinTheBudgetPlusGrace(t *testing.T) {
 	}
 	if got := withoutRunIDs(r.app.keys()); len(got) != 1 {
 		t.Errorf("deliveries %q, want the one", got)
+	}
+}
+
+// cancelAfterFirst is a transport that, once the first response has
+// arrived whole, cancels the run as a signal would: the delivery in flight
+// has its answer, and the next one has not started.
+type cancelAfterFirst struct {
+	base   http.RoundTripper
+	cancel context.CancelCauseFunc
+	once   sync.Once
+}
+
+func (c *cancelAfterFirst) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	c.once.Do(func() { c.cancel(errors.New("interrupt signal received")) })
+	return resp, nil
+}
+
+func TestSignalStopsStartingDeliveriesAndKeepsAttempts(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, quick)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	var out, errb bytes.Buffer
+	env := map[string]string{"CRONRELAY_NOW": "2026-11-28T10:00:00Z"}
+	for k, v := range w.env {
+		env[k] = v
+	}
+	code := Run(ctx, []string{"run", "--jobs", "alert,welcome-followup", "--concurrency", "1", "--json"}, Env{
+		Stdout: &out, Stderr: &errb, Dir: w.dir,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		HTTP:      &http.Client{Transport: &cancelAfterFirst{base: w.app.srv.Client().Transport, cancel: cancel}},
+		Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+	})
+	w.record(out.Bytes(), errb.Bytes())
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d\n%s%s", code, ExitInterrupted, out.String(), errb.String())
+	}
+	if !strings.Contains(errb.String(), "cronrelay run: stopped (interrupt signal received): 1 delivered, 1 not started (they keep their attempt numbers for the next run); the outcomes were recorded") {
+		t.Errorf("stderr does not say what the stop did:\n%s", errb.String())
+	}
+	var rep struct {
+		NotStarted int `json:"not_started"`
+		Failed     int `json:"failed"`
+		Deliveries []struct {
+			Job      string `json:"job"`
+			Outcome  string `json:"outcome"`
+			Attempts []int  `json:"attempts"`
+		} `json:"deliveries"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out.String())
+	}
+	var got []string
+	for _, d := range rep.Deliveries {
+		got = append(got, fmt.Sprintf("%s %s %v", d.Job, d.Outcome, d.Attempts))
+	}
+	sort.Strings(got)
+	if diff := cmp.Diff([]string{"alert delivered [1]", "welcome-followup not started []"}, got); diff != "" {
+		t.Errorf("report (-want +got):\n%s", diff)
+	}
+	if rep.NotStarted != 1 || rep.Failed != 0 {
+		t.Errorf("not_started %d, failed %d; want 1, 0", rep.NotStarted, rep.Failed)
+	}
+	// The next run, ten seconds later, sends it as attempt 1: no backoff,
+	// no attempt spent.
+	if code, out, errs := w.cli("2026-11-28T10:00:10Z", "run"); code != ExitOK {
+		t.Fatalf("next run: exit %d\n%s%s", code, out, errs)
+	}
+	if diff := cmp.Diff([]string{"alert@2026-11-28T10:00:00Z/run-RUN #1", "welcome-followup@2026-11-28T10:00:00Z/run-RUN #1"}, withoutRunIDs(w.app.keys())); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 }

@@ -63,6 +63,8 @@ func (e *Engine) record(ctx context.Context, results []outcome, rep *Report, k *
 			switch dr.Outcome {
 			case "delivered":
 				rep.Delivered++
+			case OutcomeNotStarted:
+				rep.NotStarted++
 			case "retrying":
 				rep.Failed++
 			case "dead":
@@ -95,6 +97,17 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 		// Cancelled, or finished by another run after our lease ran out.
 		dr.Outcome = outcomeName(res.Outcome)
 		notes = append(notes, Note{Kind: NoteNotFound, Job: o.dl.Job, ID: o.dl.ID, Due: o.dl.Due, Reason: "no longer open when its outcome was recorded (cancelled meanwhile, or finished by another run)"})
+		return dr, notes
+	}
+	if notSent(res) {
+		// No request went out: give the claim back as it was, with its
+		// attempt number and no backoff, so the next run sends this
+		// attempt for real.
+		dr.Outcome = OutcomeNotStarted
+		if dl.Attempts == first { // still this run's claim
+			dl.Attempts = first - 1
+			dl.Claim = nil
+		}
 		return dr, notes
 	}
 	if dl.Attempts < last {
@@ -148,6 +161,10 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 	}
 	return dr, notes
 }
+
+// OutcomeNotStarted is the report outcome of a delivery that was claimed
+// but never sent because the run was stopped.
+const OutcomeNotStarted = "not started"
 
 // kill moves a delivery to the dead letters and queues its failure report.
 func (e *Engine) kill(doc *state.Doc, dl *state.Delivery, reason string, res deliver.Result, now time.Time, sum *changeSummary) {

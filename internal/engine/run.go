@@ -119,15 +119,19 @@ type Report struct {
 	Deliveries []DeliveryReport `json:"deliveries"`
 	Notes      []Note           `json:"notes"`
 	Delivered  int              `json:"delivered"`
-	Failed     int              `json:"failed"`
-	Dead       int              `json:"dead"`
-	Pending    int              `json:"pending"`
-	Retrying   int              `json:"retrying"`
-	DeadTotal  int              `json:"dead_total"`
-	NextDue    time.Time        `json:"next_due,omitzero"`
-	Writes     int              `json:"state_writes"`
-	Conflicts  int              `json:"state_conflicts"`
-	Problems   []string         `json:"problems,omitempty"`
+	// NotStarted counts deliveries claimed but never sent because the run
+	// was stopped (a signal, or its budget): they keep their attempt
+	// number and are due again at once.
+	NotStarted int       `json:"not_started"`
+	Failed     int       `json:"failed"`
+	Dead       int       `json:"dead"`
+	Pending    int       `json:"pending"`
+	Retrying   int       `json:"retrying"`
+	DeadTotal  int       `json:"dead_total"`
+	NextDue    time.Time `json:"next_due,omitzero"`
+	Writes     int       `json:"state_writes"`
+	Conflicts  int       `json:"state_conflicts"`
+	Problems   []string  `json:"problems,omitempty"`
 	// GitHubLateness says how late GitHub started this run and how many
 	// recent ticks never ran (schedule events only).
 	GitHubLateness string `json:"github_lateness,omitempty"`
@@ -226,6 +230,13 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 	var last *state.Doc
 	k := &known{}
 	for pass := 0; pass < maxPasses; pass++ {
+		if ctx.Err() != nil {
+			// A signal or the end of the budget: claim nothing more.
+			if last != nil {
+				e.logf("stopping: %v; nothing more is claimed", context.Cause(ctx))
+			}
+			break
+		}
 		in.now = e.Clock.Now()
 		dec, doc, err := e.claim(ctx, in, rep, opts.DryRun, k)
 		if err != nil {
@@ -534,7 +545,15 @@ func (e *Engine) deliverAll(ctx context.Context, claimed []*state.Delivery, reso
 			defer func() { <-sem }()
 			started := e.Clock.Now()
 			req := e.request(dl, resolved[dl.Job], deadline)
-			res := e.Deliverer.Deliver(ctx, req)
+			var res deliver.Result
+			if err := ctx.Err(); err != nil {
+				// Stopped (a signal, or the budget) before this one
+				// started: no request is sent, and recording gives the
+				// claim back with its attempt number.
+				res = deliver.Result{Outcome: deliver.Retry, Err: notStartedReason(ctx)}
+			} else {
+				res = e.Deliverer.Deliver(ctx, req)
+			}
 			out[i] = outcome{dl: dl, first: req.FirstAttempt, res: res, started: started}
 			e.logf("%s", e.Masker.Mask(describe(dl, res)))
 		}()
@@ -579,7 +598,24 @@ func (e *Engine) request(dl *state.Delivery, r *manifest.Resolved, deadline time
 	}
 }
 
+// notStartedReason says why a delivery was not started.
+func notStartedReason(ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "not started: the run's budget ran out first"
+	}
+	return "not started: the run was stopped (" + context.Cause(ctx).Error() + ")"
+}
+
+// notSent reports a result that sent no request: the run stopped before
+// the delivery started (or before its first attempt went out).
+func notSent(res deliver.Result) bool {
+	return res.Outcome == deliver.Retry && len(res.Attempts) == 0
+}
+
 func describe(dl *state.Delivery, res deliver.Result) string {
+	if notSent(res) {
+		return fmt.Sprintf("not started %s: %s; it keeps attempt %d for the next run", dl.ID, res.Err, dl.Attempts)
+	}
 	first := dl.Attempts
 	last := first + len(res.Attempts) - 1
 	att := fmt.Sprintf("attempt %d", first)
