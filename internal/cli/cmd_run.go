@@ -257,6 +257,10 @@ func runWith(ctx context.Context, env *Env, m *manifest.Manifest, rc *runConfig)
 		return ExitInterrupted, rr, nil
 	}
 	switch {
+	case len(rep.Problems) > 0:
+		// A job the state stops (a cursor far ahead): the other jobs ran,
+		// and the run fails so that someone looks.
+		return ExitBadInput, rr, nil
 	case rc.failOn == "never":
 		return ExitOK, rr, nil
 	case rep.Dead > 0:

@@ -17,6 +17,11 @@ const (
 	MaxCatchUp = 100
 	// MaxClaims is how many deliveries one pass claims.
 	MaxClaims = 1000
+	// maxCursorSkew is how far a job's cursor may be ahead of the clock
+	// before it is an error: runners' clocks differ by seconds, but a
+	// cursor hours ahead (written by a run whose clock was wrong) would
+	// silence the job until the clock catches up.
+	maxCursorSkew = 5 * time.Minute
 	// maxCount bounds how many coalesced or missed occurrences are counted
 	// one by one (a */1 job left alone for months has too many to list).
 	maxCount = 10000
@@ -41,6 +46,7 @@ const (
 	NoteNotFound   = "not-found"
 	NoteDeferred   = "deferred"
 	NoteRemoved    = "removed"
+	NoteAhead      = "cursor-ahead"
 )
 
 // Note is one decision and its reason.
@@ -59,6 +65,9 @@ type decision struct {
 	notes   []Note
 	changed bool
 	summary changeSummary
+	// problems are errors in the state that stop a job (a cursor far
+	// ahead of the clock); the run reports them and fails.
+	problems []string
 }
 
 // changeSummary counts what a write changes, for the commit message.
@@ -248,6 +257,12 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time, allow 
 		js.Cursor = start.UTC()
 		d.changed = true
 		d.notes = append(d.notes, Note{Kind: NoteFirstSight, Job: job.Name, Reason: fmt.Sprintf("first seen: occurrences after %s count, none before", rfc(start))})
+	}
+	if ahead := js.Cursor.Sub(now); ahead > maxCursorSkew {
+		msg := fmt.Sprintf("job %s: its cursor %s is %s ahead of the clock (%s), so the job would stay silent until then; a run whose clock was ahead wrote it. If the clock is right, reset the job: delete \"cursor\" under \"jobs\": {\"%s\": ...} in the state document, and the job starts again from the next run, without backfill", job.Name, rfc(js.Cursor), ahead.Round(time.Second), rfc(now), job.Name)
+		d.problems = append(d.problems, msg)
+		d.notes = append(d.notes, Note{Kind: NoteAhead, Job: job.Name, Reason: msg})
+		return
 	}
 	if !js.Cursor.Before(now) {
 		return

@@ -246,6 +246,9 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 		if pass == 0 || len(dec.claimed) > 0 {
 			rep.Notes = append(rep.Notes, passNotes(dec.notes, pass)...)
 		}
+		if pass == 0 && len(rep.Problems) == 0 {
+			rep.Problems = append(rep.Problems, dec.problems...)
+		}
 		if pass == 0 && opts.Workflow != nil {
 			rep.GitHubLateness = lateness.Summary(lateness.Record(doc.Lateness, opts.Workflow.Schedule, opts.Workflow.Started), opts.Workflow.Schedule.Location())
 		}
