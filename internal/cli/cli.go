@@ -15,6 +15,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/cronrelay/cronrelay/internal/clock"
 )
 
 // Exit codes (contract section 2).
@@ -45,8 +47,8 @@ type Env struct {
 	Now func() time.Time
 	// HTTP is the client deliveries use; nil builds the default one.
 	HTTP *http.Client
-	// Sleep waits for d or until ctx ends; nil uses a timer.
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Sleep waits for d or until ctx ends; nil is clock.Sleep.
+	Sleep clock.SleepFunc
 	// Random is the source of run ids and generated ids; nil uses crypto/rand.
 	Random io.Reader
 	// Dir is the working directory relative paths are resolved against; "" is the process's.
@@ -78,21 +80,10 @@ func (e *Env) fill() {
 		e.Now = time.Now
 	}
 	if e.Sleep == nil {
-		e.Sleep = sleep
+		e.Sleep = clock.Sleep
 	}
 	if e.Random == nil {
 		e.Random = rand.Reader
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

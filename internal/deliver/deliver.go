@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/cronrelay/cronrelay/internal/clock"
 	"github.com/cronrelay/cronrelay/internal/signing"
 )
 
@@ -188,7 +189,7 @@ func (c *Client) Deliver(ctx context.Context, r Request) Result {
 		d.now = time.Now
 	}
 	if d.sleep == nil {
-		d.sleep = sleepTimer
+		d.sleep = clock.Sleep
 	}
 	if d.rand == nil {
 		d.rand = rand.Float64
@@ -467,17 +468,3 @@ func retryableStatus(s int) bool {
 }
 
 func statusText(s int) string { return "HTTP " + strconv.Itoa(s) }
-
-func sleepTimer(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

@@ -76,8 +76,9 @@ type Engine struct {
 	Lookup    func(string) (string, bool)
 	Masker    *secret.Masker
 	Deliverer Deliverer
-	// Sleep waits for d or until ctx ends (lookahead and write retries).
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Sleep waits for d or until ctx ends (lookahead and write retries):
+	// clock.Sleep, or a test's fake that moves its clock.
+	Sleep clock.SleepFunc
 	// NewID returns a random id (run ids and ids for delayed jobs enqueued without one).
 	NewID func() string
 	// Log receives one line per event as it happens; nil discards.
