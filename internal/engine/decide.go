@@ -234,10 +234,11 @@ func (d *decision) occurrenceBudget(in decideInput, lastRun time.Time) map[strin
 	}
 	sort.SliceStable(cands, func(a, b int) bool { return cands[a].t.Before(cands[b].t) })
 	allow := map[string]int{}
-	for _, job := range in.m.Jobs {
-		if job.Schedule != nil && job.Enabled {
-			allow[job.Name] = missed[job.Name]
-		}
+	for name, n := range missed {
+		allow[name] = n
+	}
+	for _, c := range cands {
+		allow[in.m.Jobs[c.job].Name] += 0 // a job with occurrences due is capped
 	}
 	for _, c := range cands[:max(budget, 0)] {
 		allow[in.m.Jobs[c.job].Name]++
