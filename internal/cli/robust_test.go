@@ -583,3 +583,52 @@ jobs:
 		t.Errorf("after the reset, ahead does not fire again: %q", keys)
 	}
 }
+
+func TestBudgetEndStopsStartingDeliveries(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, quick)
+	w.app.status = func(r *http.Request) int {
+		if r.URL.Path == "/alert" {
+			// Slower than the budget: the run abandons it.
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+		}
+		return http.StatusOK
+	}
+	code, out, errs := w.cli("2026-11-28T10:00:00Z", "run", "--jobs", "alert,welcome-followup", "--concurrency", "1", "--budget", "1s", "--json")
+	if code != ExitOK {
+		t.Fatalf("exit %d, want %d (the budget is not a failure)\n%s%s", code, ExitOK, out, errs)
+	}
+	var rep struct {
+		Deliveries []struct {
+			Job      string `json:"job"`
+			Outcome  string `json:"outcome"`
+			Attempts []int  `json:"attempts"`
+		} `json:"deliveries"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	var got []string
+	for _, d := range rep.Deliveries {
+		got = append(got, fmt.Sprintf("%s %s %v", d.Job, d.Outcome, d.Attempts))
+	}
+	sort.Strings(got)
+	// alert was sent and abandoned: an attempt, retried later; the other
+	// was never sent and keeps attempt 1 for the next run, without backoff.
+	if diff := cmp.Diff([]string{"alert retrying [1]", "welcome-followup not started []"}, got); diff != "" {
+		t.Errorf("report (-want +got):\n%s\n%s", diff, errs)
+	}
+	w.app.mu.Lock()
+	w.app.status = nil
+	w.app.mu.Unlock()
+	if code, out, errs := w.cli("2026-11-28T10:00:10Z", "run"); code != ExitOK {
+		t.Fatalf("next run: exit %d\n%s%s", code, out, errs)
+	}
+	keys := withoutRunIDs(w.app.keys())
+	if diff := cmp.Diff([]string{"alert@2026-11-28T10:00:00Z/run-RUN #1", "welcome-followup@2026-11-28T10:00:00Z/run-RUN #1"}, keys); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
