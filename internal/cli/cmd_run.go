@@ -34,13 +34,18 @@ Flags:
   --lookahead D     stay up to D and deliver what falls due inside it at its time
   --concurrency N   deliveries at once (default 8)
   --budget D        how long the run may take before it stops waiting and
-                    leaves retries to the next run (default 5m, plus lookahead)
+                    starting deliveries, and leaves the rest to the next run
+                    (default 5m, plus lookahead); recording what it did may
+                    take half the budget more, at most 1m
   --fail-on WHAT    dead (default): exit 1 when a delivery was dead-lettered;
                     failure: also when any delivery failed; never: exit 0
   --json            print the report as JSON on stdout
   --state-history N the most commits a state branch keeps before it is
                     squashed to one (default: the manifest's state_history,
                     or 500)
+
+On SIGINT or SIGTERM the run starts no more deliveries, records what it did
+(deliveries it never sent keep their attempt numbers) and exits 130.
 
 Environment: CRONRELAY_NOW (RFC 3339) sets the scheduling clock at the start.
 GITHUB_TOKEN is the token for branch: and gist: state; GITHUB_REPOSITORY
