@@ -13,7 +13,8 @@ trap 'rm -f "$raw"' EXIT
 
 go test -run '^$' -bench 'Occurrences10000Jobs|NextWrapper$|NextGronxBare' -benchtime 100x ./internal/schedule >>"$raw"
 go test -run '^$' -bench 'Deliver1000At50|RunDelivers100Of10000Pending|IdleRun20Jobs' -benchtime 3x ./internal/engine >>"$raw"
-go test -run '^$' -bench 'Process' -benchtime 20x ./cmd/cronrelay >>"$raw"
+go test -run '^$' -bench 'ProcessVersion|ProcessIdleRun' -benchtime 20x ./cmd/cronrelay >>"$raw"
+go test -run '^$' -bench 'ProcessBacklog1000Jobs|ProcessLookaheadWait' -benchtime 1x ./cmd/cronrelay >>"$raw"
 if [ -n "${BENCH_RAW:-}" ]; then cat "$raw"; echo; fi
 
 awk '
@@ -24,6 +25,10 @@ function ns(name) { return v[name] }
     if ($(i+1) == "ns/op") v[name] = $i
     if ($(i+1) == "state-bytes") bytes[name] = $i
     if ($(i+1) == "x-ideal") ideal[name] = $i
+    if ($(i+1) == "wall-s") wall[name] = $i
+    if ($(i+1) == "peak-rss-MB") rss[name] = $i
+    if ($(i+1) == "cpu-%") cpu[name] = $i
+    if ($(i+1) == "delivered") delivered[name] = $i
   }
 }
 END {
@@ -45,4 +50,10 @@ END {
   pv = ns("BenchmarkProcessVersion") / 1e6; pi = ns("BenchmarkProcessIdleRun") / 1e6
   printf "| idle run (20 jobs, nothing due) / bare process start (%.1f ms / %.1f ms) | %.2fx | <= 2x | %.2f |\n", pi, pv, pi / pv, pi / pv / 2
   printf "| idle run in process (20 jobs) | %.2f ms | - | - |\n", ns("BenchmarkIdleRun20Jobs") / 1e6
+  bl = "BenchmarkProcessBacklog1000Jobs"
+  printf "| backlog run: 1,000 jobs * * * * * catch_up: all after a 3 h gap, peak RSS | %.0f MB | < 150 MB | %.2f |\n", rss[bl], rss[bl] / 150
+  printf "| backlog run: wall time (%d delivered, the rest wait for later runs) | %.1f s | - | - |\n", delivered[bl], wall[bl]
+  printf "| backlog run: state document after it | %.0f KiB | - | - |\n", bytes[bl] / 1024
+  lw = "BenchmarkProcessLookaheadWait"
+  printf "| CPU while waiting in --lookahead on another run (%.0f s wall) | %.2f %% of a core | < 5 %% | %.2f |\n", wall[lw], cpu[lw], cpu[lw] / 5
 }' "$raw"

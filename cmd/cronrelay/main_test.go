@@ -2,11 +2,16 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // buildBinary builds cronrelay once into a temporary folder.
@@ -89,5 +94,133 @@ func BenchmarkProcessIdleRun(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		runIn(b, bin, dir, "2026-11-28T10:00:00Z", "run")
+	}
+}
+
+// backlogWorkspace writes a manifest of 1,000 jobs at "* * * * *" with
+// catch_up: all against endpoint, and runs once at 10:00 so the cursors
+// exist.
+func backlogWorkspace(tb testing.TB, bin, endpoint string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "version: 1\ndefaults: {base_url: %q, catch_up: all, retry: {attempts: 1}}\njobs:\n", endpoint)
+	for i := 0; i < 1000; i++ {
+		fmt.Fprintf(&sb, "  job-%d: {schedule: \"* * * * *\", path: /j/%d}\n", i, i)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, ".github"), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".github/cronrelay.yml"), []byte(sb.String()), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	runIn(tb, bin, dir, "2026-11-28T10:00:00Z", "run")
+	return dir
+}
+
+// BenchmarkProcessBacklog1000Jobs is the backlog after a three-hour gap:
+// 1,000 jobs at "* * * * *" with catch_up: all, 180,000 occurrences due,
+// against a loopback endpoint that answers 204 at once. It reports the
+// run's wall time, its peak resident memory (target: under 150 MB) and the
+// size of the state it leaves.
+func BenchmarkProcessBacklog1000Jobs(b *testing.B) {
+	bin := buildBinary(b)
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		dir := backlogWorkspace(b, bin, srv.URL)
+		hits.Store(0)
+		b.StartTimer()
+		cmd := exec.Command(bin, "run")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "CRONRELAY_NOW=2026-11-28T13:00:00Z")
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		wall := time.Since(start)
+		if err != nil {
+			b.Fatalf("backlog run: %v\n%s", err, tail(out))
+		}
+		b.StopTimer()
+		st, err := os.Stat(filepath.Join(dir, ".cronrelay/state.json"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		b.ReportMetric(wall.Seconds(), "wall-s")
+		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-rss-MB") // Maxrss is in KiB on Linux
+		b.ReportMetric(float64(st.Size()), "state-bytes")
+		b.ReportMetric(float64(hits.Load()), "delivered")
+		b.StartTimer()
+	}
+}
+
+// tail is the end of a long output, for failure messages.
+func tail(out []byte) string {
+	if len(out) > 2000 {
+		out = out[len(out)-2000:]
+	}
+	return string(out)
+}
+
+// waitingState has hourly@09:00 claimed by another run until 12:00 and
+// hourly@10:00, which catch_up: latest holds back until 09:00 is recorded:
+// a run with a lookahead has nothing to do but wait.
+const waitingState = `{
+  "version": 1,
+  "updated_at": "2026-11-28T10:00:10Z",
+  "last_run": "2026-11-28T10:00:10Z",
+  "jobs": {"hourly": {"cursor": "2026-11-28T10:00:00Z"}},
+  "open": {
+    "hourly@2026-11-28T09:00:00Z": {"id": "hourly@2026-11-28T09:00:00Z", "job": "hourly", "kind": "cron",
+      "due": "2026-11-28T09:00:00Z", "attempts": 1, "give_up": "2026-11-29T09:00:00Z", "created": "2026-11-28T09:00:10Z",
+      "claim": {"run": "other-run", "until": "2026-11-28T12:00:00Z"}},
+    "hourly@2026-11-28T10:00:00Z": {"id": "hourly@2026-11-28T10:00:00Z", "job": "hourly", "kind": "cron",
+      "due": "2026-11-28T10:00:00Z", "attempts": 0, "give_up": "2026-11-29T10:00:00Z", "created": "2026-11-28T10:00:10Z"}
+  },
+  "dead": [],
+  "recent": {}
+}
+`
+
+// BenchmarkProcessLookaheadWait is a run with --lookahead 20s that has
+// nothing to do but wait for another run to record an older occurrence.
+// It reports the CPU the process used (user + system) as a share of one
+// core over the wall time. Target: under 5%.
+func BenchmarkProcessLookaheadWait(b *testing.B) {
+	bin := buildBinary(b)
+	dir := b.TempDir()
+	files := map[string]string{
+		".github/cronrelay.yml": "version: 1\njobs:\n  hourly: {schedule: \"0 * * * *\", url: \"http://127.0.0.1:9/hourly\"}\n",
+		".cronrelay/state.json": waitingState,
+	}
+	for name, content := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cmd := exec.Command(bin, "run", "--lookahead", "20s")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "CRONRELAY_NOW=2026-11-28T10:00:30Z")
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		wall := time.Since(start)
+		if err != nil {
+			b.Fatalf("lookahead run: %v\n%s", err, tail(out))
+		}
+		cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		b.ReportMetric(wall.Seconds(), "wall-s")
+		b.ReportMetric(cpu.Seconds()*1000, "cpu-ms")
+		b.ReportMetric(100*cpu.Seconds()/wall.Seconds(), "cpu-%")
 	}
 }

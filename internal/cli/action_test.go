@@ -430,7 +430,7 @@ func TestActionWorkflowDispatch(t *testing.T) {
 	// (jobs: daily-emails, dry-run: false).
 	res := r.step("2026-11-28T10:00:00Z", "workflow_dispatch", nil)
 	res.must(t, ExitOK)
-	if diff := cmp.Diff([]string{"daily-emails@2026-11-28T10:00:00Z #1"}, r.app.keys()); diff != "" {
+	if diff := cmp.Diff([]string{"daily-emails@2026-11-28T10:00:00Z/run-RUN #1"}, withoutRunIDs(r.app.keys())); diff != "" {
 		t.Fatalf("endpoint (-want +got):\n%s", diff)
 	}
 	if res.outputs["delivered"] != "1" || res.state == nil {
@@ -443,8 +443,8 @@ func TestActionWorkflowDispatch(t *testing.T) {
 	res.must(t, ExitOK)
 	res = r.step("2026-11-28T10:02:00Z", "workflow_dispatch", map[string]string{"INPUT_JOBS": "alert"}, "--jobs", "welcome-followup")
 	res.must(t, ExitOK)
-	keys := r.app.keys()
-	if diff := cmp.Diff([]string{"alert@2026-11-28T10:01:00Z #1", "welcome-followup@2026-11-28T10:02:00Z #1"}, keys[1:]); diff != "" {
+	keys := withoutRunIDs(r.app.keys())
+	if diff := cmp.Diff([]string{"alert@2026-11-28T10:01:00Z/run-RUN #1", "welcome-followup@2026-11-28T10:02:00Z/run-RUN #1"}, keys[1:]); diff != "" {
 		t.Fatalf("precedence (-want +got):\n%s", diff)
 	}
 
@@ -634,7 +634,7 @@ func TestActionMasksSecretsFirst(t *testing.T) {
 			t.Errorf("secret %q printed or stored:\n%s", secret, rest)
 		}
 	}
-	if !strings.Contains(res.stdout, "::error title=cronrelay%3A daily-emails@2026-11-28T10%3A00%3A00Z::daily-emails@2026-11-28T10:00:00Z (job daily-emails, due 2026-11-28T10:00:00Z): HTTP 503 after attempts 1-2; retried by the first run after 2026-11-28T10:01:00Z") {
+	if !strings.Contains(withoutRunIDs([]string{res.stdout})[0], "::error title=cronrelay%3A daily-emails@2026-11-28T10%3A00%3A00Z/run-RUN::daily-emails@2026-11-28T10:00:00Z/run-RUN (job daily-emails, due 2026-11-28T10:00:00Z): HTTP 503 after attempts 1-2; retried by the first run after 2026-11-28T10:01:00Z") {
 		t.Errorf("no error annotation for the failed delivery:\n%s", res.stdout)
 	}
 	if res.outputs["failed"] != "1" || res.outputs["pending"] != "1" {
@@ -655,7 +655,7 @@ func TestActionManifestThroughAPI(t *testing.T) {
 	if !strings.Contains(res.stdout, "manifest .github/cronrelay.yml is not in the workspace (no actions/checkout step?): read it through the API at "+r.sha) {
 		t.Errorf("stdout does not say where the manifest came from:\n%s", res.stdout)
 	}
-	if diff := cmp.Diff([]string{"alert@2026-11-28T10:00:00Z #1"}, r.app.keys()); diff != "" {
+	if diff := cmp.Diff([]string{"alert@2026-11-28T10:00:00Z/run-RUN #1"}, withoutRunIDs(r.app.keys())); diff != "" {
 		t.Fatalf("endpoint (-want +got):\n%s", diff)
 	}
 	// The first run: the manifest and the state (404, then the repository

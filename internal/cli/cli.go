@@ -15,6 +15,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/cronrelay/cronrelay/internal/clock"
 )
 
 // Exit codes (contract section 2).
@@ -27,6 +29,11 @@ const (
 	ExitBadInput = 2
 	// ExitStore: the state store could not be read or written after its own retries.
 	ExitStore = 3
+	// ExitInterrupted: a run was stopped by SIGINT or SIGTERM. It stopped
+	// starting deliveries and recorded what it had done; what it had not
+	// started keeps its attempt number for the next run. 130 is how shells
+	// report a command ended by SIGINT (128 + 2).
+	ExitInterrupted = 130
 )
 
 // Env is everything a command reads from or writes to the outside world.
@@ -40,8 +47,8 @@ type Env struct {
 	Now func() time.Time
 	// HTTP is the client deliveries use; nil builds the default one.
 	HTTP *http.Client
-	// Sleep waits for d or until ctx ends; nil uses a timer.
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Sleep waits for d or until ctx ends; nil is clock.Sleep.
+	Sleep clock.SleepFunc
 	// Random is the source of run ids and generated ids; nil uses crypto/rand.
 	Random io.Reader
 	// Dir is the working directory relative paths are resolved against; "" is the process's.
@@ -73,21 +80,10 @@ func (e *Env) fill() {
 		e.Now = time.Now
 	}
 	if e.Sleep == nil {
-		e.Sleep = sleep
+		e.Sleep = clock.Sleep
 	}
 	if e.Random == nil {
 		e.Random = rand.Reader
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 
@@ -123,7 +119,8 @@ Commands:
 Run "cronrelay COMMAND --help" for the flags of a command.
 
 Exit codes: 0 done, 1 a delivery was dead-lettered (or failed, with
---fail-on failure), 2 bad input, 3 the state store could not be read or written.
+--fail-on failure), 2 bad input, 3 the state store could not be read or
+written, 130 run was stopped by SIGINT or SIGTERM.
 `
 
 func usageText() string {

@@ -37,7 +37,9 @@ Flags:
   --lookahead D     stay up to D and deliver what falls due inside it at its time
   --concurrency N   deliveries at once (default 8)
   --budget D        how long the run may take before it stops waiting and
-                    leaves retries to the next run (default 5m, plus lookahead)
+                    starting deliveries, and leaves the rest to the next run
+                    (default 5m, plus lookahead); recording what it did may
+                    take half the budget more, at most 1m
   --fail-on WHAT    dead (default): exit 1 when a delivery was dead-lettered;
                     failure: also when any delivery failed; never: exit 0
   --json            print the report as JSON on stdout
@@ -48,6 +50,9 @@ Flags:
 Before claiming, every job is checked (its ${VAR} secrets are set, its URL
 and headers are valid, its signing keys decode); a job that fails is
 skipped and reported as FILE:LINE:COL, the other jobs run, then exit 2.
+
+On SIGINT or SIGTERM the run starts no more deliveries, records what it did
+(deliveries it never sent keep their attempt numbers) and exits 130.
 
 Environment: CRONRELAY_NOW (RFC 3339) sets the scheduling clock at the start.
 GITHUB_TOKEN is the token for branch: and gist: state; GITHUB_REPOSITORY
@@ -243,7 +248,11 @@ func runWith(ctx context.Context, env *Env, m *manifest.Manifest, rc *runConfig)
 		fl.Flush()
 	}
 	if err != nil {
-		return exitFor(env, "run", rc.masker, err), nil, err
+		code := exitFor(env, "run", rc.masker, err)
+		if ctx.Err() != nil {
+			code = ExitInterrupted
+		}
+		return code, nil, err
 	}
 	rr := &runReport{Report: rep, APICalls: rc.gh.calls()}
 	if rc.json {
@@ -252,13 +261,25 @@ func runWith(ctx context.Context, env *Env, m *manifest.Manifest, rc *runConfig)
 	} else {
 		printReport(rc.out, rr)
 	}
-	if bad := inputProblems(env, rc.masker, rep); bad {
+	bad := inputProblems(env, rc.masker, rep)
+	if ctx.Err() != nil {
+		// A signal: the run stopped starting deliveries and recorded what
+		// it did; say so, and fail so that the stop is visible.
+		fmt.Fprintf(env.Stderr, "cronrelay run: stopped (%s): %d delivered, %d not started (they keep their attempt numbers for the next run); the outcomes were recorded\n",
+			context.Cause(ctx), rep.Delivered, rep.NotStarted)
+		return ExitInterrupted, rr, nil
+	}
+	if bad {
 		// Bad input the run went past (a job it skipped, a request it
 		// refused) fails the run whatever --fail-on says: --fail-on is
 		// about deliveries, and the Actions run must be red.
 		return ExitBadInput, rr, nil
 	}
 	switch {
+	case len(rep.Problems) > 0:
+		// A job the state stops (a cursor far ahead): the other jobs ran,
+		// and the run fails so that someone looks.
+		return ExitBadInput, rr, nil
 	case rc.failOn == "never":
 		return ExitOK, rr, nil
 	case rep.Dead > 0:
@@ -337,8 +358,12 @@ func printReport(w io.Writer, rr *runReport) {
 	for _, p := range rep.Problems {
 		fmt.Fprintln(w, "problem:", p)
 	}
-	fmt.Fprintf(w, "delivered %d, failed %d, dead %d; pending %d, retrying %d, dead letters %d; next due %s\n",
-		rep.Delivered, rep.Failed, rep.Dead, rep.Pending, rep.Retrying, rep.DeadTotal, fmtTime(rep.NextDue))
+	notStarted := ""
+	if rep.NotStarted > 0 {
+		notStarted = fmt.Sprintf(", not started %d", rep.NotStarted)
+	}
+	fmt.Fprintf(w, "delivered %d, failed %d, dead %d%s; pending %d, retrying %d, dead letters %d; next due %s\n",
+		rep.Delivered, rep.Failed, rep.Dead, notStarted, rep.Pending, rep.Retrying, rep.DeadTotal, fmtTime(rep.NextDue))
 	if c := rr.APICalls; c != nil {
 		fmt.Fprintf(w, "GitHub API: %d calls (%d reads, %d writes, %d retries)\n", c.Total, c.Reads, c.Writes, c.Retries)
 	}

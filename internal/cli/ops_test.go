@@ -131,7 +131,17 @@ func TestCancelAnyOpenDelivery(t *testing.T) {
 	if code, out, _ := w.cli("2026-11-28T10:00:00Z", "run", "--jobs", "daily-emails"); code != ExitOK || !strings.Contains(out, "retrying") {
 		t.Fatalf("run: %d\n%s", code, out)
 	}
-	const occ = "daily-emails@2026-11-28T10:00:00Z"
+	// --jobs gives the occurrence a run's nonce (JOB@TIME/run-NONCE): read
+	// the id from the state, as a user reads it from status.
+	_, stout, _ := w.cli("2026-11-28T10:01:00Z", "status", "--json")
+	var st Status
+	if err := json.Unmarshal([]byte(stout), &st); err != nil || len(st.Retrying) != 1 {
+		t.Fatalf("status: %v\n%s", err, stout)
+	}
+	occ := st.Retrying[0].ID
+	if !strings.HasPrefix(occ, "daily-emails@2026-11-28T10:00:00Z/run-") {
+		t.Fatalf("open delivery %q", occ)
+	}
 	code, out, errs := w.cli("2026-11-28T10:01:00Z", "cancel", occ)
 	if code != ExitOK || out != "cancelled "+occ+" (due 2026-11-28T10:00:00Z): cancelled from cronrelay cancel\n" {
 		t.Fatalf("cancel a retrying occurrence: %d %q %s", code, out, errs)
@@ -156,7 +166,7 @@ func TestCancelAnyOpenDelivery(t *testing.T) {
 		t.Fatalf("cancel --orphans: %d %q %s", code, out, errs)
 	}
 	_, out, _ = w.cli("2026-11-28T10:03:00Z", "status", "--json")
-	var st Status
+	st = Status{}
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +265,7 @@ func TestRefusedRequestWithoutOnReject(t *testing.T) {
 		"cronrelay run: refused --enqueue: nothing in it was applied; the run went on\n") {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
-	if diff := cmp.Diff([]string{"alert@2026-11-28T10:00:00Z #1"}, w.app.keys()); diff != "" {
+	if diff := cmp.Diff([]string{"alert@2026-11-28T10:00:00Z/run-RUN #1"}, withoutRunIDs(w.app.keys())); diff != "" {
 		t.Errorf("deliveries (-want +got):\n%s", diff)
 	}
 }
@@ -321,8 +331,8 @@ func TestInvalidContinuationIsAFailedDelivery(t *testing.T) {
 	if !strings.Contains(out, "delivered 1, failed 1, dead 1;") || !strings.Contains(out, "trial-warning@2026-11-28T10:00:00Z") {
 		t.Errorf("report:\n%s", out)
 	}
-	keys := w.app.keys()
-	if diff := cmp.Diff([]string{"trial-warning@2026-11-28T10:00:00Z #1", "alert#dead:trial-warning@2026-11-28T10:00:00Z #1"}, keys); diff != "" {
+	keys := withoutRunIDs(w.app.keys())
+	if diff := cmp.Diff([]string{"trial-warning@2026-11-28T10:00:00Z/run-RUN #1", "alert#dead:trial-warning@2026-11-28T10:00:00Z/run-RUN/attempt-1 #1"}, keys); diff != "" {
 		t.Fatalf("deliveries (-want +got):\n%s", diff)
 	}
 	var fr struct {
@@ -362,8 +372,8 @@ func TestActionInvalidContinuationIsAnnotated(t *testing.T) {
 	}
 	res := r.step("2026-11-28T10:00:00Z", "schedule", nil, "--jobs", "trial-warning")
 	res.must(t, ExitFailed)
-	want := "::error title=cronrelay%3A trial-warning@2026-11-28T10%3A00%3A00Z::trial-warning@2026-11-28T10:00:00Z (job trial-warning, due 2026-11-28T10:00:00Z): continuation refused: cronrelay.job: unknown job"
-	if !strings.Contains(res.stdout, want) {
+	want := "::error title=cronrelay%3A trial-warning@2026-11-28T10%3A00%3A00Z/run-RUN::trial-warning@2026-11-28T10:00:00Z/run-RUN (job trial-warning, due 2026-11-28T10:00:00Z): continuation refused: cronrelay.job: unknown job"
+	if !strings.Contains(withoutRunIDs([]string{res.stdout})[0], want) {
 		t.Errorf("stdout lacks\n%s\ngot:\n%s", want, res.stdout)
 	}
 }

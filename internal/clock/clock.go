@@ -7,6 +7,7 @@
 package clock
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -15,6 +16,28 @@ import (
 // Clock tells the time.
 type Clock interface {
 	Now() time.Time
+}
+
+// SleepFunc waits for d or until ctx ends, returning ctx's error if it
+// ended first. Commands take one as a dependency so that tests move time
+// themselves; Sleep is the real one.
+type SleepFunc func(ctx context.Context, d time.Duration) error
+
+// Sleep waits for d on the runtime's timer, or until ctx ends. A d of zero
+// or less returns at once (with ctx's error, if it has ended): waiting is
+// never a busy loop.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Func adapts a function to Clock.

@@ -1,6 +1,8 @@
 package clock
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -30,5 +32,24 @@ func TestFromEnv(t *testing.T) {
 	_, err = FromEnv("tomorrow", real)
 	if err == nil || err.Error() != `CRONRELAY_NOW: "tomorrow" is not an RFC 3339 time (like 2026-11-28T08:00:00Z)` {
 		t.Fatalf("bad value: got %v", err)
+	}
+}
+
+func TestSleep(t *testing.T) {
+	t.Parallel()
+	if err := Sleep(context.Background(), 0); err != nil {
+		t.Errorf("Sleep(0) = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sleep on a cancelled context = %v, want context.Canceled", err)
+	}
+	if err := Sleep(ctx, -time.Second); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sleep(-1s) on a cancelled context = %v, want context.Canceled", err)
+	}
+	began := time.Now()
+	if err := Sleep(context.Background(), 10*time.Millisecond); err != nil || time.Since(began) < 10*time.Millisecond {
+		t.Errorf("Sleep(10ms) = %v after %s", err, time.Since(began))
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/cronrelay/cronrelay/internal/clock"
 	"github.com/cronrelay/cronrelay/internal/signing"
 )
 
@@ -76,6 +77,12 @@ type Request struct {
 	Backoff, MaxBackoff time.Duration
 	// IsSuccess says which statuses count as success; nil means 200-299.
 	IsSuccess func(status int) bool
+	// FollowRedirectsAsGET follows a 301, 302 or 303 answer to a request
+	// other than GET or HEAD as a GET without the body. Without it such a
+	// redirect ends the attempt as a Permanent failure: following it would
+	// drop the body and report a delivery that never reached the endpoint
+	// as the job meant it. 307 and 308 keep the method and body either way.
+	FollowRedirectsAsGET bool
 	// Deadline is the run's budget: Deliver never sleeps past it, and a wait
 	// that would end after it ends the call with Retry instead. Zero means
 	// no budget.
@@ -182,7 +189,7 @@ func (c *Client) Deliver(ctx context.Context, r Request) Result {
 		d.now = time.Now
 	}
 	if d.sleep == nil {
-		d.sleep = sleepTimer
+		d.sleep = clock.Sleep
 	}
 	if d.rand == nil {
 		d.rand = rand.Float64
@@ -461,17 +468,3 @@ func retryableStatus(s int) bool {
 }
 
 func statusText(s int) string { return "HTTP " + strconv.Itoa(s) }
-
-func sleepTimer(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

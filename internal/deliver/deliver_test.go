@@ -541,6 +541,7 @@ func TestDeliverSameHostRedirects(t *testing.T) {
 			t.Parallel()
 			srv, rec := serve(t, redirector(tc.code, MaxRedirects))
 			r := testRequest(srv.URL + "/hop0")
+			r.FollowRedirectsAsGET = tc.wantMethod == "GET"
 			got := testClient(srv, newClock()).Deliver(context.Background(), r)
 			want := Result{Outcome: Success, Status: 200, Attempts: []Attempt{{N: 1, Status: 200}}}
 			if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
@@ -582,12 +583,31 @@ func TestDeliverSameHostRedirects(t *testing.T) {
 	}
 }
 
+func TestDeliverRedirectThatDropsTheBodyFails(t *testing.T) {
+	t.Parallel()
+	for _, code := range []int{301, 302, 303} {
+		t.Run(strconv.Itoa(code), func(t *testing.T) {
+			t.Parallel()
+			srv, rec := serve(t, redirector(code, 1))
+			got := testClient(srv, newClock()).Deliver(context.Background(), testRequest(srv.URL+"/hop0"))
+			e := fmt.Sprintf("HTTP %d redirect to /hop1 refused: following it would send a GET instead of the POST, without the body (the endpoint should answer 307 or 308, which keep both; or set follow_redirects_as_get: true)", code)
+			want := Result{Outcome: Permanent, Status: code, Err: e, Attempts: []Attempt{{N: 1, Status: code, Err: e}}}
+			if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
+				t.Errorf("Result (-want +got):\n%s", diff)
+			}
+			if n := len(rec.all()); n != 1 {
+				t.Errorf("server got %d requests, want 1 (the redirect not followed)", n)
+			}
+		})
+	}
+}
+
 func TestDeliverTooManyRedirects(t *testing.T) {
 	t.Parallel()
-	srv, rec := serve(t, redirector(http.StatusFound, MaxRedirects+1))
+	srv, rec := serve(t, redirector(http.StatusTemporaryRedirect, MaxRedirects+1))
 	got := testClient(srv, newClock()).Deliver(context.Background(), testRequest(srv.URL+"/hop0"))
 	e := "more than 3 redirects (the last to /hop4) refused"
-	want := Result{Outcome: Permanent, Status: 302, Err: e, Attempts: []Attempt{{N: 1, Status: 302, Err: e}}}
+	want := Result{Outcome: Permanent, Status: 307, Err: e, Attempts: []Attempt{{N: 1, Status: 307, Err: e}}}
 	if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
 		t.Errorf("Result (-want +got):\n%s", diff)
 	}

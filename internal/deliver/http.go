@@ -83,7 +83,8 @@ type redirectError struct{ msg string }
 func (e *redirectError) Error() string { return e.msg }
 
 // checkRedirect follows at most MaxRedirects redirects, all to the origin of
-// the first request, so credentials and signatures never reach another host.
+// the first request, so credentials and signatures never reach another host,
+// and none that would change the method unless the job allows it.
 func (d *delivery) checkRedirect(req *http.Request, via []*http.Request) error {
 	from, to := via[0].URL, req.URL
 	switch {
@@ -96,10 +97,27 @@ func (d *delivery) checkRedirect(req *http.Request, via []*http.Request) error {
 	case len(via) > MaxRedirects:
 		return &redirectError{fmt.Sprintf("more than %d redirects (the last to %s) refused", MaxRedirects, to.EscapedPath())}
 	}
-	if len(d.r.SigningKeys) > 0 && req.GetBody == nil && len(d.r.Body) > 0 {
-		// A 301/302/303 to GET drops the body: sign what is actually sent.
+	prev := via[len(via)-1]
+	if prev.Method != req.Method {
+		// net/http turns a 301, 302 or 303 answer to a POST (303: to
+		// anything but HEAD) into a GET without the body.
+		if !d.r.FollowRedirectsAsGET {
+			code := 0
+			if req.Response != nil {
+				code = req.Response.StatusCode
+			}
+			return &redirectError{fmt.Sprintf("HTTP %d redirect to %s refused: following it would send a %s instead of the %s, without the body (the endpoint should answer 307 or 308, which keep both; or set follow_redirects_as_get: true)", code, to.EscapedPath(), req.Method, prev.Method)}
+		}
+	}
+	if len(d.r.SigningKeys) > 0 {
+		// Sign what is actually sent: the same body for a 307 or 308, none
+		// when the redirect turned the request into a GET.
+		var body []byte
+		if req.Method == via[0].Method {
+			body = d.r.Body
+		}
 		if unix, err := strconv.ParseInt(req.Header.Get(signing.HeaderTimestamp), 10, 64); err == nil {
-			d.sign(req.Header, time.Unix(unix, 0), nil)
+			d.sign(req.Header, time.Unix(unix, 0), body)
 		}
 	}
 	return nil

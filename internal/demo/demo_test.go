@@ -37,7 +37,7 @@ func TestDemoDay(t *testing.T) {
 		"10:30 UTC            retrying  flaky-export@2026-11-28T10:30:00Z  attempts 1-2  HTTP 503  signatures ok  next try 10:31 UTC\n",
 		"10:35 UTC            delivered flaky-export@2026-11-28T10:30:00Z  attempt 3  HTTP 200  signature ok  late 5m\n",
 		"02:00 UTC            dead      nightly-report@2026-11-28T02:00:00Z  attempt 1  HTTP 422  signature ok\n",
-		"02:00 UTC            delivered alert#dead:nightly-report@2026-11-28T02:00:00Z  attempt 1  HTTP 200  signature ok\n",
+		"02:00 UTC            delivered alert#dead:nightly-report@2026-11-28T02:00:00Z/attempt-1  attempt 1  HTTP 200  signature ok\n",
 		"app: alert received: nightly-report@2026-11-28T02:00:00Z is dead after 1 attempt(s): permanent failure: HTTP 422\n",
 		"continued: enqueued trial-expire#user-456 due 15:00 UTC\n",
 		"delivered trial-expire#user-456  attempt 1  HTTP 200",

@@ -18,6 +18,11 @@ const (
 	MaxCatchUp = 100
 	// MaxClaims is how many deliveries one pass claims.
 	MaxClaims = 1000
+	// maxCursorSkew is how far a job's cursor may be ahead of the clock
+	// before it is an error: runners' clocks differ by seconds, but a
+	// cursor hours ahead (written by a run whose clock was wrong) would
+	// silence the job until the clock catches up.
+	maxCursorSkew = 5 * time.Minute
 	// maxCount bounds how many coalesced or missed occurrences are counted
 	// one by one (a */1 job left alone for months has too many to list).
 	maxCount = 10000
@@ -43,6 +48,7 @@ const (
 	NoteDeferred   = "deferred"
 	NoteRemoved    = "removed"
 	NoteBroken     = "broken"
+	NoteAhead      = "cursor-ahead"
 )
 
 // brokenReason is the note on what a broken job leaves waiting.
@@ -66,6 +72,9 @@ type decision struct {
 	summary changeSummary
 	// refused are requests refused whole while applying them (lenient).
 	refused []*RequestError
+	// problems are errors in the state that stop a job (a cursor far
+	// ahead of the clock); the run reports them and fails.
+	problems []string
 }
 
 // changeSummary counts what a write changes, for the commit message.
@@ -146,12 +155,14 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 	}
 	d.addRejectReports(in)
 
-	// Scheduled jobs: turn occurrences in (cursor, now] into deliveries.
+	// Scheduled jobs: turn occurrences in (cursor, now] into deliveries,
+	// as many as this pass can claim, the oldest first across jobs.
+	allow := d.occurrenceBudget(in, doc.LastRun)
 	for _, job := range in.m.Jobs {
 		if job.Schedule == nil || in.broken[job.Name] {
 			continue
 		}
-		d.occurrences(job, doc.LastRun, now)
+		d.occurrences(job, doc.LastRun, now, allow)
 	}
 
 	// Forget the cursors of jobs that left the manifest; their open work stays.
@@ -165,10 +176,12 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 		}
 	}
 
-	// --jobs: deliver these now, whatever their schedule.
+	// --jobs: deliver these now, whatever their schedule. The id names the
+	// run, so that two runs in the same second are two deliveries with two
+	// Idempotency-Keys, not one key a receiver would de-duplicate.
 	for _, name := range in.manual {
 		job := in.m.Job(name)
-		id := deliveryID(name, "", now)
+		id := manualID(name, now, in.runID)
 		if _, ok := d.doc.Open[id]; ok {
 			continue
 		}
@@ -192,8 +205,76 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 	return d, nil
 }
 
-// occurrences handles one scheduled job's window.
-func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time) {
+// occurrenceBudget decides how many occurrences each scheduled job may turn
+// into deliveries on this pass, so that a pass creates only what it can
+// claim: at most MaxClaims deliveries due at once (those already open and
+// claimable count), and never more open deliveries than state.MaxOpen.
+// When the budget is short, the oldest occurrences across all jobs go
+// first; the others stay behind their job's cursor and wait for a later
+// pass or run, where max_lateness may still record them as missed. Jobs
+// whose occurrences create nothing (disabled, or older than max_lateness)
+// cost nothing. The result maps a job to how many occurrences of its
+// window it may take (missed ones included); a job not in it may take its
+// whole window.
+func (d *decision) occurrenceBudget(in decideInput, lastRun time.Time) map[string]int {
+	now := in.now
+	claimable := 0
+	for _, dl := range d.doc.Open {
+		job := in.m.Job(dl.Job)
+		if job == nil || !job.Enabled || dl.ClaimedAt(now) || dl.Due.After(now) || dl.NextAttempt.After(now) {
+			continue
+		}
+		claimable++
+	}
+	budget := min(MaxClaims-claimable, state.MaxOpen-len(d.doc.Open))
+	type cand struct {
+		t   time.Time
+		job int
+	}
+	var cands []cand
+	missed := map[string]int{}
+	for i, job := range in.m.Jobs {
+		if job.Schedule == nil || !job.Enabled {
+			continue
+		}
+		js := d.doc.Jobs[job.Name]
+		if js == nil || js.Cursor.IsZero() || !js.Cursor.Before(now) {
+			continue // first sight, or nothing in the window
+		}
+		if job.CatchUp != "all" {
+			if p, ok := job.Schedule.Prev(now); ok && p.After(js.Cursor) {
+				cands = append(cands, cand{p, i})
+			}
+			continue
+		}
+		for _, t := range job.Schedule.Occurrences(js.Cursor, now, MaxCatchUp) {
+			if job.MaxLateness > 0 && now.Sub(t) > job.MaxLateness {
+				missed[job.Name]++
+				continue
+			}
+			cands = append(cands, cand{t, i})
+		}
+	}
+	if len(cands) <= budget {
+		return nil // every window fits
+	}
+	sort.SliceStable(cands, func(a, b int) bool { return cands[a].t.Before(cands[b].t) })
+	allow := map[string]int{}
+	for name, n := range missed {
+		allow[name] = n
+	}
+	for _, c := range cands {
+		allow[in.m.Jobs[c.job].Name] += 0 // a job with occurrences due is capped
+	}
+	for _, c := range cands[:max(budget, 0)] {
+		allow[in.m.Jobs[c.job].Name]++
+	}
+	return allow
+}
+
+// occurrences handles one scheduled job's window; allow caps how many of
+// its occurrences it takes (see occurrenceBudget).
+func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time, allow map[string]int) {
 	js := d.doc.JobState(job.Name)
 	if js.Cursor.IsZero() {
 		start := lastRun
@@ -204,7 +285,20 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time) {
 		d.changed = true
 		d.notes = append(d.notes, Note{Kind: NoteFirstSight, Job: job.Name, Reason: fmt.Sprintf("first seen: occurrences after %s count, none before", rfc(start))})
 	}
+	if ahead := js.Cursor.Sub(now); ahead > maxCursorSkew {
+		msg := fmt.Sprintf("job %s: its cursor %s is %s ahead of the clock (%s), so the job would stay silent until then; a run whose clock was ahead wrote it. If the clock is right, reset the job: delete \"cursor\" under \"jobs\": {\"%s\": ...} in the state document, and the job starts again from the next run, without backfill", job.Name, rfc(js.Cursor), ahead.Round(time.Second), rfc(now), job.Name)
+		d.problems = append(d.problems, msg)
+		d.notes = append(d.notes, Note{Kind: NoteAhead, Job: job.Name, Reason: msg})
+		return
+	}
 	if !js.Cursor.Before(now) {
+		return
+	}
+	n, capped := allow[job.Name]
+	if capped && n == 0 {
+		if job.Enabled {
+			d.notes = append(d.notes, Note{Kind: NoteDeferred, Job: job.Name, Reason: fmt.Sprintf("more than %d deliveries are due: occurrences after %s wait for a later pass or run", MaxClaims, rfc(js.Cursor))})
+		}
 		return
 	}
 	limit := maxCount + 1
@@ -218,6 +312,9 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time) {
 	more := false
 	if job.CatchUp == "all" && len(occ) > MaxCatchUp {
 		occ, more = occ[:MaxCatchUp], true
+	}
+	if capped && job.CatchUp == "all" && len(occ) > n {
+		occ, more = occ[:n], true
 	}
 	newest := occ[len(occ)-1]
 	if job.CatchUp != "all" {
@@ -293,7 +390,7 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time) {
 		}
 	}
 	if more {
-		d.notes = append(d.notes, Note{Kind: NoteDeferred, Job: job.Name, Reason: fmt.Sprintf("more than %d occurrences are due: the rest follow from %s on", MaxCatchUp, rfc(newest))})
+		d.notes = append(d.notes, Note{Kind: NoteDeferred, Job: job.Name, Reason: fmt.Sprintf("more occurrences are due than this pass takes (at most %d per job, %d deliveries in all): the rest follow from %s on", MaxCatchUp, MaxClaims, rfc(newest))})
 	}
 }
 
@@ -420,6 +517,20 @@ func deliveryID(job, id string, t time.Time) string {
 		return job + "#" + id
 	}
 	return job + "@" + rfc(t)
+}
+
+// manualID is JOB@TIME/run-RUNID for a delivery asked for with --jobs.
+func manualID(job string, now time.Time, runID string) string {
+	return deliveryID(job, "", now) + "/run-" + runID
+}
+
+// failureID is the id of the failure report sent to alert when dl is
+// dead-lettered: ALERT#dead:ID/attempt-N. A dead letter that is replayed
+// and dies again has made at least one more attempt, so each death gets
+// its own id (and Idempotency-Key), and a receiver that de-duplicates does
+// not drop the second alert.
+func failureID(alert string, dl *state.Delivery) string {
+	return deliveryID(alert, fmt.Sprintf("dead:%s/attempt-%d", dl.ID, dl.Attempts), time.Time{})
 }
 
 func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339) }

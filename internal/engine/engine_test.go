@@ -204,7 +204,7 @@ jobs:
 	rep = h.run("2026-11-28T08:40:00Z", Options{})
 	if diff := cmp.Diff([]string{
 		"flaky@2026-11-28T08:00:00Z dead [5 6]",
-		"alert#dead:flaky@2026-11-28T08:00:00Z delivered [1]",
+		"alert#dead:flaky@2026-11-28T08:00:00Z/attempt-6 delivered [1]",
 	}, outcomes(rep)); diff != "" {
 		t.Fatalf("run 3 (-want +got):\n%s", diff)
 	}
@@ -487,7 +487,7 @@ func TestManualJobs(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hourly)
 	rep := h.run("2026-11-28T10:17:00Z", Options{Jobs: []string{"tick"}})
-	if diff := cmp.Diff([]string{"tick@2026-11-28T10:17:00Z delivered [1]"}, outcomes(rep)); diff != "" {
+	if diff := cmp.Diff([]string{"tick@2026-11-28T10:17:00Z/run-id1 delivered [1]"}, outcomes(rep)); diff != "" {
 		t.Fatalf("(-want +got):\n%s", diff)
 	}
 	_, err := h.engine().Run(context.Background(), Options{Jobs: []string{"tock"}})

@@ -25,7 +25,8 @@ const (
 )
 
 // record writes the outcomes of a pass, re-reading and applying them again
-// when another run wrote first.
+// when another run wrote first. ctx is the run's recording context, which
+// ends a grace after the budget.
 func (e *Engine) record(ctx context.Context, results []outcome, rep *Report, k *known) (*state.Doc, error) {
 	var reports []DeliveryReport
 	var notes []Note
@@ -43,10 +44,10 @@ func (e *Engine) record(ctx context.Context, results []outcome, rep *Report, k *
 			notes = append(notes, ns...)
 		}
 		doc.UpdatedAt = now
-		// Record with a context that outlives the budget: the deliveries
-		// happened, and losing their outcome would deliver them again.
-		wctx := context.WithoutCancel(ctx)
-		v, err := e.write(wctx, doc, version, sum.message("recorded"))
+		// ctx outlives the budget by a grace (see withGrace): the
+		// deliveries happened, and losing their outcome would deliver
+		// them again.
+		v, err := e.write(ctx, doc, version, sum.message("recorded"))
 		if errors.Is(err, store.ErrConflict) && try < maxWriteTries {
 			rep.Conflicts++
 			e.logf("state changed while recording; re-reading (try %d)", try+2)
@@ -63,6 +64,8 @@ func (e *Engine) record(ctx context.Context, results []outcome, rep *Report, k *
 			switch dr.Outcome {
 			case "delivered":
 				rep.Delivered++
+			case OutcomeNotStarted:
+				rep.NotStarted++
 			case "retrying":
 				rep.Failed++
 			case "dead":
@@ -95,6 +98,17 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 		// Cancelled, or finished by another run after our lease ran out.
 		dr.Outcome = outcomeName(res.Outcome)
 		notes = append(notes, Note{Kind: NoteNotFound, Job: o.dl.Job, ID: o.dl.ID, Due: o.dl.Due, Reason: "no longer open when its outcome was recorded (cancelled meanwhile, or finished by another run)"})
+		return dr, notes
+	}
+	if notSent(res) {
+		// No request went out: give the claim back as it was, with its
+		// attempt number and no backoff, so the next run sends this
+		// attempt for real.
+		dr.Outcome = OutcomeNotStarted
+		if dl.Attempts == first { // still this run's claim
+			dl.Attempts = first - 1
+			dl.Claim = nil
+		}
 		return dr, notes
 	}
 	if dl.Attempts < last {
@@ -169,6 +183,10 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 	return dr, notes
 }
 
+// OutcomeNotStarted is the report outcome of a delivery that was claimed
+// but never sent because the run was stopped.
+const OutcomeNotStarted = "not started"
+
 // kill moves a delivery to the dead letters and queues its failure report.
 func (e *Engine) kill(doc *state.Doc, dl *state.Delivery, reason string, res deliver.Result, now time.Time, sum *changeSummary) {
 	delete(doc.Open, dl.ID)
@@ -189,7 +207,7 @@ func (e *Engine) kill(doc *state.Doc, dl *state.Delivery, reason string, res del
 	}
 	body, _ := json.Marshal(report)
 	alert := e.Manifest.Job(job.OnFailure)
-	id := deliveryID(alert.Name, "dead:"+dl.ID, time.Time{})
+	id := failureID(alert.Name, dl)
 	doc.Open[id] = &state.Delivery{
 		ID: id, Job: alert.Name, Kind: state.KindFailure, Due: now, Body: body, Created: now,
 		GiveUp: now.Add(alert.Retry.Until),
@@ -363,6 +381,61 @@ func nextDue(m *manifest.Manifest, doc *state.Doc, now time.Time) (time.Time, bo
 		consider(t)
 	}
 	return best, !best.IsZero()
+}
+
+// wakeAt is when a run waiting inside its lookahead should look at the
+// state again, and why: the next occurrence of an enabled schedule, the
+// next delayed job or retry, or the end of another run's lease (after
+// which its deliveries, and any that wait on them, may be taken over).
+// Deliveries that are due but were not claimed on this pass (waiting on an
+// older one in flight, orphaned, disabled) are not events themselves: what
+// unblocks them is a lease end or another run's write, so while one waits
+// and a claim of another run is live, the run also wakes every
+// otherRunPoll to re-read.
+func wakeAt(m *manifest.Manifest, doc *state.Doc, now time.Time) (time.Time, string, bool) {
+	var best time.Time
+	var why string
+	consider := func(t time.Time, reason string) {
+		if t.After(now) && (best.IsZero() || t.Before(best)) {
+			best, why = t, reason
+		}
+	}
+	for _, j := range m.Jobs {
+		if j.Schedule == nil || !j.Enabled {
+			continue
+		}
+		from := now
+		if js := doc.Jobs[j.Name]; js != nil && js.Cursor.After(from) {
+			from = js.Cursor
+		}
+		if t, ok := j.Schedule.Next(from); ok {
+			consider(t, fmt.Sprintf("the occurrence of %s at %s", j.Name, rfc(t)))
+		}
+	}
+	foreign, blocked := false, false
+	for _, dl := range doc.Open {
+		if dl.ClaimedAt(now) {
+			foreign = true
+			consider(dl.Claim.Until, fmt.Sprintf("the lease of run %s on %s to end at %s", dl.Claim.Run, dl.ID, rfc(dl.Claim.Until)))
+			continue
+		}
+		if job := m.Job(dl.Job); job == nil || !job.Enabled {
+			continue
+		}
+		t := dl.Due
+		if dl.NextAttempt.After(t) {
+			t = dl.NextAttempt
+		}
+		if !t.After(now) {
+			blocked = true
+			continue
+		}
+		consider(t, fmt.Sprintf("%s, due %s", dl.ID, rfc(t)))
+	}
+	if foreign && blocked {
+		consider(now.Add(otherRunPoll), "another run to record what it is delivering")
+	}
+	return best, why, !best.IsZero()
 }
 
 // summarize fills the counts that describe the state after the run.

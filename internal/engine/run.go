@@ -39,8 +39,21 @@ const (
 	// leaseMargin is added to the budget for the lease on claims: a live
 	// run always finishes (or is cancelled) before its claims run out.
 	leaseMargin = 2 * time.Minute
+	// maxRecordGrace bounds how long recording may go on after the budget
+	// ends (the grace is half the budget, at most this): the deliveries
+	// happened, and losing their outcome would deliver them again, but a
+	// stalled store must not hold the run, and the record must end well
+	// before the claims' leases (the budget plus leaseMargin) run out.
+	maxRecordGrace = time.Minute
 	// maxWriteTries bounds the re-read-and-merge loop on conflicts.
 	maxWriteTries = 20
+	// minLookaheadWait is the shortest sleep inside the lookahead: a wait
+	// is never a busy loop, whatever the state holds.
+	minLookaheadWait = time.Second
+	// otherRunPoll is the longest sleep while a delivery waits on one that
+	// another run is delivering: that run may record it long before its
+	// lease ends, and re-reading the state every so often costs one read.
+	otherRunPoll = 15 * time.Second
 	// maxPasses bounds the passes of one run (failure reports and
 	// zero-delay continuations are delivered by a further pass).
 	maxPasses = 10
@@ -63,8 +76,9 @@ type Engine struct {
 	Lookup    func(string) (string, bool)
 	Masker    *secret.Masker
 	Deliverer Deliverer
-	// Sleep waits for d or until ctx ends (lookahead and write retries).
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Sleep waits for d or until ctx ends (lookahead and write retries):
+	// clock.Sleep, or a test's fake that moves its clock.
+	Sleep clock.SleepFunc
 	// NewID returns a random id (run ids and ids for delayed jobs enqueued without one).
 	NewID func() string
 	// Log receives one line per event as it happens; nil discards.
@@ -106,15 +120,19 @@ type Report struct {
 	Deliveries []DeliveryReport `json:"deliveries"`
 	Notes      []Note           `json:"notes"`
 	Delivered  int              `json:"delivered"`
-	Failed     int              `json:"failed"`
-	Dead       int              `json:"dead"`
-	Pending    int              `json:"pending"`
-	Retrying   int              `json:"retrying"`
-	DeadTotal  int              `json:"dead_total"`
-	NextDue    time.Time        `json:"next_due,omitzero"`
-	Writes     int              `json:"state_writes"`
-	Conflicts  int              `json:"state_conflicts"`
-	Problems   []string         `json:"problems,omitempty"`
+	// NotStarted counts deliveries claimed but never sent because the run
+	// was stopped (a signal, or its budget): they keep their attempt
+	// number and are due again at once.
+	NotStarted int       `json:"not_started"`
+	Failed     int       `json:"failed"`
+	Dead       int       `json:"dead"`
+	Pending    int       `json:"pending"`
+	Retrying   int       `json:"retrying"`
+	DeadTotal  int       `json:"dead_total"`
+	NextDue    time.Time `json:"next_due,omitzero"`
+	Writes     int       `json:"state_writes"`
+	Conflicts  int       `json:"state_conflicts"`
+	Problems   []string  `json:"problems,omitempty"`
 	// Broken are the jobs skipped because their configuration cannot run
 	// (the CLI exits 2 after the rest of the run).
 	Broken []BrokenJob `json:"broken_jobs,omitempty"`
@@ -213,10 +231,22 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 	// measured by the runtime's own clock.
 	ctx, cancel := context.WithTimeout(ctx, opts.Budget)
 	defer cancel()
+	// Outcomes are recorded after the budget (or a signal) ended the
+	// deliveries too, within a grace.
+	grace := RecordGrace(opts.Budget)
+	rctx, rcancel := withGrace(ctx, grace)
+	defer rcancel()
 
 	var last *state.Doc
 	k := &known{}
 	for pass := 0; pass < maxPasses; pass++ {
+		if ctx.Err() != nil {
+			// A signal or the end of the budget: claim nothing more.
+			if last != nil {
+				e.logf("stopping: %v; nothing more is claimed", context.Cause(ctx))
+			}
+			break
+		}
 		in.now = e.Clock.Now()
 		dec, doc, err := e.claim(ctx, in, rep, opts.DryRun, k)
 		if err != nil {
@@ -225,6 +255,9 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 		last = doc
 		if pass == 0 || len(dec.claimed) > 0 {
 			rep.Notes = append(rep.Notes, passNotes(dec.notes, pass)...)
+		}
+		if pass == 0 && len(rep.Problems) == 0 {
+			rep.Problems = append(rep.Problems, dec.problems...)
 		}
 		if pass == 0 && opts.Workflow != nil {
 			rep.GitHubLateness = lateness.Summary(lateness.Record(doc.Lateness, opts.Workflow.Schedule, opts.Workflow.Started), opts.Workflow.Schedule.Location())
@@ -243,33 +276,85 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		if len(dec.claimed) > 0 {
 			results := e.deliverAll(ctx, dec.claimed, resolved, opts.Concurrency, deadline)
-			doc, err = e.record(ctx, results, rep, k)
+			doc, err = e.record(rctx, results, rep, k)
+			if err != nil && rctx.Err() != nil {
+				err = fmt.Errorf("%w: recording the outcomes did not finish within the budget (%s) plus its grace (%s): %w; the claims run out %s after the run started, and a later run then delivers them again with the same ids", ErrStore, opts.Budget, grace, err, opts.Budget+leaseMargin)
+			}
 			if err != nil {
 				return rep, err
 			}
 			last = doc
 			continue
 		}
-		// Nothing due now: wait inside the lookahead for the next thing due.
+		// Nothing due now: sleep inside the lookahead until the next event
+		// that can change the decision, then read the state again.
 		if opts.Lookahead <= 0 {
 			break
 		}
-		wake, ok := nextDue(e.Manifest, doc, in.now)
+		now := e.Clock.Now()
+		wake, why, ok := wakeAt(e.Manifest, doc, now)
 		if !ok || wake.After(start.Add(opts.Lookahead)) {
 			break
 		}
-		wait := wake.Sub(e.Clock.Now())
-		if wait > 0 {
-			e.logf("waiting %s for %s (lookahead)", wait.Round(time.Second), rfc(wake))
-			if err := e.Sleep(ctx, wait); err != nil {
-				break
-			}
+		wait := max(wake.Sub(now), minLookaheadWait)
+		e.logf("waiting %s for %s (lookahead)", wait.Round(time.Second), why)
+		if err := e.Sleep(ctx, wait); err != nil {
+			break
 		}
+		// Another run may have written meanwhile (recorded what this run
+		// waits for, claimed what falls due): decide on what is there now.
+		*k = known{}
 		pass = 0 // lookahead passes do not count against maxPasses
 	}
 	e.summarize(rep, last)
 	rep.Finished = e.Clock.Now()
+	rep.fillArrays()
 	return rep, nil
+}
+
+// fillArrays makes every list in the report an empty list rather than nil,
+// so that the JSON report has [] where there is nothing, never null: a
+// consumer can iterate over any field without a null check.
+func (r *Report) fillArrays() {
+	if r.Deliveries == nil {
+		r.Deliveries = []DeliveryReport{}
+	}
+	if r.Notes == nil {
+		r.Notes = []Note{}
+	}
+	for i := range r.Deliveries {
+		if r.Deliveries[i].Attempts == nil {
+			r.Deliveries[i].Attempts = []int{}
+		}
+	}
+}
+
+// RecordGrace is how long recording may go on after a run's budget ends:
+// half the budget, at most a minute.
+func RecordGrace(budget time.Duration) time.Duration {
+	return min(budget/2, maxRecordGrace)
+}
+
+// withGrace returns a context that ends grace after parent ends, measured
+// by the runtime's clock like the budget itself.
+func withGrace(parent context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
+	var mu sync.Mutex
+	var timer *time.Timer
+	stop := context.AfterFunc(parent, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(grace, func() { cancel(fmt.Errorf("the grace of %s after the run's budget ran out", grace)) })
+	})
+	return ctx, func() {
+		stop()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel(context.Canceled)
+	}
 }
 
 func passNotes(ns []Note, pass int) []Note {
@@ -498,7 +583,15 @@ func (e *Engine) deliverAll(ctx context.Context, claimed []*state.Delivery, reso
 			defer func() { <-sem }()
 			started := e.Clock.Now()
 			req := e.request(dl, resolved[dl.Job], deadline)
-			res := e.Deliverer.Deliver(ctx, req)
+			var res deliver.Result
+			if err := ctx.Err(); err != nil {
+				// Stopped (a signal, or the budget) before this one
+				// started: no request is sent, and recording gives the
+				// claim back with its attempt number.
+				res = deliver.Result{Outcome: deliver.Retry, Err: notStartedReason(ctx)}
+			} else {
+				res = e.Deliverer.Deliver(ctx, req)
+			}
 			out[i] = outcome{dl: dl, first: req.FirstAttempt, res: res, started: started}
 			e.logf("%s", e.Masker.Mask(describe(dl, res)))
 		}()
@@ -538,10 +631,29 @@ func (e *Engine) request(dl *state.Delivery, r *manifest.Resolved, deadline time
 		MaxBackoff:   job.Retry.MaxBackoff,
 		IsSuccess:    job.IsSuccess,
 		Deadline:     deadline,
+
+		FollowRedirectsAsGET: job.FollowRedirectsAsGET,
 	}
 }
 
+// notStartedReason says why a delivery was not started.
+func notStartedReason(ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "not started: the run's budget ran out first"
+	}
+	return "not started: the run was stopped (" + context.Cause(ctx).Error() + ")"
+}
+
+// notSent reports a result that sent no request: the run stopped before
+// the delivery started (or before its first attempt went out).
+func notSent(res deliver.Result) bool {
+	return res.Outcome == deliver.Retry && len(res.Attempts) == 0
+}
+
 func describe(dl *state.Delivery, res deliver.Result) string {
+	if notSent(res) {
+		return fmt.Sprintf("not started %s: %s; it keeps attempt %d for the next run", dl.ID, res.Err, dl.Attempts)
+	}
 	first := dl.Attempts
 	last := first + len(res.Attempts) - 1
 	att := fmt.Sprintf("attempt %d", first)

@@ -18,6 +18,11 @@ const (
 	DefaultMaxAttempts = 5
 	DefaultBackoff     = time.Second
 	DefaultMaxWait     = time.Minute
+	// DefaultAttemptTimeout bounds one request to GitHub, from sending it
+	// to the end of its response body: an API that stalls never holds a
+	// run past it (a Contents API write of a large state answers in a few
+	// seconds).
+	DefaultAttemptTimeout = 30 * time.Second
 )
 
 // maxPeek bounds how much of a 403 body is read to tell a secondary rate
@@ -70,6 +75,10 @@ type Transport struct {
 	// MaxWait is the longest single wait (DefaultMaxWait if zero): a rate
 	// limit that resets later is not waited for.
 	MaxWait time.Duration
+	// AttemptTimeout bounds each request sent, response body included
+	// (DefaultAttemptTimeout if zero). An attempt that runs out is a
+	// network error: retried like one, within Deadline.
+	AttemptTimeout time.Duration
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -91,27 +100,39 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultMaxAttempts
 	}
+	timeout := t.AttemptTimeout
+	if timeout <= 0 {
+		timeout = DefaultAttemptTimeout
+	}
 	for attempt := 1; ; attempt++ {
-		r := req
+		actx, cancel := context.WithTimeoutCause(ctx, timeout, &attemptTimeoutError{timeout})
+		r := req.Clone(actx)
 		if getBody != nil {
-			r = req.Clone(ctx)
 			if r.Body, err = getBody(); err != nil {
+				cancel()
 				return nil, fmt.Errorf("github: %s %s: rewinding request body: %w", req.Method, req.URL.Redacted(), err)
 			}
 		}
 		t.count(extra, kind, attempt > 1)
 		resp, err := t.base().RoundTrip(r)
+		if err != nil && ctx.Err() == nil && actx.Err() != nil {
+			err = context.Cause(actx)
+		}
 		wait, retry := t.retryAfter(ctx, resp, err, attempt)
 		if !retry || attempt >= maxAttempts || !t.fits(ctx, wait) {
 			if err != nil {
+				cancel()
 				return nil, fmt.Errorf("after %d attempt(s): %w", attempt, err)
 			}
+			// The attempt's time runs until its body is read and closed.
+			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 			return resp, nil
 		}
 		if resp != nil {
 			io.Copy(io.Discard, io.LimitReader(resp.Body, maxPeek))
 			resp.Body.Close()
 		}
+		cancel()
 		if err := t.Sleep(ctx, wait); err != nil {
 			return nil, err
 		}
@@ -272,4 +293,27 @@ func closeBody(req *http.Request) {
 	if req.Body != nil {
 		req.Body.Close()
 	}
+}
+
+// attemptTimeoutError is an attempt that got no complete answer within
+// Transport.AttemptTimeout.
+type attemptTimeoutError struct{ d time.Duration }
+
+func (e *attemptTimeoutError) Error() string {
+	return fmt.Sprintf("GitHub did not answer within %s", e.d)
+}
+
+// Timeout marks the error as a timeout, like net.Error.
+func (e *attemptTimeoutError) Timeout() bool { return true }
+
+// cancelOnClose ends an attempt's context when its response body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }

@@ -316,6 +316,58 @@ func TestTransportContext(t *testing.T) {
 			t.Errorf("slept %v past the context deadline", clock.Slept())
 		}
 	})
+	t.Run("an attempt that stalls times out and is retried", func(t *testing.T) {
+		t.Parallel()
+		release := make(chan struct{})
+		var mu sync.Mutex
+		n := 0
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			n++
+			first := n == 1
+			mu.Unlock()
+			if first {
+				select { // stall until the client gives up
+				case <-r.Context().Done():
+				case <-release:
+				}
+				return
+			}
+			io.WriteString(w, `{"ok":true}`)
+		}))
+		t.Cleanup(func() { close(release); srv.Close() })
+		clock := githubfake.NewSimClock(githubfake.SimStart)
+		tr := &github.Transport{Base: srv.Client().Transport, Now: clock.Now, Sleep: clock.Sleep, AttemptTimeout: 50 * time.Millisecond}
+		resp, err := (&http.Client{Transport: tr}).Get(srv.URL)
+		if err != nil {
+			t.Fatalf("after a stalled attempt: %v", err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(body) != `{"ok":true}` {
+			t.Errorf("second attempt: body %q, %v", body, err)
+		}
+		if diff := cmp.Diff([]time.Duration{time.Second}, clock.Slept()); diff != "" {
+			t.Errorf("waits (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("every attempt stalls", func(t *testing.T) {
+		t.Parallel()
+		release := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+		}))
+		t.Cleanup(func() { close(release); srv.Close() })
+		clock := githubfake.NewSimClock(githubfake.SimStart)
+		tr := &github.Transport{Base: srv.Client().Transport, Now: clock.Now, Sleep: clock.Sleep, AttemptTimeout: 20 * time.Millisecond, MaxAttempts: 2}
+		_, err := (&http.Client{Transport: tr}).Get(srv.URL)
+		if err == nil || !strings.Contains(err.Error(), "after 2 attempt(s): GitHub did not answer within 20ms") {
+			t.Errorf("err = %v, want GitHub did not answer within 20ms after 2 attempts", err)
+		}
+	})
 	t.Run("a context counter counts too", func(t *testing.T) {
 		t.Parallel()
 		srv := httptest.NewServer(&script{answers: []answer{{status: 502}}})

@@ -222,8 +222,23 @@ func (w *world) run(t *testing.T, ctx context.Context, vars map[string]string, a
 		HTTP:      w.app.srv.Client(),
 		Now:       func() time.Time { return now },
 		Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		Random:    &counter{},
 	})
 	return code, stdout.String(), stderr.String()
+}
+
+// counter is a source of ids that are the same in every run of a test: the
+// first id of a command (its run id) is 0000000000000001, the next ...02.
+type counter struct{ n uint64 }
+
+func (c *counter) Read(p []byte) (int, error) {
+	for i := range p {
+		if i%8 == 0 {
+			c.n++
+		}
+		p[i] = byte(c.n >> (56 - 8*(i%8)))
+	}
+	return len(p), nil
 }
 
 var (

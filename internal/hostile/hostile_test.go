@@ -429,7 +429,7 @@ func TestEvents(t *testing.T) {
 func TestContinuations(t *testing.T) {
 	t.Parallel()
 	const (
-		id      = "cont@2026-11-28T10:00:00Z"
+		id      = "cont@2026-11-28T10:00:00Z/run-0000000000000001" // --jobs ids name the run
 		refused = "refused " + id + ": continuation from " + id + ": "
 	)
 	c := func(name, body string, stdout ...string) entry {

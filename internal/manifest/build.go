@@ -69,6 +69,8 @@ func (p *parser) buildJob(rj *rawJob, defaults fieldSet, names map[string]bool, 
 		Overlap:     fs.get("overlap").(string),
 		Enabled:     fs.get("enabled").(bool),
 		AllowHTTP:   fs.get("allow_http").(bool),
+		// Named for the one thing it allows: a body-losing redirect.
+		FollowRedirectsAsGET: fs.get("follow_redirects_as_get").(bool),
 		Retry: Retry{
 			Attempts:   fs.get("retry.attempts").(int),
 			Backoff:    fs.get("retry.backoff").(time.Duration),
@@ -180,6 +182,7 @@ func (p *parser) buildURL(j *Job, fs fieldSet, rj *rawJob, jpath string) {
 			return
 		}
 		j.URL, j.urlKey = joinURL(base.v.(string), pathV.v.(string)), "path"
+		j.baseURL, j.path = base.v.(string), pathV.v.(string)
 		if problem := templURLProblem(j.URL, j.AllowHTTP); problem != "" {
 			p.errorf(pathV.node, "%s: %s", pathV.path, problem)
 		}

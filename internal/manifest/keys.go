@@ -169,6 +169,8 @@ var keyTable = []*keyDef{
 		desc: "Status codes counted as success: codes (204) and ranges (\"200-299\"), 100-599."},
 	{name: "allow_http", kind: kindBool, scope: jobKeys, def: false,
 		desc: "Allow plain http:// to hosts that are not loopback."},
+	{name: "follow_redirects_as_get", kind: kindBool, scope: jobKeys, def: false,
+		desc: "Follow a 301, 302 or 303 answer to a POST, PUT, PATCH or DELETE as a GET without the body, as browsers do. By default such a redirect is a failed attempt, since the body would be lost; 307 and 308 always keep the method and body."},
 	{name: "signing_key", kind: kindKeys, scope: jobKeys, templ: true,
 		desc: "Standard Webhooks secret (whsec_...), usually ${CRONRELAY_SIGNING_KEY}; a list signs with each key, for rotation. [] for none."},
 }

@@ -108,6 +108,10 @@ type Job struct {
 	// Success is the status codes counted as success; empty means 200-299.
 	Success   []StatusRange
 	AllowHTTP bool
+	// FollowRedirectsAsGET follows a 301, 302 or 303 answer to a request
+	// other than GET or HEAD as a GET without the body; otherwise such a
+	// redirect is a failed attempt.
+	FollowRedirectsAsGET bool
 	// SigningKeys are Standard Webhooks secrets (templates, typically
 	// "${CRONRELAY_SIGNING_KEY}"); several keys sign with each, for
 	// rotation.
@@ -118,6 +122,10 @@ type Job struct {
 	// in defaults), lower-case: "url", "path", "body", "signing_key",
 	// "headers" and "headers.NAME".
 	keyPos map[string]Pos
+	// baseURL and path are the templates URL was joined from (urlKey
+	// "path"): they are joined again after expansion, so that a base_url
+	// whose variable ends in "/" gives no "//".
+	baseURL, path string
 }
 
 // IsSuccess reports whether the status code counts as success for j. An

@@ -90,7 +90,11 @@ func (j *Job) resolve(lookup func(string) (string, bool), m *secret.Masker) (*Re
 	if out.Method == "" {
 		out.Method = DefaultMethod
 	}
-	out.URL = r.expand(urlKey, j.URL)
+	if urlKey == "path" && j.baseURL != "" {
+		out.URL = joinURL(r.expand("base_url", j.baseURL), r.expand("path", j.path))
+	} else {
+		out.URL = r.expand(urlKey, j.URL)
+	}
 	for _, h := range j.Headers {
 		out.Header.Set(h.Name, r.expand("headers."+h.Name, h.Value))
 	}

@@ -31,6 +31,7 @@ type gen struct {
 type deadEvent struct {
 	id, job, kind, reason string
 	deadAt                time.Time
+	attempts              int
 	seq                   int
 }
 
@@ -110,6 +111,9 @@ func (o *observer) observe(seq int, r *runState) {
 			o.s.violate("state-caps", who, "", "job %s keeps %d history events, cap %d", name, len(j.History), state.MaxHistory)
 		}
 	}
+	if c := o.s.cfg.OpenCap; c > 0 && len(doc.Open) > c {
+		o.s.violate("open-bounded", who, "", "%d open deliveries; a pass claims at most %d, and no more should be created", len(doc.Open), c)
+	}
 	if len(doc.Dead) > state.MaxDead || len(doc.Recent) > state.MaxRecent || len(doc.Open) > state.MaxOpen {
 		o.s.violate("state-caps", who, "", "dead %d/%d, recent %d/%d, open %d/%d", len(doc.Dead), state.MaxDead, len(doc.Recent), state.MaxRecent, len(doc.Open), state.MaxOpen)
 	}
@@ -138,7 +142,7 @@ func (o *observer) observe(seq int, r *runState) {
 		if dl.Reason == "" || dl.DeadAt.IsZero() {
 			o.s.violate("dead-letter-reason", who, dl.ID, "dead letter without a reason or time: %+v", dl)
 		}
-		o.dead = append(o.dead, deadEvent{id: dl.ID, job: dl.Job, kind: dl.Kind, reason: dl.Reason, deadAt: dl.DeadAt, seq: seq})
+		o.dead = append(o.dead, deadEvent{id: dl.ID, job: dl.Job, kind: dl.Kind, reason: dl.Reason, deadAt: dl.DeadAt, attempts: dl.Attempts, seq: seq})
 		if dl.Kind == state.KindDelayed {
 			if g := o.gens[marker(dl.Body)]; g != nil {
 				g.dead = true

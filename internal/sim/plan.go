@@ -6,7 +6,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"time"
+
+	"github.com/cronrelay/cronrelay/internal/engine"
 )
 
 // Config is one simulation: a span of simulated time, a seed, and the fault
@@ -35,6 +38,38 @@ type Config struct {
 
 	// Endpoints.
 	EndpointFaults bool
+
+	// Manifest is the app's manifest, BASE standing for the endpoint; ""
+	// is manifestText. Its jobs must include every job the enqueue
+	// requests name when DispatchEvery is set.
+	Manifest string
+	// Gaps are spans of ticks GitHub never starts (a disabled workflow,
+	// an outage): what falls due in them is a backlog for the next run.
+	Gaps [][2]time.Time
+	// OpenCap, if set, is an invariant: no state write holds more open
+	// deliveries (the backlog profile: only what a pass can claim).
+	OpenCap int
+}
+
+// Backlog is the backlog profile: jobs jobs at "* * * * *" with catch_up:
+// all, one run at start, then three hours without runs (a disabled
+// workflow), then runs every 5 minutes until end. Runs are killed and
+// lose write races now and then; endpoints answer at once. The open
+// deliveries never exceed what one pass claims (engine.MaxClaims).
+func Backlog(seed uint64, jobs int, start, end time.Time) Config {
+	var b strings.Builder
+	b.WriteString("version: 1\ndefaults: {base_url: BASE, headers: {Authorization: \"Bearer ${SIM_TOKEN}\"}, catch_up: all, timeout: 10s, retry: {attempts: 2, backoff: 1s, until: 24h}}\njobs:\n")
+	for i := range jobs {
+		fmt.Fprintf(&b, "  job-%d: {schedule: \"* * * * *\", path: /j/job-%d}\n", i, i)
+	}
+	return Config{
+		Seed: seed, Start: start, End: end,
+		Tick: 5 * time.Minute, DelayMedian: time.Minute, DelaySigma: 0.5, TopOfHour: 1, DelayMax: 5 * time.Minute,
+		KillRate: 0.05, RaceRate: 0.03,
+		Manifest: b.String(),
+		Gaps:     [][2]time.Time{{start.Add(time.Minute), start.Add(3*time.Hour + time.Minute)}},
+		OpenCap:  engine.MaxClaims,
+	}
 }
 
 // Default is the full-fault configuration over [start, end).
@@ -96,6 +131,10 @@ func makePlan(cfg Config) *plan {
 		p.runs = append(p.runs, rp)
 	}
 	for t := cfg.Start; t.Before(cfg.End); t = t.Add(cfg.Tick) {
+		if inGap(cfg.Gaps, t) {
+			p.dropped++
+			continue
+		}
 		if r.Float64() < cfg.DropRate {
 			p.dropped++
 			continue
@@ -115,7 +154,7 @@ func makePlan(cfg Config) *plan {
 	}
 	g := &requestGen{r: r}
 	n := 0
-	for t := cfg.Start.Add(time.Duration(r.ExpFloat64() * float64(cfg.DispatchEvery))); t.Before(cfg.End); t = t.Add(time.Duration(r.ExpFloat64() * float64(cfg.DispatchEvery))) {
+	for t := cfg.Start.Add(time.Duration(r.ExpFloat64() * float64(cfg.DispatchEvery))); cfg.DispatchEvery > 0 && t.Before(cfg.End); t = t.Add(time.Duration(r.ExpFloat64() * float64(cfg.DispatchEvery))) {
 		t = t.Truncate(time.Millisecond)
 		body, bad := g.next(t)
 		// repository_dispatch events start a run within seconds to a minute.
@@ -251,4 +290,13 @@ func splitKey(key string) (job, id string) {
 		}
 	}
 	return key, ""
+}
+
+func inGap(gaps [][2]time.Time, t time.Time) bool {
+	for _, g := range gaps {
+		if !t.Before(g[0]) && t.Before(g[1]) {
+			return true
+		}
+	}
+	return false
 }

@@ -270,7 +270,7 @@ func (s *Sim) finish() *Result {
 		k := d.id + "|" + d.deadAt.UTC().String()
 		hs := reports[k]
 		delete(reports, k)
-		alertID := "alert#dead:" + d.id
+		alertID := fmt.Sprintf("alert#dead:%s/attempt-%d", d.id, d.attempts)
 		n := successes("report for "+d.id, hs)
 		switch {
 		case n > 0, deadIDs[alertID] > 0:

@@ -159,7 +159,11 @@ func Run(tb testing.TB, cfg Config) *Result {
 	s.app = &app{seed: cfg.Seed, start: cfg.Start, ps: profiles(cfg.EndpointFaults)}
 	srv := httptest.NewServer(s.app)
 	tb.Cleanup(srv.Close)
-	m, diags := manifest.Parse("sim.yml", []byte(strings.ReplaceAll(manifestText, "BASE", srv.URL)))
+	text := manifestText
+	if cfg.Manifest != "" {
+		text = cfg.Manifest
+	}
+	m, diags := manifest.Parse("sim.yml", []byte(strings.ReplaceAll(text, "BASE", srv.URL)))
 	if diags.HasErrors() {
 		tb.Fatalf("sim manifest: %v", diags)
 	}

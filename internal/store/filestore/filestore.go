@@ -1,13 +1,16 @@
 // Package filestore keeps the state document in a local file ("file:PATH"
 // state URIs): the store for laptops, Kubernetes CronJobs and tests.
 //
-// Writes are compare-and-swap: an exclusive flock(2) on a sibling
-// "PATH.lock" file, a re-read and version check under that lock, then a
-// write to a temporary file in the same directory, fsync, rename over PATH
-// and an fsync of the directory. Readers take a shared lock on the same
-// file, so a reader and a writer never interleave. The lock file is left in
-// place on purpose: deleting it would let two processes lock different
-// files.
+// Writes are compare-and-swap: an exclusive flock(2) on the directory that
+// holds PATH, a re-read and version check under that lock, then a write to a
+// temporary file in the same directory, fsync, rename over PATH and an fsync
+// of the directory. Readers take a shared lock on the same directory, so a
+// reader and a writer never interleave. The directory is the lock because it
+// is the one inode every process shares for as long as the document exists
+// (the document itself is replaced by each rename), and locking it leaves
+// nothing behind: a sibling lock file would stay in the workspace as litter,
+// and deleting one would let two processes lock different files. Two
+// documents in one directory share the lock, which only serialises them.
 //
 // The version of a document is the SHA-256 of its bytes, so an edit made by
 // hand between a read and a write is a conflict as well.
@@ -98,8 +101,8 @@ func (s *Store) Read(ctx context.Context) ([]byte, string, error) {
 		}
 		return nil, "", s.fail("read", err)
 	case errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS):
-		// A read-only directory cannot hold a lock file, and cannot be
-		// written by anyone either; rename is atomic, so read unlocked.
+		// A directory this user may not open cannot be written by it
+		// either; rename is atomic, so read unlocked.
 		return s.readCurrent("read")
 	case err != nil:
 		return nil, "", s.fail("read", err)
@@ -213,15 +216,11 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// openLock opens (creating it if need be) the lock file beside the document.
-// flock(2) works on a read-only descriptor too, which covers a lock file
-// created by another user.
+// openLock opens the directory that holds the document, to lock it.
+// flock(2) works on a read-only descriptor, and O_DIRECTORY refuses a parent
+// that is a file.
 func (s *Store) openLock() (*os.File, error) {
-	f, err := os.OpenFile(s.path+".lock", os.O_RDWR|os.O_CREATE, 0o644)
-	if errors.Is(err, fs.ErrPermission) {
-		f, err = os.Open(s.path + ".lock")
-	}
-	return f, err
+	return os.OpenFile(filepath.Dir(s.path), os.O_RDONLY|syscall.O_DIRECTORY, 0)
 }
 
 // flock takes the lock how (LOCK_SH or LOCK_EX) on f, waiting until the

@@ -168,7 +168,7 @@ func TestFirstWriteThenRead(t *testing.T) {
 	if err != nil || v3 != v2 {
 		t.Errorf("rewrite of the same content = %q, %v; want %q, nil", v3, err, v2)
 	}
-	if diff := cmp.Diff([]string{"state.json", "state.json.lock"}, listDir(t, filepath.Dir(path))); diff != "" {
+	if diff := cmp.Diff([]string{"state.json"}, listDir(t, filepath.Dir(path))); diff != "" {
 		t.Errorf("directory contents mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -320,7 +320,7 @@ func TestConcurrentWritersOneWinnerPerRound(t *testing.T) {
 		}
 		version = v
 	}
-	if diff := cmp.Diff([]string{"state.json", "state.json.lock"}, listDir(t, filepath.Dir(path))); diff != "" {
+	if diff := cmp.Diff([]string{"state.json"}, listDir(t, filepath.Dir(path))); diff != "" {
 		t.Errorf("directory contents mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -371,7 +371,7 @@ func TestMultiProcessIncrements(t *testing.T) {
 	if got := readCount(t, New(path)); got != procs*each {
 		t.Errorf("count = %d, want %d: increments were lost", got, procs*each)
 	}
-	if diff := cmp.Diff([]string{"state.json", "state.json.lock"}, listDir(t, filepath.Dir(path))); diff != "" {
+	if diff := cmp.Diff([]string{"state.json"}, listDir(t, filepath.Dir(path))); diff != "" {
 		t.Errorf("directory contents mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -416,7 +416,7 @@ func TestBadLocations(t *testing.T) {
 		{
 			name:     "parent is a file",
 			path:     under,
-			readErr:  "file:" + under + ": read: open " + under + ".lock: not a directory",
+			readErr:  "file:" + under + ": read: open " + notDir + ": not a directory",
 			writeErr: "file:" + under + ": write: mkdir " + notDir + ": not a directory",
 		},
 		{
@@ -483,7 +483,7 @@ func TestSizeCap(t *testing.T) {
 	if _, err := s.Write(ctx, []byte("x"), Version([]byte("123456789012")), "m"); !errors.Is(err, store.ErrTooLarge) {
 		t.Errorf("Write over an oversized document: error = %v, want ErrTooLarge", err)
 	}
-	if diff := cmp.Diff([]string{"state.json", "state.json.lock"}, listDir(t, filepath.Dir(path))); diff != "" {
+	if diff := cmp.Diff([]string{"state.json"}, listDir(t, filepath.Dir(path))); diff != "" {
 		t.Errorf("directory contents mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -491,7 +491,7 @@ func TestSizeCap(t *testing.T) {
 // holdLock takes the lock a writer in another process would hold.
 func holdLock(t *testing.T, path string, how int) (release func()) {
 	t.Helper()
-	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.Open(filepath.Dir(path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,7 +510,7 @@ func TestCancelWhileWaitingForLock(t *testing.T) {
 	}
 	release := holdLock(t, path, syscall.LOCK_EX)
 
-	wantPrefix := "file:" + path + ": waiting for lock " + path + ".lock: context canceled"
+	wantPrefix := "file:" + path + ": waiting for lock " + filepath.Dir(path) + ": context canceled"
 	ops := map[string]func(ctx context.Context) error{
 		"write": func(ctx context.Context) error {
 			_, err := s.Write(ctx, []byte("after"), Version([]byte("before")), "m")
