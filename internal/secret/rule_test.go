@@ -1,0 +1,343 @@
+package secret
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestIsSecret(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		use  Use
+		want bool
+	}{
+		{Use{Name: "CRON_SECRET", Key: "headers.Authorization"}, true},
+		{Use{Name: "APP_ENV", Key: "headers.X-Env"}, false},
+		{Use{Name: "APP_URL", Key: "base_url"}, false},
+		{Use{Name: "APP_URL", Key: "base_url", Declared: true}, true},
+		{Use{Name: "BEARER", Key: "headers.Authorization"}, true},
+		{Use{Name: "X", Key: "headers.X-Api-Key"}, true},
+		{Use{Name: "X", Key: "headers.Cookie"}, true},
+		{Use{Name: "K", Key: "signing_key"}, true},
+		{Use{Name: "GITHUB_TOKEN", Key: "body"}, true},
+		{Use{Name: "db_password", Key: "url"}, true},
+		{Use{Name: "SLACK_WEBHOOK_URL", Key: "url"}, true},
+		{Use{Name: "HOOK_URL", Key: "url"}, true},
+		{Use{Name: "STRIPE_API_KEY", Key: "body"}, true},
+		{Use{Name: "REGION", Key: "path"}, false},
+		{Use{Name: "TENANT", Key: "body"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s in %s", tt.use.Name, tt.use.Key), func(t *testing.T) {
+			t.Parallel()
+			if got := IsSecret(tt.use); got != tt.want {
+				t.Errorf("IsSecret(%+v) = %v, want %v", tt.use, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestMaskEncodedForms: an endpoint that echoes a secret JSON-escaped,
+// URL-encoded or base64-encoded does not get it printed (issue 12 item 9).
+func TestMaskEncodedForms(t *testing.T) {
+	t.Parallel()
+	const sec = `tok"en\with/+&=?ü/secret`
+	var m Masker
+	m.Add(sec)
+	jsonQuoted, _ := json.Marshal(sec)
+	basic := base64.StdEncoding.EncodeToString([]byte("user:" + sec))
+	tests := map[string]string{
+		"raw":            "x " + sec + " y",
+		"json":           `{"echo":` + string(jsonQuoted) + `}`,
+		"go quoted":      fmt.Sprintf("got %q", sec),
+		"query":          "https://h/?t=" + url.QueryEscape(sec),
+		"path":           "https://h/" + url.PathEscape(sec),
+		"base64 std":     base64.StdEncoding.EncodeToString([]byte(sec)),
+		"base64 url":     base64.URLEncoding.EncodeToString([]byte(sec)),
+		"base64 raw url": base64.RawURLEncoding.EncodeToString([]byte(sec)),
+		"base64 inside":  "Basic " + basic,
+		"base64 offset2": base64.StdEncoding.EncodeToString([]byte("ab" + sec + "zz")),
+		"base64 offset1": base64.URLEncoding.EncodeToString([]byte("a" + sec)),
+	}
+	for name, in := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			got := m.Mask(in)
+			if !strings.Contains(got, Mask) {
+				t.Errorf("Mask(%q) = %q: nothing masked", in, got)
+			}
+			if leak := longestCommon(got, in, sec); leak > 3 {
+				t.Errorf("Mask(%q) = %q: %d characters of an encoded secret remain", in, got, leak)
+			}
+		})
+	}
+}
+
+// longestCommon is a rough leak measure: the longest substring of got that
+// is also part of one of the secret's encodings found in in.
+func longestCommon(got, in, sec string) int {
+	best := 0
+	for _, f := range encodings(sec) {
+		if !strings.Contains(in, f[:min(len(f), 6)]) {
+			continue
+		}
+		for i := 0; i < len(f); i++ {
+			for j := i + best + 1; j <= len(f); j++ {
+				if !strings.Contains(got, f[i:j]) {
+					break
+				}
+				best = j - i
+			}
+		}
+	}
+	return best
+}
+
+// TestExcerptMasksBeforeCutting is issue 12 item 1: a 400 answer with 973
+// bytes of padding and then the echoed Authorization header used to keep
+// 39 of the token's 40 characters once cut to 1,024 bytes.
+func TestExcerptMasksBeforeCutting(t *testing.T) {
+	t.Parallel()
+	tok := strings.Repeat("Ab1-", 10)
+	var m Masker
+	m.Add(tok)
+	body := strings.Repeat("p", 973) + `"Authorization":"Bearer ` + tok + `"}`
+	got := m.Excerpt(body, 1024, false)
+	if strings.Contains(got, tok[:4]) {
+		t.Errorf("excerpt keeps part of the token: %q", got[960:])
+	}
+	if !strings.HasPrefix(got, strings.Repeat("p", 973)) || len(got) > 1024 {
+		t.Errorf("excerpt %d bytes: %q", len(got), got)
+	}
+	// A body cut before it arrived ends with part of the token.
+	got = m.Excerpt("x: Bearer "+tok[:30], 1024, true)
+	if diff := cmp.Diff("x: Bearer ", got); diff != "" {
+		t.Errorf("partial match at the end (-want +got):\n%s", diff)
+	}
+	// A cut inside the mask text and on a rune boundary.
+	got = m.Excerpt("ééé", 5, false)
+	if got != "éé" {
+		t.Errorf("cut on a rune boundary: %q", got)
+	}
+	// Not cut: nothing dropped.
+	if got := m.Excerpt("ends with Ab1", 100, false); got != "ends with Ab1" {
+		t.Errorf("uncut text changed: %q", got)
+	}
+	var nilM *Masker
+	if got := nilM.Excerpt("abcdef", 3, true); got != "abc" {
+		t.Errorf("nil masker excerpt: %q", got)
+	}
+}
+
+// TestMaskWriterAcrossFlushPoint places the secret across the point where
+// a long line is emitted without its newline (issue 14).
+func TestMaskWriterAcrossFlushPoint(t *testing.T) {
+	t.Parallel()
+	const sec = "0123456789-secret"
+	for _, at := range []int{maxPending - 3, maxPending + 1 - len(sec) + 2, maxPending - 10} {
+		t.Run(fmt.Sprint(at), func(t *testing.T) {
+			t.Parallel()
+			var m Masker
+			m.Add(sec)
+			var buf bytes.Buffer
+			w := m.Writer(&buf)
+			// One write that ends inside the secret and passes the limit.
+			first := strings.Repeat("a", at) + sec[:9]
+			if _, err := w.Write([]byte(first)); err != nil {
+				t.Fatal(err)
+			}
+			if len(first) > maxPending && buf.Len() == 0 {
+				t.Fatalf("nothing emitted after %d bytes", len(first))
+			}
+			if _, err := w.Write([]byte(sec[9:] + "bbb")); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			want := strings.Repeat("a", at) + Mask + "bbb"
+			if buf.String() != want {
+				t.Errorf("leaked: %v; got %d bytes, want %d", strings.Contains(buf.String(), "0123"), buf.Len(), len(want))
+			}
+		})
+	}
+}
+
+// TestMaskWriterLongLineWithoutSecret: a line over 64 KiB passes whole.
+func TestMaskWriterLongLineWithoutSecret(t *testing.T) {
+	t.Parallel()
+	var m Masker
+	m.Add("never-appears")
+	var buf bytes.Buffer
+	w := m.Writer(&buf)
+	line := strings.Repeat("0123456789", maxPending/10+500) + "\n"
+	for i := 0; i < len(line); i += 4096 {
+		if _, err := w.Write([]byte(line[i:min(i+4096, len(line))])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if buf.String() != line {
+		t.Errorf("got %d bytes, want %d", buf.Len(), len(line))
+	}
+}
+
+func TestBareRefsEdges(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"Bearer $TOKEN", []string{"TOKEN"}},
+		{"cost$", nil},
+		{"$", nil},
+		{"$$", nil},
+		{"$a", []string{"a"}},
+		{"$z $A $Z $_ $a0 $a9", []string{"z", "A", "Z", "_", "a0", "a9"}},
+		{"$0 $9 $@ $` $[ ${ $/ $:", nil},
+		{"$ab$cd", []string{"ab", "cd"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tt.want, BareRefs(tt.in)); diff != "" {
+				t.Errorf("BareRefs(%q) (-want +got):\n%s", tt.in, diff)
+			}
+		})
+	}
+}
+
+func TestValidNameEdges(t *testing.T) {
+	t.Parallel()
+	for _, n := range []string{"a", "z", "A", "Z", "_", "a0", "z9", "A_Z", "_9"} {
+		if !ValidName(n) {
+			t.Errorf("ValidName(%q) = false", n)
+		}
+		if _, _, err := Expand("${"+n+"}", func(string) (string, bool) { return "", true }); err != nil {
+			t.Errorf("Expand(${%s}): %v", n, err)
+		}
+	}
+	// The characters just outside each class: / : @ [ ` { and digits first.
+	for _, n := range []string{"", "0", "9", "0a", "a/", "a:", "@", "a[", "a`", "a{", "a-b", "é"} {
+		if ValidName(n) {
+			t.Errorf("ValidName(%q) = true", n)
+		}
+	}
+}
+
+func TestWriterNeutralisesCommands(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		writes []string
+		want   string
+	}{
+		{"plain", []string{"hello\n"}, "hello\n"},
+		{"command", []string{"::stop-commands::x\n"}, "> ::stop-commands::x\n"},
+		{"after newline", []string{"key: \"\n::add-mask::delivered\n::set-output name=dead::0\"\n"},
+			"key: \"\n> ::add-mask::delivered\n> ::set-output name=dead::0\"\n"},
+		{"after cr", []string{"a\r::warning::x\n"}, "a\r> ::warning::x\n"},
+		{"after crlf", []string{"a\r\n::warning::x\r\n"}, "a\r\n> ::warning::x\r\n"},
+		{"blanks first", []string{" \t::error::x\n"}, ">  \t::error::x\n"},
+		{"nbsp first", []string{"\u00a0::error::x\n"}, "> \u00a0::error::x\n"},
+		{"old syntax", []string{"##[set-output name=x;]y\n"}, "> ##[set-output name=x;]y\n"},
+		{"line separators", []string{"a\u2028::x::y\u0085::x::y\v::x::y\f::x::y\n"}, "a\u2028> ::x::y\u0085> ::x::y\v> ::x::y\f> ::x::y\n"},
+		{"split across writes", []string{"ok\n:", ":error::x\n"}, "ok\n> ::error::x\n"},
+		{"mid line is fine", []string{"a ::error::x\n"}, "a ::error::x\n"},
+		{"one colon", []string{":x\n#y\n##z\n"}, ":x\n#y\n##z\n"},
+		{"unterminated", []string{"::x"}, "> ::x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			w := (*Masker)(nil).Writer(&buf)
+			for _, s := range tt.writes {
+				if _, err := w.Write([]byte(s)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, buf.String()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestWriterCommands(t *testing.T) {
+	t.Parallel()
+	var m Masker
+	m.Add("hunter22")
+	var buf bytes.Buffer
+	outer := (*Masker)(nil).Writer(&buf)
+	w := m.Writer(outer)
+	fmt.Fprint(w, "partial hunter22")
+	fmt.Fprint(w.Commands(), "::error title=x::hunter22 failed\n")
+	fmt.Fprint(w.RawCommands(), "::add-mask::hunter22\n")
+	fmt.Fprint(w.Commands(), "::group::g\n::stop-commands::x\n")
+	fmt.Fprint(w, "::not-ours::x\n")
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := outer.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := "partial ***\n::error title=x::*** failed\n::add-mask::hunter22\n::group::g\n> ::stop-commands::x\n> ::not-ours::x\n"
+	if diff := cmp.Diff(want, buf.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// FuzzWriter: whatever is written through a MaskWriter, in any pieces,
+// the only lines a runner would read as commands are the ones written
+// through Commands.
+func FuzzWriter(f *testing.F) {
+	for _, s := range []string{"::x::y", "a\n::b", "\r::c", " ##[d]", "\u2028::e", "x\n", ":", "\n\n::", "\u00a0\t::f"} {
+		f.Add(s, uint8(1), uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, s string, cut1, cut2 uint8) {
+		var buf bytes.Buffer
+		outer := (*Masker)(nil).Writer(&buf)
+		var m Masker
+		m.Add("::secret::")
+		w := m.Writer(outer)
+		a := min(int(cut1), len(s))
+		b := min(a+int(cut2), len(s))
+		fmt.Fprint(w, s[:a])
+		fmt.Fprint(w.Commands(), "::notice::ours\n")
+		fmt.Fprint(w, s[a:b])
+		fmt.Fprint(w.RawCommands(), "::add-mask::ours\n")
+		fmt.Fprint(w, s[b:])
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := outer.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		var commands []string
+		for _, line := range splitRunnerLines(buf.String()) {
+			trimmed := strings.TrimLeftFunc(line, func(r rune) bool { return unicode.IsSpace(r) || r == '\ufeff' })
+			if strings.HasPrefix(trimmed, "::") || strings.HasPrefix(trimmed, "##[") {
+				commands = append(commands, line)
+			}
+		}
+		if diff := cmp.Diff([]string{"::notice::ours", "::add-mask::ours"}, commands); diff != "" {
+			t.Fatalf("commands in the output of %q (-want +got):\n%s\noutput: %q", s, diff, buf.String())
+		}
+	})
+}
+
+// splitRunnerLines splits text where a runner or a terminal starts a line.
+func splitRunnerLines(s string) []string {
+	return strings.FieldsFunc(s, isBreak)
+}
