@@ -92,6 +92,7 @@ const (
 	kindRetry         // the retry mapping
 	kindDefaults      // the defaults mapping
 	kindJobs          // the jobs mapping
+	kindNames         // list of environment variable names
 )
 
 // keyDef describes one manifest key. The table of keyDefs is the single
@@ -122,6 +123,8 @@ var keyTable = []*keyDef{
 		desc: "Settings every job inherits; a job's own keys override them field by field."},
 	{name: "state_history", kind: kindInt, scope: inTop, def: DefaultStateHistory, minInt: MinStateHistory, maxInt: MaxStateHistory,
 		desc: "The most commits the state branch keeps: past it, cronrelay squashes the branch to one commit holding the current files. The action input state-history overrides it."},
+	{name: "secrets", kind: kindNames, scope: inTop,
+		desc: "Environment variables whose values are secret wherever ${NAME} uses them: masked in everything cronrelay prints and stores. Signing keys, credential headers (Authorization, Cookie, X-Api-Key...) and variables named like secrets (*SECRET*, *TOKEN*, *KEY*, *PASSWORD*, *HOOK*...) are secret without being listed."},
 	{name: "jobs", kind: kindJobs, scope: inTop,
 		desc: "The jobs, by name. Names match [a-z0-9][a-z0-9_-]{0,62}."},
 

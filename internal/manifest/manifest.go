@@ -33,6 +33,9 @@ type Manifest struct {
 	// StateHistory is the most commits the state branch keeps (state_history;
 	// 0 when the manifest does not set it).
 	StateHistory int
+	// Secrets are the variables listed under secrets: their values are
+	// secret wherever they are used (see secret.IsSecret).
+	Secrets []string
 
 	byName map[string]*Job
 }
@@ -110,7 +113,8 @@ type Job struct {
 	// rotation.
 	SigningKeys []string
 
-	urlKey string // the key URL came from ("url" or "path"), for messages
+	urlKey  string          // the key URL came from ("url" or "path"), for messages
+	secrets map[string]bool // the manifest's secrets, for Resolve
 }
 
 // IsSuccess reports whether the status code counts as success for j. An

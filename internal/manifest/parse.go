@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -222,6 +223,7 @@ func (p *parser) parse(data []byte) *Manifest {
 		jobsNode     *yaml.Node
 		sawVersion   bool
 		stateHistory int
+		secretNames  []string
 	)
 	p.each(root, "", inTop, func(k *keyDef, kn, vn *yaml.Node, path string) {
 		switch k.kind {
@@ -237,6 +239,8 @@ func (p *parser) parse(data []byte) *Manifest {
 		case kindJobs:
 			jobsNode = vn
 			jobs = p.decodeJobs(vn, path)
+		case kindNames:
+			secretNames = p.decodeNames(vn, path)
 		case kindInt:
 			if k.name == "state_history" {
 				stateHistory = p.decodeBoundedInt(vn, path, k)
@@ -267,8 +271,14 @@ func (p *parser) parse(data []byte) *Manifest {
 		m.Version = version.v.(int)
 	}
 	m.StateHistory = stateHistory
+	m.Secrets = secretNames
+	declared := make(map[string]bool, len(secretNames))
+	for _, n := range secretNames {
+		declared[n] = true
+	}
 	for _, rj := range jobs {
 		j := p.buildJob(rj, defaults, names, nameList)
+		j.secrets = declared
 		m.Jobs = append(m.Jobs, j)
 		m.byName[j.Name] = j
 	}
@@ -817,6 +827,39 @@ func (p *parser) decodeBody(vn *yaml.Node, path string) *value {
 	}
 	p.errorf(vn, `%s: must be a string, a mapping or a list, not %s (quote it to send it as text: body: "42")`, path, describe(vn))
 	return nil
+}
+
+// decodeNames decodes a list of environment variable names (secrets).
+func (p *parser) decodeNames(vn *yaml.Node, path string) []string {
+	if vn.ShortTag() == "!!null" {
+		return nil
+	}
+	if vn.Kind != yaml.SequenceNode {
+		p.errorf(vn, "%s: must be a list of environment variable names like [APP_URL, TENANT_ID], not %s", path, describe(vn))
+		return nil
+	}
+	var names []string
+	for i, item := range vn.Content {
+		ipath := fmt.Sprintf("%s[%d]", path, i)
+		s, ok := p.scalarText(item, ipath, "a variable name")
+		if !ok {
+			continue
+		}
+		if strings.HasPrefix(s, "${") && strings.HasSuffix(s, "}") {
+			p.errorf(item, "%s: %q: write the variable's name without ${}, like %s", ipath, truncate(s, 70), strings.TrimSuffix(strings.TrimPrefix(s, "${"), "}"))
+			continue
+		}
+		if !secret.ValidName(s) {
+			p.errorf(item, "%s: %q is not a variable name; names match [A-Za-z_][A-Za-z0-9_]*", ipath, truncate(s, 70))
+			continue
+		}
+		if slices.Contains(names, s) {
+			p.errorf(item, "%s: %s is listed twice", ipath, s)
+			continue
+		}
+		names = append(names, s)
+	}
+	return names
 }
 
 func (p *parser) decodeKeys(vn *yaml.Node, path string) *value {
