@@ -256,3 +256,53 @@ func Neutralise(s string) string {
 	out, _ := neutralise(s, true)
 	return out
 }
+
+// markdownEscaper escapes what Markdown would read as markup in text
+// quoted from a response, a request, an id or an error: the characters of
+// emphasis, code, links, tables and strike-through with a backslash, HTML
+// with entities, and line breaks as spaces so that the text stays inside
+// its list item or table cell (so no block marker can start a line).
+var markdownEscaper = func() *strings.Replacer {
+	var pairs []string
+	for _, c := range "\\`*_[]|~" {
+		pairs = append(pairs, string(c), "\\"+string(c))
+	}
+	pairs = append(pairs, "&", "&amp;", "<", "&lt;", ">", "&gt;", "\r\n", " ", "\n", " ", "\r", " ")
+	return strings.NewReplacer(pairs...)
+}()
+
+// MarkdownText returns s escaped for the running text of Markdown (a step
+// summary, the status page): it reads as the same characters and never as
+// a link, an image, emphasis, HTML or a new block.
+func MarkdownText(s string) string { return markdownEscaper.Replace(s) }
+
+// MarkdownCode returns s as a Markdown code span, delimited by more
+// backticks than s holds in a row, on one line.
+func MarkdownCode(s string) string {
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	fence := strings.Repeat("`", longestRun(s, '`')+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || s == "" {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
+
+// CodeBlock returns s as a fenced Markdown code block whose fence is longer
+// than any run of backticks in s, so s cannot close it.
+func CodeBlock(s string) string {
+	fence := strings.Repeat("`", max(3, longestRun(s, '`')+1))
+	return fence + "\n" + strings.TrimSuffix(s, "\n") + "\n" + fence + "\n"
+}
+
+func longestRun(s string, c byte) int {
+	best, n := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			n++
+			best = max(best, n)
+		} else {
+			n = 0
+		}
+	}
+	return best
+}

@@ -341,3 +341,20 @@ func FuzzWriter(f *testing.F) {
 func splitRunnerLines(s string) []string {
 	return strings.FieldsFunc(s, isBreak)
 }
+
+func TestMarkdown(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ got, want string }{
+		{MarkdownText("a *b* [x](http://e) <img src=x> ```\n# h|_~"), `a \*b\* \[x\](http://e) &lt;img src=x&gt; \` + "`" + `\` + "`" + `\` + "`" + ` # h\|\_\~`},
+		{MarkdownCode("a`b"), "``a`b``"},
+		{MarkdownCode("`x"), "`` `x ``"},
+		{MarkdownCode("a\nb"), "`a b`"},
+		{CodeBlock("x\n```\n::stop-commands::y"), "````\nx\n```\n::stop-commands::y\n````\n"},
+		{CodeBlock("plain\n"), "```\nplain\n```\n"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
