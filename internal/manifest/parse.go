@@ -310,7 +310,7 @@ func segPath(segs []pathSeg) string {
 		if b.Len() > 0 {
 			b.WriteByte('.')
 		}
-		b.WriteString(s.key)
+		b.WriteString(secret.QuoteKey(s.key))
 	}
 	return b.String()
 }
@@ -393,7 +393,10 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
+// joinPath appends a key to a message path, quoted unless it is plain
+// (see secret.QuoteKey): a key is the manifest author's text.
 func joinPath(parent, key string) string {
+	key = secret.QuoteKey(key)
 	if parent == "" {
 		return key
 	}
