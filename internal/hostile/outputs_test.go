@@ -30,7 +30,7 @@ var secretEnv = map[string]string{"CRON_SECRET": hostileSecret}
 func failWith(body string) func(*testing.T, *world) {
 	return all(manifestFile(secretManifest), func(t *testing.T, w *world) {
 		w.app.mu.Lock()
-		w.app.fail = []byte(body)
+		w.app.fail = []byte(w.expand(body))
 		w.app.mu.Unlock()
 	})
 }
@@ -39,7 +39,7 @@ func failWith(body string) func(*testing.T, *world) {
 func echoWith(manifest, body string) func(*testing.T, *world) {
 	return all(manifestFile(manifest), func(t *testing.T, w *world) {
 		w.app.mu.Lock()
-		w.app.echo = []byte(body)
+		w.app.echo = []byte(w.expand(body))
 		w.app.mu.Unlock()
 	})
 }
@@ -236,6 +236,12 @@ func TestOutputs(t *testing.T) {
 			setup: failWith(`{"seen":"{auth-b64url}"}`), code: 1, hits: 2, writes: true, check: stateHas([]string{`"excerpt"`})},
 		{name: "excerpt echoes the secret url-encoded", stdout: []string{"delivered 1, failed 1, dead 1; pending 0, retrying 0, dead letters 1; next due 2026-11-29T09:00:00Z"}, args: []string{"run", "--jobs", "fail"}, env: secretEnv,
 			setup: failWith(`{"seen":"https://x/?a={auth-query}"}`), code: 1, hits: 2, writes: true, check: stateHas([]string{`"excerpt"`})},
+		{name: "excerpt echoes a secret with quotes json-escaped", stdout: []string{"delivered 1, failed 1, dead 1; pending 0, retrying 0, dead letters 1; next due 2026-11-29T09:00:00Z"}, args: []string{"run", "--jobs", "fail"},
+			env: map[string]string{"CRON_SECRET": `q"uo\te-0123456789`}, setup: failWith(`{"seen":"{auth-json}"}`), code: 1, hits: 2, writes: true,
+			check: stateHas([]string{`"excerpt"`}, `uo\\\\te`, `0123456789`)},
+		{name: "excerpt echoes a secret url-encoded", stdout: []string{"delivered 1, failed 1, dead 1; pending 0, retrying 0, dead letters 1; next due 2026-11-29T09:00:00Z"}, args: []string{"run", "--jobs", "fail"},
+			env: map[string]string{"CRON_SECRET": `a/b+c=d&e?f-0123456789`}, setup: failWith(`{"seen":"https://x/?a={auth-query}"}`), code: 1, hits: 2, writes: true,
+			check: stateHas([]string{`"excerpt"`}, `0123456789`, `a%2Fb%2Bc`)},
 		{name: "status shows a hostile excerpt", stdout: []string{`dead letters: 1`}, args: []string{"status"}, env: secretEnv,
 			setup: all(failWith(`{"error":`+jsonKey(nl)+`,"auth":"{auth}"}`), then([]string{"run", "--jobs", "fail"}, secretEnv)), code: 0},
 		{name: "action dead letter echoes the secret", action: true, event: "workflow_dispatch", env: map[string]string{"INPUT_JOBS": "fail", "CRON_SECRET": hostileSecret},
@@ -246,7 +252,7 @@ func TestOutputs(t *testing.T) {
 		{name: "continuation echoes the base url", stdout: []string{`enqueued later#u1: from continuation from echo@2026-11-28T10:00:00Z`}, args: []string{"run", "--jobs", "echo"}, env: map[string]string{"APP_URL": "{url}"},
 			setup: echoWith("version: 1\ndefaults:\n  base_url: ${APP_URL}\n  retry: {attempts: 1, backoff: 1s, until: 0}\njobs:\n  echo: {path: /echo}\n  later: {path: /later}\n",
 				`{"cronrelay":{"job":"later","id":"u1","delay":"1h","body":{"callback":"{url}/done"}}}`),
-			code: 0, hits: 1, writes: true, check: all(noClaims, stateHas([]string{`"later#u1"`, "/done"}))},
+			code: 0, hits: 1, writes: true, check: all(noClaims, stateHas([]string{`"later#u1"`, `"callback":"http://127.0.0.1:`}))},
 		{name: "production-sync with X-Env", args: []string{"run", "--jobs", "production-sync"}, env: map[string]string{"APP_ENV": "production"},
 			setup: echoWith("version: 1\ndefaults:\n  base_url: {url}\n  retry: {attempts: 1, backoff: 1s, until: 0}\njobs:\n  production-sync:\n    path: /echo\n    headers: {X-Env: \"${APP_ENV}\"}\n  later: {path: /later}\n",
 				`{"cronrelay":{"job":"later","id":"e1","delay":"1h","body":{"env":"{env}"}}}`),
@@ -258,7 +264,7 @@ func TestOutputs(t *testing.T) {
 		{name: "action continuation echoes the base url", stdout: []string{`enqueued later#u1: from continuation from echo@2026-11-28T10:00:00Z`}, action: true, event: "workflow_dispatch", env: map[string]string{"INPUT_JOBS": "echo", "APP_URL": "{url}"},
 			setup: all(event(text(`{"inputs":{}}`)), echoWith("version: 1\ndefaults:\n  base_url: ${APP_URL}\n  retry: {attempts: 1, backoff: 1s, until: 0}\njobs:\n  echo: {path: /echo}\n  later: {path: /later}\n",
 				`{"cronrelay":{"job":"later","id":"u1","delay":"1h","body":{"callback":"{url}/done"}}}`)),
-			code: 0, hits: 1, writes: true, check: branchHas([]string{`"later#u1"`, "/done"}, `"claim"`)},
+			code: 0, hits: 1, writes: true, check: branchHas([]string{`"later#u1"`, `"callback":"http://127.0.0.1:`}, `"claim"`)},
 
 		// A URL from a variable is never printed, only its template.
 		{name: "bad url value", stderr: []string{`cronrelay run: jobs.hook.url: "${HOOK_URL}" with its variables substituted is not a valid URL (invalid port)`}, args: []string{"run", "--jobs", "hook"}, env: map[string]string{"HOOK_URL": "https://hooks.test:" + hostileSecret + "/x"},
