@@ -35,6 +35,12 @@ type Config struct {
 
 	// Endpoints.
 	EndpointFaults bool
+	// EchoConfig is the wedge profile: the manifest takes its base URL
+	// from ${SIM_APP_URL} and sends X-Env: ${SIM_APP_ENV} (production),
+	// and every continuation echoes both, and the Authorization header,
+	// into the body it enqueues. Plain configuration must be recorded as
+	// is and the secret masked; neither may stop a run from recording.
+	EchoConfig bool
 }
 
 // Default is the full-fault configuration over [start, end).
