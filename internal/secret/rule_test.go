@@ -358,3 +358,74 @@ func TestMarkdown(t *testing.T) {
 		}
 	}
 }
+
+func TestNeutraliseAndQuoteKey(t *testing.T) {
+	t.Parallel()
+	if got := Neutralise("ok\n::error::x\r##[y]\n"); got != "ok\n> ::error::x\r> ##[y]\n" {
+		t.Errorf("Neutralise = %q", got)
+	}
+	for in, want := range map[string]string{
+		"job": "job", "a-b_C9": "a-b_C9", "": `""`, "a.b": `"a.b"`, "a b": `"a b"`,
+		"\n::x": `"\n::x"`, "é": `"é"`, "a/b": `"a/b"`,
+	} {
+		if got := QuoteKey(in); got != want {
+			t.Errorf("QuoteKey(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// failWriter fails every write after the first n bytes.
+type failWriter struct {
+	n      int
+	closed bool
+}
+
+func (f *failWriter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		return 0, fmt.Errorf("disk full")
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+func (f *failWriter) Close() error { f.closed = true; return nil }
+
+func TestWriterErrorsAndClose(t *testing.T) {
+	t.Parallel()
+	var m Masker
+	m.Add("secret-1")
+	// A failing write is reported, by Write, Flush and the command paths.
+	w := m.Writer(&failWriter{})
+	if _, err := w.Write([]byte("line\n")); err == nil {
+		t.Error("Write: no error from a failing writer")
+	}
+	if _, err := w.Write([]byte(strings.Repeat("x", maxPending+1))); err == nil {
+		t.Error("Write of a long line: no error from a failing writer")
+	}
+	if _, err := w.Commands().Write([]byte("::error::x\n")); err == nil {
+		t.Error("Commands: no error from a failing writer")
+	}
+	w = m.Writer(&failWriter{})
+	fmt.Fprint(w, "partial")
+	if err := w.Close(); err == nil {
+		t.Error("Close: no error from a failing flush")
+	}
+	// Close closes what it wraps.
+	fw := &failWriter{n: 100}
+	w = m.Writer(fw)
+	fmt.Fprint(w, "a secret-1")
+	if err := w.Close(); err != nil || !fw.closed || fw.n != 100-len("a ***") {
+		t.Errorf("Close = %v, closed %v, wrote %d", err, fw.closed, 100-fw.n)
+	}
+	// A command after a line that ended without a newline starts a line.
+	var buf bytes.Buffer
+	w = m.Writer(&buf)
+	fmt.Fprint(w, "partial")
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(w.Commands(), "::notice::n\n")
+	if buf.String() != "partial\n::notice::n\n" {
+		t.Errorf("got %q", buf.String())
+	}
+}
