@@ -106,6 +106,8 @@ type app struct {
 	fail []byte
 	// echo is what /echo answers (200, application/json).
 	echo []byte
+	// alerts are the bodies /alert received: failure reports.
+	alerts []string
 }
 
 // echoed fills a response template with what the request carried, the way
@@ -137,9 +139,12 @@ func newWorld(t *testing.T, action bool) *world {
 	w := &world{root: root, ws: filepath.Join(root, "home", "ws"), app: &app{}}
 	w.eventPath = filepath.Join(root, "event.json")
 	w.app.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
+		body, _ := io.ReadAll(r.Body)
 		w.app.mu.Lock()
 		w.app.hits = append(w.app.hits, r.Method+" "+r.URL.Path)
+		if r.URL.Path == "/alert" {
+			w.app.alerts = append(w.app.alerts, string(body))
+		}
 		cont, fail, echo := w.app.cont, w.app.fail, w.app.echo
 		w.app.mu.Unlock()
 		if r.URL.Path == "/cont" && cont != nil {
@@ -469,6 +474,11 @@ func checkOutputs(t *testing.T, w *world, stdout, stderr string) {
 			texts[f] = string(data)
 		}
 	}
+	w.app.mu.Lock()
+	for i, a := range w.app.alerts {
+		texts[fmt.Sprintf("failure report %d", i)] = a
+	}
+	w.app.mu.Unlock()
 	if w.fake != nil {
 		for _, f := range []string{"state.json", "README.md"} {
 			if data, ok := w.fake.File("cronrelay-state", f); ok {

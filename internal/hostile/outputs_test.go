@@ -106,6 +106,20 @@ func checkHas(t *testing.T, name, text string, has, not []string) {
 	}
 }
 
+// alertHas checks that a failure report reached /alert holding each string.
+func alertHas(has ...string) func(*testing.T, *world) {
+	return func(t *testing.T, w *world) {
+		t.Helper()
+		w.app.mu.Lock()
+		alerts := strings.Join(w.app.alerts, "\n")
+		w.app.mu.Unlock()
+		if alerts == "" {
+			t.Fatal("no failure report reached /alert")
+		}
+		checkHas(t, "failure report", alerts, has, nil)
+	}
+}
+
 // summaryHas checks the step summary.
 func summaryHas(has ...string) func(*testing.T, *world) {
 	return func(t *testing.T, w *world) {
@@ -227,7 +241,7 @@ func TestOutputs(t *testing.T) {
 		// Response bodies and excerpts: dead letters.
 		{name: "dead letter hostile body", stdout: []string{`delivered 1, failed 1, dead 1; pending 0, retrying 0, dead letters 1; next due 2026-11-29T09:00:00Z`}, args: []string{"run", "--jobs", "fail"}, env: secretEnv, setup: failWith(`{"error":` + jsonKey(nl) + `}`), code: 1, hits: 2, writes: true},
 		{name: "excerpt echoes the secret at the cut", stdout: []string{"delivered 1, failed 1, dead 1; pending 0, retrying 0, dead letters 1; next due 2026-11-29T09:00:00Z"}, args: []string{"run", "--jobs", "fail"}, env: secretEnv,
-			setup: failWith(strings.Repeat("p", 973) + `"Authorization":"{auth}"}`), code: 1, hits: 2, writes: true, check: stateHas([]string{"ppp"})},
+			setup: failWith(strings.Repeat("p", 973) + `"Authorization":"{auth}"}`), code: 1, hits: 2, writes: true, check: all(stateHas([]string{"ppp"}), alertHas(`"response_excerpt":"ppp`))},
 		{name: "excerpt echoes the secret json-escaped", stdout: []string{"delivered 1, failed 1, dead 1; pending 0, retrying 0, dead letters 1; next due 2026-11-29T09:00:00Z"}, args: []string{"run", "--jobs", "fail"}, env: secretEnv,
 			setup: failWith(`{"seen":"{auth-json}\"\\"}`), code: 1, hits: 2, writes: true, check: stateHas([]string{`"excerpt"`})},
 		{name: "excerpt echoes the secret base64", stdout: []string{"delivered 1, failed 1, dead 1; pending 0, retrying 0, dead letters 1; next due 2026-11-29T09:00:00Z"}, args: []string{"run", "--jobs", "fail"}, env: secretEnv,
