@@ -83,11 +83,7 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 	// Every secret the manifest substitutes is masked before anything that
 	// could show it is printed. A job whose variables are missing fails the
 	// run inside the engine, with the message the CLI gives.
-	for _, j := range m.Jobs {
-		if j.Enabled {
-			j.Resolve(env.LookupEnv, masker)
-		}
-	}
+	registerSecrets(env, m, masker)
 	var values []string
 	for _, v := range masker.Values() {
 		if v != token {

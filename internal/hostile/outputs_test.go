@@ -280,6 +280,12 @@ func TestOutputs(t *testing.T) {
 				`{"cronrelay":{"job":"later","id":"u1","delay":"1h","body":{"callback":"{url}/done"}}}`)),
 			code: 0, hits: 1, writes: true, check: branchHas([]string{`"later#u1"`, `"callback":"http://127.0.0.1:`}, `"claim"`)},
 
+		// A message that cuts a long value inside the secret.
+		{name: "enqueue id cut inside the secret", stderr: []string{`cronrelay run: --enqueue: id: invalid id "a b xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..."; ids match ^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$`}, args: enq(`{"job":"later","id":"a b ` + strings.Repeat("x", 40) + hostileSecret + `"}`), env: secretEnv,
+			setup: manifestFile(secretManifest), code: 2},
+		{name: "action dispatch id cut inside the secret", stderr: []string{`cronrelay run: repository_dispatch client_payload: id: invalid id "a b xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..."; ids match ^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$`}, action: true, event: rd, env: secretEnv,
+			setup: all(manifestFile(secretManifest), dispatch(`{"job":"later","id":"a b `+strings.Repeat("x", 40)+hostileSecret+`"}`)), code: 2},
+
 		// A URL from a variable is never printed, only its template.
 		{name: "bad url value", stderr: []string{`cronrelay run: jobs.hook.url: "${HOOK_URL}" with its variables substituted is not a valid URL (invalid port)`}, args: []string{"run", "--jobs", "hook"}, env: map[string]string{"HOOK_URL": "https://hooks.test:" + hostileSecret + "/x"},
 			setup: manifestFile("version: 1\njobs:\n  hook: {url: \"${HOOK_URL}\"}\n"), code: 2},

@@ -115,7 +115,10 @@ func (m *Masker) Values() []string {
 }
 
 // Mask returns s with every registered value, in every form Add knows,
-// replaced by "***". A nil Masker masks nothing.
+// replaced by "***". Text cut short before it reached Mask ends its cut
+// with "..." or "…" (the way cronrelay's messages cut a long value): the
+// start of a secret, MinLen bytes or more, just before such a mark is
+// dropped too. A nil Masker masks nothing.
 func (m *Masker) Mask(s string) string {
 	if m == nil {
 		return s
@@ -124,7 +127,39 @@ func (m *Masker) Mask(s string) string {
 	if r == nil {
 		return s
 	}
-	return r.Replace(s)
+	return m.dropCutPartials(r.Replace(s))
+}
+
+// cutMarks are how cronrelay marks text it cut.
+var cutMarks = []string{"...", "…"}
+
+// dropCutPartials removes, before every cut mark, an end of text that is
+// the start of a registered form, at least MinLen bytes long.
+func (m *Masker) dropCutPartials(s string) string {
+	if !strings.Contains(s, "...") && !strings.Contains(s, "…") {
+		return s
+	}
+	var b strings.Builder
+	rest := s
+	for {
+		i, mark := -1, ""
+		for _, c := range cutMarks {
+			if j := strings.Index(rest, c); j >= 0 && (i < 0 || j < i) {
+				i, mark = j, c
+			}
+		}
+		if i < 0 {
+			b.WriteString(rest)
+			return b.String()
+		}
+		before := rest[:i]
+		if n := m.partialSuffix(before); n >= MinLen {
+			before = before[:len(before)-n]
+		}
+		b.WriteString(before)
+		b.WriteString(mark)
+		rest = rest[i+len(mark):]
+	}
 }
 
 // Excerpt returns s masked, then cut to at most limit bytes on a UTF-8

@@ -429,3 +429,24 @@ func TestWriterErrorsAndClose(t *testing.T) {
 		t.Errorf("got %q", buf.String())
 	}
 }
+
+// TestMaskDropsPartialBeforeCutMark: a message that cut a long value (an
+// id, a key) just inside a secret does not keep the secret's start.
+func TestMaskDropsPartialBeforeCutMark(t *testing.T) {
+	t.Parallel()
+	var m Masker
+	m.Add("hs-0123456789-abcdef")
+	tests := map[string]string{
+		`invalid id "xx-hs-0123456..."; ids match`:   `invalid id "xx-..."; ids match`,
+		`a hs-0123… b hs-... c`:                      `a … b hs-... c`,
+		`whole hs-0123456789-abcdef...`:              `whole ***...`,
+		`nothing cut: hs-0123`:                       `nothing cut: hs-0123`,
+		`quoted "\"q-hs-0123456789..."`:              `quoted "\"q-..."`,
+		"two x hs-0123456789-ab... and y hs-0123...": "two x ... and y ...",
+	}
+	for in, want := range tests {
+		if got := m.Mask(in); got != want {
+			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
