@@ -224,6 +224,7 @@ func (p *parser) parse(data []byte) *Manifest {
 		sawVersion   bool
 		stateHistory int
 		secretNames  []string
+		secretNodes  []*yaml.Node
 	)
 	p.each(root, "", inTop, func(k *keyDef, kn, vn *yaml.Node, path string) {
 		switch k.kind {
@@ -240,7 +241,7 @@ func (p *parser) parse(data []byte) *Manifest {
 			jobsNode = vn
 			jobs = p.decodeJobs(vn, path)
 		case kindNames:
-			secretNames = p.decodeNames(vn, path)
+			secretNames, secretNodes = p.decodeNames(vn, path)
 		case kindInt:
 			if k.name == "state_history" {
 				stateHistory = p.decodeBoundedInt(vn, path, k)
@@ -276,13 +277,37 @@ func (p *parser) parse(data []byte) *Manifest {
 	for _, n := range secretNames {
 		declared[n] = true
 	}
+	used := map[string]bool{}
 	for _, rj := range jobs {
 		j := p.buildJob(rj, defaults, names, nameList)
 		j.secrets = declared
 		m.Jobs = append(m.Jobs, j)
 		m.byName[j.Name] = j
+		for _, n := range j.refs() {
+			used[n] = true
+		}
+	}
+	for i, n := range secretNames {
+		if !used[n] {
+			p.warnf(secretNodes[i], "secrets: no ${%s} in the manifest uses %s; check the name", n, n)
+		}
 	}
 	return m
+}
+
+// refs returns the variables the job's templates reference.
+func (j *Job) refs() []string {
+	texts := []string{j.URL, string(j.Body)}
+	for _, h := range j.Headers {
+		texts = append(texts, h.Value)
+	}
+	texts = append(texts, j.SigningKeys...)
+	var names []string
+	for _, t := range texts {
+		r, _ := secret.Refs(t)
+		names = append(names, r...)
+	}
+	return names
 }
 
 // knownTags are the tags of YAML's own schema, which only say how to read a
@@ -832,16 +857,16 @@ func (p *parser) decodeBody(vn *yaml.Node, path string) *value {
 	return nil
 }
 
-// decodeNames decodes a list of environment variable names (secrets).
-func (p *parser) decodeNames(vn *yaml.Node, path string) []string {
+// decodeNames decodes a list of environment variable names (secrets),
+// with the node of each.
+func (p *parser) decodeNames(vn *yaml.Node, path string) (names []string, nodes []*yaml.Node) {
 	if vn.ShortTag() == "!!null" {
-		return nil
+		return nil, nil
 	}
 	if vn.Kind != yaml.SequenceNode {
 		p.errorf(vn, "%s: must be a list of environment variable names like [APP_URL, TENANT_ID], not %s", path, describe(vn))
-		return nil
+		return nil, nil
 	}
-	var names []string
 	for i, item := range vn.Content {
 		ipath := fmt.Sprintf("%s[%d]", path, i)
 		s, ok := p.scalarText(item, ipath, "a variable name")
@@ -860,9 +885,9 @@ func (p *parser) decodeNames(vn *yaml.Node, path string) []string {
 			p.errorf(item, "%s: %s is listed twice", ipath, s)
 			continue
 		}
-		names = append(names, s)
+		names, nodes = append(names, s), append(nodes, item)
 	}
-	return names
+	return names, nodes
 }
 
 func (p *parser) decodeKeys(vn *yaml.Node, path string) *value {
