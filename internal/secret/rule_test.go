@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -449,4 +450,31 @@ func TestMaskDropsPartialBeforeCutMark(t *testing.T) {
 			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzExcerpt: an excerpt is at most limit bytes, holds no registered
+// value in any form, and keeps valid UTF-8 valid.
+func FuzzExcerpt(f *testing.F) {
+	const sec = `s3cr"t\value`
+	for _, s := range []string{"", sec, "x" + sec[:5], strings.Repeat("é", 10) + sec, base64.StdEncoding.EncodeToString([]byte(sec))} {
+		f.Add(s, 8, false)
+	}
+	var m Masker
+	m.Add(sec)
+	forms := encodings(sec)
+	f.Fuzz(func(t *testing.T, s string, limit int, truncated bool) {
+		limit = max(limit, 0) % 2048
+		got := m.Excerpt(s, limit, truncated)
+		if len(got) > limit {
+			t.Fatalf("Excerpt(%q, %d) = %d bytes", s, limit, len(got))
+		}
+		for _, f := range forms {
+			if strings.Contains(got, f) {
+				t.Fatalf("Excerpt(%q, %d) = %q holds %q", s, limit, got, f)
+			}
+		}
+		if utf8.ValidString(s) && !utf8.ValidString(got) {
+			t.Fatalf("Excerpt(%q, %d) = %q is not valid UTF-8", s, limit, got)
+		}
+	})
 }
