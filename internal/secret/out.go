@@ -227,7 +227,7 @@ func risky(s string) bool {
 		if isBreak(r) {
 			return false
 		}
-		if !unicode.IsSpace(r) && r != '\ufeff' {
+		if !blank(r) {
 			break
 		}
 		i += n
@@ -248,6 +248,15 @@ func risky(s string) bool {
 		}
 	}
 	return false
+}
+
+// blank reports whether a runner may trim r from the start of a line
+// before it looks for a command: white space as Go and .NET see it (.NET
+// also counts the separators U+001C-U+001F), the old Mongolian vowel
+// separator and the byte order mark. When in doubt, count it: a line is
+// then neutralised that did not need to be.
+func blank(r rune) bool {
+	return unicode.IsSpace(r) || r >= 0x1c && r <= 0x1f || r == 0x180e || r == '\ufeff'
 }
 
 // Neutralise returns s with every line a runner would read as a workflow

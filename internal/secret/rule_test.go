@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
@@ -248,6 +248,8 @@ func TestWriterNeutralisesCommands(t *testing.T) {
 		{"after crlf", []string{"a\r\n::warning::x\r\n"}, "a\r\n> ::warning::x\r\n"},
 		{"blanks first", []string{" \t::error::x\n"}, ">  \t::error::x\n"},
 		{"nbsp first", []string{"\u00a0::error::x\n"}, "> \u00a0::error::x\n"},
+		{"separators first", []string{"\x1c\x1f\u180e\ufeff::error::x\n"}, "> \x1c\x1f\u180e\ufeff::error::x\n"},
+		{"zero width space is not blank", []string{"\u200b::error::x\n"}, "\u200b::error::x\n"},
 		{"old syntax", []string{"##[set-output name=x;]y\n"}, "> ##[set-output name=x;]y\n"},
 		{"line separators", []string{"a\u2028::x::y\u0085::x::y\v::x::y\f::x::y\n"}, "a\u2028> ::x::y\u0085> ::x::y\v> ::x::y\f> ::x::y\n"},
 		{"split across writes", []string{"ok\n:", ":error::x\n"}, "ok\n> ::error::x\n"},
@@ -327,7 +329,7 @@ func FuzzWriter(f *testing.F) {
 		}
 		var commands []string
 		for _, line := range splitRunnerLines(buf.String()) {
-			trimmed := strings.TrimLeftFunc(line, func(r rune) bool { return unicode.IsSpace(r) || r == '\ufeff' })
+			trimmed := strings.TrimLeftFunc(line, blank)
 			if strings.HasPrefix(trimmed, "::") || strings.HasPrefix(trimmed, "##[") {
 				commands = append(commands, line)
 			}
@@ -477,4 +479,110 @@ func FuzzExcerpt(f *testing.F) {
 			t.Fatalf("Excerpt(%q, %d) = %q is not valid UTF-8", s, limit, got)
 		}
 	})
+}
+
+// TestMaskEdges pins the limits of masking: the shortest encoded form
+// registered, JSON without HTML escaping, cut marks at the very start and
+// partials of exactly MinLen bytes.
+func TestMaskEdges(t *testing.T) {
+	t.Parallel()
+	var m Masker
+	m.Add("s3cr3")        // its base64 core "czNjcj" is exactly minEncoded long
+	m.Add(`a<b"c-secret`) // JSON without HTML escaping: a<b\"c-secret
+	m.Add("hs-0123456789")
+	tests := map[string]string{
+		"x czNjcj y":                 "x *** y",
+		`{"v":"a<b\"c-secret"}`:      `{"v":"***"}`,
+		`{"v":"a\u003cb\"c-secret"}`: `{"v":"***"}`,
+		"...x hs-0123...":            "...x ...",
+		"…x hs-0…":                   "…x …",
+		"y hs-...":                   "y hs-...",
+	}
+	for in, want := range tests {
+		if got := m.Mask(in); got != want {
+			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// Text exactly at the limit was not cut: nothing is dropped.
+	if got := m.Excerpt("ab hs-012", 9, false); got != "ab hs-012" {
+		t.Errorf("Excerpt at the limit = %q", got)
+	}
+	// A cut inside invalid UTF-8 at the start does not run off the text.
+	if got := m.Excerpt("\x80\x80\x80", 1, false); got != "" {
+		t.Errorf("Excerpt of continuation bytes = %q", got)
+	}
+}
+
+// TestMaskWriterEmitsWhatIsProvenComplete: a long line is emitted up to
+// the longest form less one byte, no more and no less; a lone newline is
+// emitted at once; exactly maxPending bytes without a newline wait.
+func TestMaskWriterEmitsWhatIsProvenComplete(t *testing.T) {
+	t.Parallel()
+	var m Masker
+	m.Add("0123456789-secret")
+	longest := len(m.allForms()[0])
+	var buf bytes.Buffer
+	w := m.Writer(&buf)
+	line := strings.Repeat("a", maxPending+100)
+	if _, err := w.Write([]byte(line)); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(line) - (longest - 1); buf.Len() != want {
+		t.Errorf("emitted %d bytes of a %d-byte line, want %d", buf.Len(), len(line), want)
+	}
+
+	buf.Reset()
+	w = m.Writer(&buf)
+	fmt.Fprint(w, "\n")
+	if buf.String() != "\n" {
+		t.Errorf("a lone newline was held: %q", buf.String())
+	}
+	fmt.Fprint(w, strings.Repeat("b", maxPending))
+	if buf.Len() != 1 {
+		t.Errorf("%d bytes emitted of a line of exactly %d", buf.Len()-1, maxPending)
+	}
+
+	// With no secret at all, a long line goes out whole.
+	buf.Reset()
+	w = (*Masker)(nil).Writer(&buf)
+	fmt.Fprint(w, line)
+	if buf.Len() != len(line) {
+		t.Errorf("nil masker: emitted %d of %d bytes", buf.Len(), len(line))
+	}
+}
+
+func TestCommandsOneLine(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"::notice::a\r\n::evil::x\n": "::notice::a\r\n> ::evil::x\n",
+		"::notice::a\r::evil::x\n":   "::notice::a\r> ::evil::x\n",
+		"::notice::a\r":              "::notice::a\r",
+		"::notice::a":                "::notice::a\n",
+	} {
+		var buf bytes.Buffer
+		w := (*Masker)(nil).Writer(&buf)
+		fmt.Fprint(w.Commands(), in)
+		fmt.Fprint(w, "")
+		fmt.Fprint(w.Commands(), "")
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if buf.String() != want {
+			t.Errorf("Commands().Write(%q) wrote %q, want %q", in, buf.String(), want)
+		}
+	}
+}
+
+func TestQuoteKeyClassEdges(t *testing.T) {
+	t.Parallel()
+	for _, k := range []string{"0", "9", "a", "z", "A", "Z", "_", "-"} {
+		if got := QuoteKey(k); got != k {
+			t.Errorf("QuoteKey(%q) = %s", k, got)
+		}
+	}
+	for _, k := range []string{"/", ":", "@", "[", "`", "{", ".", " "} {
+		if got := QuoteKey(k); got != strconv.Quote(k) {
+			t.Errorf("QuoteKey(%q) = %s", k, got)
+		}
+	}
 }
