@@ -140,6 +140,11 @@ const maxSummaryNotes = 20
 // brief notes (coalesced, missed, skipped, orphaned, ...).
 func Summary(r Result) string {
 	rep := r.Report
+	// Text is masked before it is escaped: escaping changes how a secret
+	// is spelled.
+	m := r.Masker
+	text := func(s string) string { return cell(m.Mask(s)) }
+	code := func(s string) string { return secret.MarkdownCode(m.Mask(oneLine(s))) }
 	var b strings.Builder
 	title := "cronrelay run"
 	if rep.DryRun {
@@ -151,13 +156,13 @@ func Summary(r Result) string {
 		runLate = duration(l.Late)
 		if rep.GitHubLateness != "" {
 			// The state's series of samples knows which ticks never ran.
-			fmt.Fprintf(&b, "%s (schedule %s).\n\n", secret.MarkdownText(rep.GitHubLateness), secret.MarkdownCode(l.Schedule))
+			fmt.Fprintf(&b, "%s (schedule %s).\n\n", text(rep.GitHubLateness), code(l.Schedule))
 		} else {
 			fmt.Fprintf(&b, "GitHub started this run **%s** after the tick it belongs to: schedule %s (%s) was due at %s.\n\n",
-				duration(l.Late), secret.MarkdownCode(l.Schedule), secret.MarkdownText(l.Zone.String()), utc(l.Tick))
+				duration(l.Late), code(l.Schedule), text(l.Zone.String()), utc(l.Tick))
 		}
 	} else if r.Event != "" {
-		fmt.Fprintf(&b, "Started by a %s event.\n\n", secret.MarkdownCode(r.Event))
+		fmt.Fprintf(&b, "Started by a %s event.\n\n", code(r.Event))
 	}
 	if len(rep.Deliveries) == 0 {
 		b.WriteString("Nothing was due.\n\n")
@@ -166,7 +171,7 @@ func Summary(r Result) string {
 		b.WriteString("|---|---|---|---|---|---|---|---|\n")
 		for _, d := range rep.Deliveries {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
-				cell(d.Job), codeCell(d.ID), utc(d.Due), runLate, duration(d.Lateness), cell(statusText(d)), attemptsCell(d.Attempts), duration(d.Duration))
+				text(d.Job), codeCell(m.Mask(d.ID)), utc(d.Due), runLate, duration(d.Lateness), text(statusText(d)), attemptsCell(d.Attempts), duration(d.Duration))
 		}
 		b.WriteString("\n")
 	}
@@ -178,10 +183,10 @@ func Summary(r Result) string {
 		case engine.NoteDue, engine.NoteWaiting, engine.NoteBackoff, engine.NoteFirstSight:
 			continue
 		}
-		notes = append(notes, fmt.Sprintf("- %s %s: %s", secret.MarkdownText(n.Kind), secret.MarkdownCode(noteID(n)), secret.MarkdownText(oneLine(n.Reason))))
+		notes = append(notes, fmt.Sprintf("- %s %s: %s", text(n.Kind), code(noteID(n)), text(n.Reason)))
 	}
 	for _, p := range rep.Problems {
-		notes = append(notes, "- problem: "+secret.MarkdownText(oneLine(p)))
+		notes = append(notes, "- problem: "+text(p))
 	}
 	if len(notes) > 0 {
 		b.WriteString("\n<details><summary>Notes (" + strconv.Itoa(len(notes)) + ")</summary>\n\n")
