@@ -22,8 +22,9 @@ const Mask = "***"
 
 // Masker remembers secret values and removes them from text, in the forms
 // a secret takes when it is echoed back: as is, JSON- and Go-quoted,
-// URL-encoded (query and path escaping) and base64-encoded (standard and
-// URL alphabets, alone or inside a longer encoding). The zero value is
+// URL-encoded (query and path escaping), base64-encoded (standard and
+// URL alphabets, alone or inside a longer encoding) and escaped for
+// Markdown. The zero value is
 // ready to use and it is safe for concurrent use.
 type Masker struct {
 	mu       sync.RWMutex
@@ -66,7 +67,8 @@ func (m *Masker) Add(secret string) {
 const minEncoded = 6
 
 // encodings returns v and the forms it takes when echoed by a JSON
-// encoder, a Go %q, a URL encoder or a base64 encoder.
+// encoder, a Go %q, a URL encoder or a base64 encoder, or quoted in
+// Markdown.
 func encodings(v string) []string {
 	forms := []string{v}
 	add := func(f string) {
@@ -86,6 +88,7 @@ func encodings(v string) []string {
 	}
 	q := strconv.Quote(v)
 	add(q[1 : len(q)-1])
+	add(MarkdownText(v)) // a step summary or the status page quoting it
 	add(url.QueryEscape(v))
 	add(url.PathEscape(v))
 	for _, e := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {

@@ -67,6 +67,7 @@ func TestMaskEncodedForms(t *testing.T) {
 		"base64 inside":  "Basic " + basic,
 		"base64 offset2": base64.StdEncoding.EncodeToString([]byte("ab" + sec + "zz")),
 		"base64 offset1": base64.URLEncoding.EncodeToString([]byte("a" + sec)),
+		"markdown":       "| " + MarkdownText(sec) + " |",
 	}
 	for name, in := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -502,6 +503,18 @@ func TestMaskEdges(t *testing.T) {
 		if got := m.Mask(in); got != want {
 			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
 		}
+	}
+	// JSON without HTML escaping differs from every other form only for
+	// characters like DEL, which Go's %q escapes and JSON does not.
+	m.Add("q<\x7f\"z-secret")
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(map[string]string{"v": "q<\x7f\"z-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Mask(buf.String()); got != `{"v":"***"}`+"\n" {
+		t.Errorf("JSON without HTML escaping: %q", got)
 	}
 	// Text exactly at the limit was not cut: nothing is dropped.
 	if got := m.Excerpt("ab hs-012", 9, false); got != "ab hs-012" {
