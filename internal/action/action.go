@@ -66,6 +66,8 @@ func InputEnv(name string) string {
 // Action writes workflow commands for one step. Commands other than masks
 // go to the writer given to New, which the caller usually masks as well;
 // masks go to the raw writer, since masking a mask command would defeat it.
+// Each command is one line: go-githubactions escapes line breaks in what
+// it carries.
 type Action struct {
 	gha    *githubactions.Action
 	raw    *githubactions.Action
@@ -73,9 +75,10 @@ type Action struct {
 }
 
 // New returns an Action that writes commands to out and ::add-mask::
-// commands to raw (both usually the process's standard output: raw
-// unfiltered, out through the secret masker), and reads the environment
-// with lookup.
+// commands to raw, and reads the environment with lookup. Both are usually
+// the command paths of the process's one output writer
+// (secret.MaskWriter.Commands and RawCommands): commands pass its
+// neutralisation of workflow commands, and out its masking too.
 func New(out, raw io.Writer, lookup func(string) (string, bool)) *Action {
 	getenv := func(k string) string {
 		v, _ := lookup(k)

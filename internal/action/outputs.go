@@ -140,6 +140,11 @@ const maxSummaryNotes = 20
 // brief notes (coalesced, missed, skipped, orphaned, ...).
 func Summary(r Result) string {
 	rep := r.Report
+	// Text is masked before it is escaped: escaping changes how a secret
+	// is spelled.
+	m := r.Masker
+	text := func(s string) string { return cell(m.Mask(s)) }
+	code := func(s string) string { return secret.MarkdownCode(m.Mask(oneLine(s))) }
 	var b strings.Builder
 	title := "cronrelay run"
 	if rep.DryRun {
@@ -151,13 +156,13 @@ func Summary(r Result) string {
 		runLate = duration(l.Late)
 		if rep.GitHubLateness != "" {
 			// The state's series of samples knows which ticks never ran.
-			fmt.Fprintf(&b, "%s (schedule `%s`).\n\n", rep.GitHubLateness, l.Schedule)
+			fmt.Fprintf(&b, "%s (schedule %s).\n\n", text(rep.GitHubLateness), code(l.Schedule))
 		} else {
-			fmt.Fprintf(&b, "GitHub started this run **%s** after the tick it belongs to: schedule `%s` (%s) was due at %s.\n\n",
-				duration(l.Late), l.Schedule, l.Zone.String(), utc(l.Tick))
+			fmt.Fprintf(&b, "GitHub started this run **%s** after the tick it belongs to: schedule %s (%s) was due at %s.\n\n",
+				duration(l.Late), code(l.Schedule), text(l.Zone.String()), utc(l.Tick))
 		}
 	} else if r.Event != "" {
-		fmt.Fprintf(&b, "Started by a `%s` event.\n\n", r.Event)
+		fmt.Fprintf(&b, "Started by a %s event.\n\n", code(r.Event))
 	}
 	if len(rep.Deliveries) == 0 {
 		b.WriteString("Nothing was due.\n\n")
@@ -165,8 +170,8 @@ func Summary(r Result) string {
 		b.WriteString("| Job | Delivery | Due (UTC) | Run started late | Delivery late | Status | Attempts | Time |\n")
 		b.WriteString("|---|---|---|---|---|---|---|---|\n")
 		for _, d := range rep.Deliveries {
-			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s | %s | %s |\n",
-				cell(d.Job), cell(d.ID), utc(d.Due), runLate, duration(d.Lateness), cell(statusText(d)), attemptsCell(d.Attempts), duration(d.Duration))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				text(d.Job), codeCell(m.Mask(d.ID)), utc(d.Due), runLate, duration(d.Lateness), text(statusText(d)), attemptsCell(d.Attempts), duration(d.Duration))
 		}
 		b.WriteString("\n")
 	}
@@ -178,10 +183,10 @@ func Summary(r Result) string {
 		case engine.NoteDue, engine.NoteWaiting, engine.NoteBackoff, engine.NoteFirstSight:
 			continue
 		}
-		notes = append(notes, fmt.Sprintf("- %s `%s`: %s", n.Kind, noteID(n), oneLine(n.Reason)))
+		notes = append(notes, fmt.Sprintf("- %s %s: %s", text(n.Kind), code(noteID(n)), text(n.Reason)))
 	}
 	for _, p := range rep.Problems {
-		notes = append(notes, "- problem: "+oneLine(p))
+		notes = append(notes, "- problem: "+text(p))
 	}
 	if len(notes) > 0 {
 		b.WriteString("\n<details><summary>Notes (" + strconv.Itoa(len(notes)) + ")</summary>\n\n")
@@ -235,9 +240,15 @@ func duration(d time.Duration) string {
 	}
 }
 
-// cell makes text safe inside a Markdown table cell.
+// cell makes text safe inside a Markdown table cell: escaped, on one line.
 func cell(s string) string {
-	return strings.ReplaceAll(oneLine(s), "|", `\|`)
+	return secret.MarkdownText(oneLine(s))
+}
+
+// codeCell is a code span inside a table cell, where "|" still ends the
+// cell unless escaped.
+func codeCell(s string) string {
+	return strings.ReplaceAll(secret.MarkdownCode(oneLine(s)), "|", `\|`)
 }
 
 func oneLine(s string) string {

@@ -26,13 +26,15 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 	masker := &secret.Masker{}
 	out := masker.Writer(env.Stdout)
 	defer out.Flush()
-	act := action.New(out, env.Stdout, env.LookupEnv)
+	// Commands cronrelay issues pass the writer's neutralisation; masks
+	// pass its masking too.
+	act := action.New(out.Commands(), out.RawCommands(), env.LookupEnv)
 	// failed annotates an error that stopped the run and puts it in the
 	// step summary; the error was printed already.
 	failed := func(msg string) {
 		msg = masker.Mask(msg)
 		act.Error(action.Annotation{Title: "cronrelay"}, msg)
-		act.AddSummary(masker.Mask(fmt.Sprintf("### cronrelay run failed\n\n```\n%s\n```\n", msg)))
+		act.AddSummary(masker.Mask("### cronrelay run failed\n\n" + secret.CodeBlock(msg)))
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(env.Stderr, "cronrelay run: %s\n", masker.Mask(err.Error()))
@@ -81,11 +83,7 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 	// Every secret the manifest substitutes is masked before anything that
 	// could show it is printed. A job whose variables are missing is
 	// skipped by the engine and reported at its file and line.
-	for _, j := range m.Jobs {
-		if j.Enabled {
-			j.Resolve(env.LookupEnv, masker)
-		}
-	}
+	registerSecrets(env, m, masker)
 	var values []string
 	for _, v := range masker.Values() {
 		if v != token {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cronrelay/cronrelay/internal/clock"
+	"github.com/cronrelay/cronrelay/internal/secret"
 )
 
 // Exit codes (contract section 2).
@@ -133,8 +134,17 @@ func usageText() string {
 
 // Run runs the command line args (without the program name) and returns
 // the exit code.
+//
+// Everything a command prints goes through one writer per stream
+// (secret.Masker.Writer): a line that a GitHub Actions runner would read
+// as a workflow command is neutralised, whatever mode cronrelay runs in;
+// the commands cronrelay issues itself go through its Commands path.
 func Run(ctx context.Context, args []string, env Env) int {
 	env.fill()
+	stdout, stderr := (*secret.Masker)(nil).Writer(env.Stdout), (*secret.Masker)(nil).Writer(env.Stderr)
+	defer stderr.Flush()
+	defer stdout.Flush()
+	env.Stdout, env.Stderr = stdout, stderr
 	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, usageText())
 		return ExitBadInput

@@ -137,6 +137,7 @@ func runRun(ctx context.Context, env *Env, args []string) int {
 		return code
 	}
 	rc := &runConfig{masker: &secret.Masker{}}
+	registerSecrets(env, m, rc.masker)
 	if err := f.configure(env, rc, nil); err != nil {
 		fmt.Fprintf(env.Stderr, "cronrelay run: %v\n", err)
 		return ExitBadInput

@@ -354,3 +354,16 @@ func fmtTime(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
+
+// registerSecrets registers with masker every secret value the manifest's
+// enabled jobs substitute (see secret.IsSecret), before anything that
+// could show one is printed: a request refused before the engine resolves
+// a job may quote a secret the app put in it. Problems with the
+// variables are reported by the run itself.
+func registerSecrets(env *Env, m *manifest.Manifest, masker *secret.Masker) {
+	for _, j := range m.Jobs {
+		if j.Enabled {
+			_, _ = j.Resolve(env.LookupEnv, masker)
+		}
+	}
+}

@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/request"
+	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/store"
 )
@@ -193,7 +193,7 @@ func (e *Engine) kill(doc *state.Doc, dl *state.Delivery, reason string, res del
 	dl.DeadAt = now
 	dl.Reason = reason
 	dl.Claim = nil
-	dl.Excerpt = e.Masker.Mask(excerpt(res.Body))
+	dl.Excerpt = excerpt(e.Masker, res.Body, res.BodyTruncated)
 	doc.AddDead(dl)
 	doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: "dead", Attempts: dl.Attempts, Status: res.Status, Error: dl.LastError})
 	sum.dead++
@@ -318,14 +318,10 @@ func outcomeName(o deliver.Outcome) string {
 	}
 }
 
-func excerpt(body []byte) string {
-	if len(body) > state.MaxExcerpt {
-		body = body[:state.MaxExcerpt]
-	}
-	for !utf8.Valid(body) && len(body) > 0 {
-		body = body[:len(body)-1]
-	}
-	return string(body)
+// excerpt is what a dead letter keeps of a response body: masked first,
+// then cut to state.MaxExcerpt bytes, without a trailing partial secret.
+func excerpt(m *secret.Masker, body []byte, truncated bool) string {
+	return strings.ToValidUTF8(m.Excerpt(string(body), state.MaxExcerpt, truncated), "")
 }
 
 // bodyBytes turns a delayed job's JSON body into what is sent: a JSON

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -11,14 +12,17 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
@@ -99,6 +103,29 @@ type app struct {
 	hits []string
 	// cont is what /cont answers (200, application/json).
 	cont []byte
+	// fail is what /fail answers (400, application/json).
+	fail []byte
+	// echo is what /echo answers (200, application/json).
+	echo []byte
+	// alerts are the bodies /alert received: failure reports.
+	alerts []string
+}
+
+// echoed fills a response template with what the request carried, the way
+// a careless endpoint echoes it: {auth} is the Authorization header as is,
+// {auth-json} JSON-escaped, {auth-query} URL-encoded, {auth-b64} and
+// {auth-b64url} base64-encoded, {env} the X-Env header.
+func echoed(tmpl []byte, r *http.Request) []byte {
+	auth := r.Header.Get("Authorization")
+	js, _ := json.Marshal(auth)
+	return []byte(strings.NewReplacer(
+		"{auth}", auth,
+		"{auth-json}", string(js[1:len(js)-1]),
+		"{auth-query}", url.QueryEscape(auth),
+		"{auth-b64}", base64.StdEncoding.EncodeToString([]byte(auth)),
+		"{auth-b64url}", base64.URLEncoding.EncodeToString([]byte(auth)),
+		"{env}", r.Header.Get("X-Env"),
+	).Replace(string(tmpl)))
 }
 
 func (a *app) count() int {
@@ -113,14 +140,28 @@ func newWorld(t *testing.T, action bool) *world {
 	w := &world{root: root, ws: filepath.Join(root, "home", "ws"), app: &app{}}
 	w.eventPath = filepath.Join(root, "event.json")
 	w.app.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
+		body, _ := io.ReadAll(r.Body)
 		w.app.mu.Lock()
 		w.app.hits = append(w.app.hits, r.Method+" "+r.URL.Path)
-		cont := w.app.cont
+		if r.URL.Path == "/alert" {
+			w.app.alerts = append(w.app.alerts, string(body))
+		}
+		cont, fail, echo := w.app.cont, w.app.fail, w.app.echo
 		w.app.mu.Unlock()
 		if r.URL.Path == "/cont" && cont != nil {
 			rw.Header().Set("Content-Type", "application/json")
 			_, _ = rw.Write(cont)
+			return
+		}
+		if r.URL.Path == "/fail" && fail != nil {
+			rw.Header().Set("Content-Type", "application/json")
+			rw.WriteHeader(http.StatusBadRequest)
+			_, _ = rw.Write(echoed(fail, r))
+			return
+		}
+		if r.URL.Path == "/echo" && echo != nil {
+			rw.Header().Set("Content-Type", "application/json")
+			_, _ = rw.Write(echoed(echo, r))
 			return
 		}
 		rw.WriteHeader(http.StatusNoContent)
@@ -398,9 +439,104 @@ func runEntry(t *testing.T, e entry) {
 			}
 		}
 	}
+	checkOutputs(t, w, r.stdout, r.stderr)
 	if e.check != nil {
 		e.check(t, w)
 	}
+}
+
+// rawLink is a Markdown link to the marker's host: "](" after an "]" that
+// no backslash escapes.
+var rawLink = regexp.MustCompile(`(^|[^\\])\]\(http://` + marker)
+
+// marker is in every hostile text of the corpus that poses as a workflow
+// command: "::stop-commands::pwned", "::set-output name=pwned::1".
+const marker = "pwned"
+
+// hostileSecret is the value of CRON_SECRET in the entries that use it;
+// chosen so that its JSON and URL forms are itself.
+const hostileSecret = "hs-0123456789-abcdefghij-KLMNOPQRSTUV"
+
+// checkOutputs holds for every entry: no line of stdout or stderr is a
+// workflow command that carries the corpus's marker (in its name, its
+// properties or the start of its message, which a runner would obey: a
+// command cronrelay issues carries hostile text only escaped, inside its
+// message), the step summary holds no raw HTML and no command from the
+// corpus, and no output, state or page holds any part of hostileSecret in
+// any encoding.
+func checkOutputs(t *testing.T, w *world, stdout, stderr string) {
+	t.Helper()
+	for name, out := range map[string]string{"stdout": stdout, "stderr": stderr} {
+		for _, line := range strings.FieldsFunc(out, func(r rune) bool { return r == '\n' || r == '\r' }) {
+			l := strings.TrimLeftFunc(line, func(r rune) bool { return unicode.IsSpace(r) || r == '\ufeff' })
+			if strings.HasPrefix(l, "##[") && strings.Contains(l, marker) {
+				t.Errorf("%s has an injected command: %q", name, line)
+			}
+			if rest, ok := strings.CutPrefix(l, "::"); ok {
+				cmd, msg, _ := strings.Cut(rest, "::")
+				if strings.Contains(cmd, marker) || strings.HasPrefix(msg, marker) {
+					t.Errorf("%s has an injected command: %q", name, line)
+				}
+			}
+		}
+	}
+	// The masks cronrelay issues carry the secret to the runner: that is
+	// their job.
+	var unmasked []string
+	for _, l := range strings.SplitAfter(stdout, "\n") {
+		if !strings.HasPrefix(l, "::add-mask::") {
+			unmasked = append(unmasked, l)
+		}
+	}
+	texts := map[string]string{"stdout": strings.Join(unmasked, ""), "stderr": stderr}
+	for _, f := range []string{"step_summary", "set_output", "home/ws/.cronrelay/state.json"} {
+		if data, err := os.ReadFile(filepath.Join(w.root, f)); err == nil {
+			texts[f] = string(data)
+		}
+	}
+	w.app.mu.Lock()
+	for i, a := range w.app.alerts {
+		texts[fmt.Sprintf("failure report %d", i)] = a
+	}
+	w.app.mu.Unlock()
+	if w.fake != nil {
+		for _, f := range []string{"state.json", "README.md"} {
+			if data, ok := w.fake.File("cronrelay-state", f); ok {
+				texts["branch "+f] = string(data)
+			}
+		}
+	}
+	if sum := outsideCode(texts["step_summary"]); strings.Contains(sum, "<img") || strings.Contains(sum, "\n::stop-commands::"+marker) {
+		t.Errorf("step summary holds raw hostile text:\n%s", sum)
+	}
+	// A link is "](" after an unescaped "]"; "\\](" is shown as text.
+	if page := texts["branch README.md"]; strings.Contains(page, "<img") || rawLink.MatchString(page) {
+		t.Errorf("status page holds raw hostile text:\n%s", page)
+	}
+	for name, text := range texts {
+		for _, form := range secretForms() {
+			if strings.Contains(text, form) {
+				t.Errorf("%s holds %q, part of the secret:\n%s", name, form, clip(text))
+				break
+			}
+		}
+	}
+}
+
+// secretForms are the pieces of hostileSecret that must never be printed
+// or stored: its start and end, and the characters of its base64 forms
+// that do not depend on what surrounds it.
+func secretForms() []string {
+	forms := []string{hostileSecret[:8], hostileSecret[len(hostileSecret)-8:]}
+	for _, e := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		for k := range 3 {
+			src := append(make([]byte, k), hostileSecret...)
+			s := e.EncodeToString(src)
+			mid := s[(8*k+5)/6 : 8*len(src)/6]
+			forms = append(forms, mid[2:10], mid[len(mid)-10:len(mid)-2])
+		}
+	}
+	return forms
 }
 
 // checkLines checks that each wanted line is a whole line of got, in order.
@@ -444,4 +580,23 @@ func openIDs(t *testing.T, w *world) []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// outsideCode returns Markdown without its fenced code blocks, where text
+// is shown as is.
+func outsideCode(md string) string {
+	var b strings.Builder
+	fence := ""
+	for _, line := range strings.SplitAfter(md, "\n") {
+		t := strings.TrimRight(line, "\n")
+		switch {
+		case fence == "" && strings.HasPrefix(t, "```"):
+			fence = t[:len(t)-len(strings.TrimLeft(t, "`"))]
+		case fence != "" && strings.TrimLeft(t, "`") == "" && len(t) >= len(fence):
+			fence = ""
+		case fence == "":
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }

@@ -80,7 +80,7 @@ func TestPreflight(t *testing.T) {
 			setup: manifestFile("version: 1\ndefaults:\n  base_url: {url}\njobs:\n  ping:\n    url: ${APP_URL}/ping\n  cont:\n    path: /cont\n"),
 			env:   map[string]string{"APP_URL": "ftp://files.invalid"},
 			code:  2, hits: 1, writes: true, check: onlyCont, stderr: []string{
-				m(`6:10: jobs.ping.url: "***/ping": scheme "ftp" is not supported; use https`),
+				m(`6:10: jobs.ping.url: "${APP_URL}/ping" with its variables substituted has a scheme other than https`),
 				skipped,
 			}},
 		{name: "action annotates the key", action: true, event: "schedule", setup: all(manifestFile(signedManifest), event(text(`{"schedule":"*/5 * * * *"}`))),

@@ -92,6 +92,7 @@ const (
 	kindRetry         // the retry mapping
 	kindDefaults      // the defaults mapping
 	kindJobs          // the jobs mapping
+	kindNames         // list of environment variable names
 )
 
 // keyDef describes one manifest key. The table of keyDefs is the single
@@ -124,6 +125,8 @@ var keyTable = []*keyDef{
 		desc: "The most commits the state branch keeps: past it, cronrelay squashes the branch to one commit holding the current files. The action input state-history overrides it."},
 	{name: "on_reject", kind: kindString, scope: inTop,
 		desc: "Name of a job called with a rejection report (the request, or an excerpt, and every problem) when a run refuses an enqueue request or some of its items (--enqueue, repository_dispatch, workflow_dispatch), so that the app that sent it learns."},
+	{name: "secrets", kind: kindNames, scope: inTop,
+		desc: "Environment variables whose values are secret wherever ${NAME} uses them: masked in everything cronrelay prints and stores. Signing keys, credential headers (Authorization, Cookie, X-Api-Key...) and variables named like secrets (*SECRET*, *TOKEN*, *KEY*, *PASSWORD*, *HOOK*...) are secret without being listed."},
 	{name: "jobs", kind: kindJobs, scope: inTop,
 		desc: "The jobs, by name. Names match [a-z0-9][a-z0-9_-]{0,62}."},
 

@@ -36,6 +36,9 @@ type Manifest struct {
 	// OnReject is the job called with a rejection report when a run
 	// refuses an enqueue request or some of its items (on_reject), or "".
 	OnReject string
+	// Secrets are the variables listed under secrets: their values are
+	// secret wherever they are used (see secret.IsSecret).
+	Secrets []string
 
 	byName map[string]*Job
 }
@@ -126,6 +129,7 @@ type Job struct {
 	// "path"): they are joined again after expansion, so that a base_url
 	// whose variable ends in "/" gives no "//".
 	baseURL, path string
+	secrets       map[string]bool // the manifest's secrets, for Resolve
 }
 
 // IsSuccess reports whether the status code counts as success for j. An

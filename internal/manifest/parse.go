@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -223,6 +224,8 @@ func (p *parser) parse(data []byte) *Manifest {
 		sawVersion   bool
 		stateHistory int
 		onReject     *yaml.Node // on_reject's value, when it is a scalar
+		secretNames  []string
+		secretNodes  []*yaml.Node
 	)
 	p.each(root, "", inTop, func(k *keyDef, kn, vn *yaml.Node, path string) {
 		switch k.kind {
@@ -242,6 +245,8 @@ func (p *parser) parse(data []byte) *Manifest {
 			if _, ok := p.scalarText(vn, path, "a job name"); ok {
 				onReject = vn
 			}
+		case kindNames:
+			secretNames, secretNodes = p.decodeNames(vn, path)
 		case kindInt:
 			if k.name == "state_history" {
 				stateHistory = p.decodeBoundedInt(vn, path, k)
@@ -279,12 +284,42 @@ func (p *parser) parse(data []byte) *Manifest {
 			p.errorf(onReject, "on_reject: no job named %q%s", onReject.Value, didYouMean(onReject.Value, nameList))
 		}
 	}
+	m.Secrets = secretNames
+	declared := make(map[string]bool, len(secretNames))
+	for _, n := range secretNames {
+		declared[n] = true
+	}
+	used := map[string]bool{}
 	for _, rj := range jobs {
 		j := p.buildJob(rj, defaults, names, nameList)
+		j.secrets = declared
 		m.Jobs = append(m.Jobs, j)
 		m.byName[j.Name] = j
+		for _, n := range j.refs() {
+			used[n] = true
+		}
+	}
+	for i, n := range secretNames {
+		if !used[n] {
+			p.warnf(secretNodes[i], "secrets: no ${%s} in the manifest uses %s; check the name", n, n)
+		}
 	}
 	return m
+}
+
+// refs returns the variables the job's templates reference.
+func (j *Job) refs() []string {
+	texts := []string{j.URL, string(j.Body)}
+	for _, h := range j.Headers {
+		texts = append(texts, h.Value)
+	}
+	texts = append(texts, j.SigningKeys...)
+	var names []string
+	for _, t := range texts {
+		r, _ := secret.Refs(t)
+		names = append(names, r...)
+	}
+	return names
 }
 
 // knownTags are the tags of YAML's own schema, which only say how to read a
@@ -312,7 +347,7 @@ func segPath(segs []pathSeg) string {
 		if b.Len() > 0 {
 			b.WriteByte('.')
 		}
-		b.WriteString(s.key)
+		b.WriteString(secret.QuoteKey(s.key))
 	}
 	return b.String()
 }
@@ -395,7 +430,10 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
+// joinPath appends a key to a message path, quoted unless it is plain
+// (see secret.QuoteKey): a key is the manifest author's text.
 func joinPath(parent, key string) string {
+	key = secret.QuoteKey(key)
 	if parent == "" {
 		return key
 	}
@@ -829,6 +867,39 @@ func (p *parser) decodeBody(vn *yaml.Node, path string) *value {
 	}
 	p.errorf(vn, `%s: must be a string, a mapping or a list, not %s (quote it to send it as text: body: "42")`, path, describe(vn))
 	return nil
+}
+
+// decodeNames decodes a list of environment variable names (secrets),
+// with the node of each.
+func (p *parser) decodeNames(vn *yaml.Node, path string) (names []string, nodes []*yaml.Node) {
+	if vn.ShortTag() == "!!null" {
+		return nil, nil
+	}
+	if vn.Kind != yaml.SequenceNode {
+		p.errorf(vn, "%s: must be a list of environment variable names like [APP_URL, TENANT_ID], not %s", path, describe(vn))
+		return nil, nil
+	}
+	for i, item := range vn.Content {
+		ipath := fmt.Sprintf("%s[%d]", path, i)
+		s, ok := p.scalarText(item, ipath, "a variable name")
+		if !ok {
+			continue
+		}
+		if strings.HasPrefix(s, "${") && strings.HasSuffix(s, "}") {
+			p.errorf(item, "%s: %q: write the variable's name without ${}, like %s", ipath, truncate(s, 70), strings.TrimSuffix(strings.TrimPrefix(s, "${"), "}"))
+			continue
+		}
+		if !secret.ValidName(s) {
+			p.errorf(item, "%s: %q is not a variable name; names match [A-Za-z_][A-Za-z0-9_]*", ipath, truncate(s, 70))
+			continue
+		}
+		if slices.Contains(names, s) {
+			p.errorf(item, "%s: %s is listed twice", ipath, s)
+			continue
+		}
+		names, nodes = append(names, s), append(nodes, item)
+	}
+	return names, nodes
 }
 
 func (p *parser) decodeKeys(vn *yaml.Node, path string) *value {

@@ -12,8 +12,10 @@ import (
 
 // Resolve expands the ${VAR} references in the job's URL, header values,
 // body (string bodies, and string values inside JSON bodies) and signing
-// keys with lookup, registering every substituted value with m (which may
-// be nil). A variable that is unset, or set to "" (what GitHub Actions
+// keys with lookup, registering with m (which may be nil) every
+// substituted value that secret.IsSecret says is secret: signing keys,
+// credential headers, variables named like secrets and variables the
+// manifest lists under secrets. A variable that is unset, or set to "" (what GitHub Actions
 // passes for a secret that does not exist), is an error naming the job, the
 // key and the variable, e.g. `jobs.daily-emails.headers.Authorization:
 // environment variable CRON_SECRET is not set`; every such problem is
@@ -73,14 +75,7 @@ func (j *Job) keyPosition(key string) Pos {
 }
 
 func (j *Job) resolve(lookup func(string) (string, bool), m *secret.Masker) (*Resolved, *resolver) {
-	r := &resolver{job: j, m: m, lookup: func(name string) (string, bool) {
-		v, ok := lookup(name)
-		if ok && v != "" {
-			m.Add(v)
-			return v, true
-		}
-		return "", false
-	}, rawLookup: lookup}
+	r := &resolver{job: j, m: m, rawLookup: lookup}
 
 	urlKey := j.urlKey
 	if urlKey == "" {
@@ -116,7 +111,7 @@ func (j *Job) resolve(lookup func(string) (string, bool), m *secret.Masker) (*Re
 		out.SigningKeys = append(out.SigningKeys, r.expand("signing_key", k))
 	}
 	if len(r.errs) == 0 {
-		if problem := urlProblem(out.URL, j.AllowHTTP); problem != "" {
+		if problem := resolvedURLProblem(j.URL, out.URL, j.AllowHTTP); problem != "" {
 			r.fail(urlKey, "%s", problem)
 		}
 		for name, vals := range out.Header {
@@ -133,7 +128,6 @@ func (j *Job) resolve(lookup func(string) (string, bool), m *secret.Masker) (*Re
 type resolver struct {
 	job       *Job
 	m         *secret.Masker
-	lookup    func(string) (string, bool) // registers values; "" counts as unset
 	rawLookup func(string) (string, bool)
 	errs      []error
 	keys      []string // the key of each error, for its position
@@ -159,8 +153,19 @@ func (r *resolver) failAt(key, what, format string, args ...any) {
 	}
 }
 
+// expand expands s, used at key, registering the values that are secret
+// there; a value that is "" counts as unset.
 func (r *resolver) expand(key, s string) string {
-	out, missing, err := secret.Expand(s, r.lookup)
+	out, missing, err := secret.Expand(s, func(name string) (string, bool) {
+		v, ok := r.rawLookup(name)
+		if !ok || v == "" {
+			return "", false
+		}
+		if secret.IsSecret(secret.Use{Name: name, Key: key, Declared: r.job.secrets[name]}) {
+			r.m.Add(v)
+		}
+		return v, true
+	})
 	if err != nil {
 		r.fail(key, "%v", err)
 		return ""

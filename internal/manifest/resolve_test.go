@@ -23,6 +23,7 @@ func env(kv ...string) func(string) (string, bool) {
 func TestResolve(t *testing.T) {
 	t.Parallel()
 	const src = `version: 1
+secrets: [USER_ID]
 defaults:
   base_url: ${APP_URL}/api
   headers:
@@ -63,7 +64,7 @@ jobs:
 				Header: http.Header{"Authorization": {"Bearer s3cr3t-value"}, "Content-Type": {"application/json"}},
 				Body:   []byte(`{"user":"user-42","n":1,"${KEEP}":"a$b"}`), SigningKeys: []string{"whsec_newkey", "whsec_static"},
 			},
-			wantMasked: []string{"https://app.example.com", "s3cr3t-value", "whsec_newkey", "user-42"},
+			wantMasked: []string{"s3cr3t-value", "whsec_newkey", "user-42"},
 		},
 		{
 			job: "text", lookup: full,
@@ -72,17 +73,17 @@ jobs:
 				Header: http.Header{"Authorization": {"Bearer s3cr3t-value"}, "Content-Type": {"text/plain"}},
 				Body:   []byte("token=s3cr3t-value"),
 			},
-			wantMasked: []string{"hooks.example.com", "s3cr3t-value"},
+			wantMasked: []string{"s3cr3t-value"},
 		},
 		{
 			job: "local", lookup: full,
 			want: &Resolved{URL: "http://127.0.0.1:8080/hook", Method: "POST",
 				Header: http.Header{"Authorization": {"Bearer s3cr3t-value"}}},
-			wantMasked: []string{"8080", "s3cr3t-value"},
+			wantMasked: []string{"s3cr3t-value"},
 		},
 		{
 			job: "http", lookup: full,
-			wantErr: `jobs.http.url: "http://***/hook" uses plain http; use https, or set allow_http: true (loopback hosts are always allowed)`,
+			wantErr: `jobs.http.url: "http://${HOST}/hook" with its variables substituted uses plain http; use https, or set allow_http: true (loopback hosts are always allowed)`,
 		},
 		{
 			job: "json", lookup: env("APP_URL", "https://app.example.com", "KEY_NEW", ""),
@@ -160,4 +161,53 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// TestResolveURLErrorShowsTemplate is issue 12 item 2: a bad value in
+// url: ${HOOK_URL} used to be printed, cut to 100 characters and quoted
+// (which defeated the mask): the message names the template and what is
+// wrong, and no part of the value.
+func TestResolveURLErrorShowsTemplate(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, "version: 1\njobs:\n  a:\n    url: ${HOOK_URL}\n  b:\n    url: ${SLACK}\n")
+	const tok = "T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXXsecretpart"
+	tests := []struct {
+		job, value, want string
+	}{
+		{"a", "https://hooks.slack.com:bad\"port/" + tok, `jobs.a.url: "${HOOK_URL}" with its variables substituted is not a valid URL (invalid port)`},
+		{"a", "hooks.slack.com/services/" + tok, `jobs.a.url: "${HOOK_URL}" with its variables substituted is not an absolute URL; the value should look like https://example.com/path`},
+		{"b", "ftp://hooks.slack.com/" + tok, `jobs.b.url: "${SLACK}" with its variables substituted has a scheme other than https`},
+		{"b", "http://hooks.slack.com/" + tok, `jobs.b.url: "${SLACK}" with its variables substituted uses plain http; use https, or set allow_http: true (loopback hosts are always allowed)`},
+		{"b", "https://:443/" + tok, `jobs.b.url: "${SLACK}" with its variables substituted has no host; the value should look like https://example.com/path`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			t.Parallel()
+			var masker secret.Masker
+			_, err := m.Job(tt.job).Resolve(env("HOOK_URL", tt.value, "SLACK", tt.value), &masker)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if diff := cmp.Diff(tt.want, err.Error()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestResolveDeclaredAndPlain: plain configuration is not registered as a
+// secret (issue 12 item 9, issue 11 item 1); a declared one is.
+func TestResolveDeclaredAndPlain(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, "version: 1\nsecrets: [TENANT]\njobs:\n  production-sync:\n    url: ${APP_URL}/x/${TENANT}\n    headers: {X-Env: \"${APP_ENV}\", X-Api-Key: \"${K}\"}\n")
+	var masker secret.Masker
+	if _, err := m.Job("production-sync").Resolve(env("APP_URL", "https://app.test", "APP_ENV", "production", "TENANT", "acme-corp", "K", "k-12345"), &masker); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"acme-corp", "k-12345"}, masker.Values(), sortStrings); diff != "" {
+		t.Errorf("masked values (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"TENANT"}, m.Secrets); diff != "" {
+		t.Errorf("Secrets (-want +got):\n%s", diff)
+	}
 }

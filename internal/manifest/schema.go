@@ -117,6 +117,9 @@ func keySchema(k *keyDef) obj {
 			obj{{"type", "string"}},
 			obj{{"type", "array"}, {"items", obj{{"type", "string"}, {"minLength", 1}}}},
 		}})
+	case kindNames:
+		o = append(o, kv{"type", []string{"array", "null"}}, kv{"uniqueItems", true},
+			kv{"items", obj{{"type", "string"}, {"pattern", "^[A-Za-z_][A-Za-z0-9_]*$"}}})
 	case kindStatus:
 		o = append(o, kv{"type", "array"}, kv{"minItems", 1}, kv{"items", obj{{"anyOf", []any{
 			obj{{"type", "integer"}, {"minimum", 100}, {"maximum", 599}},

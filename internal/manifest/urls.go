@@ -48,6 +48,43 @@ func urlProblem(raw string, allowHTTP bool) string {
 	return ""
 }
 
+// resolvedURLProblem says what is wrong with a job's URL once its ${VAR}
+// references are substituted, or returns "". The message shows the
+// template, never the substituted URL, which may hold a secret (a webhook
+// URL, a token in the query), and no part of it.
+func resolvedURLProblem(tmpl, resolved string, allowHTTP bool) string {
+	if urlProblem(resolved, allowHTTP) == "" {
+		return ""
+	}
+	what := fmt.Sprintf("%q", truncate(tmpl, 100))
+	refs, _ := secret.Refs(tmpl)
+	if len(refs) > 0 {
+		what += " with its variables substituted"
+	}
+	u, err := url.Parse(resolved)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		reason := err.Error()
+		if i := strings.IndexAny(reason, "\"'`"); i >= 0 {
+			reason = strings.TrimSpace(reason[:i]) // the rest quotes the value
+		}
+		return fmt.Sprintf("%s is not a valid URL (%s)", what, reason)
+	}
+	if u.Scheme == "" || u.Host == "" && u.Opaque == "" {
+		return fmt.Sprintf("%s is not an absolute URL; the value should look like https://example.com/path", what)
+	}
+	if scheme := strings.ToLower(u.Scheme); scheme != "https" && scheme != "http" {
+		return fmt.Sprintf("%s has a scheme other than https", what)
+	}
+	if u.Hostname() == "" {
+		return fmt.Sprintf("%s has no host; the value should look like https://example.com/path", what)
+	}
+	return fmt.Sprintf("%s uses plain http; use https, or set allow_http: true (loopback hosts are always allowed)", what)
+}
+
 // templatePlaceholder stands in for a ${VAR} reference when a URL is
 // checked before its variables are known. It is valid in a host and a path.
 const templatePlaceholder = "cronrelay-template-value"

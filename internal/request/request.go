@@ -33,6 +33,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/cronrelay/cronrelay/internal/secret"
 	"math"
 	"regexp"
 	"strconv"
@@ -745,7 +746,10 @@ func kindOf(raw []byte) string {
 	}
 }
 
+// join appends a key to a problem's path, quoted unless it is plain (see
+// secret.QuoteKey): a key is the sender's text.
 func join(path, key string) string {
+	key = secret.QuoteKey(key)
 	if path == "" {
 		return key
 	}

@@ -138,6 +138,11 @@ type app struct {
 	start time.Time
 	ps    map[string]profile
 
+	// echo: continuations echo the app's URL, X-Env and Authorization
+	// into the body they enqueue (the wedge profile).
+	echo bool
+	url  string
+
 	mu   sync.Mutex
 	hits []hit
 }
@@ -215,8 +220,14 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if p.cont > 0 && hashU(a.seed, "continue", key) < p.cont {
 			w.Header().Set("Content-Type", "application/json")
 			d := logUniform(hashU(a.seed, "continue-delay", key), 10*time.Second, 6*time.Hour).Round(time.Second)
+			gen := fmt.Sprintf("c/%s/%s/%d", key, h.Gen, attempt)
+			if a.echo {
+				fmt.Fprintf(w, `{"ok":true,"cronrelay":{"enqueue":[{"job":"reminder","id":%q,"delay":%q,"body":{"gen":%q,"callback":%q,"env":%q,"seen":%q}}]}}`,
+					"c-"+sanitize(key), d.String(), gen, a.url+"/done", r.Header.Get("X-Env"), r.Header.Get("Authorization"))
+				return
+			}
 			fmt.Fprintf(w, `{"ok":true,"cronrelay":{"enqueue":[{"job":"reminder","id":%q,"delay":%q,"body":{"gen":%q}}]}}`,
-				"c-"+sanitize(key), d.String(), fmt.Sprintf("c/%s/%s/%d", key, h.Gen, attempt))
+				"c-"+sanitize(key), d.String(), gen)
 			return
 		}
 		io.WriteString(w, "ok")

@@ -49,6 +49,12 @@ type Config struct {
 	// OpenCap, if set, is an invariant: no state write holds more open
 	// deliveries (the backlog profile: only what a pass can claim).
 	OpenCap int
+	// EchoConfig is the wedge profile: the manifest takes its base URL
+	// from ${SIM_APP_URL} and sends X-Env: ${SIM_APP_ENV} (production),
+	// and every continuation echoes both, and the Authorization header,
+	// into the body it enqueues. Plain configuration must be recorded as
+	// is and the secret masked; neither may stop a run from recording.
+	EchoConfig bool
 }
 
 // Backlog is the backlog profile: jobs jobs at "* * * * *" with catch_up:

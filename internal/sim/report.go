@@ -36,6 +36,9 @@ type Result struct {
 	Violations []Violation
 	// FinalState is the state document at the end.
 	FinalState []byte
+	// EchoedWrites is how many state writes held a continuation that
+	// echoed the app's URL, X-Env and the masked secret (Config.EchoConfig).
+	EchoedWrites int
 }
 
 func (s *Sim) finish() *Result {
@@ -54,7 +57,7 @@ func (s *Sim) finish() *Result {
 		}
 		return x.Run < y.Run
 	})
-	res := &Result{Seed: s.cfg.Seed, Start: s.cfg.Start, End: s.cfg.End, APIFaults: map[string]int{},
+	res := &Result{Seed: s.cfg.Seed, Start: s.cfg.Start, End: s.cfg.End, APIFaults: map[string]int{}, EchoedWrites: s.echoedWrites,
 		Dropped: s.plan.dropped, Duplicated: s.plan.dups, Commits: o.commits, StateSizes: o.sizes}
 	final := o.lastDoc
 	if final == nil {

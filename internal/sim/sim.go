@@ -64,6 +64,7 @@ type Sim struct {
 	obs      *observer
 
 	httpTransport *http.Transport
+	appURL        string
 
 	docs docCache
 
@@ -71,6 +72,9 @@ type Sim struct {
 	runs       []*runState
 	cliN       int
 	violations []Violation
+	// echoedWrites counts state writes that hold an echoed continuation
+	// (the wedge profile): plain values as sent, the secret masked.
+	echoedWrites int
 }
 
 // Violation is a broken invariant.
@@ -146,24 +150,39 @@ func (s *Sim) violate(inv, run, delivery, format string, args ...any) {
 }
 
 func (s *Sim) lookup(k string) (string, bool) {
-	if k == "SIM_TOKEN" {
+	switch k {
+	case "SIM_TOKEN":
 		return simToken, true
+	case "SIM_APP_URL":
+		return s.appURL, true
+	case "SIM_APP_ENV":
+		return simAppEnv, true
 	}
 	return "", false
 }
+
+// simAppEnv is SIM_APP_ENV in the wedge profile: plain configuration that
+// also appears in ordinary text.
+const simAppEnv = "production"
 
 // Run simulates cfg and returns its result. Setup failures end the test.
 func Run(tb testing.TB, cfg Config) *Result {
 	tb.Helper()
 	s := &Sim{tb: tb, cfg: cfg, plan: makePlan(cfg), sched: newScheduler()}
-	s.app = &app{seed: cfg.Seed, start: cfg.Start, ps: profiles(cfg.EndpointFaults)}
+	s.app = &app{seed: cfg.Seed, start: cfg.Start, ps: profiles(cfg.EndpointFaults), echo: cfg.EchoConfig}
 	srv := httptest.NewServer(s.app)
 	tb.Cleanup(srv.Close)
-	text := manifestText
+	s.appURL, s.app.url = srv.URL, srv.URL
+	base := manifestText
 	if cfg.Manifest != "" {
-		text = cfg.Manifest
+		base = cfg.Manifest
 	}
-	m, diags := manifest.Parse("sim.yml", []byte(strings.ReplaceAll(text, "BASE", srv.URL)))
+	text := strings.ReplaceAll(base, "BASE", srv.URL)
+	if cfg.EchoConfig {
+		text = strings.Replace(strings.ReplaceAll(base, "BASE", "${SIM_APP_URL}"),
+			"    Authorization: Bearer ${SIM_TOKEN}\n", "    Authorization: Bearer ${SIM_TOKEN}\n    X-Env: ${SIM_APP_ENV}\n", 1)
+	}
+	m, diags := manifest.Parse("sim.yml", []byte(text))
 	if diags.HasErrors() {
 		tb.Fatalf("sim manifest: %v", diags)
 	}
@@ -323,6 +342,12 @@ func (st *simStore) Write(ctx context.Context, data []byte, version, msg string)
 	}
 	if bytes.Contains(data, []byte(simToken)) {
 		st.s.violate("no-secret-in-state", r.name(), "", "the state written contains the secret value")
+	}
+	if st.s.cfg.EchoConfig && bytes.Contains(data, []byte(`"`+simAppEnv+`"`)) &&
+		bytes.Contains(data, []byte(st.s.appURL+`/done"`)) && bytes.Contains(data, []byte(`"Bearer ***"`)) {
+		st.s.mu.Lock()
+		st.s.echoedWrites++
+		st.s.mu.Unlock()
 	}
 	now := r.clock.Now()
 	v, err := st.inner.Write(ctx, data, version, msg)

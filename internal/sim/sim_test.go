@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,5 +139,26 @@ func TestDeterministic(t *testing.T) {
 	a, b := Run(t, cfg), Run(t, cfg)
 	if a.Digest != b.Digest || a.Table() != b.Table() {
 		t.Fatalf("same seed, different simulations:\n%s\n%s", a.Table(), b.Table())
+	}
+}
+
+// TestWedgeProfile is issue 11 item 1 in the simulator: base_url comes
+// from ${SIM_APP_URL}, every request carries X-Env: ${SIM_APP_ENV}
+// (production), and continuations echo both and the Authorization header
+// into what they enqueue. Every run records (no claim left behind by what
+// a response held), the invariants hold, plain configuration is stored as
+// is and the secret is not stored at all.
+func TestWedgeProfile(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 10, 25, 0, 0, 0, 0, time.UTC)
+	cfg := Default(*seedFlag, start, start.Add(18*time.Hour))
+	cfg.EchoConfig = true
+	res := runProfile(t, cfg)
+	if res.EchoedWrites == 0 {
+		t.Errorf("no state write held an echoed continuation: the profile did not exercise the wedge")
+	}
+	t.Logf("%d state writes held an echoed continuation", res.EchoedWrites)
+	if strings.Contains(string(res.FinalState), simToken) {
+		t.Errorf("the final state holds the secret")
 	}
 }

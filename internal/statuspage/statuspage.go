@@ -12,6 +12,7 @@ package statuspage
 
 import (
 	"fmt"
+	"github.com/cronrelay/cronrelay/internal/secret"
 	"sort"
 	"strings"
 	"time"
@@ -120,13 +121,23 @@ func local(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("2006-01-02 15:04 MST")
 }
 
-// cell makes text safe inside a Markdown table cell.
+// cell makes text safe inside a Markdown table cell: on one line, cut,
+// and escaped (secret.MarkdownText), so an error an endpoint wrote cannot
+// become a link, an image or HTML on the page.
 func cell(s string) string {
+	return secret.MarkdownText(short(s))
+}
+
+// codeCell is an id as a code span inside a table cell.
+func codeCell(s string) string {
+	return strings.ReplaceAll(secret.MarkdownCode(short(s)), "|", `\|`)
+}
+
+func short(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > maxError {
 		s = string(r[:maxError-1]) + "…"
 	}
-	s = strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'").Replace(s)
 	return s
 }
 
@@ -181,7 +192,7 @@ func (p *page) jobRow(b *strings.Builder, j Job) {
 	switch {
 	case j.Schedule != nil:
 		loc = j.Schedule.Location()
-		sched = fmt.Sprintf("%s (`%s`)", cell(j.Schedule.Describe()), cell(j.Schedule.Expr()))
+		sched = fmt.Sprintf("%s (%s)", cell(j.Schedule.Describe()), codeCell(j.Schedule.Expr()))
 		zone = loc.String()
 		from := p.in.Now
 		if js != nil && !js.Cursor.IsZero() {
@@ -321,7 +332,7 @@ func (p *page) retrying(b *strings.Builder) {
 			fmt.Fprintf(b, "| … %d more | | | | |\n", len(list)-maxRows)
 			break
 		}
-		fmt.Fprintf(b, "| `%s` | %d | %s | %s | %s |\n", cell(dl.ID), dl.Attempts, utc(dl.NextAttempt), utc(dl.GiveUp), lastError(dl))
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %s |\n", codeCell(dl.ID), dl.Attempts, utc(dl.NextAttempt), utc(dl.GiveUp), lastError(dl))
 	}
 	b.WriteString("\n")
 }
@@ -356,7 +367,7 @@ func (p *page) dead(b *strings.Builder) {
 			break
 		}
 		dl := dead[i]
-		fmt.Fprintf(b, "| `%s` | %s | %d | %s |\n", cell(dl.ID), utc(dl.DeadAt), dl.Attempts, lastError(dl))
+		fmt.Fprintf(b, "| %s | %s | %d | %s |\n", codeCell(dl.ID), utc(dl.DeadAt), dl.Attempts, lastError(dl))
 	}
 	b.WriteString("\n")
 }

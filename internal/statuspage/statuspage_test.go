@@ -206,3 +206,33 @@ func TestRenderNoState(t *testing.T) {
 		t.Error("Render without a state: no error")
 	}
 }
+
+// TestHostileTextOnThePage: an error an endpoint wrote and an id an app
+// chose are shown as text: no link, image, emphasis or HTML, and no line
+// a runner would read as a command if the page were printed.
+func TestHostileTextOnThePage(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
+	d := state.New()
+	d.LastRun = at
+	hostile := "[click](http://evil) ![i](http://evil/x.png) **b** <img src=x> ~~s~~ \n::stop-commands::x"
+	d.AddHistory("x", state.Event{Due: at, At: at, Outcome: "dead", Error: hostile})
+	d.AddDead(&state.Delivery{ID: "x#a`b|c", Job: "x", DeadAt: at, LastError: hostile})
+	files, err := statuspage.Render(statuspage.Input{
+		Jobs: []statuspage.Job{{Name: "x", Schedule: mustSchedule(t, "0 0 * * *", "UTC")}}, State: d, Now: at,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(files[statuspage.ReadmeFile])
+	for _, bad := range []string{"[click](", "![i](", "**b**", "<img", "~~s~~", "\n::stop-commands"} {
+		if strings.Contains(readme, bad) {
+			t.Errorf("README shows %q unescaped:\n%s", bad, readme)
+		}
+	}
+	for _, want := range []string{`\[click\](http://evil)`, "``x#a`b\\|c``"} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README lacks %q:\n%s", want, readme)
+		}
+	}
+}
