@@ -105,7 +105,7 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 
 	var extra []engine.Incoming
 	if ev.Request != nil {
-		extra = append(extra, engine.Incoming{Source: action.DispatchSource, Data: ev.Request})
+		extra = append(extra, engine.Incoming{Source: action.DispatchSource, Data: ev.Request, Origin: engine.OriginEvent})
 	} else if ev.Name == action.EventRepositoryDispatch {
 		fmt.Fprintln(out, "repository_dispatch without a client_payload: a normal run")
 	}
@@ -174,7 +174,11 @@ func applyInputs(act *action.Action, fs *flag.FlagSet, f *runFlags, ev *action.E
 		}
 		f.src[in] = src
 		if in == action.InputEnqueue {
-			f.enqueueLiteral = strings.HasPrefix(src, "workflow_dispatch")
+			// A value the event supplied (the starter workflow forwards
+			// ${{ inputs.enqueue }}) is data from whoever dispatched the
+			// workflow: never @FILE, and it reaches only the jobs that
+			// accept events.
+			f.enqueueLiteral = strings.HasPrefix(src, "workflow_dispatch") || ev.Carries(v)
 		}
 	}
 	return nil

@@ -59,12 +59,12 @@ func checkParsed(m *manifest.Manifest, req *request.Request) error {
 	return req.Check(func(name string) bool { return m.Job(name) != nil }, names)
 }
 
-func newSourced(source string, req *request.Request, received time.Time, newID func() string) sourcedRequest {
+func newSourced(source string, req *request.Request, received time.Time, newID func(i int) string) sourcedRequest {
 	sr := sourcedRequest{source: source, req: req, received: received, ids: make([]string, len(req.Enqueue))}
 	for i, it := range req.Enqueue {
 		sr.ids[i] = it.ID
 		if it.ID == "" {
-			sr.ids[i] = newID()
+			sr.ids[i] = newID(i)
 		}
 	}
 	return sr

@@ -95,6 +95,13 @@ type Workflow struct {
 type Incoming struct {
 	Source string
 	Data   []byte
+	// Origin decides which jobs the request may reach (zero: the
+	// operator, every job).
+	Origin Origin
+	// RunKey is the workflow run's id (GITHUB_RUN_ID) when there is one:
+	// items without an id get one derived from it, stable across re-runs.
+	// "" (or anything but digits) gives random ids.
+	RunKey string
 }
 
 // Report is what a run did.
@@ -280,10 +287,13 @@ func (e *Engine) receive(in []Incoming, now time.Time) ([]sourcedRequest, error)
 		if err != nil {
 			return nil, err
 		}
+		if err := checkLane(e.Manifest, inc.Origin, req); err != nil {
+			return nil, &RequestError{Source: inc.Source, Err: err}
+		}
 		if err := checkHorizon(inc.Source, req, now); err != nil {
 			return nil, err
 		}
-		out = append(out, newSourced(inc.Source, req, now, e.NewID))
+		out = append(out, newSourced(inc.Source, req, now, itemIDs(inc, e.NewID)))
 	}
 	return out, nil
 }

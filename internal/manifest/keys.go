@@ -89,6 +89,7 @@ const (
 	kindBody          // string, mapping or list
 	kindKeys          // string or list of strings
 	kindStatus        // list of codes and "lo-hi" ranges
+	kindNames         // list of job names
 	kindRetry         // the retry mapping
 	kindDefaults      // the defaults mapping
 	kindJobs          // the jobs mapping
@@ -163,6 +164,10 @@ var keyTable = []*keyDef{
 		desc: "false: the job's schedule is ignored."},
 	{name: "on_failure", kind: kindString, scope: jobKeys,
 		desc: "Name of a job called with a failure report when a delivery is dead-lettered. \"\" for none; a job inheriting its own name does not call itself."},
+	{name: "continues", kind: kindNames, scope: jobKeys, def: []string{},
+		desc: "Jobs a 2xx response of this job may enqueue or cancel with a \"cronrelay\" continuation. [] (the default): none; a continuation naming any other job is refused."},
+	{name: "enqueue", kind: kindEnum, scope: jobKeys, enum: []string{"allow", "deny"},
+		desc: "Whether requests from events (repository_dispatch client_payload, the workflow_dispatch enqueue input) may enqueue or cancel this job. Default: allow for a job without a schedule, deny for a scheduled one. The CLI and continuations are not affected."},
 	{name: "success", kind: kindStatus, scope: jobKeys, def: DefaultSuccess,
 		desc: "Status codes counted as success: codes (204) and ranges (\"200-299\"), 100-599."},
 	{name: "allow_http", kind: kindBool, scope: jobKeys, def: false,

@@ -624,6 +624,8 @@ func (p *parser) decodeValue(k *keyDef, vn *yaml.Node, path string) *value {
 		return p.decodeKeys(vn, path)
 	case kindStatus:
 		return p.decodeStatus(vn, path)
+	case kindNames:
+		return p.decodeNames(vn, path)
 	}
 	panic(fmt.Sprintf("manifest: key %s has unhandled kind %d", k.name, k.kind))
 }
@@ -852,6 +854,39 @@ func (p *parser) decodeKeys(vn *yaml.Node, path string) *value {
 		return &value{v: []string(nil)}
 	}
 	return &value{v: []string{s}}
+}
+
+// decodeNames decodes a list of job names; whether each names a job of the
+// manifest is checked once every job is known (buildJob).
+func (p *parser) decodeNames(vn *yaml.Node, path string) *value {
+	if vn.Kind != yaml.SequenceNode {
+		p.errorf(vn, "%s: must be a list of job names like [trial-expire], not %s", path, describe(vn))
+		return nil
+	}
+	names := []string{}
+	seen := map[string]bool{}
+	ok := true
+	for i, item := range vn.Content {
+		ipath := fmt.Sprintf("%s[%d]", path, i)
+		s, good := p.scalarText(item, ipath, "a job name")
+		switch {
+		case !good:
+			ok = false
+		case !jobNameRE.MatchString(s):
+			p.errorf(item, "%s: %q is not a job name", ipath, truncate(s, 70))
+			ok = false
+		case seen[s]:
+			p.errorf(item, "%s: %q is listed twice", ipath, s)
+			ok = false
+		default:
+			seen[s] = true
+			names = append(names, s)
+		}
+	}
+	if !ok {
+		return nil
+	}
+	return &value{v: names}
 }
 
 var statusRE = regexp.MustCompile(`^\s*(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?$`)

@@ -122,6 +122,9 @@ func keySchema(k *keyDef) obj {
 			obj{{"type", "integer"}, {"minimum", 100}, {"maximum", 599}},
 			obj{{"type", "string"}, {"pattern", `^\s*[1-5][0-9]{2}\s*(-\s*[1-5][0-9]{2}\s*)?$`}},
 		}}}})
+	case kindNames:
+		o = append(o, kv{"type", "array"}, kv{"uniqueItems", true},
+			kv{"items", obj{{"type", "string"}, {"pattern", "^[a-z0-9][a-z0-9_-]{0,62}$"}}})
 	case kindRetry:
 		o = append(o, kv{"$ref", "#/$defs/retry"})
 	case kindDefaults:

@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+
+	"github.com/cronrelay/cronrelay/internal/manifest"
+	"github.com/cronrelay/cronrelay/internal/request"
+)
+
+// Origin says who sent a request, which decides the jobs it may reach.
+type Origin uint8
+
+const (
+	// OriginOperator is whoever runs cronrelay or writes the workflow
+	// file: the CLI's flags and commands, and with: values. It may reach
+	// every job.
+	OriginOperator Origin = iota
+	// OriginEvent is the payload of the event that started the workflow
+	// (repository_dispatch client_payload, workflow_dispatch inputs):
+	// anyone who can dispatch the workflow. It may reach the jobs that
+	// accept events (manifest.Job.AcceptsEvents).
+	OriginEvent
+)
+
+// checkLane refuses a request whose items reach a job its origin may not,
+// or an id in the reserved "dead:" space.
+func checkLane(m *manifest.Manifest, origin Origin, req *request.Request) error {
+	return req.CheckTargets(func(name string) string {
+		job := m.Job(name)
+		if job == nil || origin != OriginEvent || job.AcceptsEvents() {
+			return ""
+		}
+		if job.Enqueue == "deny" {
+			return fmt.Sprintf("job %q does not accept requests from events (enqueue: deny)", name)
+		}
+		return fmt.Sprintf("job %q has a schedule, so requests from events may not enqueue or cancel it; set enqueue: allow on the job to allow this", name)
+	})
+}
+
+// checkContinuation refuses a continuation in from's response that reaches
+// a job from does not list in continues, or a reserved id.
+func checkContinuation(m *manifest.Manifest, from string, req *request.Request) error {
+	job := m.Job(from)
+	return req.CheckTargets(func(name string) string {
+		if job != nil && job.MayContinue(name) {
+			return ""
+		}
+		return fmt.Sprintf("job %q is not in continues of %q; add it there to allow this", name, from)
+	})
+}
+
+// runItemID derives the id of an item sent without one from the workflow
+// run (GITHUB_RUN_ID, the same for every attempt), the request's source
+// and the item's index: re-running the run repeats the id, so the
+// delivery is reported as a duplicate instead of made twice.
+func runItemID(runKey, source string, i int) string {
+	sum := sha256.Sum256([]byte(source))
+	return "run" + runKey + "-" + hex.EncodeToString(sum[:4]) + "-" + strconv.Itoa(i)
+}
+
+// itemIDs returns the function that names the i-th item sent without an id:
+// derived from the run for a request with a RunKey, else random.
+func itemIDs(inc Incoming, random func() string) func(i int) string {
+	if !validRunKey(inc.RunKey) {
+		return func(int) string { return random() }
+	}
+	return func(i int) string { return runItemID(inc.RunKey, inc.Source, i) }
+}
+
+// validRunKey reports whether k looks like a GITHUB_RUN_ID: 1 to 20 digits.
+func validRunKey(k string) bool {
+	if k == "" || len(k) > 20 {
+		return false
+	}
+	for _, c := range []byte(k) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
