@@ -385,6 +385,9 @@ func (e *Engine) read(ctx context.Context) (*state.Doc, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if err := doc.CheckLeases(e.Store.String(), e.Clock.Now()); err != nil {
+		return nil, "", err
+	}
 	return doc, version, nil
 }
 

@@ -358,7 +358,36 @@ func TestEvents(t *testing.T) {
 		return event(text(`{"action":"cronrelay","client_payload":` + payload + `}`))
 	}
 	const cp = "cronrelay run: repository_dispatch client_payload: "
+	wd := "workflow_dispatch"
+	const fromEvent = ` came from the event, and values from events are data, never paths: @FILE is read only from --enqueue and from an enqueue: written in the workflow file; send the request as JSON`
 	runEntries(t, []entry{
+		{name: "scheduled job from an event", action: true, event: rd, setup: dispatch(`{"job":"ping","id":"now"}`), code: 2, stderr: []string{
+			cp + `job: job "ping" has a schedule, so requests from events may not enqueue or cancel it; set enqueue: allow on the job to allow this`,
+		}},
+		{name: "cancel a scheduled job from an event", action: true, event: rd, setup: dispatch(`{"cancel":[{"job":"ping","id":"x"}]}`), code: 2, stderr: []string{
+			cp + `cancel[0].job: job "ping" has a schedule, so requests from events may not enqueue or cancel it; set enqueue: allow on the job to allow this`,
+		}},
+		{name: "cancel a failure report from an event", action: true, event: rd, setup: dispatch(`{"cancel":[{"job":"later","id":"dead:ping@2026-11-28T09:00:00Z"}]}`), code: 2, stderr: []string{
+			cp + `cancel[0].id: id "dead:ping@2026-11-28T09:00:00Z" is in the "dead:" space cronrelay keeps for its failure reports; choose another id`,
+		}},
+		{name: "forge a failure report from an event", action: true, event: rd, setup: dispatch(`{"enqueue":[{"job":"later","id":"dead:later#x","body":{"event":"delivery.dead"}}]}`), code: 2, stderr: []string{
+			cp + `enqueue[0].id: invalid id "dead:later#x"; ids match ^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$`,
+		}},
+		{name: "forge a failure id from an event", action: true, event: rd, setup: dispatch(`{"enqueue":[{"job":"later","id":"dead:later@2026"}]}`), code: 2, stderr: []string{
+			cp + `enqueue[0].id: id "dead:later@2026" is in the "dead:" space cronrelay keeps for its failure reports; choose another id`,
+		}},
+		{name: "@FILE in a workflow_dispatch input", action: true, event: wd, setup: event(text(`{"inputs":{"enqueue":"@/etc/passwd"}}`)), code: 2, stderr: []string{
+			`cronrelay run: workflow_dispatch input "enqueue": "@/etc/passwd"` + fromEvent,
+		}},
+		{name: "@FILE forwarded through with", action: true, event: wd, env: map[string]string{"INPUT_ENQUEUE": "@/etc/passwd"}, setup: event(text(`{"inputs":{"enqueue":"@/etc/passwd"}}`)), code: 2, stderr: []string{
+			`cronrelay run: input "enqueue" (INPUT_ENQUEUE): "@/etc/passwd"` + fromEvent,
+		}},
+		{name: "@FILE forwarded from a client_payload", action: true, event: rd, env: map[string]string{"INPUT_ENQUEUE": "@.github/cronrelay.yml"}, setup: dispatch(`{"enqueue":[],"note":"@.github/cronrelay.yml"}`), code: 2, stderr: []string{
+			`cronrelay run: input "enqueue" (INPUT_ENQUEUE): "@.github/cronrelay.yml"` + fromEvent,
+		}},
+		{name: "scheduled job through a workflow_dispatch input", action: true, event: wd, setup: event(text(`{"inputs":{"enqueue":"{\"job\":\"ping\",\"id\":\"x\"}"}}`)), code: 2, stderr: []string{
+			`cronrelay run: workflow_dispatch input "enqueue": job: job "ping" has a schedule, so requests from events may not enqueue or cancel it; set enqueue: allow on the job to allow this`,
+		}},
 		{name: "not json", action: true, event: "schedule", setup: event(text("schedule: '*/5 * * * *'")), code: 2, stderr: []string{
 			"cronrelay run: event schedule: the payload is not a JSON object: invalid character 's' looking for beginning of value",
 		}},
@@ -460,6 +489,13 @@ func TestContinuations(t *testing.T) {
 		c("unknown field", `{"cronrelay":{"job":"later","url":"https://evil.example"}}`, refused+`cronrelay.url: unknown field; valid are "job", "id", "delay", "at", "body", "replace"`),
 		c("one bad item", `{"cronrelay":{"enqueue":[{"job":"later","id":"ok"},{"job":"later","delay":"x"}]}}`,
 			refused+`cronrelay.enqueue[1].delay: invalid duration "x"; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`),
+		c("not in continues", `{"cronrelay":{"job":"ping","id":"a"}}`, refused+`cronrelay.job: job "ping" is not in continues of "cont"; add it there to allow this`),
+		c("cancel a failure report", `{"cronrelay":{"cancel":[{"job":"later","id":"dead:later@2026-11-28T09:00:00Z"}]}}`,
+			refused+`cronrelay.cancel[0].id: id "dead:later@2026-11-28T09:00:00Z" is in the "dead:" space cronrelay keeps for its failure reports; choose another id`),
+		c("enqueue a failure report", `{"cronrelay":{"job":"later","id":"dead:x"}}`,
+			refused+`cronrelay.id: id "dead:x" is in the "dead:" space cronrelay keeps for its failure reports; choose another id`),
+		c("one out of lane", `{"cronrelay":{"enqueue":[{"job":"later","id":"ok"},{"job":"cont","id":"loop"}]}}`,
+			refused+`cronrelay.enqueue[1].job: job "cont" is not in continues of "cont"; add it there to allow this`),
 		big,
 	})
 }
@@ -647,6 +683,48 @@ func TestStates(t *testing.T) {
 		}},
 		{name: "branch not json", action: true, event: "schedule", setup: branch("<html>not json</html>\n"), code: 2, stderr: []string{
 			"cronrelay run: state branch:cronrelay-state: not a cronrelay state document (invalid character '<' looking for beginning of value)" + untouched,
+		}},
+		{name: "id with a newline", args: run, setup: doc(`"later#a\n::error::x":{"id":"later#a\n::error::x","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
+			st + `open["later#a\n::error::x"].id: "later#a\n::error::x" is not a delivery id; the document was left untouched`,
+		}},
+		{name: "job name with a newline", args: run, setup: stateFile(text(`{"version":1,"jobs":{"a\n::stop-commands::x":{}},"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
+			st + `jobs["a\n::stop-commands::x"]: not a job name (want ^[a-z0-9][a-z0-9_-]{0,62}$); the document was left untouched`,
+		}},
+		{name: "delivery of another job", args: run, setup: doc(`"later#a":{"id":"later#a","job":"ping","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
+			st + `open["later#a"].id: "later#a" is not a delivery of job "ping"; the document was left untouched`,
+		}},
+		{name: "attempts at the largest integer", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":9223372036854775807}`), code: 2, stderr: []string{
+			st + `open["later#a"].attempts: 9223372036854775807 is out of range 0-3000000; the document was left untouched`,
+		}},
+		{name: "negative attempts", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":-1}`), code: 2, stderr: []string{
+			st + `open["later#a"].attempts: -1 is out of range 0-3000000; the document was left untouched`,
+		}},
+		{name: "unknown kind", args: run, setup: doc(`"later#a":{"id":"later#a","job":"later","kind":"shell","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
+			st + `open["later#a"].kind: "shell" is not one of cron, delayed, manual, failure; the document was left untouched`,
+		}},
+		{name: "status 999", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":1,"last_status":999}`), code: 2, stderr: []string{
+			st + `open["later#a"].last_status: 999 is not an HTTP status; the document was left untouched`,
+		}},
+		{name: "claim run with a newline", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":1,"claim":{"run":"r\n::add-mask::x","until":"2026-11-28T10:05:00Z"}}`), code: 2, stderr: []string{
+			st + `open["later#a"].claim.run: "r\n::add-mask::x" is not a run id; the document was left untouched`,
+		}},
+		{name: "claim until 9999", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":1,"claim":{"run":"r1","until":"9999-12-31T23:59:59Z"}}`), code: 2, stderr: []string{
+			st + `open["later#a"].claim.until: 9999-12-31T23:59:59Z is 2562047h47m0s ahead; no run holds a claim longer than 6h2m0s, so the document was edited by hand. It was left untouched: remove the claim to let the delivery go`,
+		}},
+		{name: "history id with a newline", args: run, setup: stateFile(text(`{"version":1,"jobs":{"ping":{"history":[{"id":"ping@x\n::error::y","due":"2026-11-28T09:00:00Z","at":"2026-11-28T09:00:00Z","outcome":"delivered"}]}},"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
+			st + `jobs["ping"].history[0].id: "ping@x\n::error::y" is not a delivery id; the document was left untouched`,
+		}},
+		{name: "history count overflow", args: run, setup: stateFile(text(`{"version":1,"jobs":{"ping":{"history":[{"due":"2026-11-28T09:00:00Z","at":"2026-11-28T09:00:00Z","outcome":"coalesced","count":9223372036854775807}]}},"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
+			st + `jobs["ping"].history[0].count: 9223372036854775807 is out of range 0-1073741824; the document was left untouched`,
+		}},
+		{name: "dead letter with a bad id", args: run, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":[{"id":"x y","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":1}],"recent":{}}`)), code: 2, stderr: []string{
+			st + `dead[0].id: "x y" is not a delivery id; the document was left untouched`,
+		}},
+		{name: "recent id with a carriage return", args: run, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":null,"recent":{"later#a\r::error::x":"2026-11-28T09:00:00Z"}}`)), code: 2, stderr: []string{
+			st + `recent["later#a\r::error::x"]: not a delivery id; the document was left untouched`,
+		}},
+		{name: "status with a bad state", args: []string{"status"}, setup: doc(`"later#a\n::error::x":{"id":"later#a\n::error::x","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
+			`cronrelay status: state file:{ws}/.cronrelay/state.json: open["later#a\n::error::x"].id: "later#a\n::error::x" is not a delivery id; the document was left untouched`,
 		}},
 		{name: "branch version 99", action: true, event: "schedule", setup: branch(`{"version":99}`), code: 2, stderr: []string{
 			"cronrelay run: state branch:cronrelay-state: version 99 was written by a newer cronrelay (this one reads version 1); upgrade cronrelay. The document was left untouched",

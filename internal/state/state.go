@@ -175,6 +175,9 @@ func Decode(store string, data []byte) (*Doc, error) {
 			return nil, &Error{Store: store, Msg: fmt.Sprintf("dead letter %d is null; the document was left untouched", i)}
 		}
 	}
+	if msg := d.validate(); msg != "" {
+		return nil, &Error{Store: store, Msg: msg + "; the document was left untouched"}
+	}
 	return d, nil
 }
 
