@@ -60,3 +60,29 @@ func carriesString(doc any, v string) bool {
 	}
 	return false
 }
+
+// PublicRepository reports whether the event payload says the repository
+// is public (repository.private false, or repository.visibility "public").
+// A payload that says nothing, or cannot be read, counts as not public: the
+// warning it drives is advice, and ReadEvent reports unreadable payloads.
+func (a *Action) PublicRepository() bool {
+	path := a.getenv("GITHUB_EVENT_PATH")
+	if path == "" {
+		return false
+	}
+	data, err := readLimited(path, maxEventFile)
+	if err != nil {
+		return false
+	}
+	var ev struct {
+		Repository *struct {
+			Private    *bool  `json:"private"`
+			Visibility string `json:"visibility"`
+		} `json:"repository"`
+	}
+	if json.Unmarshal(data, &ev) != nil || ev.Repository == nil {
+		return false
+	}
+	r := ev.Repository
+	return r.Visibility == "public" || r.Visibility == "" && r.Private != nil && !*r.Private
+}

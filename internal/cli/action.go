@@ -49,6 +49,22 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 		return ExitBadInput
 	}
 
+	// The state keys next: the input overrides CRONRELAY_STATE_KEY.
+	env = withStateKeyInput(env, act)
+	masked := map[string]bool{token: true}
+	if keys := stateKeyValues(env); len(keys) > 0 {
+		for _, k := range keys {
+			masker.Add(k)
+			masked[k] = true
+		}
+		if err := act.Mask(keys...); err != nil {
+			fmt.Fprintf(env.Stderr, "cronrelay run: writing to standard output: %v\n", err)
+			return ExitBadInput
+		}
+	} else if act.PublicRepository() {
+		warnPublicPayloads(act)
+	}
+
 	ev, err := act.ReadEvent()
 	if err != nil {
 		return fail(err)
@@ -88,7 +104,7 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 	}
 	var values []string
 	for _, v := range masker.Values() {
-		if v != token {
+		if !masked[v] {
 			values = append(values, v)
 		}
 	}
@@ -159,7 +175,7 @@ func applyInputs(act *action.Action, fs *flag.FlagSet, f *runFlags, ev *action.E
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	for _, in := range action.Inputs {
-		if in == action.InputToken || set[in] {
+		if in == action.InputToken || in == action.InputStateKey || set[in] {
 			continue
 		}
 		v, src := act.Input(in), fmt.Sprintf("input %q (%s)", in, action.InputEnv(in))

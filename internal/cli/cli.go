@@ -110,7 +110,7 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		runCmd, validateCmd, planCmd, nextCmd, enqueueCmd, cancelCmd,
-		statusCmd, replayCmd, demoCmd, devCmd, schemaCmd, versionCmd,
+		statusCmd, replayCmd, demoCmd, devCmd, schemaCmd, stateKeyCmd, versionCmd,
 	}
 }
 

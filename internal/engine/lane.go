@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/cronrelay/cronrelay/internal/state"
 	"strconv"
 
 	"github.com/cronrelay/cronrelay/internal/manifest"
@@ -81,4 +82,18 @@ func validRunKey(k string) bool {
 		}
 	}
 	return true
+}
+
+// seal returns the document as it is stored: with the payloads encrypted
+// when the engine has keys. A document still sealed (read without a key)
+// is never written: its payloads would be lost.
+func (e *Engine) seal(doc *state.Doc) (*state.Doc, error) {
+	if e.StateKeys != nil {
+		return doc.Seal(e.StateKeys)
+	}
+	if doc.Sealed != "" {
+		return nil, &state.Error{Store: e.Store.String(), Msg: "its payloads are encrypted (\"sealed\") and no key is set, so this run cannot write it without losing them; " +
+			"set CRONRELAY_STATE_KEY (the action input state-key). The document was left untouched"}
+	}
+	return doc, nil
 }

@@ -69,6 +69,9 @@ type Engine struct {
 	NewID func() string
 	// Log receives one line per event as it happens; nil discards.
 	Log io.Writer
+	// StateKeys encrypt the state's payloads (bodies, excerpts) when set
+	// (CRONRELAY_STATE_KEY); nil keeps them in the clear.
+	StateKeys state.Sealer
 }
 
 // Options are the flags of one run.
@@ -388,11 +391,20 @@ func (e *Engine) read(ctx context.Context) (*state.Doc, string, error) {
 	if err := doc.CheckLeases(e.Store.String(), e.Clock.Now()); err != nil {
 		return nil, "", err
 	}
+	if e.StateKeys != nil {
+		if err := doc.Unseal(e.Store.String(), e.StateKeys); err != nil {
+			return nil, "", err
+		}
+	}
 	return doc, version, nil
 }
 
 func (e *Engine) write(ctx context.Context, doc *state.Doc, version, msg string) (string, error) {
-	data, err := doc.Encode()
+	stored, err := e.seal(doc)
+	if err != nil {
+		return "", err
+	}
+	data, err := stored.Encode()
 	if err != nil {
 		return "", err
 	}

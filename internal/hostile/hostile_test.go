@@ -538,7 +538,7 @@ func TestFlags(t *testing.T) {
 			`Run "cronrelay run --help" for usage.`,
 		}},
 		{name: "unknown command", args: []string{"rnu"}, code: 2, stderr: []string{
-			`cronrelay: unknown command "rnu"; did you mean "run"? (valid are ["run" "validate" "plan" "next" "enqueue" "cancel" "status" "replay" "demo" "dev" "schema" "version"])`,
+			`cronrelay: unknown command "rnu"; did you mean "run"? (valid are ["run" "validate" "plan" "next" "enqueue" "cancel" "status" "replay" "demo" "dev" "schema" "state-key" "version"])`,
 		}},
 		{name: "jobs unknown", args: []string{"run", "--jobs", "ping,../etc"}, code: 2, stderr: []string{
 			`cronrelay run: --jobs: unknown job "../etc"; valid are ["ping" "later" "cont"]`,

@@ -59,6 +59,10 @@ type Doc struct {
 	// that had nothing else to write.
 	Lateness        []lateness.Sample `json:"lateness,omitempty"`
 	LatenessFlushed time.Time         `json:"lateness_flushed,omitzero"`
+	// Sealed holds the payloads (bodies, excerpts) encrypted, when the
+	// state has a key (see Seal); "" when they are in the clear or once
+	// Unseal has put them back.
+	Sealed string `json:"sealed,omitempty"`
 }
 
 // Job is what the state remembers of one job.
@@ -208,6 +212,7 @@ func (d *Doc) Clone() *Doc {
 	}
 	c.Lateness = append([]lateness.Sample(nil), d.Lateness...)
 	c.LatenessFlushed = d.LatenessFlushed
+	c.Sealed = d.Sealed
 	return c
 }
 
