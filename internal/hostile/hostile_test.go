@@ -605,6 +605,12 @@ func fifo(name string) func(*testing.T, *world) {
 	}
 }
 
+// stateKey opens states/sealed*.json; otherStateKey opens nothing there.
+const (
+	stateKey      = "AGE-SECRET-KEY-1UQ9MZQL89N6XL9WD6H4L03M96CFMEVVR0SRUXG8M2YFGPUFJMVXSML9584"
+	otherStateKey = "AGE-SECRET-KEY-1WFDMKZ6YE77FK6WJ78ULSARAWYTHJMFL5DMAK4WH22TPS9GSV8NSFYVPDH"
+)
+
 func TestStates(t *testing.T) {
 	t.Parallel()
 	run := []string{"run", "--jobs", "ping"}
@@ -725,6 +731,27 @@ func TestStates(t *testing.T) {
 		}},
 		{name: "status with a bad state", args: []string{"status"}, setup: doc(`"later#a\n::error::x":{"id":"later#a\n::error::x","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
 			`cronrelay status: state file:{ws}/.cronrelay/state.json: open["later#a\n::error::x"].id: "later#a\n::error::x" is not a delivery id; the document was left untouched`,
+		}},
+		{name: "sealed without a key", args: run, setup: stateFile(testdata("states/sealed.json")), code: 2, stderr: []string{
+			st + `its payloads are encrypted ("sealed") and no key is set, so this run cannot write it without losing them; set CRONRELAY_STATE_KEY (the action input state-key). The document was left untouched`,
+		}},
+		{name: "sealed, wrong key", args: run, env: map[string]string{"CRONRELAY_STATE_KEY": otherStateKey}, setup: stateFile(testdata("states/sealed.json")), code: 2, stderr: []string{
+			st + "sealed: cannot decrypt the payloads (wrong key: none of the 1 keys opens it); check CRONRELAY_STATE_KEY: while rotating it must hold the new key first and the old key after it. The document was left untouched",
+		}},
+		{name: "sealed, a public key as the key", args: run, env: map[string]string{"CRONRELAY_STATE_KEY": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"}, setup: stateFile(testdata("states/sealed.json")), code: 2, stderr: []string{
+			st + "sealed: cannot decrypt the payloads (CRONRELAY_STATE_KEY: key 1 of 1 is not an age secret key (want AGE-SECRET-KEY-1..., as `cronrelay state-key` or age-keygen prints)); check CRONRELAY_STATE_KEY: while rotating it must hold the new key first and the old key after it. The document was left untouched",
+		}},
+		{name: "sealed, not base64", args: run, env: map[string]string{"CRONRELAY_STATE_KEY": stateKey}, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":null,"recent":{},"sealed":"!!"}`)), code: 2, stderr: []string{
+			st + "sealed: cannot decrypt the payloads (not base64: illegal base64 data at input byte 0); check CRONRELAY_STATE_KEY: while rotating it must hold the new key first and the old key after it. The document was left untouched",
+		}},
+		{name: "sealed, not age", args: run, env: map[string]string{"CRONRELAY_STATE_KEY": stateKey}, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":null,"recent":{},"sealed":"aGVsbG8="}`)), code: 2, stderr: []string{
+			st + "sealed: cannot decrypt the payloads (not an age encrypted file); check CRONRELAY_STATE_KEY: while rotating it must hold the new key first and the old key after it. The document was left untouched",
+		}},
+		{name: "sealed, payloads of a delivery the state lacks", args: run, env: map[string]string{"CRONRELAY_STATE_KEY": stateKey}, setup: stateFile(testdata("states/sealed-unknown-delivery.json")), code: 2, stderr: []string{
+			st + `sealed: payloads for open["later#zzz"], which the document does not hold; the document was left untouched`,
+		}},
+		{name: "sealed, not payloads", args: run, env: map[string]string{"CRONRELAY_STATE_KEY": stateKey}, setup: stateFile(testdata("states/sealed-not-payloads.json")), code: 2, stderr: []string{
+			st + "sealed: the decrypted payloads are not cronrelay's (json: cannot unmarshal array into Go value of type state.payloads); the document was left untouched",
 		}},
 		{name: "branch version 99", action: true, event: "schedule", setup: branch(`{"version":99}`), code: 2, stderr: []string{
 			"cronrelay run: state branch:cronrelay-state: version 99 was written by a newer cronrelay (this one reads version 1); upgrade cronrelay. The document was left untouched",

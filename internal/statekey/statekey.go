@@ -105,7 +105,7 @@ func (k *Keys) Open(sealed string) ([]byte, error) {
 		if errors.As(err, &nomatch) {
 			return nil, fmt.Errorf("%w: none of the %d keys opens it", ErrWrongKey, len(k.ids))
 		}
-		return nil, fmt.Errorf("not an age file: %v", err)
+		return nil, errors.New("not an age encrypted file")
 	}
 	plain, err := io.ReadAll(io.LimitReader(r, maxPlain+1))
 	if err != nil {
