@@ -55,10 +55,16 @@ func checkContinuation(m *manifest.Manifest, from string, req *request.Request) 
 
 // runItemID derives the id of an item sent without one from the workflow
 // run (GITHUB_RUN_ID, the same for every attempt), the request's source
-// and the item's index: re-running the run repeats the id, so the
-// delivery is reported as a duplicate instead of made twice.
-func runItemID(runKey, source string, i int) string {
-	sum := sha256.Sum256([]byte(source))
+// and content, and the item's index: re-running the run repeats the id, so
+// the delivery is reported as a duplicate instead of made twice, while two
+// different requests from one source in one run (two `cronrelay enqueue`
+// steps) stay apart.
+func runItemID(runKey, source string, data []byte, i int) string {
+	h := sha256.New()
+	h.Write([]byte(source))
+	h.Write([]byte{0})
+	h.Write(data)
+	sum := h.Sum(nil)
 	return "run" + runKey + "-" + hex.EncodeToString(sum[:4]) + "-" + strconv.Itoa(i)
 }
 
@@ -68,7 +74,7 @@ func itemIDs(inc Incoming, random func() string) func(i int) string {
 	if !validRunKey(inc.RunKey) {
 		return func(int) string { return random() }
 	}
-	return func(i int) string { return runItemID(inc.RunKey, inc.Source, i) }
+	return func(i int) string { return runItemID(inc.RunKey, inc.Source, inc.Data, i) }
 }
 
 // validRunKey reports whether k looks like a GITHUB_RUN_ID: 1 to 20 digits.

@@ -113,7 +113,7 @@ func TestRunKeyIDs(t *testing.T) {
 	t.Parallel()
 	random := func() string { return "random" }
 	id := func(key, source string, i int) string {
-		return itemIDs(Incoming{Source: source, RunKey: key}, random)(i)
+		return itemIDs(Incoming{Source: source, RunKey: key, Data: []byte(`{"job":"a"}`)}, random)(i)
 	}
 	a := id("123", "repository_dispatch client_payload", 0)
 	if a != id("123", "repository_dispatch client_payload", 0) || !regexp.MustCompile(request.IDPattern).MatchString(a) {
@@ -123,6 +123,9 @@ func TestRunKeyIDs(t *testing.T) {
 		if other == a {
 			t.Errorf("%q repeats for another run, source or index", a)
 		}
+	}
+	if other := itemIDs(Incoming{Source: "repository_dispatch client_payload", RunKey: "123", Data: []byte(`{"job":"b"}`)}, random)(0); other == a {
+		t.Errorf("%q repeats for another request from the same source in the same run", a)
 	}
 	for _, bad := range []string{"", "12a", "1\n2", strings.Repeat("9", 21)} {
 		if got := id(bad, "x", 0); got != "random" {
