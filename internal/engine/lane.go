@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/cronrelay/cronrelay/internal/state"
 	"strconv"
+	"time"
 
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/request"
@@ -102,4 +103,17 @@ func (e *Engine) seal(doc *state.Doc) (*state.Doc, error) {
 			"set CRONRELAY_STATE_KEY (the action input state-key). The document was left untouched"}
 	}
 	return doc, nil
+}
+
+// leaseNow is the time claims are checked against on read: the later of the
+// scheduling clock and real time, so that a command run with CRONRELAY_NOW
+// in the past (plan, a replay) does not take live claims for forged ones.
+func (e *Engine) leaseNow() time.Time {
+	now := e.Clock.Now()
+	if e.RealNow != nil {
+		if real := e.RealNow(); real.After(now) {
+			return real
+		}
+	}
+	return now
 }

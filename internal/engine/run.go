@@ -388,7 +388,7 @@ func (e *Engine) read(ctx context.Context) (*state.Doc, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if err := doc.CheckLeases(e.Store.String(), e.Clock.Now()); err != nil {
+	if err := doc.CheckLeases(e.Store.String(), e.leaseNow()); err != nil {
 		return nil, "", err
 	}
 	if e.StateKeys != nil {

@@ -715,7 +715,7 @@ func TestStates(t *testing.T) {
 			st + `open["later#a"].claim.run: "r\n::add-mask::x" is not a run id; the document was left untouched`,
 		}},
 		{name: "claim until 9999", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":1,"claim":{"run":"r1","until":"9999-12-31T23:59:59Z"}}`), code: 2, stderr: []string{
-			st + `open["later#a"].claim.until: 9999-12-31T23:59:59Z is 2562047h47m0s ahead; no run holds a claim longer than 6h2m0s, so the document was edited by hand. It was left untouched: remove the claim to let the delivery go`,
+			st + `open["later#a"].claim.until: 9999-12-31T23:59:59Z is 2562047h47m0s ahead; no run holds a claim longer than 12h2m0s, so the document was edited by hand. It was left untouched: remove the claim to let the delivery go`,
 		}},
 		{name: "history id with a newline", args: run, setup: stateFile(text(`{"version":1,"jobs":{"ping":{"history":[{"id":"ping@x\n::error::y","due":"2026-11-28T09:00:00Z","at":"2026-11-28T09:00:00Z","outcome":"delivered"}]}},"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
 			st + `jobs["ping"].history[0].id: "ping@x\n::error::y" is not a delivery id; the document was left untouched`,

@@ -15,10 +15,11 @@ const (
 	MaxAttempts = 3_000_000
 	// MaxCount bounds how many occurrences one history line counts.
 	MaxCount = 1 << 30
-	// MaxLease is the longest lease a run takes on its claims: the longest
-	// budget (6h) plus the engine's lease margin (2m). A claim further
-	// ahead than this from now was not written by a run.
-	MaxLease = 6*time.Hour + 2*time.Minute
+	// MaxLease bounds how far ahead a claim may end: the longest budget
+	// (6h) and the longest lookahead (6h) plus the engine's lease margin
+	// (2m). No run holds a claim longer, so one further ahead of now was
+	// not written by a run.
+	MaxLease = 12*time.Hour + 2*time.Minute
 )
 
 var (
