@@ -44,12 +44,15 @@ const (
 	InputFailOn      = "fail-on"
 	// InputStateHistory is the most commits the state branch keeps.
 	InputStateHistory = "state-history"
+	// InputStateKey holds the keys that encrypt the state's payloads; it
+	// overrides CRONRELAY_STATE_KEY. It is a secret, so it has no flag.
+	InputStateKey = "state-key"
 )
 
 // Inputs lists every input in the order action.yml declares them.
 var Inputs = []string{
 	InputManifest, InputState, InputToken, InputJobs, InputEnqueue,
-	InputDryRun, InputLookahead, InputConcurrency, InputFailOn, InputStateHistory,
+	InputDryRun, InputLookahead, InputConcurrency, InputFailOn, InputStateHistory, InputStateKey,
 }
 
 // DispatchInputs are the inputs a workflow_dispatch event may carry in its

@@ -48,7 +48,7 @@ func TestInputs(t *testing.T) {
 	}
 	want := map[string]string{
 		"manifest": "", "state": "", "token": "", "jobs": "", "enqueue": "",
-		"dry-run": "true", "lookahead": "4m", "concurrency": "", "fail-on": "failure", "state-history": "1000",
+		"dry-run": "true", "lookahead": "4m", "concurrency": "", "fail-on": "failure", "state-history": "1000", "state-key": "",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("inputs (-want +got):\n%s", diff)

@@ -51,6 +51,22 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 		return ExitBadInput
 	}
 
+	// The state keys next: the input overrides CRONRELAY_STATE_KEY.
+	env = withStateKeyInput(env, act)
+	masked := map[string]bool{token: true}
+	if keys := stateKeyValues(env); len(keys) > 0 {
+		for _, k := range keys {
+			masker.Add(k)
+			masked[k] = true
+		}
+		if err := act.Mask(keys...); err != nil {
+			fmt.Fprintf(env.Stderr, "cronrelay run: writing to standard output: %v\n", err)
+			return ExitBadInput
+		}
+	} else if act.PublicRepository() {
+		warnPublicPayloads(act)
+	}
+
 	ev, err := act.ReadEvent()
 	if err != nil {
 		return fail(err)
@@ -86,7 +102,7 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 	registerSecrets(env, m, masker)
 	var values []string
 	for _, v := range masker.Values() {
-		if v != token {
+		if !masked[v] {
 			values = append(values, v)
 		}
 	}
@@ -103,7 +119,7 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 
 	var extra []engine.Incoming
 	if ev.Request != nil {
-		extra = append(extra, engine.Incoming{Source: action.DispatchSource, Data: ev.Request})
+		extra = append(extra, engine.Incoming{Source: action.DispatchSource, Data: ev.Request, Origin: engine.OriginEvent})
 	} else if ev.Name == action.EventRepositoryDispatch {
 		fmt.Fprintln(out, "repository_dispatch without a client_payload: a normal run")
 	}
@@ -163,7 +179,7 @@ func applyInputs(act *action.Action, fs *flag.FlagSet, f *runFlags, ev *action.E
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	for _, in := range action.Inputs {
-		if in == action.InputToken || set[in] {
+		if in == action.InputToken || in == action.InputStateKey || set[in] {
 			continue
 		}
 		v, src := act.Input(in), fmt.Sprintf("input %q (%s)", in, action.InputEnv(in))
@@ -178,7 +194,11 @@ func applyInputs(act *action.Action, fs *flag.FlagSet, f *runFlags, ev *action.E
 		}
 		f.src[in] = src
 		if in == action.InputEnqueue {
-			f.enqueueLiteral = strings.HasPrefix(src, "workflow_dispatch")
+			// A value the event supplied (the starter workflow forwards
+			// ${{ inputs.enqueue }}) is data from whoever dispatched the
+			// workflow: never @FILE, and it reaches only the jobs that
+			// accept events.
+			f.enqueueLiteral = strings.HasPrefix(src, "workflow_dispatch") || ev.Carries(v)
 		}
 	}
 	return nil

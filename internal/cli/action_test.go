@@ -466,6 +466,10 @@ func TestActionWorkflowDispatch(t *testing.T) {
 	}
 }
 
+// TestActionDispatchEnqueueIsLiteral: a value from the event is data, never
+// @FILE, whether cronrelay reads it from the payload or the workflow
+// forwards it through with: (the starter's enqueue: ${{ inputs.enqueue }});
+// only an @FILE written in the workflow file reads a file.
 func TestActionDispatchEnqueueIsLiteral(t *testing.T) {
 	t.Parallel()
 	r := newRepo(t, quick)
@@ -474,13 +478,26 @@ func TestActionDispatchEnqueueIsLiteral(t *testing.T) {
 	if err := os.WriteFile(payload, []byte(`{"inputs":{"enqueue":"@request.json"}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res := r.step("2026-11-28T10:00:00Z", "workflow_dispatch", map[string]string{"GITHUB_EVENT_PATH": payload})
-	res.must(t, ExitBadInput)
-	if !strings.Contains(res.stderr, `workflow_dispatch input "enqueue": invalid JSON at line 1, column 1: invalid character '@'`) || len(r.app.keys()) != 0 {
-		t.Errorf("a payload's @FILE was read as a file: %v\n%s", r.app.keys(), res.stderr)
+	for _, tc := range []struct {
+		name, from string
+		env        map[string]string
+	}{
+		{"from the payload", `workflow_dispatch input "enqueue"`, map[string]string{"GITHUB_EVENT_PATH": payload}},
+		{"forwarded through with", `input "enqueue" (INPUT_ENQUEUE)`, map[string]string{"GITHUB_EVENT_PATH": payload, "INPUT_ENQUEUE": "@request.json"}},
+	} {
+		res := r.step("2026-11-28T10:00:00Z", "workflow_dispatch", tc.env)
+		res.must(t, ExitBadInput)
+		want := tc.from + `: "@request.json" came from the event, and values from events are data, never paths`
+		if !strings.Contains(res.stderr, want) || len(r.app.keys()) != 0 {
+			t.Errorf("%s: a dispatcher's @FILE was read as a file: %v\n%s", tc.name, r.app.keys(), res.stderr)
+		}
 	}
-	// The same through the action input reads the file.
-	res = r.step("2026-11-28T10:00:00Z", "workflow_dispatch", map[string]string{"GITHUB_EVENT_PATH": payload, "INPUT_ENQUEUE": "@request.json"})
+	// An @FILE written in the workflow file (not in the event) reads the file.
+	empty := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(empty, []byte(`{"inputs":{"enqueue":""}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := r.step("2026-11-28T10:00:00Z", "workflow_dispatch", map[string]string{"GITHUB_EVENT_PATH": empty, "INPUT_ENQUEUE": "@request.json"})
 	res.must(t, ExitOK)
 	if len(r.app.keys()) != 1 || !strings.HasPrefix(r.app.keys()[0], "alert#") {
 		t.Errorf("endpoint: %v\n%s", r.app.keys(), res.stdout)

@@ -107,7 +107,7 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		runCmd, validateCmd, planCmd, nextCmd, enqueueCmd, cancelCmd,
-		statusCmd, replayCmd, releaseCmd, demoCmd, devCmd, schemaCmd, versionCmd,
+		statusCmd, replayCmd, releaseCmd, demoCmd, devCmd, schemaCmd, stateKeyCmd, versionCmd,
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cronrelay/cronrelay/internal/engine"
@@ -213,7 +214,8 @@ func applyRequest(ctx context.Context, env *Env, name string, c common, data []b
 	}
 	masker := &secret.Masker{}
 	eng := newEngine(env, m, st, clk, masker)
-	notes, err := eng.Enqueue(ctx, engine.Incoming{Source: "cronrelay " + name, Data: data})
+	runKey, _ := env.LookupEnv("GITHUB_RUN_ID")
+	notes, err := eng.Enqueue(ctx, engine.Incoming{Source: "cronrelay " + name, Data: data, RunKey: strings.TrimSpace(runKey)})
 	if err != nil {
 		return exitFor(env, name, masker, err)
 	}

@@ -182,15 +182,28 @@ func (f *runFlags) configure(env *Env, rc *runConfig, extra []engine.Incoming) e
 	}
 	if f.enqueue != "" {
 		data := []byte(f.enqueue)
-		if !f.enqueueLiteral {
+		origin := engine.OriginOperator
+		if f.enqueueLiteral {
+			origin = engine.OriginEvent
+			if strings.HasPrefix(strings.TrimSpace(f.enqueue), "@") {
+				return fmt.Errorf("%s: %.60q came from the event, and values from events are data, never paths: @FILE is read only from --enqueue and from an enqueue: written in the workflow file; send the request as JSON", f.name("enqueue"), f.enqueue)
+			}
+		} else {
 			var err error
 			if data, err = readArg(env, f.name("enqueue"), f.enqueue); err != nil {
 				return err
 			}
 		}
-		rc.opts.Requests = append(rc.opts.Requests, engine.Incoming{Source: f.name("enqueue"), Data: data})
+		rc.opts.Requests = append(rc.opts.Requests, engine.Incoming{Source: f.name("enqueue"), Data: data, Origin: origin})
 	}
 	rc.opts.Requests = append(rc.opts.Requests, extra...)
+	// Items without an id get one derived from the workflow run, so that
+	// re-running the run repeats the delivery instead of making a new one.
+	if runKey, ok := env.LookupEnv("GITHUB_RUN_ID"); ok {
+		for i := range rc.opts.Requests {
+			rc.opts.Requests[i].RunKey = strings.TrimSpace(runKey)
+		}
+	}
 	if rc.gh == nil {
 		rc.gh = newGHSession(env, githubToken(env), env.Now().Add(f.budget+f.lookahead))
 	}

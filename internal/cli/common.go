@@ -273,12 +273,13 @@ func newEngine(env *Env, m *manifest.Manifest, st store.Store, clk clock.Clock, 
 		client = deliver.NewHTTPClient()
 	}
 	return &engine.Engine{
-		Manifest: m,
-		Store:    st,
-		Clock:    clk,
-		RealNow:  env.Now,
-		Lookup:   env.LookupEnv,
-		Masker:   masker,
+		StateKeys: stateKeys(env, masker),
+		Manifest:  m,
+		Store:     st,
+		Clock:     clk,
+		RealNow:   env.Now,
+		Lookup:    env.LookupEnv,
+		Masker:    masker,
 		Deliverer: &deliver.Client{
 			HTTP:      client,
 			UserAgent: version.UserAgent(),

@@ -139,6 +139,7 @@ jobs:
     path: /api/jobs/welcome-followup
   trial-warning:                  # answers with a continuation: trial-expire in 3h
     path: /api/trial/warning
+    continues: [trial-expire]     # the only job its response may enqueue
   trial-expire:
     path: /api/trial/expire
   alert:

@@ -368,6 +368,7 @@ func TestDispatchEndpoint(t *testing.T) {
 		{"payload not an object", auth, `{"event_type": "cronrelay", "client_payload": [1]}`, http.StatusUnprocessableEntity},
 		{"other event", auth, `{"event_type": "deploy", "client_payload": {"x": 1}}`, http.StatusNoContent},
 		{"bad payload", auth, `{"event_type": "cronrelay", "client_payload": {"enqueue": [{"job": "nope"}]}}`, http.StatusNoContent},
+		{"scheduled job", auth, `{"event_type": "cronrelay", "client_payload": {"job": "tick", "id": "now"}}`, http.StatusNoContent},
 		{"good", auth, `{"event_type": "cronrelay", "client_payload": {"enqueue": [{"job": "later", "id": "user-9", "delay": "10m"}]}}`, http.StatusNoContent},
 	} {
 		if code, got := post(t, url, tc.header, tc.body); code != tc.want {
@@ -377,6 +378,7 @@ func TestDispatchEndpoint(t *testing.T) {
 	f.wantOutput(
 		`repository_dispatch to acme/shop: event_type "deploy" ignored`,
 		"repository_dispatch to acme/shop refused, nothing applied (in production the workflow run would fail):\n  enqueue[0].job: unknown job \"nope\"",
+		"repository_dispatch to acme/shop refused, nothing applied (in production the workflow run would fail):\n  job: job \"tick\" has a schedule, so requests from events may not enqueue or cancel it; set enqueue: allow on the job to allow this",
 		"07:30:00  enqueued  later#user-9  due 07:40:00 (from client_payload)\n",
 	)
 	f.tickAt(l, "2026-11-28T07:40:00Z")

@@ -154,11 +154,17 @@ func (l *Loop) apply(r *http.Request, source string, data []byte) (*EnqueueResul
 	if m == nil {
 		return nil, errNoManifest
 	}
-	req, err := engine.CheckRequest(m, source, data)
+	// A client_payload stands for a repository_dispatch event: it reaches
+	// only the jobs that accept events, as it would in production.
+	origin := engine.OriginOperator
+	if source == "client_payload" {
+		origin = engine.OriginEvent
+	}
+	req, err := engine.CheckRequestFrom(m, origin, source, data)
 	if err != nil {
 		return nil, err
 	}
-	rep, err := l.run(r.Context(), m, []engine.Incoming{{Source: source, Data: data}})
+	rep, err := l.run(r.Context(), m, []engine.Incoming{{Source: source, Data: data, Origin: origin}})
 	if err != nil {
 		return nil, err
 	}

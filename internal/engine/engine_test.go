@@ -404,6 +404,7 @@ defaults: {base_url: BASE}
 jobs:
   trial-warning:
     path: /warn
+    continues: [trial-expire]
   trial-expire:
     path: /expire
 `)

@@ -51,6 +51,21 @@ func CheckRequest(m *manifest.Manifest, source string, data []byte) (*request.Re
 	return req, nil
 }
 
+// CheckRequestFrom is CheckRequest for a request from origin: it also
+// refuses, whole, items that reach a job origin may not and reserved ids.
+// A caller that answers at once (the dev server, cronrelay enqueue) uses
+// it; a run refuses such items one by one instead.
+func CheckRequestFrom(m *manifest.Manifest, origin Origin, source string, data []byte) (*request.Request, error) {
+	req, err := CheckRequest(m, source, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLane(m, origin, req); err != nil {
+		return nil, &RequestError{Source: source, Err: err}
+	}
+	return req, nil
+}
+
 func checkParsed(m *manifest.Manifest, req *request.Request) error {
 	names := make([]string, 0, len(m.Jobs))
 	for _, j := range m.Jobs {
@@ -59,12 +74,12 @@ func checkParsed(m *manifest.Manifest, req *request.Request) error {
 	return req.Check(func(name string) bool { return m.Job(name) != nil }, names)
 }
 
-func newSourced(source string, req *request.Request, received time.Time, newID func() string) sourcedRequest {
+func newSourced(source string, req *request.Request, received time.Time, newID func(i int) string) sourcedRequest {
 	sr := sourcedRequest{source: source, req: req, received: received, ids: make([]string, len(req.Enqueue))}
 	for i, it := range req.Enqueue {
 		sr.ids[i] = it.ID
 		if it.ID == "" {
-			sr.ids[i] = newID()
+			sr.ids[i] = newID(i)
 		}
 	}
 	return sr

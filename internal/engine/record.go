@@ -251,6 +251,9 @@ func (e *Engine) continuation(doc *state.Doc, dl *state.Delivery, res deliver.Re
 		err = checkParsed(e.Manifest, req)
 	}
 	if err == nil {
+		err = checkContinuation(e.Manifest, dl.Job, req)
+	}
+	if err == nil {
 		err = checkHorizon(source, req, now)
 	}
 	if err != nil {

@@ -79,8 +79,9 @@ func (e *Engine) receivePartial(in []Incoming, now time.Time, runID string) ([]s
 	known := func(name string) bool { return e.Manifest.Job(name) != nil }
 	for _, inc := range in {
 		req, perr := request.ParsePartial(inc.Source, inc.Data, known, names, now)
+		perr = req.DropTargets(laneRule(e.Manifest, inc.Origin), perr)
 		if !req.Empty() {
-			out = append(out, newSourced(inc.Source, req, now, e.NewID))
+			out = append(out, newSourced(inc.Source, req, now, itemIDs(inc, e.NewID)))
 		}
 		if perr == nil {
 			continue

@@ -83,6 +83,9 @@ type Engine struct {
 	NewID func() string
 	// Log receives one line per event as it happens; nil discards.
 	Log io.Writer
+	// StateKeys encrypt the state's payloads (bodies, excerpts) when set
+	// (CRONRELAY_STATE_KEY); nil keeps them in the clear.
+	StateKeys state.Sealer
 }
 
 // Options are the flags of one run.
@@ -109,6 +112,13 @@ type Workflow struct {
 type Incoming struct {
 	Source string
 	Data   []byte
+	// Origin decides which jobs the request may reach (zero: the
+	// operator, every job).
+	Origin Origin
+	// RunKey is the workflow run's id (GITHUB_RUN_ID) when there is one:
+	// items without an id get one derived from it, stable across re-runs.
+	// "" (or anything but digits) gives random ids.
+	RunKey string
 }
 
 // Report is what a run did.
@@ -379,10 +389,13 @@ func (e *Engine) receive(in []Incoming, now time.Time) ([]sourcedRequest, error)
 		if err != nil {
 			return nil, err
 		}
+		if err := checkLane(e.Manifest, inc.Origin, req); err != nil {
+			return nil, &RequestError{Source: inc.Source, Err: err}
+		}
 		if err := checkHorizon(inc.Source, req, now); err != nil {
 			return nil, err
 		}
-		out = append(out, newSourced(inc.Source, req, now, e.NewID))
+		out = append(out, newSourced(inc.Source, req, now, itemIDs(inc, e.NewID)))
 	}
 	return out, nil
 }
@@ -494,6 +507,14 @@ func (e *Engine) read(ctx context.Context) (*state.Doc, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if err := doc.CheckLeases(e.Store.String(), e.leaseNow()); err != nil {
+		return nil, "", err
+	}
+	if e.StateKeys != nil {
+		if err := doc.Unseal(e.Store.String(), e.StateKeys); err != nil {
+			return nil, "", err
+		}
+	}
 	return doc, version, nil
 }
 
@@ -503,7 +524,11 @@ func (e *Engine) write(ctx context.Context, doc *state.Doc, version, msg string)
 	if n := redact(doc, e.Masker); n > 0 {
 		e.logf("state: masked a secret value in %d recorded field(s)", n)
 	}
-	data, err := doc.Encode()
+	stored, err := e.seal(doc)
+	if err != nil {
+		return "", err
+	}
+	data, err := stored.Encode()
 	if err != nil {
 		return "", err
 	}

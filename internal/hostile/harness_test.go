@@ -55,6 +55,7 @@ jobs:
     path: /later
   cont:
     path: /cont
+    continues: [later]
 `
 
 // entry is one hostile input and what cronrelay must answer.

@@ -360,7 +360,38 @@ func TestEvents(t *testing.T) {
 		return event(text(`{"action":"cronrelay","client_payload":` + payload + `}`))
 	}
 	const cp = "cronrelay run: repository_dispatch client_payload: "
+	wd := "workflow_dispatch"
+	const fromEvent = ` came from the event, and values from events are data, never paths: @FILE is read only from --enqueue and from an enqueue: written in the workflow file; send the request as JSON`
+	// A run goes on past a refused item: it records its own state (the
+	// cursors, the last run), never the refused item.
 	runEntries(t, []entry{
+		{name: "scheduled job from an event", action: true, writes: true, check: branchHas([]string{`"last_run"`}, `"ping#now"`), event: rd, setup: dispatch(`{"job":"ping","id":"now"}`), code: 2, stderr: []string{
+			cp + `job: job "ping" has a schedule, so requests from events may not enqueue or cancel it; set enqueue: allow on the job to allow this`,
+		}},
+		{name: "cancel a scheduled job from an event", action: true, writes: true, check: branchHas([]string{`"last_run"`}, `"cancelled"`), event: rd, setup: dispatch(`{"cancel":[{"job":"ping","id":"x"}]}`), code: 2, stderr: []string{
+			cp + `cancel[0].job: job "ping" has a schedule, so requests from events may not enqueue or cancel it; set enqueue: allow on the job to allow this`,
+		}},
+		{name: "cancel a failure report from an event", action: true, writes: true, check: branchHas([]string{`"last_run"`}, `"cancelled"`), event: rd, setup: dispatch(`{"cancel":[{"job":"later","id":"dead:ping@2026-11-28T09:00:00Z"}]}`), code: 2, stderr: []string{
+			cp + `cancel[0].id: id "dead:ping@2026-11-28T09:00:00Z" is in the "dead:" space cronrelay keeps for its failure reports; choose another id`,
+		}},
+		{name: "forge a failure report from an event", action: true, writes: true, check: branchHas([]string{`"last_run"`}, `"later#dead:`), event: rd, setup: dispatch(`{"enqueue":[{"job":"later","id":"dead:later#x","body":{"event":"delivery.dead"}}]}`), code: 2, stderr: []string{
+			cp + `enqueue[0].id: invalid id "dead:later#x"; ids match ^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$`,
+		}},
+		{name: "forge a failure id from an event", action: true, writes: true, check: branchHas([]string{`"last_run"`}, `"later#dead:`), event: rd, setup: dispatch(`{"enqueue":[{"job":"later","id":"dead:later@2026"}]}`), code: 2, stderr: []string{
+			cp + `enqueue[0].id: id "dead:later@2026" is in the "dead:" space cronrelay keeps for its failure reports; choose another id`,
+		}},
+		{name: "@FILE in a workflow_dispatch input", action: true, event: wd, setup: event(text(`{"inputs":{"enqueue":"@/etc/passwd"}}`)), code: 2, stderr: []string{
+			`cronrelay run: workflow_dispatch input "enqueue": "@/etc/passwd"` + fromEvent,
+		}},
+		{name: "@FILE forwarded through with", action: true, event: wd, env: map[string]string{"INPUT_ENQUEUE": "@/etc/passwd"}, setup: event(text(`{"inputs":{"enqueue":"@/etc/passwd"}}`)), code: 2, stderr: []string{
+			`cronrelay run: input "enqueue" (INPUT_ENQUEUE): "@/etc/passwd"` + fromEvent,
+		}},
+		{name: "@FILE forwarded from a client_payload", action: true, event: rd, env: map[string]string{"INPUT_ENQUEUE": "@.github/cronrelay.yml"}, setup: dispatch(`{"enqueue":[],"note":"@.github/cronrelay.yml"}`), code: 2, stderr: []string{
+			`cronrelay run: input "enqueue" (INPUT_ENQUEUE): "@.github/cronrelay.yml"` + fromEvent,
+		}},
+		{name: "scheduled job through a workflow_dispatch input", action: true, writes: true, check: branchHas([]string{`"last_run"`}, `"ping#x"`), event: wd, setup: event(text(`{"inputs":{"enqueue":"{\"job\":\"ping\",\"id\":\"x\"}"}}`)), code: 2, stderr: []string{
+			`cronrelay run: workflow_dispatch input "enqueue": job: job "ping" has a schedule, so requests from events may not enqueue or cancel it; set enqueue: allow on the job to allow this`,
+		}},
 		{name: "not json", action: true, event: "schedule", setup: event(text("schedule: '*/5 * * * *'")), code: 2, stderr: []string{
 			"cronrelay run: event schedule: the payload is not a JSON object: invalid character 's' looking for beginning of value",
 		}},
@@ -462,6 +493,13 @@ func TestContinuations(t *testing.T) {
 		c("unknown field", `{"cronrelay":{"job":"later","url":"https://evil.example"}}`, refused+`cronrelay.url: unknown field; valid are "job", "id", "delay", "at", "body", "replace"`),
 		c("one bad item", `{"cronrelay":{"enqueue":[{"job":"later","id":"ok"},{"job":"later","delay":"x"}]}}`,
 			refused+`cronrelay.enqueue[1].delay: invalid duration "x"; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`),
+		c("not in continues", `{"cronrelay":{"job":"ping","id":"a"}}`, refused+`cronrelay.job: job "ping" is not in continues of "cont"; add it there to allow this`),
+		c("cancel a failure report", `{"cronrelay":{"cancel":[{"job":"later","id":"dead:later@2026-11-28T09:00:00Z"}]}}`,
+			refused+`cronrelay.cancel[0].id: id "dead:later@2026-11-28T09:00:00Z" is in the "dead:" space cronrelay keeps for its failure reports; choose another id`),
+		c("enqueue a failure report", `{"cronrelay":{"job":"later","id":"dead:x"}}`,
+			refused+`cronrelay.id: id "dead:x" is in the "dead:" space cronrelay keeps for its failure reports; choose another id`),
+		c("one out of lane", `{"cronrelay":{"enqueue":[{"job":"later","id":"ok"},{"job":"cont","id":"loop"}]}}`,
+			refused+`cronrelay.enqueue[1].job: job "cont" is not in continues of "cont"; add it there to allow this`),
 		big,
 	})
 }
@@ -504,7 +542,7 @@ func TestFlags(t *testing.T) {
 			`Run "cronrelay run --help" for usage.`,
 		}},
 		{name: "unknown command", args: []string{"rnu"}, code: 2, stderr: []string{
-			`cronrelay: unknown command "rnu"; did you mean "run"? (valid are ["run" "validate" "plan" "next" "enqueue" "cancel" "status" "replay" "release" "demo" "dev" "schema" "version"])`,
+			`cronrelay: unknown command "rnu"; did you mean "run"? (valid are ["run" "validate" "plan" "next" "enqueue" "cancel" "status" "replay" "release" "demo" "dev" "schema" "state-key" "version"])`,
 		}},
 		{name: "jobs unknown", args: []string{"run", "--jobs", "ping,../etc"}, code: 2, stderr: []string{
 			`cronrelay run: --jobs: unknown job "../etc"; valid are ["ping" "later" "cont"]`,
@@ -570,6 +608,12 @@ func fifo(name string) func(*testing.T, *world) {
 		})
 	}
 }
+
+// stateKey opens states/sealed*.json; otherStateKey opens nothing there.
+const (
+	stateKey      = "AGE-SECRET-KEY-1UQ9MZQL89N6XL9WD6H4L03M96CFMEVVR0SRUXG8M2YFGPUFJMVXSML9584"
+	otherStateKey = "AGE-SECRET-KEY-1WFDMKZ6YE77FK6WJ78ULSARAWYTHJMFL5DMAK4WH22TPS9GSV8NSFYVPDH"
+)
 
 func TestStates(t *testing.T) {
 	t.Parallel()
@@ -664,6 +708,69 @@ func TestStates(t *testing.T) {
 		}},
 		{name: "branch not json", action: true, event: "schedule", setup: branch("<html>not json</html>\n"), code: 2, stderr: []string{
 			"cronrelay run: state branch:cronrelay-state: not a cronrelay state document (invalid character '<' looking for beginning of value)" + untouched,
+		}},
+		{name: "id with a newline", args: run, setup: doc(`"later#a\n::error::x":{"id":"later#a\n::error::x","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
+			st + `open["later#a\n::error::x"].id: "later#a\n::error::x" is not a delivery id; the document was left untouched`,
+		}},
+		{name: "job name with a newline", args: run, setup: stateFile(text(`{"version":1,"jobs":{"a\n::stop-commands::x":{}},"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
+			st + `jobs["a\n::stop-commands::x"]: not a job name (want ^[a-z0-9][a-z0-9_-]{0,62}$); the document was left untouched`,
+		}},
+		{name: "delivery of another job", args: run, setup: doc(`"later#a":{"id":"later#a","job":"ping","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
+			st + `open["later#a"].id: "later#a" is not a delivery of job "ping"; the document was left untouched`,
+		}},
+		{name: "attempts at the largest integer", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":9223372036854775807}`), code: 2, stderr: []string{
+			st + `open["later#a"].attempts: 9223372036854775807 is out of range 0-3000000; the document was left untouched`,
+		}},
+		{name: "negative attempts", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":-1}`), code: 2, stderr: []string{
+			st + `open["later#a"].attempts: -1 is out of range 0-3000000; the document was left untouched`,
+		}},
+		{name: "unknown kind", args: run, setup: doc(`"later#a":{"id":"later#a","job":"later","kind":"shell","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
+			st + `open["later#a"].kind: "shell" is not one of cron, delayed, manual, failure; the document was left untouched`,
+		}},
+		{name: "status 999", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":1,"last_status":999}`), code: 2, stderr: []string{
+			st + `open["later#a"].last_status: 999 is not an HTTP status; the document was left untouched`,
+		}},
+		{name: "claim run with a newline", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":1,"claim":{"run":"r\n::add-mask::x","until":"2026-11-28T10:05:00Z"}}`), code: 2, stderr: []string{
+			st + `open["later#a"].claim.run: "r\n::add-mask::x" is not a run id; the document was left untouched`,
+		}},
+		{name: "claim until 9999", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":1,"claim":{"run":"r1","until":"9999-12-31T23:59:59Z"}}`), code: 2, stderr: []string{
+			st + `open["later#a"].claim.until: 9999-12-31T23:59:59Z is 2562047h47m0s ahead; no run holds a claim longer than 12h2m0s, so the document was edited by hand. It was left untouched: remove the claim to let the delivery go`,
+		}},
+		{name: "history id with a newline", args: run, setup: stateFile(text(`{"version":1,"jobs":{"ping":{"history":[{"id":"ping@x\n::error::y","due":"2026-11-28T09:00:00Z","at":"2026-11-28T09:00:00Z","outcome":"delivered"}]}},"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
+			st + `jobs["ping"].history[0].id: "ping@x\n::error::y" is not a delivery id; the document was left untouched`,
+		}},
+		{name: "history count overflow", args: run, setup: stateFile(text(`{"version":1,"jobs":{"ping":{"history":[{"due":"2026-11-28T09:00:00Z","at":"2026-11-28T09:00:00Z","outcome":"coalesced","count":9223372036854775807}]}},"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
+			st + `jobs["ping"].history[0].count: 9223372036854775807 is out of range 0-1073741824; the document was left untouched`,
+		}},
+		{name: "dead letter with a bad id", args: run, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":[{"id":"x y","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":1}],"recent":{}}`)), code: 2, stderr: []string{
+			st + `dead[0].id: "x y" is not a delivery id; the document was left untouched`,
+		}},
+		{name: "recent id with a carriage return", args: run, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":null,"recent":{"later#a\r::error::x":"2026-11-28T09:00:00Z"}}`)), code: 2, stderr: []string{
+			st + `recent["later#a\r::error::x"]: not a delivery id; the document was left untouched`,
+		}},
+		{name: "status with a bad state", args: []string{"status"}, setup: doc(`"later#a\n::error::x":{"id":"later#a\n::error::x","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
+			`cronrelay status: state file:{ws}/.cronrelay/state.json: open["later#a\n::error::x"].id: "later#a\n::error::x" is not a delivery id; the document was left untouched`,
+		}},
+		{name: "sealed without a key", args: run, setup: stateFile(testdata("states/sealed.json")), code: 2, stderr: []string{
+			st + `its payloads are encrypted ("sealed") and no key is set, so this run cannot write it without losing them; set CRONRELAY_STATE_KEY (the action input state-key). The document was left untouched`,
+		}},
+		{name: "sealed, wrong key", args: run, env: map[string]string{"CRONRELAY_STATE_KEY": otherStateKey}, setup: stateFile(testdata("states/sealed.json")), code: 2, stderr: []string{
+			st + "sealed: cannot decrypt the payloads (wrong key: none of the 1 keys opens it); check CRONRELAY_STATE_KEY: while rotating it must hold the new key first and the old key after it. The document was left untouched",
+		}},
+		{name: "sealed, a public key as the key", args: run, env: map[string]string{"CRONRELAY_STATE_KEY": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"}, setup: stateFile(testdata("states/sealed.json")), code: 2, stderr: []string{
+			st + "sealed: cannot decrypt the payloads (CRONRELAY_STATE_KEY: key 1 of 1 is not an age secret key (want AGE-SECRET-KEY-1..., as `cronrelay state-key` or age-keygen prints)); check CRONRELAY_STATE_KEY: while rotating it must hold the new key first and the old key after it. The document was left untouched",
+		}},
+		{name: "sealed, not base64", args: run, env: map[string]string{"CRONRELAY_STATE_KEY": stateKey}, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":null,"recent":{},"sealed":"!!"}`)), code: 2, stderr: []string{
+			st + "sealed: cannot decrypt the payloads (not base64: illegal base64 data at input byte 0); check CRONRELAY_STATE_KEY: while rotating it must hold the new key first and the old key after it. The document was left untouched",
+		}},
+		{name: "sealed, not age", args: run, env: map[string]string{"CRONRELAY_STATE_KEY": stateKey}, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":null,"recent":{},"sealed":"aGVsbG8="}`)), code: 2, stderr: []string{
+			st + "sealed: cannot decrypt the payloads (not an age encrypted file); check CRONRELAY_STATE_KEY: while rotating it must hold the new key first and the old key after it. The document was left untouched",
+		}},
+		{name: "sealed, payloads of a delivery the state lacks", args: run, env: map[string]string{"CRONRELAY_STATE_KEY": stateKey}, setup: stateFile(testdata("states/sealed-unknown-delivery.json")), code: 2, stderr: []string{
+			st + `sealed: payloads for open["later#zzz"], which the document does not hold; the document was left untouched`,
+		}},
+		{name: "sealed, not payloads", args: run, env: map[string]string{"CRONRELAY_STATE_KEY": stateKey}, setup: stateFile(testdata("states/sealed-not-payloads.json")), code: 2, stderr: []string{
+			st + "sealed: the decrypted payloads are not cronrelay's (json: cannot unmarshal array into Go value of type state.payloads); the document was left untouched",
 		}},
 		{name: "branch version 99", action: true, event: "schedule", setup: branch(`{"version":99}`), code: 2, stderr: []string{
 			"cronrelay run: state branch:cronrelay-state: version 99 was written by a newer cronrelay (this one reads version 1); upgrade cronrelay. The document was left untouched",

@@ -18,9 +18,9 @@ defaults:
 jobs:
   ping: {schedule: "0 9 * * *", path: /ping}
   later: {path: /later}
-  cont: {path: /cont}
+  cont: {path: /cont, continues: [later]}
   fail: {path: /fail, on_failure: alert}
-  echo: {path: /echo}
+  echo: {path: /echo, continues: [later]}
   alert: {path: /alert}
 `
 
@@ -232,12 +232,12 @@ func TestOutputs(t *testing.T) {
 		// Manifests: hostile keys in validate and run.
 		{name: "validate job name", stderr: []string{`.github/cronrelay.yml:3:3: jobs."\n::stop-commands::pwned\n::add-mask::delivered\n::set-output name=pwned::0": invalid job name "\n::stop-commands::pwned\n::add-mask::delivered\n::set-output name=pwned:..."; use 1-63 lower-case letters, digits, "-" and "_", starting with a letter or digit`}, args: []string{"validate"}, setup: manifestFile("version: 1\njobs:\n  " + jsonKey(nl) + ": {url: https://a.test/x}\n"), code: 2},
 		{name: "validate top-level key", stderr: []string{`.github/cronrelay.yml:2:1: "\r::warning::pwned": unknown key (valid keys: version, defaults, state_history, on_reject, secrets, jobs)`}, args: []string{"validate"}, setup: manifestFile("version: 1\n" + jsonKey("\r::warning::pwned") + ": 1\njobs:\n  a: {url: https://a.test/x}\n"), code: 2},
-		{name: "validate job key", stderr: []string{`.github/cronrelay.yml:3:30: jobs.a."\n##[set-output name=pwned;]1": unknown key (valid keys: schedule, timezone, url, base_url, path, method, headers, body, timeout, retry, catch_up, max_lateness, overlap, enabled, on_failure, success, allow_http, follow_redirects_as_get, signing_key)`}, args: []string{"validate"}, setup: manifestFile("version: 1\njobs:\n  a: {url: https://a.test/x, " + jsonKey("\n##[set-output name=pwned;]1") + ": 1}\n"), code: 2},
+		{name: "validate job key", stderr: []string{`.github/cronrelay.yml:3:30: jobs.a."\n##[set-output name=pwned;]1": unknown key (valid keys: schedule, timezone, url, base_url, path, method, headers, body, timeout, retry, catch_up, max_lateness, overlap, enabled, on_failure, continues, enqueue, success, allow_http, follow_redirects_as_get, signing_key)`}, args: []string{"validate"}, setup: manifestFile("version: 1\njobs:\n  a: {url: https://a.test/x, " + jsonKey("\n##[set-output name=pwned;]1") + ": 1}\n"), code: 2},
 		{name: "validate header name", stderr: []string{`.github/cronrelay.yml:3:40: jobs.a.headers."X\n::error::pwned": "X\n::error::pwned" is not a valid header name`}, args: []string{"validate"}, setup: manifestFile("version: 1\njobs:\n  a: {url: https://a.test/x, headers: {" + jsonKey("X\n::error::pwned") + ": v}}\n"), code: 2},
 		{name: "validate schedule", stderr: []string{`.github/cronrelay.yml:3:40: jobs.a.schedule: expected 5 fields (minute hour day-of-month month day-of-week), got 4`}, args: []string{"validate"}, setup: manifestFile("version: 1\njobs:\n  a: {url: https://a.test/x, schedule: " + jsonKey(nl) + "}\n"), code: 2},
 		{name: "validate on_failure", stderr: []string{`.github/cronrelay.yml:3:42: jobs.a.on_failure: "\n::stop-commands::pwned\n::add-mask::delivered\n::set-output name=pwned:..." is not a job name`}, args: []string{"validate"}, setup: manifestFile("version: 1\njobs:\n  a: {url: https://a.test/x, on_failure: " + jsonKey(nl) + "}\n"), code: 2},
 		{name: "validate secrets name", stderr: []string{`.github/cronrelay.yml:2:11: secrets[0]: "\n::stop-commands::pwned\n::add-mask::delivered\n::set-output name=pwned:..." is not a variable name; names match [A-Za-z_][A-Za-z0-9_]*`}, args: []string{"validate"}, setup: manifestFile("version: 1\nsecrets: [" + jsonKey(nl) + "]\njobs:\n  a: {url: https://a.test/x}\n"), code: 2},
-		{name: "action manifest key", stderr: []string{`.github/cronrelay.yml:3:30: jobs.a."` + "```" + `\n::stop-commands::pwned\n` + "```" + `": unknown key (valid keys: schedule, timezone, url, base_url, path, method, headers, body, timeout, retry, catch_up, max_lateness, overlap, enabled, on_failure, success, allow_http, follow_redirects_as_get, signing_key)`}, action: true, event: "schedule", setup: all(event(text(`{"schedule":"*/5 * * * *"}`)), manifestFile("version: 1\njobs:\n  a: {url: https://a.test/x, "+jsonKey(fence)+": 1}\n")), code: 2},
+		{name: "action manifest key", stderr: []string{`.github/cronrelay.yml:3:30: jobs.a."` + "```" + `\n::stop-commands::pwned\n` + "```" + `": unknown key (valid keys: schedule, timezone, url, base_url, path, method, headers, body, timeout, retry, catch_up, max_lateness, overlap, enabled, on_failure, continues, enqueue, success, allow_http, follow_redirects_as_get, signing_key)`}, action: true, event: "schedule", setup: all(event(text(`{"schedule":"*/5 * * * *"}`)), manifestFile("version: 1\njobs:\n  a: {url: https://a.test/x, "+jsonKey(fence)+": 1}\n")), code: 2},
 
 		// Response bodies and excerpts: dead letters.
 		{name: "dead letter hostile body", stdout: []string{`delivered 1, failed 1, dead 1; pending 0, retrying 0, dead letters 1; next due 2026-11-29T09:00:00Z`}, args: []string{"run", "--jobs", "fail"}, env: secretEnv, setup: failWith(`{"error":` + jsonKey(nl) + `}`), code: 1, hits: 2, writes: true},
@@ -265,11 +265,11 @@ func TestOutputs(t *testing.T) {
 
 		// The wedge: what a run learns never stops it from recording.
 		{name: "continuation echoes the base url", stdout: []string{`enqueued later#u1: from continuation from echo@2026-11-28T10:00:00Z/run-0000000000000001`}, args: []string{"run", "--jobs", "echo"}, env: map[string]string{"APP_URL": "{url}"},
-			setup: echoWith("version: 1\ndefaults:\n  base_url: ${APP_URL}\n  retry: {attempts: 1, backoff: 1s, until: 0}\njobs:\n  echo: {path: /echo}\n  later: {path: /later}\n",
+			setup: echoWith("version: 1\ndefaults:\n  base_url: ${APP_URL}\n  retry: {attempts: 1, backoff: 1s, until: 0}\njobs:\n  echo: {path: /echo, continues: [later]}\n  later: {path: /later}\n",
 				`{"cronrelay":{"job":"later","id":"u1","delay":"1h","body":{"callback":"{url}/done"}}}`),
 			code: 0, hits: 1, writes: true, check: all(noClaims, stateHas([]string{`"later#u1"`, `"callback":"http://127.0.0.1:`}))},
 		{name: "production-sync with X-Env", args: []string{"run", "--jobs", "production-sync"}, env: map[string]string{"APP_ENV": "production"},
-			setup: echoWith("version: 1\ndefaults:\n  base_url: {url}\n  retry: {attempts: 1, backoff: 1s, until: 0}\njobs:\n  production-sync:\n    path: /echo\n    headers: {X-Env: \"${APP_ENV}\"}\n  later: {path: /later}\n",
+			setup: echoWith("version: 1\ndefaults:\n  base_url: {url}\n  retry: {attempts: 1, backoff: 1s, until: 0}\njobs:\n  production-sync:\n    path: /echo\n    continues: [later]\n    headers: {X-Env: \"${APP_ENV}\"}\n  later: {path: /later}\n",
 				`{"cronrelay":{"job":"later","id":"e1","delay":"1h","body":{"env":"{env}"}}}`),
 			code: 0, hits: 1, writes: true, stdout: []string{"delivered 1, failed 0, dead 0; pending 1, retrying 0, dead letters 0; next due 2026-11-28T11:00:00Z"},
 			check: all(noClaims, stateHas([]string{`"production-sync"`, `"later#e1"`, `production"`}))},
@@ -277,7 +277,7 @@ func TestOutputs(t *testing.T) {
 			setup: echoWith(secretManifest, `{"cronrelay":{"job":"later","id":"s1","delay":"1h","body":{"auth":"{auth}","b64":"{auth-b64}"}}}`),
 			code:  0, hits: 1, writes: true, check: all(noClaims, stateHas([]string{`"later#s1"`, "Bearer ***"}))},
 		{name: "action continuation echoes the base url", stdout: []string{`enqueued later#u1: from continuation from echo@2026-11-28T10:00:00Z/run-0000000000000001`}, action: true, event: "workflow_dispatch", env: map[string]string{"INPUT_JOBS": "echo", "APP_URL": "{url}"},
-			setup: all(event(text(`{"inputs":{}}`)), echoWith("version: 1\ndefaults:\n  base_url: ${APP_URL}\n  retry: {attempts: 1, backoff: 1s, until: 0}\njobs:\n  echo: {path: /echo}\n  later: {path: /later}\n",
+			setup: all(event(text(`{"inputs":{}}`)), echoWith("version: 1\ndefaults:\n  base_url: ${APP_URL}\n  retry: {attempts: 1, backoff: 1s, until: 0}\njobs:\n  echo: {path: /echo, continues: [later]}\n  later: {path: /later}\n",
 				`{"cronrelay":{"job":"later","id":"u1","delay":"1h","body":{"callback":"{url}/done"}}}`)),
 			code: 0, hits: 1, writes: true, check: branchHas([]string{`"later#u1"`, `"callback":"http://127.0.0.1:`}, `"claim"`)},
 

@@ -125,6 +125,19 @@ func (p *parser) buildJob(rj *rawJob, defaults fieldSet, names map[string]bool, 
 		}
 	}
 
+	if v := fs["continues"]; v != nil && !v.bad {
+		for i, name := range v.v.([]string) {
+			if !names[name] {
+				p.errorf(v.node.Content[i], "%s[%d]: no job named %q%s", v.path, i, name, didYouMean(name, nameList))
+				continue
+			}
+			j.Continues = append(j.Continues, name)
+		}
+	}
+	if v := fs["enqueue"]; v != nil && !v.bad {
+		j.Enqueue = v.v.(string)
+	}
+
 	if j.Body != nil && (j.Method == "GET" || j.Method == "HEAD") {
 		p.warnf(fs["body"].node, "%s.body: a body sent with %s is ignored by most servers; use POST, PUT or PATCH", jpath, j.Method)
 	}

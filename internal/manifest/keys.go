@@ -89,10 +89,11 @@ const (
 	kindBody          // string, mapping or list
 	kindKeys          // string or list of strings
 	kindStatus        // list of codes and "lo-hi" ranges
+	kindJobNames      // list of job names
 	kindRetry         // the retry mapping
 	kindDefaults      // the defaults mapping
 	kindJobs          // the jobs mapping
-	kindNames         // list of environment variable names
+	kindVarNames      // list of environment variable names
 )
 
 // keyDef describes one manifest key. The table of keyDefs is the single
@@ -125,7 +126,7 @@ var keyTable = []*keyDef{
 		desc: "The most commits the state branch keeps: past it, cronrelay squashes the branch to one commit holding the current files. The action input state-history overrides it."},
 	{name: "on_reject", kind: kindString, scope: inTop,
 		desc: "Name of a job called with a rejection report (the request, or an excerpt, and every problem) when a run refuses an enqueue request or some of its items (--enqueue, repository_dispatch, workflow_dispatch), so that the app that sent it learns."},
-	{name: "secrets", kind: kindNames, scope: inTop,
+	{name: "secrets", kind: kindVarNames, scope: inTop,
 		desc: "Environment variables whose values are secret wherever ${NAME} uses them: masked in everything cronrelay prints and stores. Signing keys, credential headers (Authorization, Cookie, X-Api-Key...) and variables named like secrets (*SECRET*, *TOKEN*, *KEY*, *PASSWORD*, *HOOK*...) are secret without being listed."},
 	{name: "jobs", kind: kindJobs, scope: inTop,
 		desc: "The jobs, by name. Names match [a-z0-9][a-z0-9_-]{0,62}."},
@@ -168,6 +169,10 @@ var keyTable = []*keyDef{
 		desc: "false: the job's schedule is ignored."},
 	{name: "on_failure", kind: kindString, scope: jobKeys,
 		desc: "Name of a job called with a failure report when a delivery is dead-lettered. \"\" for none; a job inheriting its own name does not call itself."},
+	{name: "continues", kind: kindJobNames, scope: jobKeys, def: []string{},
+		desc: "Jobs a 2xx response of this job may enqueue or cancel with a \"cronrelay\" continuation. [] (the default): none; a continuation naming any other job is refused."},
+	{name: "enqueue", kind: kindEnum, scope: jobKeys, enum: []string{"allow", "deny"},
+		desc: "Whether requests from events (repository_dispatch client_payload, the workflow_dispatch enqueue input) may enqueue or cancel this job. Default: allow for a job without a schedule, deny for a scheduled one. The CLI and continuations are not affected."},
 	{name: "success", kind: kindStatus, scope: jobKeys, def: DefaultSuccess,
 		desc: "Status codes counted as success: codes (204) and ranges (\"200-299\"), 100-599."},
 	{name: "allow_http", kind: kindBool, scope: jobKeys, def: false,

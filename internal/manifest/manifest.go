@@ -108,6 +108,12 @@ type Job struct {
 	Enabled     bool
 	// OnFailure is the job called when a delivery is dead-lettered, or "".
 	OnFailure string
+	// Continues names the jobs a continuation in this job's 2xx response
+	// may enqueue or cancel (continues); empty: none.
+	Continues []string
+	// Enqueue is "allow" or "deny": whether requests from events may
+	// target the job; "" means the default (see AcceptsEvents).
+	Enqueue string
 	// Success is the status codes counted as success; empty means 200-299.
 	Success   []StatusRange
 	AllowHTTP bool
@@ -145,6 +151,31 @@ func (j *Job) IsSuccess(code int) bool {
 		}
 	}
 	return false
+}
+
+// MayContinue reports whether a continuation in j's response may enqueue or
+// cancel the job called target.
+func (j *Job) MayContinue(target string) bool {
+	for _, n := range j.Continues {
+		if n == target {
+			return true
+		}
+	}
+	return false
+}
+
+// AcceptsEvents reports whether requests from events (repository_dispatch,
+// workflow_dispatch) may enqueue or cancel j: enqueue: allow or deny, and
+// by default only a job without a schedule, so that whoever can dispatch
+// the workflow cannot fire the scheduled jobs at will.
+func (j *Job) AcceptsEvents() bool {
+	switch j.Enqueue {
+	case "allow":
+		return true
+	case "deny":
+		return false
+	}
+	return j.Schedule == nil
 }
 
 // Location returns Zone, or UTC when it is nil.

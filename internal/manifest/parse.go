@@ -245,8 +245,8 @@ func (p *parser) parse(data []byte) *Manifest {
 			if _, ok := p.scalarText(vn, path, "a job name"); ok {
 				onReject = vn
 			}
-		case kindNames:
-			secretNames, secretNodes = p.decodeNames(vn, path)
+		case kindVarNames:
+			secretNames, secretNodes = p.decodeVarNames(vn, path)
 		case kindInt:
 			if k.name == "state_history" {
 				stateHistory = p.decodeBoundedInt(vn, path, k)
@@ -674,6 +674,8 @@ func (p *parser) decodeValue(k *keyDef, vn *yaml.Node, path string) *value {
 		return p.decodeKeys(vn, path)
 	case kindStatus:
 		return p.decodeStatus(vn, path)
+	case kindJobNames:
+		return p.decodeJobNames(vn, path)
 	}
 	panic(fmt.Sprintf("manifest: key %s has unhandled kind %d", k.name, k.kind))
 }
@@ -869,9 +871,9 @@ func (p *parser) decodeBody(vn *yaml.Node, path string) *value {
 	return nil
 }
 
-// decodeNames decodes a list of environment variable names (secrets),
+// decodeVarNames decodes a list of environment variable names (secrets),
 // with the node of each.
-func (p *parser) decodeNames(vn *yaml.Node, path string) (names []string, nodes []*yaml.Node) {
+func (p *parser) decodeVarNames(vn *yaml.Node, path string) (names []string, nodes []*yaml.Node) {
 	if vn.ShortTag() == "!!null" {
 		return nil, nil
 	}
@@ -935,6 +937,39 @@ func (p *parser) decodeKeys(vn *yaml.Node, path string) *value {
 		return &value{v: []string(nil)}
 	}
 	return &value{v: []string{s}}
+}
+
+// decodeJobNames decodes a list of job names; whether each names a job of
+// the manifest is checked once every job is known (buildJob).
+func (p *parser) decodeJobNames(vn *yaml.Node, path string) *value {
+	if vn.Kind != yaml.SequenceNode {
+		p.errorf(vn, "%s: must be a list of job names like [trial-expire], not %s", path, describe(vn))
+		return nil
+	}
+	names := []string{}
+	seen := map[string]bool{}
+	ok := true
+	for i, item := range vn.Content {
+		ipath := fmt.Sprintf("%s[%d]", path, i)
+		s, good := p.scalarText(item, ipath, "a job name")
+		switch {
+		case !good:
+			ok = false
+		case !jobNameRE.MatchString(s):
+			p.errorf(item, "%s: %q is not a job name", ipath, truncate(s, 70))
+			ok = false
+		case seen[s]:
+			p.errorf(item, "%s: %q is listed twice", ipath, s)
+			ok = false
+		default:
+			seen[s] = true
+			names = append(names, s)
+		}
+	}
+	if !ok {
+		return nil
+	}
+	return &value{v: names}
 }
 
 var statusRE = regexp.MustCompile(`^\s*(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?$`)

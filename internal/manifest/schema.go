@@ -117,7 +117,7 @@ func keySchema(k *keyDef) obj {
 			obj{{"type", "string"}},
 			obj{{"type", "array"}, {"items", obj{{"type", "string"}, {"minLength", 1}}}},
 		}})
-	case kindNames:
+	case kindVarNames:
 		o = append(o, kv{"type", []string{"array", "null"}}, kv{"uniqueItems", true},
 			kv{"items", obj{{"type", "string"}, {"pattern", "^[A-Za-z_][A-Za-z0-9_]*$"}}})
 	case kindStatus:
@@ -125,6 +125,9 @@ func keySchema(k *keyDef) obj {
 			obj{{"type", "integer"}, {"minimum", 100}, {"maximum", 599}},
 			obj{{"type", "string"}, {"pattern", `^\s*[1-5][0-9]{2}\s*(-\s*[1-5][0-9]{2}\s*)?$`}},
 		}}}})
+	case kindJobNames:
+		o = append(o, kv{"type", "array"}, kv{"uniqueItems", true},
+			kv{"items", obj{{"type", "string"}, {"pattern", "^[a-z0-9][a-z0-9_-]{0,62}$"}}})
 	case kindRetry:
 		o = append(o, kv{"$ref", "#/$defs/retry"})
 	case kindDefaults:

@@ -69,7 +69,7 @@ var sampleValues = map[string]string{
 	"path": "/p", "method": "GET", "headers": "{X-A: b}", "body": "text", "timeout": "5s", "retry": "{}",
 	"attempts": "2", "backoff": "1s", "max_backoff": "1m", "until": "1h", "catch_up": "all", "max_lateness": "1h",
 	"overlap": "skip", "enabled": "false", "on_failure": `""`, "success": "[200]", "allow_http": "true", "follow_redirects_as_get": "true",
-	"signing_key": "whsec_x", "state_history": "100", "on_reject": "a", "secrets": "[APP_URL]",
+	"signing_key": "whsec_x", "state_history": "100", "on_reject": "a", "secrets": "[APP_URL]", "continues": "[]", "enqueue": "deny",
 }
 
 // probe builds a manifest with key in scope s and reports whether the

@@ -73,6 +73,7 @@ jobs:
     retry: {attempts: 2, backoff: 1s, until: 1h}
   followup:
     path: /j/followup
+    continues: [reminder]
     retry: {attempts: 2, backoff: 1s, max_backoff: 5s, until: 2h}
     on_failure: alert
   reminder:

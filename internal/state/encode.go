@@ -93,6 +93,7 @@ func (d *Doc) Encode() ([]byte, error) {
 		w.close(']')
 	}
 	w.timeField("lateness_flushed", d.LatenessFlushed)
+	w.strField("sealed", d.Sealed)
 	w.close('}')
 	w.buf = append(w.buf, '\n')
 	return w.buf, nil

@@ -62,6 +62,10 @@ type Doc struct {
 	// that had nothing else to write.
 	Lateness        []lateness.Sample `json:"lateness,omitempty"`
 	LatenessFlushed time.Time         `json:"lateness_flushed,omitzero"`
+	// Sealed holds the payloads (bodies, excerpts) encrypted, when the
+	// state has a key (see Seal); "" when they are in the clear or once
+	// Unseal has put them back.
+	Sealed string `json:"sealed,omitempty"`
 }
 
 // Job is what the state remembers of one job.
@@ -199,6 +203,9 @@ func Decode(store string, data []byte) (*Doc, error) {
 			return nil, &Error{Store: store, Msg: fmt.Sprintf("dead letter %d is null; the document was left untouched", i)}
 		}
 	}
+	if msg := d.validate(); msg != "" {
+		return nil, &Error{Store: store, Msg: msg + "; the document was left untouched"}
+	}
 	return d, nil
 }
 
@@ -256,6 +263,7 @@ func (d *Doc) Clone() *Doc {
 	}
 	c.Lateness = append([]lateness.Sample(nil), d.Lateness...)
 	c.LatenessFlushed = d.LatenessFlushed
+	c.Sealed = d.Sealed
 	return c
 }
 

@@ -22,7 +22,7 @@ func sample() *Doc {
 	d.JobState("daily").Cursor = t0
 	d.AddHistory("daily", Event{ID: "daily@2026-11-28T08:00:00Z", Due: t0, At: t0.Add(time.Second), Outcome: "delivered", Attempts: 1, Status: 200})
 	d.AddHistory("often", Event{Due: t0, At: t0, Outcome: "coalesced", Count: 3, Error: "catch_up: latest"})
-	d.Open["welcome#u<1>"] = &Delivery{ID: "welcome#u<1>", Job: "welcome", Kind: KindDelayed, Due: t0.Add(time.Hour),
+	d.Open["welcome#u-1"] = &Delivery{ID: "welcome#u-1", Job: "welcome", Kind: KindDelayed, Due: t0.Add(time.Hour),
 		Body: json.RawMessage("{\n  \"user\": \"\\u00e9\\n\\\"x\\\"\",\n  \"n\": [1, 2]\n}"), Created: t0, GiveUp: t0.Add(25 * time.Hour)}
 	d.Open["daily@2026-11-28T08:00:00Z"] = &Delivery{ID: "daily@2026-11-28T08:00:00Z", Job: "daily", Kind: KindCron, Due: t0,
 		Attempts: 2, NextAttempt: t0.Add(2 * time.Minute), Created: t0, Claim: &Claim{Run: "abc", Until: t0.Add(7 * time.Minute)},
@@ -50,7 +50,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 	}
 	// Bodies come back compact; invalid UTF-8 as U+FFFD, as encoding/json does.
 	want := d.Clone()
-	want.Open["welcome#u<1>"].Body = json.RawMessage(`{"user":"\u00e9\n\"x\"","n":[1,2]}`)
+	want.Open["welcome#u-1"].Body = json.RawMessage(`{"user":"\u00e9\n\"x\"","n":[1,2]}`)
 	want.Open["daily@2026-11-28T08:00:00Z"].LastError = strings.ToValidUTF8(want.Open["daily@2026-11-28T08:00:00Z"].LastError, "\ufffd")
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("round trip (-want +got):\n%s", diff)

@@ -1,0 +1,102 @@
+package request
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ReservedIDPrefix starts the ids cronrelay gives the failure reports it
+// enqueues itself (ALERT#dead:DELIVERY). Requests may neither enqueue nor
+// cancel ids in that space, so no caller can drop or forge an alert.
+const ReservedIDPrefix = "dead:"
+
+// CheckTargets refuses a request that reaches further than its caller may:
+// may returns "" when the caller may enqueue or cancel job, and otherwise
+// says why not. Ids in the reserved space (ReservedIDPrefix) are refused
+// for every caller. Like Check, a refusal refuses the whole request with
+// an *Error naming each item's path.
+func (r *Request) CheckTargets(may func(job string) string) error {
+	p := &parser{source: r.source}
+	for i, it := range r.Enqueue {
+		if why := may(it.Job); why != "" {
+			p.add(r.itemPath("enqueue", i, "job"), why)
+		}
+		if strings.HasPrefix(it.ID, ReservedIDPrefix) {
+			p.add(r.itemPath("enqueue", i, "id"), reservedID(it.ID))
+		}
+	}
+	for i, c := range r.Cancel {
+		if why := may(c.Job); why != "" {
+			p.add(r.itemPath("cancel", i, "job"), why)
+		}
+		if strings.HasPrefix(c.ID, ReservedIDPrefix) {
+			p.add(r.itemPath("cancel", i, "id"), reservedID(c.ID))
+		}
+	}
+	return p.err()
+}
+
+func reservedID(id string) string {
+	return fmt.Sprintf("id %q is in the %q space cronrelay keeps for its failure reports; choose another id", truncate(id, 60), ReservedIDPrefix)
+}
+
+// DropTargets is CheckTargets item by item, for a request parsed with
+// ParsePartial: the items that reach a job the caller may not, or a
+// reserved id, are left out of r, and their problems are added to perr
+// (a new *Error when perr is nil). It returns the problems so far, nil
+// when there are none.
+func (r *Request) DropTargets(may func(job string) string, perr *Error) *Error {
+	if r == nil {
+		return perr
+	}
+	p := &parser{source: r.source}
+	var keep []Item
+	var keepAt []int
+	for i, it := range r.Enqueue {
+		n := len(p.problems)
+		if why := may(it.Job); why != "" {
+			p.add(r.itemPath("enqueue", i, "job"), why)
+		}
+		if strings.HasPrefix(it.ID, ReservedIDPrefix) {
+			p.add(r.itemPath("enqueue", i, "id"), reservedID(it.ID))
+		}
+		if len(p.problems) == n {
+			keep = append(keep, it)
+			keepAt = append(keepAt, docIndex(r.enqueueAt, i))
+		}
+	}
+	var keepC []Cancel
+	var keepCAt []int
+	for i, c := range r.Cancel {
+		n := len(p.problems)
+		if why := may(c.Job); why != "" {
+			p.add(r.itemPath("cancel", i, "job"), why)
+		}
+		if strings.HasPrefix(c.ID, ReservedIDPrefix) {
+			p.add(r.itemPath("cancel", i, "id"), reservedID(c.ID))
+		}
+		if len(p.problems) == n {
+			keepC = append(keepC, c)
+			keepCAt = append(keepCAt, docIndex(r.cancelAt, i))
+		}
+	}
+	if len(p.problems) == 0 {
+		return perr
+	}
+	// Later messages name the kept items by their index in the document.
+	r.Enqueue, r.enqueueAt = keep, keepAt
+	r.Cancel, r.cancelAt = keepC, keepCAt
+	if perr == nil {
+		perr = &Error{Source: r.source}
+	}
+	perr.Problems = append(perr.Problems, p.problems...)
+	return perr
+}
+
+// docIndex is the index in the document of the i-th kept item.
+func docIndex(at []int, i int) int {
+	if i < len(at) {
+		return at[i]
+	}
+	return i
+}
