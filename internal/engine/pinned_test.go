@@ -1,0 +1,550 @@
+package engine
+
+// Tests that pin behaviours mutation testing found unpinned (issue 14):
+// each one fails on a mutant that survived every other test.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cronrelay/cronrelay/internal/deliver"
+	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/store"
+	"github.com/cronrelay/cronrelay/internal/store/filestore"
+)
+
+// scriptedStore wraps a file store: it records every write's message and
+// answers a conflict to writes number conflictFrom and later (counting from
+// 1; 0 never). After giveUpAt writes it fails the write with errRunaway, so
+// that a retry loop that never stops ends the test instead of hanging it.
+type scriptedStore struct {
+	store.Store
+	mu           sync.Mutex
+	conflictFrom int
+	writes       int
+	messages     []string
+}
+
+var errRunaway = errors.New("scriptedStore: more writes than any retry loop may make")
+
+const giveUpAt = 3 * maxWriteTries
+
+func (s *scriptedStore) Write(ctx context.Context, data []byte, version, message string) (string, error) {
+	s.mu.Lock()
+	s.writes++
+	n := s.writes
+	s.messages = append(s.messages, message)
+	s.mu.Unlock()
+	if n > giveUpAt {
+		return "", errRunaway
+	}
+	if s.conflictFrom > 0 && n >= s.conflictFrom {
+		return "", fmt.Errorf("scripted: %w", store.ErrConflict)
+	}
+	return s.Store.Write(ctx, data, version, message)
+}
+
+func (s *scriptedStore) stats() (int, []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes, append([]string(nil), s.messages...)
+}
+
+func (h *harness) scripted(conflictFrom int) (*Engine, *scriptedStore) {
+	s := &scriptedStore{Store: filestore.New(h.path), conflictFrom: conflictFrom}
+	e := h.engine()
+	e.Store = s
+	return e, s
+}
+
+func TestLatestWithMaxLatenessDeliversNewestOnTime(t *testing.T) {
+	t.Parallel()
+	const text = `
+version: 1
+defaults: {base_url: BASE}
+jobs:
+  tick:
+    schedule: "*/20 * * * *"
+    path: /tick
+    max_lateness: 15m
+`
+	tests := []struct {
+		name      string
+		at        string
+		delivered []string
+		missed    []string
+	}{
+		{"well inside max_lateness", "2026-11-28T07:25:00Z", []string{"tick@2026-11-28T07:20:00Z delivered [1]"}, nil},
+		{"exactly max_lateness old", "2026-11-28T07:35:00Z", []string{"tick@2026-11-28T07:20:00Z delivered [1]"}, nil},
+		{"one second past max_lateness", "2026-11-28T07:35:01Z", nil, []string{"tick@2026-11-28T07:20:00Z"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, text)
+			h.run("2026-11-28T07:05:00Z", Options{})
+			rep := h.run(tt.at, Options{})
+			if diff := cmp.Diff(tt.delivered, outcomes(rep)); diff != "" {
+				t.Errorf("delivered (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.missed, notesOf(rep, NoteMissed)); diff != "" {
+				t.Errorf("missed (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLatestWithMaxLatenessSplitsMissedCoalescedAndDelivered(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, `
+version: 1
+defaults: {base_url: BASE}
+jobs:
+  tick:
+    schedule: "*/10 * * * *"
+    path: /tick
+    max_lateness: 15m
+`)
+	h.run("2026-11-28T07:05:00Z", Options{})
+	// 07:10 is 20m late (missed), 07:20 on time but older (coalesced),
+	// 07:30 the newest (delivered).
+	rep := h.run("2026-11-28T07:30:00Z", Options{})
+	if diff := cmp.Diff([]string{"tick@2026-11-28T07:30:00Z delivered [1]"}, outcomes(rep)); diff != "" {
+		t.Errorf("delivered (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"tick@2026-11-28T07:10:00Z"}, notesOf(rep, NoteMissed)); diff != "" {
+		t.Errorf("missed (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"tick@2026-11-28T07:20:00Z"}, notesOf(rep, NoteCoalesced)); diff != "" {
+		t.Errorf("coalesced (-want +got):\n%s", diff)
+	}
+}
+
+func TestCatchUpAllDeliversOccurrenceExactlyMaxLatenessOld(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, `
+version: 1
+defaults: {base_url: BASE}
+jobs:
+  all:
+    schedule: "*/10 * * * *"
+    path: /all
+    catch_up: all
+    max_lateness: 15m
+`)
+	h.run("2026-11-28T07:05:00Z", Options{})
+	rep := h.run("2026-11-28T07:25:00Z", Options{})
+	want := []string{"all@2026-11-28T07:10:00Z delivered [1]", "all@2026-11-28T07:20:00Z delivered [1]"}
+	if diff := cmp.Diff(want, sortedStrings(outcomes(rep))); diff != "" {
+		t.Errorf("delivered (-want +got):\n%s", diff)
+	}
+	if n := notesOf(rep, NoteMissed); len(n) != 0 {
+		t.Errorf("missed %v; an occurrence exactly max_lateness old is on time", n)
+	}
+}
+
+func TestNewestDeliveredMovesForward(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.run("2026-11-28T07:30:00Z", Options{})
+	if got := h.doc().Jobs["tick"].NewestDelivered; !got.IsZero() {
+		t.Fatalf("newest_delivered before any delivery = %v", got)
+	}
+	for _, at := range []string{"2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z"} {
+		rep := h.run(at, Options{})
+		if len(rep.Deliveries) != 1 || rep.Deliveries[0].Outcome != "delivered" {
+			t.Fatalf("run at %s: %v", at, outcomes(rep))
+		}
+		if got := h.doc().Jobs["tick"].NewestDelivered; !got.Equal(ts(at)) {
+			t.Errorf("after delivering %s newest_delivered = %v", at, got)
+		}
+	}
+}
+
+func TestNewerLatestOccurrenceWaitsWhileAnotherRunDeliversOlder(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  tick:\n    schedule: \"*/10 * * * *\"\n    path: /tick\n")
+	h.run("2026-11-28T07:55:00Z", Options{})
+
+	// Another run claims 08:00 and is still delivering it.
+	h.clock.set(ts("2026-11-28T08:01:00Z"))
+	e := h.engine()
+	in := decideInput{m: h.m, now: h.clock.Now(), runID: "other", lease: time.Hour, claim: true, newID: e.NewID}
+	if dec, _, err := e.claim(context.Background(), in, &Report{}, false, &known{}); err != nil || len(dec.claimed) != 1 {
+		t.Fatalf("claim: %v %v", dec, err)
+	}
+
+	rep := h.run("2026-11-28T08:11:00Z", Options{})
+	if len(rep.Deliveries) != 0 {
+		t.Fatalf("delivered %v while an older occurrence is in flight", outcomes(rep))
+	}
+	var waiting []string
+	for _, n := range rep.Notes {
+		if n.Kind == NoteWaiting {
+			waiting = append(waiting, n.ID)
+			if !strings.Contains(n.Reason, "tick@2026-11-28T08:00:00Z") {
+				t.Errorf("waiting reason %q does not name the older delivery", n.Reason)
+			}
+		}
+	}
+	if diff := cmp.Diff([]string{"tick@2026-11-28T08:10:00Z"}, waiting); diff != "" {
+		t.Errorf("waiting (-want +got):\n%s", diff)
+	}
+	if n := notesOf(rep, NoteCoalesced); len(n) != 0 {
+		t.Errorf("coalesced %v: an occurrence another run is delivering must not be dropped", n)
+	}
+	doc := h.doc()
+	for _, id := range []string{"tick@2026-11-28T08:00:00Z", "tick@2026-11-28T08:10:00Z"} {
+		if _, ok := doc.Open[id]; !ok {
+			t.Errorf("%s is no longer open", id)
+		}
+	}
+}
+
+func TestClaimGivesUpAfterMaxWriteConflicts(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.clock.set(ts("2026-11-28T07:30:00Z"))
+	e, s := h.scripted(1)
+	rep, err := e.Run(context.Background(), Options{})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("err = %v, want a conflict after %d tries", err, maxWriteTries+1)
+	}
+	if n, _ := s.stats(); n != maxWriteTries+1 {
+		t.Errorf("writes tried = %d, want %d", n, maxWriteTries+1)
+	}
+	if rep.Conflicts != maxWriteTries || rep.Writes != 0 {
+		t.Errorf("report conflicts = %d, writes = %d; want %d, 0", rep.Conflicts, rep.Writes, maxWriteTries)
+	}
+}
+
+func TestRecordGivesUpAfterMaxWriteConflicts(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.run("2026-11-28T07:30:00Z", Options{})
+	h.clock.set(ts("2026-11-28T08:00:10Z"))
+	e, s := h.scripted(2) // the claim goes through; every record conflicts
+	rep, err := e.Run(context.Background(), Options{})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("err = %v, want a conflict", err)
+	}
+	if n, _ := s.stats(); n != 1+maxWriteTries+1 {
+		t.Errorf("writes tried = %d, want 1 claim + %d record tries", n, maxWriteTries+1)
+	}
+	if rep.Conflicts != maxWriteTries || rep.Writes != 1 {
+		t.Errorf("report conflicts = %d, writes = %d; want %d, 1", rep.Conflicts, rep.Writes, maxWriteTries)
+	}
+	if got := len(h.ep.received()); got != 1 {
+		t.Errorf("endpoint got %d requests; a failing record must not deliver again", got)
+	}
+}
+
+func TestUpdateGivesUpAfterMaxWriteConflicts(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.run("2026-11-28T07:30:00Z", Options{})
+	e, s := h.scripted(1)
+	calls := 0
+	_, err := e.Update(context.Background(), "test", func(doc *state.Doc, now time.Time) (bool, error) {
+		calls++
+		doc.LastRun = now
+		return true, nil
+	})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("err = %v, want a conflict", err)
+	}
+	if n, _ := s.stats(); n != maxWriteTries+1 || calls != maxWriteTries+1 {
+		t.Errorf("writes tried = %d, fn called %d times; want %d each", n, calls, maxWriteTries+1)
+	}
+}
+
+func TestUpdateRetriesAConflictThenWrites(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.run("2026-11-28T07:30:00Z", Options{})
+	e, s := h.scripted(0)
+	first := true
+	_, err := e.Update(context.Background(), "test", func(doc *state.Doc, now time.Time) (bool, error) {
+		if first {
+			first = false
+			s.conflictFrom = 1 // only the first write conflicts
+			return true, nil
+		}
+		s.conflictFrom = 0
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, msgs := s.stats(); n != 2 || msgs[1] != "test" {
+		t.Errorf("writes = %d (%q), want 2 with the caller's message", n, msgs)
+	}
+}
+
+// openDoc returns a document holding n open delayed deliveries.
+func openDoc(n int) *state.Doc {
+	doc := state.New()
+	for i := range n {
+		id := fmt.Sprintf("tick#fill-%d", i)
+		doc.Open[id] = &state.Delivery{ID: id, Job: "tick", Kind: state.KindDelayed}
+	}
+	return doc
+}
+
+func TestRequestOverOpenCapIsRefusedWhole(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	parse := func(t *testing.T, data string) sourcedRequest {
+		req, err := CheckRequest(h.m, "test", []byte(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return newSourced("test", req, ts("2026-11-28T08:00:00Z"), func() string { return "gen" })
+	}
+	two := `{"enqueue":[{"job":"tick","id":"a"},{"job":"tick","id":"b"}]}`
+	tests := []struct {
+		name    string
+		open    int
+		data    string
+		wantErr bool
+	}{
+		{"lands exactly on the cap", state.MaxOpen - 2, two, false},
+		{"one over the cap", state.MaxOpen - 1, two, true},
+		{"an id already open adds nothing", state.MaxOpen, `{"enqueue":[{"job":"tick","id":"fill-0","replace":true}]}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := &decision{doc: openDoc(tt.open)}
+			err := d.apply(h.m, parse(t, tt.data), ts("2026-11-28T08:00:00Z"), nil)
+			if tt.wantErr {
+				var re *RequestError
+				if !errors.As(err, &re) || !strings.Contains(err.Error(), "nothing in this request was applied") {
+					t.Fatalf("err = %v, want a RequestError refusing the whole request", err)
+				}
+				if len(d.doc.Open) != tt.open || d.changed {
+					t.Errorf("a refused request changed the state: %d open, changed %v", len(d.doc.Open), d.changed)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(d.doc.Open) > state.MaxOpen || !d.changed {
+				t.Errorf("open = %d, changed %v", len(d.doc.Open), d.changed)
+			}
+		})
+	}
+}
+
+func TestRunBackoffDoublesAndStopsAtCap(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		attempts, perRun int
+		want             time.Duration
+	}{
+		{0, 0, time.Minute},
+		{1, 1, time.Minute},
+		{2, 1, 2 * time.Minute},
+		{3, 1, 4 * time.Minute},
+		{2, 2, time.Minute},
+		{3, 2, 2 * time.Minute},
+		{4, 2, 2 * time.Minute},
+		{5, 2, 4 * time.Minute},
+		{6, 1, 32 * time.Minute},
+		{7, 1, time.Hour},
+		{8, 1, time.Hour},
+		{1000, 1, time.Hour},
+	}
+	for _, tt := range tests {
+		if got := runBackoff(tt.attempts, tt.perRun); got != tt.want {
+			t.Errorf("runBackoff(%d, %d) = %v, want %v", tt.attempts, tt.perRun, got, tt.want)
+		}
+	}
+}
+
+func TestReplayUnknownIDIsNotFound(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.run("2026-11-28T07:30:00Z", Options{})
+	before := h.stateBytes()
+	ids, err := h.engine().Replay(context.Background(), []string{"tick@2026-11-28T03:00:00Z"}, false)
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || !strings.Contains(err.Error(), `"tick@2026-11-28T03:00:00Z"`) {
+		t.Fatalf("replay = %v, %v; want a NotFoundError naming the id", ids, err)
+	}
+	if string(before) != string(h.stateBytes()) {
+		t.Error("a failed replay wrote the state")
+	}
+}
+
+func TestReplayLeavesOtherDeadLettersDead(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  tick:\n    schedule: \"0 * * * *\"\n    path: /tick\n")
+	h.ep.setHandler(func(w http.ResponseWriter, r *http.Request, n int) { w.WriteHeader(http.StatusNotFound) })
+	h.run("2026-11-28T07:30:00Z", Options{})
+	h.run("2026-11-28T08:00:00Z", Options{})
+	h.run("2026-11-28T09:00:00Z", Options{})
+	if n := len(h.doc().Dead); n != 2 {
+		t.Fatalf("dead letters = %d, want 2", n)
+	}
+	h.clock.set(ts("2026-11-28T09:30:00Z"))
+	ids, err := h.engine().Replay(context.Background(), []string{"tick@2026-11-28T08:00:00Z"}, false)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("replay: %v %v", ids, err)
+	}
+	doc := h.doc()
+	if len(doc.Dead) != 1 || doc.Dead[0].ID != "tick@2026-11-28T09:00:00Z" {
+		t.Errorf("dead after replay = %+v", doc.Dead)
+	}
+	dl := doc.Open["tick@2026-11-28T08:00:00Z"]
+	if dl == nil || !dl.GiveUp.Equal(ts("2026-11-28T09:30:00Z").Add(h.m.Job("tick").Retry.Until)) || dl.Reason != "" || !dl.DeadAt.IsZero() {
+		t.Errorf("replayed delivery = %+v", dl)
+	}
+}
+
+func TestExcerptCutsAtLimitOnUTF8Boundary(t *testing.T) {
+	t.Parallel()
+	a := func(n int) string { return strings.Repeat("a", n) }
+	tests := []struct {
+		name, body, want string
+	}{
+		{"short", "down", "down"},
+		{"exactly the limit", a(state.MaxExcerpt), a(state.MaxExcerpt)},
+		{"one over", a(state.MaxExcerpt + 1), a(state.MaxExcerpt)},
+		{"rune across the limit", a(state.MaxExcerpt-1) + "é", a(state.MaxExcerpt - 1)},
+		{"rune ending on the limit", a(state.MaxExcerpt-2) + "é" + "z", a(state.MaxExcerpt-2) + "é"},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		got := excerpt([]byte(tt.body))
+		if got != tt.want {
+			t.Errorf("%s: excerpt = %d bytes %q..., want %d bytes", tt.name, len(got), got[max(0, len(got)-4):], len(tt.want))
+		}
+		if !utf8.ValidString(got) {
+			t.Errorf("%s: excerpt is not valid UTF-8", tt.name)
+		}
+	}
+}
+
+func TestChangeSummaryMessage(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		sum  changeSummary
+		want string
+	}{
+		{changeSummary{}, "cronrelay: cursors"},
+		{changeSummary{claimed: 1}, "cronrelay: claimed 1"},
+		{changeSummary{delivered: 2, retrying: 1, dead: 3}, "cronrelay: delivered 2, retrying 1, dead-lettered 3"},
+		{changeSummary{claimed: 1, delivered: 1, retrying: 1, dead: 1, enqueued: 1, cancelled: 1, replayed: 1},
+			"cronrelay: claimed 1, delivered 1, retrying 1, dead-lettered 1, enqueued 1, cancelled 1, replayed 1"},
+	}
+	for _, tt := range tests {
+		if got := tt.sum.message("cursors"); got != tt.want {
+			t.Errorf("%+v.message = %q, want %q", tt.sum, got, tt.want)
+		}
+	}
+}
+
+// TestCountsInCommitMessagesAndReport runs one pass with a delivery that
+// succeeds (and enqueues a continuation), one that will be retried and one
+// that dies, and checks every count the run reports.
+func TestCountsInCommitMessagesAndReport(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, `
+version: 1
+defaults:
+  base_url: BASE
+  retry: {attempts: 1, until: 1h}
+jobs:
+  ok:
+    schedule: "0 * * * *"
+    path: /ok
+  flaky:
+    schedule: "0 * * * *"
+    path: /flaky
+  broken:
+    schedule: "0 * * * *"
+    path: /broken
+  later:
+    path: /later
+`)
+	h.ep.setHandler(func(w http.ResponseWriter, r *http.Request, n int) {
+		switch r.URL.Path {
+		case "/ok":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"cronrelay":{"enqueue":[{"job":"later","id":"x","delay":"2h"}]}}`)
+		case "/flaky":
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case "/broken":
+			w.WriteHeader(http.StatusNotFound)
+		default:
+			w.WriteHeader(http.StatusOK)
+		}
+	})
+	h.run("2026-11-28T07:30:00Z", Options{})
+	h.clock.set(ts("2026-11-28T08:00:05Z"))
+	e, s := h.scripted(0)
+	rep, err := e.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, msgs := s.stats()
+	want := []string{"cronrelay: claimed 3", "cronrelay: delivered 1, retrying 1, dead-lettered 1, enqueued 1"}
+	if diff := cmp.Diff(want, msgs); diff != "" {
+		t.Errorf("commit messages (-want +got):\n%s", diff)
+	}
+	got := map[string]int{
+		"delivered": rep.Delivered, "failed": rep.Failed, "dead": rep.Dead, "pending": rep.Pending,
+		"retrying": rep.Retrying, "dead_total": rep.DeadTotal, "writes": rep.Writes, "conflicts": rep.Conflicts,
+	}
+	wantCounts := map[string]int{
+		"delivered": 1, "failed": 2, "dead": 1, "pending": 1, "retrying": 1, "dead_total": 1, "writes": 2, "conflicts": 0,
+	}
+	if diff := cmp.Diff(wantCounts, got); diff != "" {
+		t.Errorf("report counts (-want +got):\n%s", diff)
+	}
+	// The retry is due a minute after the record; it comes before 09:00 and 10:00 (later#x).
+	if want := ts("2026-11-28T08:01:05Z"); !rep.NextDue.Equal(want) {
+		t.Errorf("next due = %v, want %v", rep.NextDue, want)
+	}
+	var cont int
+	for _, d := range rep.Deliveries {
+		cont += d.Continued
+	}
+	if cont != 1 {
+		t.Errorf("continued = %d, want 1", cont)
+	}
+}
+
+// TestDeliveryReportCarriesAttemptsAndDuration pins the numbers a delivery
+// report is built from.
+func TestDeliveryReportCarriesAttemptsAndDuration(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	e := h.engine()
+	doc := state.New()
+	dl := &state.Delivery{ID: "tick@x", Job: "tick", Kind: state.KindCron, Due: ts("2026-11-28T08:00:00Z"), Attempts: 4, GiveUp: ts("2026-11-28T09:00:00Z")}
+	doc.Open[dl.ID] = dl
+	var sum changeSummary
+	res := deliver.Result{Outcome: deliver.Retry, Status: 503, Err: "HTTP 503", Attempts: make([]deliver.Attempt, 2), Duration: 1500 * time.Millisecond}
+	dr, _ := e.apply(doc, outcome{dl: dl.Clone(), first: 3, res: res, started: ts("2026-11-28T08:00:30Z")}, ts("2026-11-28T08:01:00Z"), &sum)
+	if diff := cmp.Diff([]int{3, 4}, dr.Attempts); diff != "" {
+		t.Errorf("attempts (-want +got):\n%s", diff)
+	}
+	if dr.Lateness != 30*time.Second || dr.Duration != 1500*time.Millisecond || dr.Outcome != "retrying" || sum.retrying != 1 {
+		t.Errorf("report = %+v, sum %+v", dr, sum)
+	}
+	if got := doc.Open[dl.ID]; got.Attempts != 4 || got.Claim != nil || got.LastStatus != 503 {
+		t.Errorf("open delivery = %+v; attempts must not go backwards", got)
+	}
+}
