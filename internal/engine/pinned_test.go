@@ -548,3 +548,104 @@ func TestDeliveryReportCarriesAttemptsAndDuration(t *testing.T) {
 		t.Errorf("open delivery = %+v; attempts must not go backwards", got)
 	}
 }
+
+// decideAt decides once on doc at now, claiming.
+func decideAt(t *testing.T, h *harness, doc *state.Doc, now time.Time) *decision {
+	t.Helper()
+	dec, err := decide(doc, decideInput{m: h.m, now: now, runID: "r", lease: time.Minute, claim: true, newID: func() string { return "x" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dec
+}
+
+// seenAt is a state whose only job was first seen at t.
+func seenAt(job string, t time.Time) *state.Doc {
+	doc := state.New()
+	doc.LastRun = t
+	doc.Jobs[job] = &state.Job{Cursor: t}
+	return doc
+}
+
+func TestCatchUpAllDefersOnlyPastTheCap(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  often:\n    schedule: \"* * * * *\"\n    path: /x\n    catch_up: all\n")
+	t0 := ts("2026-11-28T00:00:00Z")
+	for _, tc := range []struct {
+		minutes  int
+		deferred int
+	}{{MaxCatchUp, 0}, {MaxCatchUp + 1, 1}} {
+		dec := decideAt(t, h, seenAt("often", t0), t0.Add(time.Duration(tc.minutes)*time.Minute))
+		if len(dec.claimed) != MaxCatchUp {
+			t.Errorf("%d due: claimed %d, want %d", tc.minutes, len(dec.claimed), MaxCatchUp)
+		}
+		if n := len(notesOf(&Report{Notes: dec.notes}, NoteDeferred)); n != tc.deferred {
+			t.Errorf("%d due: %d deferred notes, want %d", tc.minutes, n, tc.deferred)
+		}
+	}
+}
+
+func TestLatestLongGapSaysWhenWindowIsOverCount(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  tick:\n    schedule: \"* * * * *\"\n    path: /x\n")
+	t0 := ts("2026-11-01T00:00:00Z")
+	for _, tc := range []struct {
+		minutes int
+		suffix  bool
+	}{{maxCount, false}, {maxCount + 1, true}, {3 * maxCount, true}} {
+		now := t0.Add(time.Duration(tc.minutes) * time.Minute)
+		dec := decideAt(t, h, seenAt("tick", t0), now)
+		if len(dec.claimed) != 1 || !dec.claimed[0].Due.Equal(now) {
+			t.Fatalf("%d minutes: claimed %d, want only the newest", tc.minutes, len(dec.claimed))
+		}
+		var coalesced []Note
+		for _, n := range dec.notes {
+			if n.Kind == NoteCoalesced {
+				coalesced = append(coalesced, n)
+			}
+		}
+		if len(coalesced) == 0 {
+			t.Fatalf("%d minutes: no coalesced notes", tc.minutes)
+		}
+		if got := strings.Contains(coalesced[0].Reason, fmt.Sprintf("more than %d occurrences", maxCount)); got != tc.suffix {
+			t.Errorf("%d minutes: reason %q; want the over-count remark %v", tc.minutes, coalesced[0].Reason, tc.suffix)
+		}
+		if !tc.suffix && len(coalesced) != tc.minutes-1 {
+			t.Errorf("%d minutes: %d coalesced, want %d", tc.minutes, len(coalesced), tc.minutes-1)
+		}
+	}
+}
+
+func TestLatestLongGapAllLateMissesTheNewestToo(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  tick:\n    schedule: \"* * * * *\"\n    path: /x\n    max_lateness: 10s\n")
+	t0 := ts("2026-11-01T00:00:00Z")
+	now := t0.Add(2*maxCount*time.Minute + 30*time.Second)
+	dec := decideAt(t, h, seenAt("tick", t0), now)
+	if len(dec.claimed) != 0 {
+		t.Fatalf("claimed %d; every occurrence is past max_lateness", len(dec.claimed))
+	}
+	missed := notesOf(&Report{Notes: dec.notes}, NoteMissed)
+	newest := deliveryID("tick", "", t0.Add(2*maxCount*time.Minute))
+	if len(missed) == 0 || missed[len(missed)-1] != newest {
+		t.Errorf("missed ends with %v; want the newest occurrence %s", missed[max(0, len(missed)-1):], newest)
+	}
+	if js := dec.doc.Jobs["tick"]; !js.Cursor.Equal(t0.Add(2*maxCount*time.Minute)) || len(js.History) != 1 || js.History[0].Count != len(missed) {
+		t.Errorf("job state = %+v; want the cursor at the newest and one missed event counting %d", js, len(missed))
+	}
+}
+
+func TestFirstRunWithoutSchedulesWritesTheState(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  later:\n    path: /later\n")
+	rep := h.run("2026-11-28T08:00:00Z", Options{})
+	if rep.Writes != 1 {
+		t.Fatalf("first run wrote %d times, want 1 (the first run always records itself)", rep.Writes)
+	}
+	if got := h.doc().LastRun; !got.Equal(ts("2026-11-28T08:00:00Z")) {
+		t.Errorf("last_run = %v", got)
+	}
+	if rep := h.run("2026-11-28T09:00:00Z", Options{}); rep.Writes != 0 {
+		t.Errorf("idle second run wrote %d times", rep.Writes)
+	}
+}
