@@ -649,3 +649,65 @@ func TestFirstRunWithoutSchedulesWritesTheState(t *testing.T) {
 		t.Errorf("idle second run wrote %d times", rep.Writes)
 	}
 }
+
+func TestDueReasons(t *testing.T) {
+	t.Parallel()
+	now := ts("2026-11-28T08:00:30Z")
+	due := ts("2026-11-28T08:00:00Z")
+	tests := []struct {
+		dl   state.Delivery
+		want string
+	}{
+		{state.Delivery{Kind: state.KindCron, Due: due, Attempts: 2, Claim: &state.Claim{Run: "r1", Until: ts("2026-11-28T08:00:10Z")}},
+			"the lease of run r1 ran out at 2026-11-28T08:00:10Z: delivering again as attempt 3"},
+		{state.Delivery{Kind: state.KindCron, Due: due, Attempts: 4}, "retry: attempt 5"},
+		{state.Delivery{Kind: state.KindDelayed, Due: due}, "delayed job due 2026-11-28T08:00:00Z"},
+		{state.Delivery{Kind: state.KindManual, Due: due}, "requested with --jobs"},
+		{state.Delivery{Kind: state.KindFailure, Due: due}, "failure report"},
+		{state.Delivery{Kind: state.KindCron, Due: due}, "occurrence of 2026-11-28T08:00:00Z, 30s late"},
+	}
+	for _, tt := range tests {
+		if got := dueReason(&tt.dl, now); got != tt.want {
+			t.Errorf("dueReason(%+v) = %q, want %q", tt.dl, got, tt.want)
+		}
+	}
+}
+
+func TestSortNotesByDueThenID(t *testing.T) {
+	t.Parallel()
+	a, b := ts("2026-11-28T08:00:00Z"), ts("2026-11-28T09:00:00Z")
+	ns := []Note{{ID: "z", Due: b}, {ID: "b", Due: a}, {ID: "a", Due: a}, {ID: "c", Due: a}, {ID: "a", Due: b}}
+	sortNotes(ns)
+	var got []string
+	for _, n := range ns {
+		got = append(got, n.ID+" "+n.Due.Format("15"))
+	}
+	if diff := cmp.Diff([]string{"a 08", "b 08", "c 08", "a 09", "z 09"}, got); diff != "" {
+		t.Errorf("sorted (-want +got):\n%s", diff)
+	}
+}
+
+func TestBackoffNoteNamesTheLastError(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	now := ts("2026-11-28T08:00:30Z")
+	doc := seenAt("tick", now)
+	for id, lastErr := range map[string]string{"tick#a": "", "tick#b": "HTTP 503"} {
+		doc.Open[id] = &state.Delivery{ID: id, Job: "tick", Kind: state.KindDelayed, Due: now.Add(-time.Minute), Attempts: 2,
+			LastError: lastErr, NextAttempt: ts("2026-11-28T08:05:00Z"), GiveUp: ts("2026-11-28T10:00:00Z")}
+	}
+	dec := decideAt(t, h, doc, now)
+	got := map[string]string{}
+	for _, n := range dec.notes {
+		if n.Kind == NoteBackoff {
+			got[n.ID] = n.Reason
+		}
+	}
+	want := map[string]string{
+		"tick#a": "attempt 2 failed (-); next attempt at 2026-11-28T08:05:00Z",
+		"tick#b": "attempt 2 failed (HTTP 503); next attempt at 2026-11-28T08:05:00Z",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("backoff notes (-want +got):\n%s", diff)
+	}
+}
