@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cronrelay/cronrelay/internal/deliver"
+	"github.com/cronrelay/cronrelay/internal/request"
 	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/store"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
@@ -709,5 +710,55 @@ func TestBackoffNoteNamesTheLastError(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("backoff notes (-want +got):\n%s", diff)
+	}
+}
+
+func TestEnqueueAtHorizonBounds(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	now := ts("2026-11-28T10:00:00Z")
+	at := func(d time.Duration) string { return now.Add(d).Format(time.RFC3339) }
+	tests := []struct {
+		at, want string
+	}{
+		{at(request.MaxDelay), ""},
+		{at(-request.MaxDelay), ""},
+		{at(request.MaxDelay + time.Second), "test: enqueue[0].at: " + at(request.MaxDelay+time.Second) + " is more than 400 days ahead; the limit is 400 days"},
+		{at(-request.MaxDelay - time.Second), "test: enqueue[0].at: " + at(-request.MaxDelay-time.Second) + " is more than 400 days ago; the limit is 400 days"},
+		{at(3 * request.MaxDelay / 2), "test: enqueue[0].at: " + at(3*request.MaxDelay/2) + " is more than 600 days ahead; the limit is 400 days"},
+	}
+	for _, tt := range tests {
+		req, err := CheckRequest(h.m, "test", []byte(`{"job":"tick","id":"x","at":"`+tt.at+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = checkHorizon("test", req, now)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("at %s: err %q, want %q", tt.at, got, tt.want)
+		}
+	}
+}
+
+func TestDescribeDeliveryLogLine(t *testing.T) {
+	t.Parallel()
+	dl := &state.Delivery{ID: "tick@x", Attempts: 3}
+	tests := []struct {
+		res  deliver.Result
+		want string
+	}{
+		{deliver.Result{Outcome: deliver.Success, Status: 200, Attempts: make([]deliver.Attempt, 1), Duration: 1234 * time.Microsecond},
+			"delivered tick@x: HTTP 200, attempt 3, 1ms"},
+		{deliver.Result{Outcome: deliver.Retry, Err: "HTTP 503", Attempts: make([]deliver.Attempt, 2), Duration: 2 * time.Second},
+			"failed tick@x: HTTP 503, attempts 3-4, 2s"},
+		{deliver.Result{Outcome: deliver.Retry, Err: "stopped"}, "failed tick@x: stopped, attempt 3, 0s"},
+	}
+	for _, tt := range tests {
+		if got := describe(dl, tt.res); got != tt.want {
+			t.Errorf("describe = %q, want %q", got, tt.want)
+		}
 	}
 }
