@@ -31,6 +31,7 @@ type scriptedStore struct {
 	store.Store
 	mu           sync.Mutex
 	conflictFrom int
+	conflictAt   map[int]bool // these writes (1-based) conflict
 	writes       int
 	messages     []string
 }
@@ -48,7 +49,7 @@ func (s *scriptedStore) Write(ctx context.Context, data []byte, version, message
 	if n > giveUpAt {
 		return "", errRunaway
 	}
-	if s.conflictFrom > 0 && n >= s.conflictFrom {
+	if s.conflictFrom > 0 && n >= s.conflictFrom || s.conflictAt[n] {
 		return "", fmt.Errorf("scripted: %w", store.ErrConflict)
 	}
 	return s.Store.Write(ctx, data, version, message)
@@ -760,5 +761,156 @@ func TestDescribeDeliveryLogLine(t *testing.T) {
 		if got := describe(dl, tt.res); got != tt.want {
 			t.Errorf("describe = %q, want %q", got, tt.want)
 		}
+	}
+}
+
+func TestConflictLogLinesCountTries(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.run("2026-11-28T07:30:00Z", Options{})
+	h.clock.set(ts("2026-11-28T08:00:10Z"))
+	e, s := h.scripted(0)
+	s.conflictAt = map[int]bool{1: true, 3: true} // the first claim and the first record
+	var log strings.Builder
+	e.Log = &log
+	rep, err := e.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"state changed while claiming; re-reading (try 2)", "state changed while recording; re-reading (try 2)"} {
+		if !strings.Contains(log.String(), want+"\n") {
+			t.Errorf("log lacks %q:\n%s", want, log.String())
+		}
+	}
+	if rep.Conflicts != 2 || rep.Writes != 2 || len(h.ep.received()) != 1 {
+		t.Errorf("conflicts %d, writes %d, requests %d; want 2, 2, 1", rep.Conflicts, rep.Writes, len(h.ep.received()))
+	}
+}
+
+func TestRequestCountsInClaimCommitMessage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly+"  later:\n    path: /later\n")
+	h.run("2026-11-28T07:30:00Z", Options{Requests: []Incoming{{Source: "test", Data: []byte(`{"enqueue":[{"job":"later","id":"a","delay":"1h"},{"job":"later","id":"b","delay":"1h"}]}`)}}})
+	h.clock.set(ts("2026-11-28T07:40:00Z"))
+	e, s := h.scripted(0)
+	_, err := e.Run(context.Background(), Options{Requests: []Incoming{{Source: "test", Data: []byte(
+		`{"enqueue":[{"job":"later","id":"c","delay":"1h"}],"cancel":[{"job":"later","id":"a"},{"job":"later","id":"b"}]}`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, msgs := s.stats(); len(msgs) != 1 || msgs[0] != "cronrelay: enqueued 1, cancelled 2" {
+		t.Errorf("commit messages = %q, want [\"cronrelay: enqueued 1, cancelled 2\"]", msgs)
+	}
+}
+
+func TestCancelInFlightSaysTheAttemptMayArrive(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly+"  later:\n    path: /later\n")
+	now := ts("2026-11-28T08:00:00Z")
+	doc := seenAt("tick", now)
+	doc.Open["later#a"] = &state.Delivery{ID: "later#a", Job: "later", Kind: state.KindDelayed, Due: now, Attempts: 1, Claim: &state.Claim{Run: "r9", Until: now.Add(time.Minute)}}
+	req, err := CheckRequest(h.m, "test", []byte(`{"cancel":[{"job":"later","id":"a"},{"job":"later","id":"zz"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &decision{doc: doc}
+	if err := d.apply(h.m, newSourced("test", req, now, nil), now, nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range d.notes {
+		got = append(got, n.Kind+" "+n.ID+": "+n.Reason)
+	}
+	want := []string{
+		"cancelled later#a: cancelled from test (it was being delivered by run r9; that attempt may still arrive)",
+		"not-found later#zz: nothing pending with this id",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("notes (-want +got):\n%s", diff)
+	}
+	if _, ok := doc.Open["later#a"]; ok || d.summary.cancelled != 1 {
+		t.Errorf("still open, or cancelled count %d", d.summary.cancelled)
+	}
+}
+
+func TestReplayOfRemovedJobGetsADay(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.run("2026-11-28T07:30:00Z", Options{})
+	doc := h.doc()
+	doc.AddDead(&state.Delivery{ID: "gone@x", Job: "gone", Kind: state.KindCron, Due: ts("2026-11-28T06:00:00Z"), Attempts: 3, DeadAt: ts("2026-11-28T07:00:00Z"), Reason: "r"})
+	data, err := doc.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFile(h.path, string(data)); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.set(ts("2026-11-28T09:00:00Z"))
+	if ids, err := h.engine().Replay(context.Background(), []string{"gone@x"}, false); err != nil || len(ids) != 1 {
+		t.Fatalf("replay: %v %v", ids, err)
+	}
+	dl := h.doc().Open["gone@x"]
+	if dl == nil || !dl.GiveUp.Equal(ts("2026-11-29T09:00:00Z")) || dl.Attempts != 3 {
+		t.Errorf("replayed = %+v; want give-up a day from now, attempts kept", dl)
+	}
+}
+
+func TestReplayAllWithNoDeadLettersWritesNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.run("2026-11-28T07:30:00Z", Options{})
+	e, s := h.scripted(0)
+	ids, err := e.Replay(context.Background(), nil, true)
+	if err != nil || len(ids) != 0 {
+		t.Fatalf("replay: %v %v", ids, err)
+	}
+	if n, _ := s.stats(); n != 0 {
+		t.Errorf("%d writes; nothing to replay writes nothing", n)
+	}
+}
+
+func TestFinishedDelayedAndFailureIDsAreRemembered(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, `
+version: 1
+defaults: {base_url: BASE, retry: {attempts: 1}}
+jobs:
+  tick:
+    schedule: "0 * * * *"
+    path: /tick
+    on_failure: alert
+  later:
+    path: /later
+  alert:
+    path: /alert
+`)
+	h.ep.setHandler(func(w http.ResponseWriter, r *http.Request, n int) {
+		if r.URL.Path == "/tick" {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	h.run("2026-11-28T07:30:00Z", Options{Requests: []Incoming{{Source: "test", Data: []byte(`{"job":"later","id":"a"}`)}}})
+	h.run("2026-11-28T08:00:10Z", Options{})
+	var recent []string
+	for id := range h.doc().Recent {
+		recent = append(recent, id)
+	}
+	want := []string{"alert#dead:tick@2026-11-28T08:00:00Z", "later#a"}
+	if diff := cmp.Diff(want, sortedStrings(recent)); diff != "" {
+		t.Errorf("remembered ids (-want +got):\n%s", diff)
+	}
+}
+
+func TestPlanOnBadStateIsAnError(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	if err := writeFile(h.path, "{not json"); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := h.engine().Plan(context.Background(), ts("2026-11-28T08:00:00Z")); err == nil {
+		t.Fatalf("plan on a corrupt state = %+v, want an error", p)
 	}
 }
