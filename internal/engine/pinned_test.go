@@ -914,3 +914,48 @@ func TestPlanOnBadStateIsAnError(t *testing.T) {
 		t.Fatalf("plan on a corrupt state = %+v, want an error", p)
 	}
 }
+
+func TestContinuationRefusals(t *testing.T) {
+	t.Parallel()
+	far := `{"cronrelay":{"enqueue":[{"job":"later","id":"f","at":"2030-01-01T00:00:00Z"}]}}`
+	big := `{"cronrelay":{"enqueue":[{"job":"later","id":"b"}]},"pad":"` + strings.Repeat("x", deliver.MaxBody) + `"}`
+	tests := []struct {
+		name, body, want string
+	}{
+		{"unknown job", `{"cronrelay":{"enqueue":[{"job":"nope","id":"x"}]}}`, `continuation from tick@2026-11-28T08:00:00Z: cronrelay.enqueue[0].job: unknown job "nope"; valid are "tick", "later"`},
+		{"beyond the horizon", far, "continuation from tick@2026-11-28T08:00:00Z: enqueue[0].at: 2030-01-01T00:00:00Z is more than 1129 days ahead; the limit is 400 days"},
+		{"body over the cap", big, "continuation from tick@2026-11-28T08:00:00Z: response body over 64 KiB; continuation ignored"},
+		{"big body without continuation", `{"pad":"` + strings.Repeat("x", deliver.MaxBody) + `"}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, hourly+"  later:\n    path: /later\n")
+			h.ep.setHandler(func(w http.ResponseWriter, r *http.Request, n int) {
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprint(w, tt.body)
+			})
+			h.run("2026-11-28T07:30:00Z", Options{})
+			rep := h.run("2026-11-28T08:00:10Z", Options{})
+			var refused []string
+			for _, n := range rep.Notes {
+				if n.Kind == "refused" {
+					refused = append(refused, n.Reason)
+				}
+			}
+			var want []string
+			if tt.want != "" {
+				want = []string{tt.want}
+			}
+			if diff := cmp.Diff(want, refused); diff != "" {
+				t.Errorf("refused (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"tick@2026-11-28T08:00:00Z delivered [1]"}, outcomes(rep)); diff != "" {
+				t.Errorf("a refused continuation must leave the delivery a success (-want +got):\n%s", diff)
+			}
+			if len(h.doc().Open) != 0 {
+				t.Errorf("open = %v; nothing may be enqueued", h.doc().Open)
+			}
+		})
+	}
+}
