@@ -5,6 +5,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -957,5 +958,60 @@ func TestContinuationRefusals(t *testing.T) {
 				t.Errorf("open = %v; nothing may be enqueued", h.doc().Open)
 			}
 		})
+	}
+}
+
+func TestBodyBytesSendsStoredBodiesCompact(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		raw      string
+		want     string
+		wantJSON bool
+	}{
+		{"{\n  \"a\": 1,\n  \"b\": [1, 2]\n}", `{"a":1,"b":[1,2]}`, true},
+		{`"plain text"`, "plain text", false},
+		{`{bad`, `{bad`, true},
+	}
+	for _, tt := range tests {
+		got, isJSON := bodyBytes(json.RawMessage(tt.raw))
+		if string(got) != tt.want || isJSON != tt.wantJSON {
+			t.Errorf("bodyBytes(%q) = %q, %v; want %q, %v", tt.raw, got, isJSON, tt.want, tt.wantJSON)
+		}
+	}
+}
+
+func TestNextDueStartsAfterTheCursor(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	now := ts("2026-11-28T08:30:00Z")
+	doc := seenAt("tick", ts("2026-11-28T10:00:00Z")) // occurrences up to 10:00 are done
+	if got, ok := nextDue(h.m, doc, now); !ok || !got.Equal(ts("2026-11-28T11:00:00Z")) {
+		t.Errorf("nextDue = %v, %v; want 11:00, after the cursor", got, ok)
+	}
+	doc = seenAt("tick", ts("2026-11-28T08:00:00Z"))
+	if got, ok := nextDue(h.m, doc, now); !ok || !got.Equal(ts("2026-11-28T09:00:00Z")) {
+		t.Errorf("nextDue = %v, %v; want 09:00", got, ok)
+	}
+}
+
+func TestSummarizeCountsRetryingAndPending(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.clock.set(ts("2026-11-28T08:30:00Z"))
+	doc := seenAt("tick", ts("2026-11-28T08:30:00Z"))
+	open := []*state.Delivery{
+		{ID: "tick#retrying", Attempts: 2},
+		{ID: "tick#claimed", Attempts: 2, Claim: &state.Claim{Run: "r", Until: ts("2026-11-28T09:00:00Z")}},
+		{ID: "tick#new"},
+	}
+	for _, dl := range open {
+		dl.Job, dl.Kind, dl.Due = "tick", state.KindDelayed, ts("2026-11-28T12:00:00Z")
+		doc.Open[dl.ID] = dl
+	}
+	doc.AddDead(&state.Delivery{ID: "tick#dead"})
+	rep := &Report{}
+	h.engine().summarize(rep, doc)
+	if rep.Retrying != 1 || rep.Pending != 2 || rep.DeadTotal != 1 || !rep.NextDue.Equal(ts("2026-11-28T09:00:00Z")) {
+		t.Errorf("retrying %d, pending %d, dead %d, next %v; want 1, 2, 1, 09:00", rep.Retrying, rep.Pending, rep.DeadTotal, rep.NextDue)
 	}
 }
