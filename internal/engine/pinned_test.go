@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cronrelay/cronrelay/internal/deliver"
+	"github.com/cronrelay/cronrelay/internal/lateness"
 	"github.com/cronrelay/cronrelay/internal/request"
 	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/store"
@@ -1013,5 +1014,81 @@ func TestSummarizeCountsRetryingAndPending(t *testing.T) {
 	h.engine().summarize(rep, doc)
 	if rep.Retrying != 1 || rep.Pending != 2 || rep.DeadTotal != 1 || !rep.NextDue.Equal(ts("2026-11-28T09:00:00Z")) {
 		t.Errorf("retrying %d, pending %d, dead %d, next %v; want 1, 2, 1, 09:00", rep.Retrying, rep.Pending, rep.DeadTotal, rep.NextDue)
+	}
+}
+
+func TestIdleRunReportsGitHubLateness(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	wf, err := lateness.Parse("2-59/5 * * * *", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.run("2026-11-28T07:30:00Z", Options{})
+	rep := h.run("2026-11-28T07:39:00Z", Options{Workflow: &Workflow{Schedule: wf, Started: ts("2026-11-28T07:39:00Z")}})
+	if len(rep.Deliveries) != 0 {
+		t.Fatalf("delivered %v", outcomes(rep))
+	}
+	if want := "GitHub started this run 2 minutes after its 07:37 tick"; !strings.HasPrefix(rep.GitHubLateness, want) {
+		t.Errorf("lateness = %q, want prefix %q", rep.GitHubLateness, want)
+	}
+}
+
+func TestUnknownManualJobNamesItsSource(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.clock.set(ts("2026-11-28T08:00:00Z"))
+	for _, tc := range []struct{ source, want string }{
+		{"", `--jobs: unknown job "nope"; valid are ["tick"]`},
+		{"workflow input jobs", `workflow input jobs: unknown job "nope"; valid are ["tick"]`},
+	} {
+		_, err := h.engine().Run(context.Background(), Options{Jobs: []string{"nope"}, JobsSource: tc.source})
+		var re *RequestError
+		if !errors.As(err, &re) || err.Error() != tc.want {
+			t.Errorf("err = %v, want %s", err, tc.want)
+		}
+	}
+	if b := h.stateBytes(); b != nil {
+		t.Errorf("state written: %s", b)
+	}
+}
+
+func TestClaimLeaseIsBudgetPlusMargin(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.run("2026-11-28T07:30:00Z", Options{})
+	var until []time.Time
+	h.ep.setHandler(func(w http.ResponseWriter, r *http.Request, n int) {
+		if dl := h.doc().Open["tick@2026-11-28T08:00:00Z"]; dl != nil && dl.Claim != nil {
+			until = append(until, dl.Claim.Until)
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	h.run("2026-11-28T08:00:10Z", Options{Budget: 3 * time.Minute, Lookahead: time.Minute})
+	want := ts("2026-11-28T08:00:10Z").Add(3*time.Minute + time.Minute + leaseMargin)
+	if len(until) != 1 || !until[0].Equal(want) {
+		t.Errorf("claim until = %v, want [%v] (budget + lookahead + %s)", until, want, leaseMargin)
+	}
+}
+
+func TestRunStopsAfterMaxPasses(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly+"  later:\n    path: /later\n")
+	h.ep.setHandler(func(w http.ResponseWriter, r *http.Request, n int) {
+		// Every delivery asks for another one due now, for a while.
+		if hits := len(h.ep.received()); hits < 3*maxPasses {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"cronrelay":{"enqueue":[{"job":"later","id":"c%d"}]}}`, hits)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	h.run("2026-11-28T07:30:00Z", Options{})
+	rep := h.run("2026-11-28T08:00:10Z", Options{})
+	if got := len(h.ep.received()); got != maxPasses {
+		t.Errorf("%d deliveries in one run, want %d (one a pass)", got, maxPasses)
+	}
+	if rep.Pending != 1 {
+		t.Errorf("pending = %d; the last continuation waits for the next run", rep.Pending)
 	}
 }
