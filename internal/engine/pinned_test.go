@@ -1092,3 +1092,27 @@ func TestRunStopsAfterMaxPasses(t *testing.T) {
 		t.Errorf("pending = %d; the last continuation waits for the next run", rep.Pending)
 	}
 }
+
+func TestPassNotesKeepDecisionsOfLaterPasses(t *testing.T) {
+	t.Parallel()
+	kinds := []string{NoteDue, NoteCoalesced, NoteMissed, NoteSkipped, NoteWaiting, NoteBackoff, NoteInFlight, NoteOrphaned,
+		NoteDisabled, NoteFirstSight, NoteEnqueued, NoteDuplicate, NoteReplaced, NoteCancelled, NoteNotFound, NoteDeferred, NoteRemoved}
+	var ns []Note
+	for _, k := range kinds {
+		ns = append(ns, Note{Kind: k})
+	}
+	kindsOf := func(ns []Note) []string {
+		var out []string
+		for _, n := range ns {
+			out = append(out, n.Kind)
+		}
+		return out
+	}
+	if diff := cmp.Diff(kinds, kindsOf(passNotes(ns, 0))); diff != "" {
+		t.Errorf("first pass (-want +got):\n%s", diff)
+	}
+	want := []string{NoteDue, NoteCoalesced, NoteMissed, NoteSkipped, NoteEnqueued}
+	if diff := cmp.Diff(want, kindsOf(passNotes(ns, 1))); diff != "" {
+		t.Errorf("later pass (-want +got):\n%s", diff)
+	}
+}
