@@ -19,6 +19,7 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/lateness"
+	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/request"
 	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/store"
@@ -1114,5 +1115,26 @@ func TestPassNotesKeepDecisionsOfLaterPasses(t *testing.T) {
 	want := []string{NoteDue, NoteCoalesced, NoteMissed, NoteSkipped, NoteEnqueued}
 	if diff := cmp.Diff(want, kindsOf(passNotes(ns, 1))); diff != "" {
 		t.Errorf("later pass (-want +got):\n%s", diff)
+	}
+}
+
+func TestWireRequestTimeoutAndAttempts(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  a:\n    path: /a\n    timeout: 5s\n    retry: {attempts: 4}\n  b:\n    path: /b\n")
+	e := h.engine()
+	resolved, err := e.resolveAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl := func(job string) *state.Delivery {
+		return &state.Delivery{ID: job + "#x", Job: job, Kind: state.KindDelayed, Attempts: 1}
+	}
+	if r := e.request(dl("a"), resolved["a"], time.Time{}); r.Timeout != 5*time.Second || r.Attempts != 4 {
+		t.Errorf("job a: timeout %v, attempts %d; want 5s, 4", r.Timeout, r.Attempts)
+	}
+	// A job value of zero (the manifest documents 0 as the default) gets the defaults.
+	h.m.Job("b").Timeout, h.m.Job("b").Retry.Attempts = 0, 0
+	if r := e.request(dl("b"), resolved["b"], time.Time{}); r.Timeout != manifest.DefaultTimeout || r.Attempts != 1 {
+		t.Errorf("job b: timeout %v, attempts %d; want %v, 1", r.Timeout, r.Attempts, manifest.DefaultTimeout)
 	}
 }
