@@ -1138,3 +1138,73 @@ func TestWireRequestTimeoutAndAttempts(t *testing.T) {
 		t.Errorf("job b: timeout %v, attempts %d; want %v, 1", r.Timeout, r.Attempts, manifest.DefaultTimeout)
 	}
 }
+
+func TestDryRunReportsTheNextAttemptAndWritesNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.run("2026-11-28T07:30:00Z", Options{})
+	before := h.stateBytes()
+	rep := h.run("2026-11-28T08:00:30Z", Options{DryRun: true})
+	want := []DeliveryReport{{ID: "tick@2026-11-28T08:00:00Z", Job: "tick", Kind: state.KindCron, Due: ts("2026-11-28T08:00:00Z"),
+		Lateness: 30 * time.Second, Outcome: "would deliver", Attempts: []int{1}}}
+	if diff := cmp.Diff(want, rep.Deliveries); diff != "" {
+		t.Errorf("dry-run deliveries (-want +got):\n%s", diff)
+	}
+	if rep.Writes != 0 || string(before) != string(h.stateBytes()) || len(h.ep.received()) != 0 {
+		t.Errorf("a dry run wrote %d times or called the endpoint %d times", rep.Writes, len(h.ep.received()))
+	}
+}
+
+// pageStore is a store that keeps files beside the state, as the branch
+// store does; it records what each write carried.
+type pageStore struct {
+	store.Store
+	mu    sync.Mutex
+	plain int
+	files []map[string][]byte
+}
+
+func (p *pageStore) Write(ctx context.Context, data []byte, version, message string) (string, error) {
+	p.mu.Lock()
+	p.plain++
+	p.mu.Unlock()
+	return p.Store.Write(ctx, data, version, message)
+}
+
+func (p *pageStore) WriteFiles(ctx context.Context, data []byte, files map[string][]byte, version, message string) (string, error) {
+	p.mu.Lock()
+	p.files = append(p.files, files)
+	p.mu.Unlock()
+	return p.Store.Write(ctx, data, version, message)
+}
+
+func TestStatusPageRidesAlongUnlessItHoldsASecret(t *testing.T) {
+	t.Parallel()
+	for _, secretInPage := range []bool{false, true} {
+		h := newHarness(t, hourly)
+		h.clock.set(ts("2026-11-28T07:30:00Z"))
+		e := h.engine()
+		ps := &pageStore{Store: filestore.New(h.path)}
+		e.Store = ps
+		var log strings.Builder
+		e.Log = &log
+		if secretInPage {
+			e.Masker.Add("# cronrelay status") // in the page's title, never in the state
+		}
+		if _, err := e.Run(context.Background(), Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if !secretInPage {
+			if ps.plain != 0 || len(ps.files) != 1 || len(ps.files[0]["README.md"]) == 0 {
+				t.Errorf("plain writes %d, files %v; want one write with README.md", ps.plain, len(ps.files))
+			}
+			continue
+		}
+		if ps.plain != 1 || len(ps.files) != 0 {
+			t.Errorf("plain writes %d, file writes %d; a page with a secret is not written", ps.plain, len(ps.files))
+		}
+		if want := "status page not written: README.md would contain a secret value"; !strings.Contains(log.String(), want) {
+			t.Errorf("log = %q, want %q", log.String(), want)
+		}
+	}
+}
