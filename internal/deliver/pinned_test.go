@@ -4,8 +4,13 @@ package deliver
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -136,5 +141,126 @@ func TestParseRetryAfterAtMaximumWait(t *testing.T) {
 		if got, ok := parseRetryAfter(in, start); ok {
 			t.Errorf("parseRetryAfter(%q) = %v, true; want not ok", in, got)
 		}
+	}
+}
+
+func TestPortDefaults(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"http://a.test/x": "80", "https://a.test/x": "443", "http://a.test:8080/x": "8080", "https://a.test:80/": "80",
+	} {
+		u, err := url.Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := port(u); got != want {
+			t.Errorf("port(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestCheckRedirectRules(t *testing.T) {
+	t.Parallel()
+	req := func(s string) *http.Request {
+		r, err := http.NewRequest(http.MethodGet, s, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	d := &delivery{}
+	tests := []struct {
+		from, to, want string
+	}{
+		{"https://a.test/x", "http://a.test/y", "redirect from https to http (a.test -> a.test) refused: requests are never downgraded to plain http"},
+		{"http://a.test/x", "http://b.test/y", "redirect to another host (a.test -> b.test) refused: credentials are never sent across hosts"},
+		{"http://a.test/x", "http://a.test:81/y", "redirect to another host (a.test -> a.test:81) refused: credentials are never sent across hosts"},
+		{"http://a.test:443/x", "https://a.test/y", "redirect to another origin (http://a.test:443 -> https://a.test) refused: credentials are never sent across origins"},
+		{"http://a.test/x", "http://A.TEST:80/y", ""},
+		{"https://a.test/x", "https://a.test:443/y", ""},
+	}
+	for _, tt := range tests {
+		err := d.checkRedirect(req(tt.to), []*http.Request{req(tt.from)})
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("%s -> %s: %q, want %q", tt.from, tt.to, got, tt.want)
+		}
+	}
+	via := []*http.Request{req("http://a.test/0")}
+	for i := 1; i < MaxRedirects; i++ {
+		via = append(via, req("http://a.test/"+strconv.Itoa(i)))
+	}
+	if err := d.checkRedirect(req("http://a.test/next"), via); err != nil {
+		t.Errorf("redirect number %d refused: %v", len(via), err)
+	}
+	via = append(via, req("http://a.test/last"))
+	if err := d.checkRedirect(req("http://a.test/next"), via); err == nil || err.Error() != "more than 3 redirects (the last to /next) refused" {
+		t.Errorf("redirect number %d: %v", len(via), err)
+	}
+}
+
+func TestDescribeErrWording(t *testing.T) {
+	t.Parallel()
+	ue := func(err error) error { return &url.Error{Op: "Post", URL: "http://secret@a.test/", Err: err} }
+	tests := []struct {
+		err     error
+		timeout time.Duration
+		want    string
+	}{
+		{os.ErrDeadlineExceeded, 5 * time.Second, "timeout after 5s"},
+		{os.ErrDeadlineExceeded, 0, "timeout"},
+		{ue(&net.DNSError{Name: "a.test", IsNotFound: true}), 0, "host a.test not found"},
+		{ue(&net.DNSError{Name: "a.test", Err: "server misbehaving"}), 0, "DNS lookup of a.test failed"},
+		{ue(&tls.CertificateVerificationError{Err: errors.New("x509: expired")}), 0, "TLS certificate not accepted: x509: expired"},
+		{ue(io.ErrUnexpectedEOF), 0, "connection closed before a complete response"},
+		{ue(errors.New("proxy said no")), 0, "proxy said no"},
+		{errors.New("plain"), 0, "plain"},
+	}
+	for _, tt := range tests {
+		if got := describeErr(tt.err, tt.timeout); got != tt.want {
+			t.Errorf("describeErr(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+	if got := describeCancel(context.DeadlineExceeded); got != "stopped: the run's time is up (context deadline exceeded)" {
+		t.Errorf("describeCancel(deadline) = %q", got)
+	}
+}
+
+func TestSleepTimer(t *testing.T) {
+	t.Parallel()
+	if err := sleepTimer(context.Background(), 0); err != nil {
+		t.Errorf("sleep 0: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := sleepTimer(ctx, -time.Second); !errors.Is(err, context.Canceled) {
+		t.Errorf("sleep -1s on a cancelled context: %v", err)
+	}
+	if err := sleepTimer(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("sleep 1h on a cancelled context: %v", err)
+	}
+	start := time.Now()
+	if err := sleepTimer(context.Background(), 20*time.Millisecond); err != nil || time.Since(start) < 20*time.Millisecond {
+		t.Errorf("sleep 20ms: %v after %v", err, time.Since(start))
+	}
+}
+
+func TestZeroClientUsesRealDefaults(t *testing.T) {
+	t.Parallel()
+	srv, rec := serve(t, statuses(503))
+	c := &Client{HTTP: srv.Client()} // no Now, Sleep or Rand
+	r := testRequest(srv.URL + "/x")
+	r.Backoff, r.MaxBackoff, r.Attempts = time.Millisecond, time.Millisecond, 2
+	before := time.Now()
+	res := c.Deliver(context.Background(), r)
+	if res.Outcome != Success || len(rec.all()) != 2 {
+		t.Fatalf("result = %+v", res)
+	}
+	ts, err := strconv.ParseInt(rec.all()[0].Header.Get("Webhook-Timestamp"), 10, 64)
+	if err != nil || ts < before.Unix()-1 || ts > time.Now().Unix()+1 {
+		t.Errorf("webhook-timestamp %q is not the real clock", rec.all()[0].Header.Get("Webhook-Timestamp"))
 	}
 }
