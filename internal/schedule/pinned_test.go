@@ -291,3 +291,68 @@ func TestDescribeDayOfWeekSevenIsSunday(t *testing.T) {
 		}
 	}
 }
+
+func TestOrdinalAndPlural(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[string]string{
+		"1": "1st", "2": "2nd", "3": "3rd", "4": "4th", "10": "10th", "11": "11th", "12": "12th", "13": "13th",
+		"14": "14th", "21": "21st", "22": "22nd", "23": "23rd", "101": "101st", "111": "111th", "112": "112th", "113": "113th",
+	} {
+		if got := ordinal(n); got != want {
+			t.Errorf("ordinal(%s) = %s, want %s", n, got, want)
+		}
+	}
+	if got := plural("1", "hour"); got != "hour" {
+		t.Errorf("plural(1) = %q", got)
+	}
+	if got := plural("2", "hour"); got != "2 hours" {
+		t.Errorf("plural(2) = %q", got)
+	}
+}
+
+func TestDescribeMore(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ expr, want string }{
+		{"*/1 * * * *", "every minute"},
+		{"0 */1 * * *", "at minute 0 of every hour"},
+		{"5 * * * *", "at minute 5 of every hour"},
+		{"0-5 * * * *", "at minute 0-5 of every hour"},
+		{"0 9,10 * * *", "at 09:00 and 10:00 every day"},
+		{"0 9 15 6 *", "at 09:00 on 15 June"},
+		{"0 9 15 6,7 *", "at 09:00 on day 15 of the month in June and July"},
+		{"0 0 */1 * *", "at 00:00 on every day of the month"},
+		{"0 0 */3 * *", "at 00:00 on every 3rd day of the month"},
+		{"0 0 */2 * *", "at 00:00 on every 2nd day of the month"},
+		{"0 0 1-7 * 1", "at 00:00 on days 1-7 of the month or on Monday"},
+	}
+	for _, tt := range tests {
+		s, err := Parse(tt.expr, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Describe(); got != tt.want {
+			t.Errorf("%q Describe() = %q, want %q", tt.expr, got, tt.want)
+		}
+	}
+}
+
+func TestImpossibleDayNamesTheMonths(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ expr, want string }{
+		{"0 0 30 2 *", "day-of-month 30 never falls in February"},
+		{"0 0 31 2,4 *", "day-of-month 31 never falls in February or April"},
+		{"0 0 31 2,4,6 *", "day-of-month 31 never falls in February, April or June"},
+		{"0 0 30,31 2 *", "day-of-month 30,31 never falls in February"},
+	}
+	for _, tt := range tests {
+		_, err := Parse(tt.expr, nil)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%q) = %v; want %q", tt.expr, err, tt.want)
+		}
+	}
+	for _, expr := range []string{"0 0 29 2 *", "0 0 30 1,2 *", "0 0 31 * *"} {
+		if _, err := Parse(expr, nil); err != nil {
+			t.Errorf("Parse(%q): %v", expr, err)
+		}
+	}
+}
