@@ -40,7 +40,7 @@ mkdir -p "$logs"
 gremlins=$(go env GOPATH)/bin/gremlins
 if ! go version -m "$gremlins" 2>/dev/null | grep -q "mod[[:space:]]*github.com/go-gremlins/gremlins[[:space:]]*$gremlins_version"; then
 	echo "installing gremlins $gremlins_version" >&2
-	GOFLAGS= go install "github.com/go-gremlins/gremlins/cmd/gremlins@$gremlins_version"
+	GOFLAGS='' go install "github.com/go-gremlins/gremlins/cmd/gremlins@$gremlins_version"
 fi
 
 pkgs=("$@")
