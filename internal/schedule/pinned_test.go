@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/adhocore/gronx"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -353,6 +354,41 @@ func TestImpossibleDayNamesTheMonths(t *testing.T) {
 	for _, expr := range []string{"0 0 29 2 *", "0 0 30 1,2 *", "0 0 31 * *"} {
 		if _, err := Parse(expr, nil); err != nil {
 			t.Errorf("Parse(%q): %v", expr, err)
+		}
+	}
+}
+
+// TestNextPrevAgreeWithGronxInUTC compares Next and Prev with gronx itself
+// (in UTC there is no daylight saving, so gronx's answer is the contract's)
+// for schedules whose gaps span the scan horizon and the gronx fast path.
+func TestNextPrevAgreeWithGronxInUTC(t *testing.T) {
+	t.Parallel()
+	exprs := []string{
+		"0 0 1 1 *", "30 12 29 2 *", "0 9 L * *", "0 9 15W * *", "0 9 * * 5L", "0 9 * * 1#3", "0 0 13 * 5",
+		"59 23 31 12 *", "0 0 1 */3 *", "15 6 * 2 0", "0 12 1,15 6 *", "*/15 9-17 * * 1-5", "0 0 * * 0",
+	}
+	froms := []string{"2026-01-01T00:00:00Z", "2026-03-05T07:31:00Z", "2027-12-31T23:59:00Z", "2099-06-30T12:00:00Z", "2100-02-27T00:00:00Z"}
+	for _, expr := range exprs {
+		s, err := Parse(expr, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range froms {
+			from := at(t, f)
+			wantNext, err := gronx.NextTickAfter(s.gexpr, from, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := s.Next(from); !ok || !got.Equal(wantNext) {
+				t.Errorf("%q Next(%s) = %s, %v; gronx says %s", expr, f, got, ok, wantNext)
+			}
+			wantPrev, err := gronx.PrevTickBefore(s.gexpr, from, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := s.Prev(from); !ok || !got.Equal(wantPrev) {
+				t.Errorf("%q Prev(%s) = %s, %v; gronx says %s", expr, f, got, ok, wantPrev)
+			}
 		}
 	}
 }
