@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -80,12 +81,13 @@ func TestDeliverZeroTimeoutAndBackoffMeanNone(t *testing.T) {
 	}
 }
 
-func TestDeliverStatus299IsSuccess300IsNot(t *testing.T) {
+func TestDeliverStatus200To299IsSuccess(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		status int
 		want   Outcome
 	}{
+		{199, Permanent},
 		{200, Success},
 		{299, Success},
 		{300, Permanent},
@@ -262,5 +264,50 @@ func TestZeroClientUsesRealDefaults(t *testing.T) {
 	ts, err := strconv.ParseInt(rec.all()[0].Header.Get("Webhook-Timestamp"), 10, 64)
 	if err != nil || ts < before.Unix()-1 || ts > time.Now().Unix()+1 {
 		t.Errorf("webhook-timestamp %q is not the real clock", rec.all()[0].Header.Get("Webhook-Timestamp"))
+	}
+}
+
+func TestBackoffExactValues(t *testing.T) {
+	t.Parallel()
+	r := func(f float64) func() float64 { return func() float64 { return f } }
+	tests := []struct {
+		base, max time.Duration
+		i         int
+		rnd       float64
+		want      time.Duration
+	}{
+		{time.Second, 30 * time.Second, 0, 0.5, 500 * time.Millisecond},
+		{time.Second, 30 * time.Second, 1, 0.5, time.Second},
+		{time.Second, 4 * time.Second, 2, 0.5, 2 * time.Second},
+		{time.Second, 4 * time.Second, 3, 0.5, 2 * time.Second},
+		{time.Second, 30 * time.Second, 5, 0.5, 15 * time.Second},
+		{time.Second, 30 * time.Second, 1, 1.0, 2*time.Second - 1},
+		{time.Second, 30 * time.Second, 1, -0.5, 0},
+		{time.Second, 30 * time.Second, 1, math.NaN(), 0},
+		{time.Second, 0, 3, 0.5, 4 * time.Second},
+		{time.Second, -time.Second, 3, 0.5, 4 * time.Second},
+		{0, time.Minute, 3, 0.5, 0},
+	}
+	for _, tt := range tests {
+		if got := backoff(tt.base, tt.max, tt.i, r(tt.rnd)); got != tt.want {
+			t.Errorf("backoff(%v, %v, %d, %v) = %v, want %v", tt.base, tt.max, tt.i, tt.rnd, got, tt.want)
+		}
+	}
+}
+
+func TestDeliverWaitEndingExactlyAtDeadlineIsMade(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		deadline time.Duration // after start
+		attempts int
+	}{{time.Second, 2}, {time.Second - 1, 1}} {
+		clock := newClock()
+		tr := &scripted{clock: clock, status: []int{503, 200}}
+		r := testRequest("http://127.0.0.1:9/x")
+		r.Backoff, r.Attempts, r.Deadline = 2*time.Second, 2, start.Add(tc.deadline) // Rand 0.5: a 1s wait
+		res := scriptedClient(clock, tr).Deliver(context.Background(), r)
+		if len(res.Attempts) != tc.attempts {
+			t.Errorf("deadline start+%v: %d attempts, want %d", tc.deadline, len(res.Attempts), tc.attempts)
+		}
 	}
 }
