@@ -311,3 +311,27 @@ func TestDeliverWaitEndingExactlyAtDeadlineIsMade(t *testing.T) {
 		}
 	}
 }
+
+func TestDeliverCancelledBeforeFirstAttemptIsRetryWithCause(t *testing.T) {
+	t.Parallel()
+	srv, rec := serve(t, statuses())
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancel2 := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel2()
+	for _, tc := range []struct {
+		ctx  context.Context
+		want string
+	}{
+		{cancelled, "stopped: the run was cancelled (context canceled)"},
+		{expired, "stopped: the run's time is up (context deadline exceeded)"},
+	} {
+		res := testClient(srv, newClock()).Deliver(tc.ctx, testRequest(srv.URL))
+		if res.Outcome != Retry || res.Err != tc.want || len(res.Attempts) != 0 || res.Status != 0 {
+			t.Errorf("result = %+v; want a retry saying %q and no attempt", res, tc.want)
+		}
+	}
+	if n := len(rec.all()); n != 0 {
+		t.Errorf("server got %d requests", n)
+	}
+}
