@@ -681,13 +681,14 @@ func TestDueReasons(t *testing.T) {
 func TestSortNotesByDueThenID(t *testing.T) {
 	t.Parallel()
 	a, b := ts("2026-11-28T08:00:00Z"), ts("2026-11-28T09:00:00Z")
-	ns := []Note{{ID: "z", Due: b}, {ID: "b", Due: a}, {ID: "a", Due: a}, {ID: "c", Due: a}, {ID: "a", Due: b}}
+	ns := []Note{{ID: "z", Due: b}, {ID: "b", Due: a}, {ID: "a", Due: a, Kind: "1"}, {ID: "c", Due: a}, {ID: "a", Due: b}, {ID: "a", Due: a, Kind: "2"}}
 	sortNotes(ns)
 	var got []string
 	for _, n := range ns {
-		got = append(got, n.ID+" "+n.Due.Format("15"))
+		got = append(got, n.ID+n.Kind+" "+n.Due.Format("15"))
 	}
-	if diff := cmp.Diff([]string{"a 08", "b 08", "c 08", "a 09", "z 09"}, got); diff != "" {
+	// Notes with the same due time and id keep their order.
+	if diff := cmp.Diff([]string{"a1 08", "a2 08", "b 08", "c 08", "a 09", "z 09"}, got); diff != "" {
 		t.Errorf("sorted (-want +got):\n%s", diff)
 	}
 }
