@@ -764,12 +764,24 @@ func TestDeliverInvalidRequest(t *testing.T) {
 
 func TestDeliverConcurrent(t *testing.T) {
 	t.Parallel()
+	// Every third request fails, but never a delivery's retry: with a
+	// global count a delivery could meet a failure on each of its attempts
+	// under load, and the test would fail for no fault of Deliver.
+	var mu sync.Mutex
+	failed := map[string]bool{}
 	srv, rec := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		if n%3 == 0 {
+		key := r.Header.Get(HeaderIdempotencyKey)
+		mu.Lock()
+		fail := n%3 == 0 && !failed[key]
+		if fail {
+			failed[key] = true
+		}
+		mu.Unlock()
+		if fail {
 			w.WriteHeader(http.StatusBadGateway)
 			return
 		}
-		fmt.Fprint(w, r.Header.Get(HeaderIdempotencyKey))
+		fmt.Fprint(w, key)
 	})
 	c := testClient(srv, newClock())
 	const n = 40
