@@ -1209,3 +1209,21 @@ func TestStatusPageRidesAlongUnlessItHoldsASecret(t *testing.T) {
 		}
 	}
 }
+
+func TestLaterPassReportsWhatItClaimed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE, retry: {attempts: 1}}\njobs:\n  tick:\n    schedule: \"0 * * * *\"\n    path: /tick\n    on_failure: alert\n  alert:\n    path: /alert\n")
+	h.ep.setHandler(func(w http.ResponseWriter, r *http.Request, n int) {
+		if r.URL.Path == "/tick" {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	h.run("2026-11-28T07:30:00Z", Options{})
+	rep := h.run("2026-11-28T08:00:10Z", Options{})
+	want := []string{"tick@2026-11-28T08:00:00Z", "alert#dead:tick@2026-11-28T08:00:00Z"}
+	if diff := cmp.Diff(sortedStrings(want), sortedStrings(notesOf(rep, NoteDue))); diff != "" {
+		t.Errorf("due notes (-want +got):\n%s", diff)
+	}
+}
