@@ -335,3 +335,42 @@ func TestDeliverCancelledBeforeFirstAttemptIsRetryWithCause(t *testing.T) {
 		t.Errorf("server got %d requests", n)
 	}
 }
+
+type failing struct{ err error }
+
+func (f failing) RoundTrip(*http.Request) (*http.Response, error) { return nil, f.err }
+
+func TestDeliverTransportErrorOnLastAttemptIsNotACancel(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	c := &Client{HTTP: &http.Client{Transport: failing{errors.New("boom")}}, Now: clock.Now, Sleep: clock.Sleep, Rand: func() float64 { return 0.5 }}
+	r := testRequest("http://127.0.0.1:9/x")
+	r.Attempts = 2
+	res := c.Deliver(context.Background(), r)
+	if res.Outcome != Retry || res.Err != "boom" || len(res.Attempts) != 2 {
+		t.Errorf("result = %+v; want a retry saying boom after 2 attempts", res)
+	}
+}
+
+func TestSleepTimerZeroOnCancelledContext(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 50 { // a zero timer and a done context race in select: ask often
+		if err := sleepTimer(ctx, 0); !errors.Is(err, context.Canceled) {
+			t.Fatalf("sleep 0 on a cancelled context = %v, want its error", err)
+		}
+	}
+}
+
+func TestNewHTTPClientTimeouts(t *testing.T) {
+	t.Parallel()
+	tr, ok := NewHTTPClient().Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("transport is %T", NewHTTPClient().Transport)
+	}
+	if tr.IdleConnTimeout != 90*time.Second || tr.TLSHandshakeTimeout != 10*time.Second || tr.ExpectContinueTimeout != time.Second ||
+		tr.TLSClientConfig.MinVersion != tls.VersionTLS12 {
+		t.Errorf("transport = idle %v, TLS handshake %v, expect-continue %v, min TLS %x", tr.IdleConnTimeout, tr.TLSHandshakeTimeout, tr.ExpectContinueTimeout, tr.TLSClientConfig.MinVersion)
+	}
+}
