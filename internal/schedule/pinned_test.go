@@ -324,6 +324,8 @@ func TestDescribeMore(t *testing.T) {
 		{"0 0 */1 * *", "at 00:00 on every day of the month"},
 		{"0 0 */3 * *", "at 00:00 on every 3rd day of the month"},
 		{"0 0 */2 * *", "at 00:00 on every 2nd day of the month"},
+		{"0 12 * 6 *", "at 12:00 in June"},
+		{"0 12 * * 3", "at 12:00 on Wednesday"},
 		{"0 0 1-7 * 1", "at 00:00 on days 1-7 of the month or on Monday"},
 	}
 	for _, tt := range tests {
