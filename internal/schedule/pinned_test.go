@@ -394,3 +394,58 @@ func TestNextPrevAgreeWithGronxInUTC(t *testing.T) {
 		}
 	}
 }
+
+// compiled parses expr without the fires-too-rarely check.
+func compiled(t *testing.T, expr string) *Schedule {
+	t.Helper()
+	s := &Schedule{expr: expr, loc: time.UTC}
+	parts := strings.Fields(expr)
+	norm := make([]string, 5)
+	for i := range parts {
+		f, err := parseField(&specs[i], parts[i])
+		if err != nil {
+			t.Fatalf("%q: %v", expr, err)
+		}
+		s.f[i], norm[i] = f, f.norm
+	}
+	s.gexpr = strings.Join(norm, " ")
+	if err := s.compile(); err != nil {
+		t.Fatalf("%q: %v", expr, err)
+	}
+	return s
+}
+
+// TestFiresTooRarelyMatchesBruteForce checks checkFires against walking
+// every day of 2000-2800 and measuring each gap with time.AddDate, for
+// schedules near the 8-year limit.
+func TestFiresTooRarelyMatchesBruteForce(t *testing.T) {
+	t.Parallel()
+	var exprs []string
+	for _, dow := range []string{"*/1", "*/2", "*/3", "*/4", "*/5", "*/6", "*/7"} {
+		for _, dm := range []string{"29 2", "28-29 2", "29 2,3", "1 3", "31 1,3"} {
+			exprs = append(exprs, "0 0 "+dm+" "+dow)
+		}
+	}
+	exprs = append(exprs, "0 0 * 2 1#5", "0 0 * 2,3 1#5", "0 0 * 2 0#4", "0 0 29 2 *")
+	from, to := dayNumber(2000, 1, 1), dayNumber(2800, 12, 31)
+	for _, expr := range exprs {
+		s := compiled(t, expr)
+		var fires []int64
+		for z := from; z <= to; z++ {
+			if s.dayMatchesNumber(z) {
+				fires = append(fires, z)
+			}
+		}
+		wantRare := len(fires) == 0
+		for i := 1; i < len(fires); i++ {
+			a := time.Unix(fires[i-1]*86400, 0).UTC()
+			if fires[i] > a.AddDate(horizonYears, 0, 0).Unix()/86400 {
+				wantRare = true
+			}
+		}
+		err := s.checkFires()
+		if (err != nil) != wantRare {
+			t.Errorf("%q: checkFires = %v; brute force says too rare: %v", expr, err, wantRare)
+		}
+	}
+}
