@@ -449,3 +449,30 @@ func TestFiresTooRarelyMatchesBruteForce(t *testing.T) {
 		}
 	}
 }
+
+func TestMatchesMinuteAgreesWithGronx(t *testing.T) {
+	t.Parallel()
+	g := gronx.New()
+	for _, expr := range []string{"*/7 3-5 * * *", "59 23 31 12 *", "0 0 29 2 *", "15,45 */2 1,15 * 1-5", "0 12 L * *", "30 6 * * 5L"} {
+		s, err := Parse(expr, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := at(t, "2096-02-27T00:00:00Z").Unix() / 60
+		for w := start; w < start+5*1440; w++ {
+			want, err := g.IsDue(s.gexpr, time.Unix(w*60, 0).UTC())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.matchesMinute(w); got != want {
+				t.Fatalf("%q matchesMinute(%s) = %v, gronx says %v", expr, time.Unix(w*60, 0).UTC().Format(time.RFC3339), got, want)
+			}
+		}
+		for _, w := range []int64{-1, -1440, -1441, -525600} { // before 1970 too
+			want, _ := g.IsDue(s.gexpr, time.Unix(w*60, 0).UTC())
+			if got := s.matchesMinute(w); got != want {
+				t.Errorf("%q matchesMinute(%d) = %v, gronx says %v", expr, w, got, want)
+			}
+		}
+	}
+}
