@@ -422,7 +422,7 @@ func TestFiresTooRarelyMatchesBruteForce(t *testing.T) {
 	t.Parallel()
 	var exprs []string
 	for _, dow := range []string{"*/1", "*/2", "*/3", "*/4", "*/5", "*/6", "*/7"} {
-		for _, dm := range []string{"29 2", "28-29 2", "29 2,3", "1 3", "31 1,3"} {
+		for _, dm := range []string{"29 2", "28-29 2", "29 2,3", "1 3", "31 1,3", "1 1", "31 12", "1,31 1,12"} {
 			exprs = append(exprs, "0 0 "+dm+" "+dow)
 		}
 	}
