@@ -100,6 +100,7 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 	if viaAPI != "" {
 		fmt.Fprintf(out, "manifest %s is not in the workspace (no actions/checkout step?): read it through the API at %s\n", f.manifest, viaAPI)
 	}
+	diags = withFrequencyWarnings(env, f.manifest, m, diags)
 	printDiagnostics(env, "run", f.manifest, diags)
 	act.Diagnostics(file, diags)
 

@@ -142,7 +142,7 @@ func (p *parser) buildSchedule(j *Job, fs fieldSet, rj *rawJob) {
 		}
 		return
 	}
-	j.Schedule = s
+	j.Schedule, j.SchedulePos = s, posOf(v.node)
 	if s.DayOfMonthAndWeek() {
 		p.warnf(v.node, "%s: %q restricts both day-of-month and day-of-week; cron runs it on days matching either, not only both", v.path, expr)
 	}

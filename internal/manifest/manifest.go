@@ -79,6 +79,9 @@ type Job struct {
 	// Schedule is nil for a job that runs only when enqueued or named with
 	// --jobs.
 	Schedule *schedule.Schedule
+	// SchedulePos is the position of the schedule's value, for messages
+	// about it made after parsing (zero when there is no schedule).
+	SchedulePos Pos
 	// Zone is the effective time zone (UTC by default).
 	Zone *time.Location
 	// URL is base_url joined with path, or url; it may hold ${VAR}

@@ -15,7 +15,7 @@ import (
 // jobOpts compares Jobs by their exported, comparable fields.
 var jobOpts = cmp.Options{
 	cmpopts.IgnoreUnexported(Job{}),
-	cmpopts.IgnoreFields(Job{}, "Schedule", "Pos"),
+	cmpopts.IgnoreFields(Job{}, "Schedule", "SchedulePos", "Pos"),
 	cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() }),
 }
 

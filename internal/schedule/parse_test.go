@@ -182,3 +182,37 @@ func TestDescribe(t *testing.T) {
 		})
 	}
 }
+
+func TestMinGap(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		expr string
+		want time.Duration
+	}{
+		{"* * * * *", time.Minute},
+		{"*/5 * * * *", 5 * time.Minute},
+		{"*/7 * * * *", 4 * time.Minute}, // 56 -> 0 of the next hour
+		{"0,2 * * * *", 2 * time.Minute},
+		{"0 * * * *", time.Hour},
+		{"55 9,10 * * *", time.Hour},
+		{"0 9 * * *", 24 * time.Hour},
+		{"0 9 * * 1", 24 * time.Hour},
+		{"0 23,1 * * *", 2 * time.Hour},
+		{"0-10 9 * * *", time.Minute},
+		{"0,30 9-17 * * 1-5", 30 * time.Minute},
+		{"@hourly", time.Hour},
+		{"@daily", 24 * time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			t.Parallel()
+			s, err := Parse(tt.expr, time.UTC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.MinGap(); got != tt.want {
+				t.Errorf("MinGap() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
