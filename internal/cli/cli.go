@@ -109,7 +109,7 @@ type command struct {
 
 func commands() []*command {
 	return []*command{
-		runCmd, validateCmd, planCmd, nextCmd, enqueueCmd, cancelCmd,
+		initCmd, runCmd, validateCmd, planCmd, nextCmd, enqueueCmd, cancelCmd,
 		statusCmd, replayCmd, demoCmd, devCmd, schemaCmd, versionCmd,
 	}
 }
