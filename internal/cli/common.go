@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cronrelay/cronrelay/internal/action"
+	"github.com/cronrelay/cronrelay/internal/alert"
 	"github.com/cronrelay/cronrelay/internal/clock"
 	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/engine"
@@ -286,6 +287,9 @@ func newEngine(env *Env, m *manifest.Manifest, st store.Store, clk clock.Clock, 
 		},
 		Sleep: env.Sleep,
 		NewID: env.newID,
+		FailureBody: func(target *manifest.Job, r engine.FailureReport) []byte {
+			return alert.Body(target.Format, r, alert.RunURL(env.getenv))
+		},
 	}
 }
 

@@ -69,6 +69,10 @@ type Engine struct {
 	NewID func() string
 	// Log receives one line per event as it happens; nil discards.
 	Log io.Writer
+	// FailureBody formats the body an on_failure job receives (its
+	// manifest format: a chat message, a link to the run); nil, or a nil
+	// result, sends the FailureReport as JSON.
+	FailureBody func(target *manifest.Job, r FailureReport) []byte
 }
 
 // Options are the flags of one run.

@@ -90,6 +90,19 @@ func (p *parser) buildJob(rj *rawJob, defaults fieldSet, names map[string]bool, 
 	if b, ok := fs.get("body").(body); ok {
 		j.Body, j.BodyJSON = b.data, b.json
 	}
+	j.Format = fs.get("format").(string)
+	if j.Format != DefaultFormat {
+		// A chat webhook is a third party: the defaults' headers and
+		// signing keys carry the app's secrets, so only the job's own
+		// are sent.
+		j.Headers, j.SigningKeys = nil, nil
+		if v := rj.fields["headers"]; v != nil && !v.bad {
+			j.Headers = v.v.([]Header)
+		}
+		if v := rj.fields["signing_key"]; v != nil && !v.bad {
+			j.SigningKeys = v.v.([]string)
+		}
+	}
 
 	p.buildSchedule(j, fs, rj)
 	p.buildURL(j, fs, rj, jpath)

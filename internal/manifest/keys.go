@@ -49,6 +49,12 @@ const (
 // DefaultSuccess is the status range counted as success by default.
 var DefaultSuccess = []StatusRange{{Min: 200, Max: 299}}
 
+// Formats are the bodies an on_failure target may receive.
+var Formats = []string{"json", "slack", "discord", "teams"}
+
+// DefaultFormat is the failure report as JSON.
+const DefaultFormat = "json"
+
 // Methods are the HTTP methods a job may use.
 var Methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
 
@@ -163,6 +169,8 @@ var keyTable = []*keyDef{
 		desc: "false: the job's schedule is ignored."},
 	{name: "on_failure", kind: kindString, scope: jobKeys,
 		desc: "Name of a job called with a failure report when a delivery is dead-lettered. \"\" for none; a job inheriting its own name does not call itself."},
+	{name: "format", kind: kindEnum, scope: inJob, enum: Formats, def: DefaultFormat,
+		desc: "The body this job receives as an on_failure target: json (the failure report), or a message for a Slack, Discord or Microsoft Teams incoming webhook. A slack, discord or teams job does not inherit headers and signing_key from defaults."},
 	{name: "success", kind: kindStatus, scope: jobKeys, def: DefaultSuccess,
 		desc: "Status codes counted as success: codes (204) and ranges (\"200-299\"), 100-599."},
 	{name: "allow_http", kind: kindBool, scope: jobKeys, def: false,

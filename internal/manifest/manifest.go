@@ -105,6 +105,9 @@ type Job struct {
 	Enabled     bool
 	// OnFailure is the job called when a delivery is dead-lettered, or "".
 	OnFailure string
+	// Format is the body the job receives as an on_failure target: "json"
+	// (the failure report), "slack", "discord" or "teams".
+	Format string
 	// Success is the status codes counted as success; empty means 200-299.
 	Success   []StatusRange
 	AllowHTTP bool
