@@ -44,7 +44,17 @@ const (
 	InputFailOn      = "fail-on"
 	// InputStateHistory is the most commits the state branch keeps.
 	InputStateHistory = "state-history"
+	// InputCommand and InputArgument operate the install from the Actions
+	// tab: what to do (Commands) and its argument.
+	InputCommand  = "command"
+	InputArgument = "argument"
 )
+
+// Commands are the values of the command input: a normal run, a run that
+// delivers the argument's jobs now, enqueues the argument's request, or
+// decides only, and the state operations that run the CLI command of the
+// same name against the state branch.
+var Commands = []string{"run", "deliver", "enqueue", "dry-run", "replay", "cancel", "release"}
 
 // Inputs lists every input in the order action.yml declares them.
 var Inputs = []string{

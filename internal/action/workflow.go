@@ -18,6 +18,9 @@ type Workflow struct {
 	Crons []string
 	// Lookahead is the step's lookahead input ("" when unset).
 	Lookahead string
+	// State is the step's state input ("" when unset: the branch
+	// cronrelay-state).
+	State string
 }
 
 // maxWorkflowFile bounds what is read of one workflow file.
@@ -29,6 +32,18 @@ const maxWorkflowFile = 1 << 20
 // are skipped: this feeds warnings, and actionlint is the judge of
 // workflow files.
 func ScheduledWorkflows(fsys fs.FS, dir string) []Workflow {
+	var out []Workflow
+	for _, w := range Workflows(fsys, dir) {
+		if len(w.Crons) > 0 {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// Workflows returns the workflows in dir of fsys that run cronrelay, on a
+// schedule or not.
+func Workflows(fsys fs.FS, dir string) []Workflow {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil
@@ -80,11 +95,17 @@ func parseWorkflow(p string, data []byte) (Workflow, bool) {
 				if v := s.With["lookahead"]; v != "" {
 					w.Lookahead = v
 				}
+				if v := s.With["state"]; v != "" {
+					w.State = v
+				}
 			}
 		}
 	}
-	if !uses || doc.On.Kind != yaml.MappingNode {
+	if !uses {
 		return Workflow{}, false
+	}
+	if doc.On.Kind != yaml.MappingNode {
+		return w, true
 	}
 	for i := 0; i+1 < len(doc.On.Content); i += 2 {
 		if doc.On.Content[i].Value != "schedule" {
@@ -101,9 +122,6 @@ func parseWorkflow(p string, data []byte) (Workflow, bool) {
 				w.Crons = append(w.Crons, e.Cron)
 			}
 		}
-	}
-	if len(w.Crons) == 0 {
-		return Workflow{}, false
 	}
 	return w, true
 }

@@ -53,8 +53,21 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 	if err != nil {
 		return fail(err)
 	}
+	cmdName, cmdArg, cmdSrc := dispatchCommand(act, ev)
+	operate, err := applyCommand(fs, f, cmdName, cmdArg, cmdSrc)
+	if err != nil {
+		return fail(err)
+	}
 	if err := applyInputs(act, fs, f, ev); err != nil {
 		return fail(err)
+	}
+	if operate {
+		args, err := operationArgs(cmdName, cmdArg, f.manifest, f.state)
+		if err != nil {
+			return fail(err)
+		}
+		out.Flush()
+		return runOperation(ctx, env, act, out, masker, cmdName, args)
 	}
 	if err := f.check(pos); err != nil {
 		return fail(err)

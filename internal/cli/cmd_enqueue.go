@@ -21,7 +21,7 @@ that is already pending (or was delivered in the last 7 days) is reported as a
 duplicate and changes nothing, unless --replace is given.
 
 Flags:
-` + commonHelp + `  --job J           the job (it must be in the manifest)
+` + commonHelp + remoteHelp + `  --job J           the job (it must be in the manifest)
   --id ID           the id (default: a generated one)
   --delay D         due after D (Go durations plus d for days: 90s, 24h, 3d)
   --at T            due at T (RFC 3339)
@@ -38,7 +38,7 @@ var cancelCmd = &command{
 Removes the pending delayed delivery J#ID from the state.
 
 Flags:
-` + commonHelp + `  --job J           the job
+` + commonHelp + remoteHelp + `  --job J           the job
   --id ID           the id given when it was enqueued
 `,
 }
@@ -54,6 +54,7 @@ func runEnqueue(ctx context.Context, env *Env, args []string) int {
 	var replace bool
 	fs := newFlags(enqueueCmd, env)
 	c.register(fs)
+	c.registerRemote(fs)
 	fs.StringVar(&job, "job", "", "")
 	fs.StringVar(&id, "id", "", "")
 	fs.StringVar(&delay, "delay", "", "")
@@ -64,6 +65,12 @@ func runEnqueue(ctx context.Context, env *Env, args []string) int {
 	if done {
 		return code
 	}
+	renv, err := c.stateEnv(env, "enqueue")
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay enqueue: %v\n", err)
+		return ExitBadInput
+	}
+	env = renv
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(env.Stderr, "cronrelay enqueue: "+format+"\n", a...)
 		return ExitBadInput
@@ -113,12 +120,19 @@ func runCancel(ctx context.Context, env *Env, args []string) int {
 	var job, id string
 	fs := newFlags(cancelCmd, env)
 	c.register(fs)
+	c.registerRemote(fs)
 	fs.StringVar(&job, "job", "", "")
 	fs.StringVar(&id, "id", "", "")
 	pos, code, done := parse(cancelCmd, fs, env, args)
 	if done {
 		return code
 	}
+	renv, err := c.stateEnv(env, "cancel")
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay cancel: %v\n", err)
+		return ExitBadInput
+	}
+	env = renv
 	switch {
 	case len(pos) > 0:
 		fmt.Fprintf(env.Stderr, "cronrelay cancel: unexpected argument %q\n", pos[0])

@@ -38,11 +38,18 @@ const (
 type common struct {
 	manifest string
 	state    string
+	// remote is --remote, registered by the commands that take it.
+	remote bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.manifest, "manifest", DefaultManifest, "")
 	fs.StringVar(&c.state, "state", "", "")
+}
+
+// registerRemote adds --remote, for the commands that act on the state.
+func (c *common) registerRemote(fs *flag.FlagSet) {
+	fs.BoolVar(&c.remote, "remote", false, "")
 }
 
 const commonHelp = `  --manifest PATH   the manifest (default .github/cronrelay.yml)
