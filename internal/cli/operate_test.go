@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -187,5 +189,31 @@ func TestLocalFileRefusedWhenAWorkflowUsesTheBranch(t *testing.T) {
 	w.write(".github/workflows/cronrelay.yml", "on: push\njobs:\n  c:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: cronrelay/cronrelay@v1\n        with:\n          state: file:.cronrelay/state.json\n")
 	if code, out, errs := w.cli("2026-11-28T10:06:00Z", "status"); code != ExitOK {
 		t.Errorf("a workflow with a file state: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// demo --keep-state leaves what status needs: the state and its manifest.
+func TestDemoKeptStateReadableByStatus(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := Run(context.Background(), []string{"demo", "--keep-state", dir}, Env{Stdout: &out, Stderr: &errb}); code != ExitOK {
+		t.Fatalf("demo: exit %d\n%s", code, errb.String())
+	}
+	hint := "cronrelay status --manifest " + filepath.Join(dir, "cronrelay.yml") + " --state file:" + filepath.Join(dir, "state.json")
+	if !strings.Contains(out.String(), hint) {
+		t.Fatalf("demo does not say how to read the kept state (%q):\n%s", hint, out.String())
+	}
+	args := strings.Fields(strings.TrimPrefix(hint, "cronrelay "))
+	out.Reset()
+	errb.Reset()
+	code := Run(context.Background(), args, Env{Stdout: &out, Stderr: &errb, LookupEnv: func(k string) (string, bool) {
+		if k == "CRONRELAY_NOW" {
+			return "2026-11-29T00:00:00Z", true
+		}
+		return "", false
+	}})
+	if code != ExitOK || !strings.Contains(out.String(), "nightly-report") || !strings.Contains(out.String(), "daily-emails") {
+		t.Fatalf("status on the kept state: exit %d\n%s%s", code, out.String(), errb.String())
 	}
 }
