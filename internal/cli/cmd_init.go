@@ -50,7 +50,9 @@ Exit 0 when written, 2 for bad flags or a file that exists.
 
 func init() { initCmd.run = runInit }
 
-var repoNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+// repoNameRE is owner/repo as GitHub allows them: owners of letters,
+// digits and hyphens; names also with _ and ., but not . or .. alone.
+var repoNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*|\.[A-Za-z0-9_-][A-Za-z0-9_.-]*)$`)
 
 func runInit(_ context.Context, env *Env, args []string) int {
 	var (
