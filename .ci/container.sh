@@ -141,6 +141,13 @@ if [ -n "$user" ] && [ "$user" != root ] && [ "$user" != 0 ]; then echo "image s
 if [ -n "$workdir" ] && [ "$workdir" != / ]; then echo "image sets WORKDIR $workdir; the runner sets /github/workspace" >&2; fail=1; fi
 if [ "$entrypoint" != '["/cronrelay"]' ]; then echo "entrypoint is $entrypoint, want [\"/cronrelay\"]" >&2; fail=1; fi
 if [ "$files" != "./cronrelay ./etc/ssl/certs/ca-certificates.crt " ]; then echo "unexpected files in the image" >&2; fail=1; fi
+# The README's sizes are these measurements, not typed numbers:
+# README_FIGURES=--write rewrites them instead of checking them.
+# shellcheck source=scripts/readme-figure.sh
+. scripts/readme-figure.sh
+imgmib=$(awk -v n="$size" 'BEGIN { printf "%.1f", n / 1048576 }')
+readme_figure image "${README_FIGURES:---check}" "$imgmib" 'image of [0-9]+\.[0-9] MiB' "image of $imgmib MiB" || fail=1
+readme_figure image "${README_FIGURES:---check}" "$imgmib" 'Image [0-9]+\.[0-9] MiB' "Image $imgmib MiB" || fail=1
 [ "$fail" = 0 ]
 
 step "run the image as GitHub's runner does (internal/containertest)"

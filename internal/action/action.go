@@ -47,7 +47,17 @@ const (
 	// InputStateKey holds the keys that encrypt the state's payloads; it
 	// overrides CRONRELAY_STATE_KEY. It is a secret, so it has no flag.
 	InputStateKey = "state-key"
+	// InputCommand and InputArgument operate the install from the Actions
+	// tab: what to do (Commands) and its argument.
+	InputCommand  = "command"
+	InputArgument = "argument"
 )
+
+// Commands are the values of the command input: a normal run, a run that
+// delivers the argument's jobs now, enqueues the argument's request, or
+// decides only, and the state operations that run the CLI command of the
+// same name against the state branch.
+var Commands = []string{"run", "deliver", "enqueue", "dry-run", "replay", "cancel", "release"}
 
 // Inputs lists every input in the order action.yml declares them.
 var Inputs = []string{

@@ -71,8 +71,21 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 	if err != nil {
 		return fail(err)
 	}
+	cmdName, cmdArg, cmdSrc := dispatchCommand(act, ev)
+	operate, err := applyCommand(fs, f, cmdName, cmdArg, cmdSrc)
+	if err != nil {
+		return fail(err)
+	}
 	if err := applyInputs(act, fs, f, ev); err != nil {
 		return fail(err)
+	}
+	if operate {
+		args, err := operationArgs(cmdName, cmdArg, f.manifest, f.state)
+		if err != nil {
+			return fail(err)
+		}
+		out.Flush()
+		return runOperation(ctx, env, act, out, masker, cmdName, args)
 	}
 	if err := f.check(pos); err != nil {
 		return fail(err)
@@ -114,6 +127,7 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 	if viaAPI != "" {
 		fmt.Fprintf(out, "manifest %s is not in the workspace (no actions/checkout step?): read it through the API at %s\n", f.manifest, viaAPI)
 	}
+	diags = withFrequencyWarnings(env, f.manifest, m, diags)
 	printDiagnostics(env, "run", f.manifest, diags)
 	act.Diagnostics(file, diags)
 

@@ -820,3 +820,25 @@ func ts(s string) time.Time {
 	}
 	return t
 }
+
+func TestActionAnnotatesFrequencyWarnings(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t, quick)
+	r.write(".github/cronrelay.yml", `version: 1
+jobs:
+  often:
+    schedule: "*/2 * * * *"
+    timezone: EST
+    url: https://example.com/x
+`)
+	res := r.step("2026-11-28T10:00:00Z", "schedule", nil, "--dry-run")
+	res.must(t, ExitOK)
+	for _, want := range []string{
+		"::warning col=15,file=.github/cronrelay.yml,line=4,title=cronrelay manifest::jobs.often.schedule: \"*/2 * * * *\" fires every 2 minutes at its most frequent, but GitHub starts scheduled workflows at most every 5 minutes",
+		"::warning col=15,file=.github/cronrelay.yml,line=5,title=cronrelay manifest::jobs.often.timezone: \"EST\" is a fixed offset (UTC-05:00)",
+	} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, res.stdout)
+		}
+	}
+}

@@ -106,7 +106,7 @@ type command struct {
 
 func commands() []*command {
 	return []*command{
-		runCmd, validateCmd, planCmd, nextCmd, enqueueCmd, cancelCmd,
+		initCmd, runCmd, validateCmd, planCmd, nextCmd, enqueueCmd, cancelCmd,
 		statusCmd, replayCmd, releaseCmd, demoCmd, devCmd, schemaCmd, stateKeyCmd, versionCmd,
 	}
 }

@@ -22,7 +22,7 @@ that is already pending (or was delivered in the last 7 days) is reported as a
 duplicate and changes nothing, unless --replace is given.
 
 Flags:
-` + commonHelp + `  --job J           the job (it must be in the manifest)
+` + commonHelp + remoteHelp + `  --job J           the job (it must be in the manifest)
   --id ID           the id (default: a generated one)
   --delay D         due after D (Go durations plus d for days: 90s, 24h, 3d)
   --at T            due at T (RFC 3339)
@@ -51,7 +51,7 @@ written then. A delivery a run is sending right now is cancelled too; that
 attempt may still arrive.
 
 Flags:
-` + commonHelp + `  --job J           the job
+` + commonHelp + remoteHelp + `  --job J           the job
   --id ID           the id given when it was enqueued
   --orphans         cancel every orphaned delivery
 `,
@@ -68,6 +68,7 @@ func runEnqueue(ctx context.Context, env *Env, args []string) int {
 	var replace bool
 	fs := newFlags(enqueueCmd, env)
 	c.register(fs)
+	c.registerRemote(fs)
 	fs.StringVar(&job, "job", "", "")
 	fs.StringVar(&id, "id", "", "")
 	fs.StringVar(&delay, "delay", "", "")
@@ -78,6 +79,12 @@ func runEnqueue(ctx context.Context, env *Env, args []string) int {
 	if done {
 		return code
 	}
+	renv, err := c.stateEnv(env, "enqueue")
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay enqueue: %v\n", err)
+		return ExitBadInput
+	}
+	env = renv
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(env.Stderr, "cronrelay enqueue: "+format+"\n", a...)
 		return ExitBadInput
@@ -128,6 +135,7 @@ func runCancel(ctx context.Context, env *Env, args []string) int {
 	var orphans bool
 	fs := newFlags(cancelCmd, env)
 	c.register(fs)
+	c.registerRemote(fs)
 	fs.StringVar(&job, "job", "", "")
 	fs.StringVar(&id, "id", "", "")
 	fs.BoolVar(&orphans, "orphans", false, "")
@@ -135,6 +143,12 @@ func runCancel(ctx context.Context, env *Env, args []string) int {
 	if done {
 		return code
 	}
+	renv, err := c.stateEnv(env, "cancel")
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay cancel: %v\n", err)
+		return ExitBadInput
+	}
+	env = renv
 	byJob := job != "" || id != ""
 	switch {
 	case byJob && (len(pos) > 0 || orphans):

@@ -21,7 +21,7 @@ orphaned (its job left the manifest), and when the next thing is due. Calls
 nothing and writes nothing.
 
 Flags:
-` + commonHelp + `  --at T            the time of the imagined run (RFC 3339; default now)
+` + commonHelp + remoteHelp + `  --at T            the time of the imagined run (RFC 3339; default now)
   --json            print the plan as JSON
 `,
 }
@@ -34,12 +34,19 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 	var asJSON bool
 	fs := newFlags(planCmd, env)
 	c.register(fs)
+	c.registerRemote(fs)
 	fs.StringVar(&at, "at", "", "")
 	fs.BoolVar(&asJSON, "json", false, "")
 	pos, code, done := parse(planCmd, fs, env, args)
 	if done {
 		return code
 	}
+	renv, err := c.stateEnv(env, "plan")
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay plan: %v\n", err)
+		return ExitBadInput
+	}
+	env = renv
 	if len(pos) > 0 {
 		fmt.Fprintf(env.Stderr, "cronrelay plan: unexpected argument %q\n", pos[0])
 		return ExitBadInput

@@ -26,7 +26,7 @@ id that is not open or not claimed refuses the whole command; nothing is
 written then.
 
 Flags:
-` + commonHelp + `  --all             every claimed delivery
+` + commonHelp + remoteHelp + `  --all             every claimed delivery
   --force           also release claims whose lease has not run out
 `,
 }
@@ -38,12 +38,19 @@ func runRelease(ctx context.Context, env *Env, args []string) int {
 	var all, force bool
 	fs := newFlags(releaseCmd, env)
 	c.register(fs)
+	c.registerRemote(fs)
 	fs.BoolVar(&all, "all", false, "")
 	fs.BoolVar(&force, "force", false, "")
 	ids, code, done := parse(releaseCmd, fs, env, args)
 	if done {
 		return code
 	}
+	renv, err := c.stateEnv(env, "release")
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay release: %v\n", err)
+		return ExitBadInput
+	}
+	env = renv
 	switch {
 	case all && len(ids) > 0:
 		fmt.Fprintln(env.Stderr, "cronrelay release: give delivery ids or --all, not both")

@@ -17,7 +17,7 @@ delivery id (so Idempotency-Key and webhook-id stay the same) and its attempt
 count goes on from where it stopped; retry.until counts again from now.
 
 Flags:
-` + commonHelp + `  --all             replay every dead letter
+` + commonHelp + remoteHelp + `  --all             replay every dead letter
 `,
 }
 
@@ -28,11 +28,18 @@ func runReplay(ctx context.Context, env *Env, args []string) int {
 	var all bool
 	fs := newFlags(replayCmd, env)
 	c.register(fs)
+	c.registerRemote(fs)
 	fs.BoolVar(&all, "all", false, "")
 	ids, code, done := parse(replayCmd, fs, env, args)
 	if done {
 		return code
 	}
+	renv, err := c.stateEnv(env, "replay")
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay replay: %v\n", err)
+		return ExitBadInput
+	}
+	env = renv
 	switch {
 	case all && len(ids) > 0:
 		fmt.Fprintln(env.Stderr, "cronrelay replay: give delivery ids or --all, not both")

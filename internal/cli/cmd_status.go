@@ -26,7 +26,7 @@ retried; the dead letters with their last error; and orphans of jobs no
 longer in the manifest. Writes nothing.
 
 Flags:
-` + commonHelp + `  --json            print it as JSON
+` + commonHelp + remoteHelp + `  --json            print it as JSON
 `,
 }
 
@@ -77,11 +77,18 @@ func runStatus(ctx context.Context, env *Env, args []string) int {
 	var asJSON bool
 	fs := newFlags(statusCmd, env)
 	c.register(fs)
+	c.registerRemote(fs)
 	fs.BoolVar(&asJSON, "json", false, "")
 	pos, code, done := parse(statusCmd, fs, env, args)
 	if done {
 		return code
 	}
+	renv, err := c.stateEnv(env, "status")
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cronrelay status: %v\n", err)
+		return ExitBadInput
+	}
+	env = renv
 	if len(pos) > 0 {
 		fmt.Fprintf(env.Stderr, "cronrelay status: unexpected argument %q\n", pos[0])
 		return ExitBadInput

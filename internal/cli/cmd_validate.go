@@ -11,9 +11,11 @@ var validateCmd = &command{
 	help: `Usage: cronrelay validate [--manifest PATH] [PATH]
 
 Checks the manifest and prints every problem at once, one per line, as
-FILE:LINE:COL: message. Warnings (a schedule that sets both day-of-month and
-day-of-week, which cron ORs) do not fail the check. Secrets (${VAR}) need not
-be set.
+FILE:LINE:COL: message. Warnings do not fail the check: a schedule that sets
+both day-of-month and day-of-week (cron ORs them), a schedule more frequent
+than GitHub's 5-minute minimum or than the cron of the workflow in
+.github/workflows that runs cronrelay, a fixed-offset zone (EST, MST, HST).
+Secrets (${VAR}) need not be set.
 
 Exit 0 when the manifest is valid (warnings allowed), 2 otherwise.
 `,
@@ -40,7 +42,7 @@ func runValidate(_ context.Context, env *Env, args []string) int {
 	if m == nil {
 		return code
 	}
-	for _, d := range diags {
+	for _, d := range withFrequencyWarnings(env, c.manifest, m, diags) {
 		fmt.Fprintln(env.Stderr, d.String())
 	}
 	jobs := fmt.Sprintf("%d jobs", len(m.Jobs))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cronrelay/cronrelay/internal/action"
+	"github.com/cronrelay/cronrelay/internal/alert"
 	"github.com/cronrelay/cronrelay/internal/clock"
 	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/engine"
@@ -38,11 +39,18 @@ const (
 type common struct {
 	manifest string
 	state    string
+	// remote is --remote, registered by the commands that take it.
+	remote bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.manifest, "manifest", DefaultManifest, "")
 	fs.StringVar(&c.state, "state", "", "")
+}
+
+// registerRemote adds --remote, for the commands that act on the state.
+func (c *common) registerRemote(fs *flag.FlagSet) {
+	fs.BoolVar(&c.remote, "remote", false, "")
 }
 
 const commonHelp = `  --manifest PATH   the manifest (default .github/cronrelay.yml)
@@ -288,6 +296,9 @@ func newEngine(env *Env, m *manifest.Manifest, st store.Store, clk clock.Clock, 
 		},
 		Sleep: env.Sleep,
 		NewID: env.newID,
+		FailureBody: func(target *manifest.Job, r engine.FailureReport) []byte {
+			return alert.Body(target.Format, r, alert.RunURL(env.getenv))
+		},
 	}
 }
 

@@ -3,6 +3,7 @@ package containertest
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -157,12 +158,13 @@ func TestPlainRun(t *testing.T) {
 	checkState(t, "state.json in the workspace", readFileT(t, filepath.Join(ws, "state.json")))
 }
 
-// TestCronJob runs the image as deploy/kubernetes/cronjob.yaml does: a
-// manifest on a read-only mount, the state on the branch through the API,
-// a user other than root and a read-only root filesystem, no GitHub
-// Actions environment.
+// TestCronJob runs the image as examples/kubernetes/cronjob.yaml does,
+// with its args and its manifest mount: a manifest on a read-only mount,
+// the state on the branch through the API, a user other than root and a
+// read-only root filesystem, no GitHub Actions environment.
 func TestCronJob(t *testing.T) {
 	t.Parallel()
+	k := kubernetesExample(t)
 	img := image(t)
 	a := newApp(t)
 	ws := newWorkspace(t, a)
@@ -170,9 +172,9 @@ func TestCronJob(t *testing.T) {
 	api := strings.TrimSuffix(fake.Start(t), "/")
 	res := container{
 		image:  img,
-		flags:  []string{"--user", "65532:65532", "--read-only"},
-		args:   []string{"run", "--manifest", "/config/cronrelay.yml", "--state", "branch:cronrelay-state", "--jobs", "ping"},
-		mounts: map[string]string{"/config:ro": filepath.Join(ws, ".github")},
+		flags:  []string{"--user", fmt.Sprint(k.runAsUser) + ":" + fmt.Sprint(k.runAsUser), "--read-only"},
+		args:   append(append([]string{}, k.args...), "--jobs", "ping"),
+		mounts: map[string]string{k.manifestDir + ":ro": filepath.Join(ws, ".github")},
 		env: map[string]string{
 			"GITHUB_REPOSITORY":     "owner/repo",
 			"GITHUB_TOKEN":          githubfake.PersonalToken,

@@ -64,7 +64,8 @@ Flags:
   --seed N            seed for late runs and retry jitter (default 1); the
                       same seed prints the same day
   --day YYYY-MM-DD    the simulated day, in UTC (default 2026-11-28)
-  --keep-state DIR    write the state file to DIR and keep it (default: a
+  --keep-state DIR    write the state file and the demo manifest to DIR and
+                      keep them, for cronrelay status (default: a
                       temporary directory, removed at the end)
 `
 
@@ -263,6 +264,13 @@ func run(ctx context.Context, cfg Config) (*Summary, error) {
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("demo: built-in manifest: %w", diags) // a bug
 	}
+	if cfg.StateDir != "" {
+		// The kept state is read with its manifest: status, plan and
+		// replay need both.
+		if err := os.WriteFile(filepath.Join(dir, KeptManifest), []byte(Manifest(srv.URL)), 0o644); err != nil {
+			return nil, fmt.Errorf("demo: writing the manifest beside the kept state: %w", err)
+		}
+	}
 	env := map[string]string{cronSecretVar: cronSecret, signingKeyVar: key}
 	masker := &secret.Masker{}
 	ids := 0
@@ -312,8 +320,16 @@ func run(ctx context.Context, cfg Config) (*Summary, error) {
 		p.run(rep, demoApp.take(), sum)
 	}
 	p.summary(sum)
+	if cfg.StateDir != "" && p.err == nil {
+		_, p.err = fmt.Fprintf(out, "\nkept the state and its manifest in %s; see them with:\n  cronrelay status --manifest %s --state file:%s\n",
+			dir, filepath.Join(dir, KeptManifest), statePath)
+	}
 	return sum, p.err
 }
+
+// KeptManifest is the file name of the demo manifest written beside a
+// kept state.
+const KeptManifest = "cronrelay.yml"
 
 func listen(f func() (net.Listener, error)) (net.Listener, error) {
 	if f != nil {

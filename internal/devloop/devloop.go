@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/cronrelay/cronrelay/internal/alert"
 	"io"
 	"net"
 	"net/http"
@@ -354,6 +355,10 @@ func (l *Loop) run(ctx context.Context, m *manifest.Manifest, reqs []engine.Inco
 		},
 		Sleep: l.cfg.Sleep,
 		NewID: l.cfg.NewID,
+		// As in a run, without a run to link to.
+		FailureBody: func(target *manifest.Job, r engine.FailureReport) []byte {
+			return alert.Body(target.Format, r, "")
+		},
 	}
 	rep, err := e.Run(ctx, engine.Options{Requests: reqs})
 	if rep != nil {

@@ -207,6 +207,11 @@ func (e *Engine) kill(doc *state.Doc, dl *state.Delivery, reason string, res del
 	}
 	body, _ := json.Marshal(report)
 	alert := e.Manifest.Job(job.OnFailure)
+	if e.FailureBody != nil {
+		if b := e.FailureBody(alert, report); b != nil {
+			body = b
+		}
+	}
 	id := failureID(alert.Name, dl)
 	doc.Open[id] = &state.Delivery{
 		ID: id, Job: alert.Name, Kind: state.KindFailure, Due: now, Body: body, Created: now,

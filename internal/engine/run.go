@@ -86,6 +86,10 @@ type Engine struct {
 	// StateKeys encrypt the state's payloads (bodies, excerpts) when set
 	// (CRONRELAY_STATE_KEY); nil keeps them in the clear.
 	StateKeys state.Sealer
+	// FailureBody formats the body an on_failure job receives (its
+	// manifest format: a chat message, a link to the run); nil, or a nil
+	// result, sends the FailureReport as JSON.
+	FailureBody func(target *manifest.Job, r FailureReport) []byte
 }
 
 // Options are the flags of one run.

@@ -542,7 +542,22 @@ func TestFlags(t *testing.T) {
 			`Run "cronrelay run --help" for usage.`,
 		}},
 		{name: "unknown command", args: []string{"rnu"}, code: 2, stderr: []string{
-			`cronrelay: unknown command "rnu"; did you mean "run"? (valid are ["run" "validate" "plan" "next" "enqueue" "cancel" "status" "replay" "release" "demo" "dev" "schema" "state-key" "version"])`,
+			`cronrelay: unknown command "rnu"; did you mean "run"? (valid are ["init" "run" "validate" "plan" "next" "enqueue" "cancel" "status" "replay" "release" "demo" "dev" "schema" "state-key" "version"])`,
+		}},
+		{name: "init without base url", args: []string{"init", "--job", "ping"}, code: 2, stderr: []string{
+			`cronrelay init: --base-url is required (like https://myapp.example.com); standard input is not a terminal, so init cannot ask`,
+		}},
+		{name: "init bad scheduler repo", args: []string{"init", "--base-url", "https://a.example.com", "--scheduler-repo", "../x"}, code: 2, stderr: []string{
+			`cronrelay init: --scheduler-repo: "../x" is not owner/repo (like octo-org/scheduler)`,
+		}},
+		{name: "init bad schedule", args: []string{"init", "--base-url", "https://a.example.com", "--schedule", "0 0 30 2 *"}, code: 2, stderr: []string{
+			`cronrelay init: --schedule: never fires: day-of-month 30 never falls in February ("0 0 30 2 *")`,
+		}},
+		{name: "remote with a file state", args: []string{"replay", "--remote", "--state", "file:s.json", "--all"}, code: 2, stderr: []string{
+			`cronrelay replay: --remote acts on GitHub, but --state file:s.json is a local file; drop one of them`,
+		}},
+		{name: "release remote with a file state", args: []string{"release", "--remote", "--state", "file:s.json", "--all"}, code: 2, stderr: []string{
+			`cronrelay release: --remote acts on GitHub, but --state file:s.json is a local file; drop one of them`,
 		}},
 		{name: "jobs unknown", args: []string{"run", "--jobs", "ping,../etc"}, code: 2, stderr: []string{
 			`cronrelay run: --jobs: unknown job "../etc"; valid are ["ping" "later" "cont"]`,

@@ -94,6 +94,19 @@ func (p *parser) buildJob(rj *rawJob, defaults fieldSet, names map[string]bool, 
 	if b, ok := fs.get("body").(body); ok {
 		j.Body, j.BodyJSON = b.data, b.json
 	}
+	j.Format = fs.get("format").(string)
+	if j.Format != DefaultFormat {
+		// A chat webhook is a third party: the defaults' headers and
+		// signing keys carry the app's secrets, so only the job's own
+		// are sent.
+		j.Headers, j.SigningKeys = nil, nil
+		if v := rj.fields["headers"]; v != nil && !v.bad {
+			j.Headers = v.v.([]Header)
+		}
+		if v := rj.fields["signing_key"]; v != nil && !v.bad {
+			j.SigningKeys = v.v.([]string)
+		}
+	}
 
 	j.keyPos = keyPositions(defaults, fs, rj.fields)
 	p.buildSchedule(j, fs, rj)
@@ -160,7 +173,7 @@ func (p *parser) buildSchedule(j *Job, fs fieldSet, rj *rawJob) {
 		}
 		return
 	}
-	j.Schedule = s
+	j.Schedule, j.SchedulePos = s, posOf(v.node)
 	if s.DayOfMonthAndWeek() {
 		p.warnf(v.node, "%s: %q restricts both day-of-month and day-of-week; cron runs it on days matching either, not only both", v.path, expr)
 	}

@@ -49,6 +49,12 @@ const (
 // DefaultSuccess is the status range counted as success by default.
 var DefaultSuccess = []StatusRange{{Min: 200, Max: 299}}
 
+// Formats are the bodies an on_failure target may receive.
+var Formats = []string{"json", "slack", "discord", "teams"}
+
+// DefaultFormat is the failure report as JSON.
+const DefaultFormat = "json"
+
 // Methods are the HTTP methods a job may use.
 var Methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
 
@@ -173,6 +179,8 @@ var keyTable = []*keyDef{
 		desc: "Jobs a 2xx response of this job may enqueue or cancel with a \"cronrelay\" continuation. [] (the default): none; a continuation naming any other job is refused."},
 	{name: "enqueue", kind: kindEnum, scope: jobKeys, enum: []string{"allow", "deny"},
 		desc: "Whether requests from events (repository_dispatch client_payload, the workflow_dispatch enqueue input) may enqueue or cancel this job. Default: allow for a job without a schedule, deny for a scheduled one. The CLI and continuations are not affected."},
+	{name: "format", kind: kindEnum, scope: inJob, enum: Formats, def: DefaultFormat,
+		desc: "The body this job receives as an on_failure target: json (the failure report), or a message for a Slack, Discord or Microsoft Teams incoming webhook. A slack, discord or teams job does not inherit headers and signing_key from defaults."},
 	{name: "success", kind: kindStatus, scope: jobKeys, def: DefaultSuccess,
 		desc: "Status codes counted as success: codes (204) and ranges (\"200-299\"), 100-599."},
 	{name: "allow_http", kind: kindBool, scope: jobKeys, def: false,

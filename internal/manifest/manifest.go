@@ -85,6 +85,9 @@ type Job struct {
 	// Schedule is nil for a job that runs only when enqueued or named with
 	// --jobs.
 	Schedule *schedule.Schedule
+	// SchedulePos is the position of the schedule's value, for messages
+	// about it made after parsing (zero when there is no schedule).
+	SchedulePos Pos
 	// Zone is the effective time zone (UTC by default).
 	Zone *time.Location
 	// URL is base_url joined with path, or url; it may hold ${VAR}
@@ -114,6 +117,9 @@ type Job struct {
 	// Enqueue is "allow" or "deny": whether requests from events may
 	// target the job; "" means the default (see AcceptsEvents).
 	Enqueue string
+	// Format is the body the job receives as an on_failure target: "json"
+	// (the failure report), "slack", "discord" or "teams".
+	Format string
 	// Success is the status codes counted as success; empty means 200-299.
 	Success   []StatusRange
 	AllowHTTP bool

@@ -15,7 +15,7 @@ import (
 // jobOpts compares Jobs by their exported, comparable fields.
 var jobOpts = cmp.Options{
 	cmpopts.IgnoreUnexported(Job{}),
-	cmpopts.IgnoreFields(Job{}, "Schedule", "Pos"),
+	cmpopts.IgnoreFields(Job{}, "Schedule", "SchedulePos", "Pos"),
 	cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() }),
 }
 
@@ -51,7 +51,7 @@ func TestQuickstartJobs(t *testing.T) {
 	auth := []Header{{Name: "Authorization", Value: "Bearer ${CRON_SECRET}"}}
 	keys := []string{"${CRONRELAY_SIGNING_KEY}"}
 	base := Job{Zone: time.UTC, Method: "POST", Headers: auth, Timeout: 30 * time.Second, Retry: defaultRetry,
-		CatchUp: "latest", Overlap: "allow", Enabled: true, Success: DefaultSuccess, SigningKeys: keys}
+		CatchUp: "latest", Overlap: "allow", Enabled: true, Format: "json", Success: DefaultSuccess, SigningKeys: keys}
 	with := func(f func(j *Job)) *Job {
 		j := base
 		f(&j)
@@ -131,21 +131,21 @@ jobs:
 			Name: "override", Zone: mustZone(t, "America/New_York"), URL: "https://app.example.com/x", Method: "POST",
 			Headers: []Header{{"Authorization", "Bearer ${A}"}, {"x-team", "reports"}, {"X-Extra", "1"}},
 			Timeout: 45 * time.Second, Retry: Retry{Attempts: 2, Backoff: 5 * time.Second, MaxBackoff: 30 * time.Second},
-			CatchUp: "latest", Overlap: "allow", Enabled: true, OnFailure: "alert",
+			CatchUp: "latest", Overlap: "allow", Enabled: true, Format: "json", OnFailure: "alert",
 			Success: []StatusRange{{200, 201}},
 		}},
 		{"inherit", Job{
 			Name: "inherit", Zone: mustZone(t, "Europe/Berlin"), URL: "https://app.example.com/y", Method: "POST",
 			Headers: []Header{{"Authorization", "Bearer ${A}"}, {"X-Team", "core"}},
 			Timeout: 45 * time.Second, Retry: Retry{Attempts: 4, Backoff: 5 * time.Second, MaxBackoff: 30 * time.Second},
-			CatchUp: "latest", Overlap: "allow", Enabled: true, OnFailure: "alert",
+			CatchUp: "latest", Overlap: "allow", Enabled: true, Format: "json", OnFailure: "alert",
 			Success: []StatusRange{{204, 204}}, SigningKeys: []string{"k1", "k2"},
 		}},
 		{"alert", Job{
 			Name: "alert", Zone: mustZone(t, "Europe/Berlin"), URL: "https://alerts.example.com", Method: "POST",
 			Headers: []Header{{"Authorization", "Bearer ${A}"}, {"X-Team", "core"}},
 			Timeout: 45 * time.Second, Retry: Retry{Attempts: 4, Backoff: 5 * time.Second, MaxBackoff: 30 * time.Second},
-			CatchUp: "latest", Overlap: "allow", Enabled: true,
+			CatchUp: "latest", Overlap: "allow", Enabled: true, Format: "json",
 			Success: []StatusRange{{204, 204}}, SigningKeys: []string{"k1", "k2"},
 		}},
 	}
@@ -322,5 +322,47 @@ func TestDiagnosticString(t *testing.T) {
 	}
 	if !ds.HasErrors() || ds[1:].HasErrors() {
 		t.Errorf("HasErrors wrong")
+	}
+}
+
+func TestChatFormatsDoNotInheritSecrets(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, `version: 1
+defaults:
+  base_url: https://app.example.com
+  headers:
+    Authorization: Bearer ${CRON_SECRET}
+  signing_key: ${CRONRELAY_SIGNING_KEY}
+  on_failure: slack
+jobs:
+  work:
+    path: /work
+  slack:
+    url: https://hooks.slack.com/services/T/B/X
+    format: slack
+  teams:
+    url: https://example.webhook.office.com/x
+    format: teams
+    headers:
+      X-Team: ops
+  json:
+    url: https://hooks.example.com/x
+    format: json
+`)
+	type got struct {
+		Format      string
+		Headers     []Header
+		SigningKeys []string
+	}
+	want := map[string]got{
+		"work":  {"json", []Header{{Name: "Authorization", Value: "Bearer ${CRON_SECRET}"}}, []string{"${CRONRELAY_SIGNING_KEY}"}},
+		"slack": {"slack", nil, nil},
+		"teams": {"teams", []Header{{Name: "X-Team", Value: "ops"}}, nil},
+		"json":  {"json", []Header{{Name: "Authorization", Value: "Bearer ${CRON_SECRET}"}}, []string{"${CRONRELAY_SIGNING_KEY}"}},
+	}
+	for _, j := range m.Jobs {
+		if diff := cmp.Diff(want[j.Name], got{j.Format, j.Headers, j.SigningKeys}); diff != "" {
+			t.Errorf("job %s (-want +got):\n%s", j.Name, diff)
+		}
 	}
 }

@@ -690,8 +690,19 @@ func (p *parser) checkString(k *keyDef, vn *yaml.Node, path, s string) *value {
 		}
 		loc, err := time.LoadLocation(s)
 		if err != nil {
+			// A zone in the wrong case works on case-insensitive file
+			// systems (macOS) and nowhere else: use the right name
+			// everywhere, and say so.
+			if z := zoneInOtherCase(s); z != "" {
+				p.warnf(vn, "%s: zone names are case-sensitive: %q is read as %q; write it so", path, s, z)
+				loc, _ := time.LoadLocation(z)
+				return &value{v: loc}
+			}
 			p.errorf(vn, "%s: unknown time zone %q; use an IANA name like UTC, Europe/Berlin or America/New_York", path, truncate(s, 60))
 			return nil
+		}
+		if hint := fixedOffsetZone(s, loc); hint != "" {
+			p.warnf(vn, "%s: %s", path, hint)
 		}
 		return &value{v: loc}
 	case "base_url":

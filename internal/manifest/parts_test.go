@@ -78,12 +78,42 @@ func TestSuggest(t *testing.T) {
 		{"frobnicate", ""},
 		{"pth", "path"},
 		{"x", ""},
+		{"retries", "retry"},
+		{"Retries", "retry"},
+		{"schedules", "schedule"},
+		{"successes", "success"},
+		{"paths", "path"},
+		{"timeouts", "timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
 			if got := suggest(tt.in, keys); got != tt.want {
 				t.Errorf("suggest(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestZoneInOtherCase(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"europe/berlin", "Europe/Berlin"},
+		{"EUROPE/BERLIN", "Europe/Berlin"},
+		{"america/new_york", "America/New_York"},
+		{"america/port-au-prince", "America/Port-au-Prince"},
+		{"america/port_of_spain", "America/Port_of_Spain"},
+		{"utc", "UTC"},
+		{"est5edt", "EST5EDT"},
+		{"Europe/Berln", ""},
+		{"mars/olympus", ""},
+		{"../etc/passwd", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			if got := zoneInOtherCase(tt.in); got != tt.want {
+				t.Errorf("zoneInOtherCase(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}

@@ -69,7 +69,7 @@ var sampleValues = map[string]string{
 	"path": "/p", "method": "GET", "headers": "{X-A: b}", "body": "text", "timeout": "5s", "retry": "{}",
 	"attempts": "2", "backoff": "1s", "max_backoff": "1m", "until": "1h", "catch_up": "all", "max_lateness": "1h",
 	"overlap": "skip", "enabled": "false", "on_failure": `""`, "success": "[200]", "allow_http": "true", "follow_redirects_as_get": "true",
-	"signing_key": "whsec_x", "state_history": "100", "on_reject": "a", "secrets": "[APP_URL]", "continues": "[]", "enqueue": "deny",
+	"signing_key": "whsec_x", "state_history": "100", "on_reject": "a", "secrets": "[APP_URL]", "continues": "[]", "enqueue": "deny", "format": "slack",
 }
 
 // probe builds a manifest with key in scope s and reports whether the
@@ -152,8 +152,8 @@ func TestSchemaDefaultsParse(t *testing.T) {
 	const jobs = "version: 1\njobs: {a: {url: 'https://example.com'}}\n"
 	plain := mustParse(t, jobs).Jobs[0]
 	for _, k := range keyTable {
-		if k.def == nil || k.scope == inTop {
-			continue // top-level settings are not job settings
+		if k.def == nil || k.scope&inDefaults == 0 {
+			continue // top-level settings are not job settings; per-job keys cannot be defaults
 		}
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()

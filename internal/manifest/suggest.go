@@ -11,7 +11,7 @@ import (
 func suggest(s string, candidates []string) string {
 	best, bestDist := "", 1<<30
 	for _, c := range candidates {
-		if strings.EqualFold(s, c) {
+		if strings.EqualFold(s, c) || strings.EqualFold(singular(s), c) {
 			return c
 		}
 		limit := 2
@@ -24,6 +24,18 @@ func suggest(s string, candidates []string) string {
 		}
 	}
 	return best
+}
+
+// singular strips an English plural ending, so that "retries" finds
+// "retry" and "schedules" finds "schedule".
+func singular(s string) string {
+	switch {
+	case len(s) > 4 && strings.HasSuffix(strings.ToLower(s), "ies"):
+		return s[:len(s)-3] + "y"
+	case len(s) > 3 && strings.HasSuffix(strings.ToLower(s), "s") && !strings.HasSuffix(strings.ToLower(s), "ss"):
+		return s[:len(s)-1]
+	}
+	return s
 }
 
 // didYouMean formats suggest's answer as `; did you mean "x"?`, or "".

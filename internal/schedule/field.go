@@ -85,9 +85,11 @@ func parseField(spec *fieldSpec, text string) (field, *Error) {
 // whether it is month-dependent (L, W, #), and a problem description.
 func parseElement(spec *fieldSpec, el string) (norm string, special bool, msg string) {
 	norm, msg = parseStandard(spec, el)
-	if msg == "" || !strings.ContainsAny(strings.ToUpper(el), "LW#") {
+	if msg == "" || !strings.ContainsAny(spec.withoutNames(el), "LW#") {
+		// The letters of WED or JUL are not the L and W operators.
 		return norm, false, msg
 	}
+	orig := el
 	el = strings.ToUpper(el)
 	switch {
 	case spec.pos == 3 && el == "L":
@@ -111,7 +113,8 @@ func parseElement(spec *fieldSpec, el string) (norm string, special bool, msg st
 		}
 		return strconv.Itoa(n) + "L", true, ""
 	case spec.pos == 5 && strings.Contains(el, "#"):
-		day, nth, _ := strings.Cut(el, "#")
+		day, _, _ := strings.Cut(el, "#")
+		_, nth, _ := strings.Cut(orig, "#")
 		n, m := spec.value(day)
 		if m != "" {
 			return "", false, m + ` before "#"`
@@ -155,8 +158,13 @@ func parseStandard(spec *fieldSpec, el string) (string, string) {
 		if m != "" {
 			return "", m
 		}
+		if spec.pos == 5 && y == 0 && x > 0 {
+			// Like cronie, a weekday range ending on Sunday (SAT-SUN, 5-0)
+			// ends at 7, the other number for Sunday.
+			y = 7
+		}
 		if y < x {
-			return "", fmt.Sprintf("range %s goes backwards (wrap-around ranges are not supported)", base)
+			return "", backwards(spec, base, x, y)
 		}
 		out = fmt.Sprintf("%d-%d", x, y)
 	default:
@@ -180,6 +188,39 @@ func parseStandard(spec *fieldSpec, el string) (string, string) {
 		out += "/" + strconv.Itoa(s)
 	}
 	return out, ""
+}
+
+// withoutNames returns el in upper case with the field's names (WED, JUL)
+// removed, so that their letters are not taken for operators.
+func (spec *fieldSpec) withoutNames(el string) string {
+	el = strings.ToUpper(el)
+	for name := range spec.names {
+		el = strings.ReplaceAll(el, name, "")
+	}
+	return el
+}
+
+// backwards explains a range whose end comes before its start, with the
+// list that means what a wrap-around range would.
+func backwards(spec *fieldSpec, base string, x, y int) string {
+	if spec.pos == 5 && x == 7 {
+		return fmt.Sprintf("range %s goes backwards: 7 is Sunday, the end of the week; write %s", base, rangeText(0, y))
+	}
+	hi := spec.hi
+	if spec.pos == 5 {
+		hi = 6
+	}
+	if x == hi {
+		return fmt.Sprintf("range %s goes backwards; wrap-around ranges are not supported: write %d,%s", base, x, rangeText(spec.lo, y))
+	}
+	return fmt.Sprintf("range %s goes backwards; wrap-around ranges are not supported: write %d-%d,%s", base, x, hi, rangeText(spec.lo, y))
+}
+
+func rangeText(a, b int) string {
+	if a == b {
+		return strconv.Itoa(a)
+	}
+	return fmt.Sprintf("%d-%d", a, b)
 }
 
 // value parses a number or, in the month and day-of-week fields, a name.

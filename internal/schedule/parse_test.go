@@ -36,7 +36,16 @@ func TestParseErrors(t *testing.T) {
 		{"1,,2 * * * *", "minute", `minute field "1,,2": empty element in list`},
 		{"x * * * *", "minute", `minute field "x": "x" is not a number`},
 		{"-1 * * * *", "minute", `minute field "-1": missing number`},
-		{"5-2 * * * *", "minute", `minute field "5-2": range 5-2 goes backwards (wrap-around ranges are not supported)`},
+		{"5-2 * * * *", "minute", `minute field "5-2": range 5-2 goes backwards; wrap-around ranges are not supported: write 5-59,0-2`},
+		{"0 22-2 * * *", "hour", `hour field "22-2": range 22-2 goes backwards; wrap-around ranges are not supported: write 22-23,0-2`},
+		{"0 23-1 * * *", "hour", `hour field "23-1": range 23-1 goes backwards; wrap-around ranges are not supported: write 23,0-1`},
+		{"0 0 * NOV-FEB *", "month", `month field "NOV-FEB": range NOV-FEB goes backwards; wrap-around ranges are not supported: write 11-12,1-2`},
+		{"0 0 * JUL-MAR *", "month", `month field "JUL-MAR": range JUL-MAR goes backwards; wrap-around ranges are not supported: write 7-12,1-3`},
+		{"0 0 * * FRI-TUE", "day-of-week", `day-of-week field "FRI-TUE": range FRI-TUE goes backwards; wrap-around ranges are not supported: write 5-6,0-2`},
+		{"0 0 * * SAT-MON", "day-of-week", `day-of-week field "SAT-MON": range SAT-MON goes backwards; wrap-around ranges are not supported: write 6,0-1`},
+		{"0 0 * * 7-WED", "day-of-week", `day-of-week field "7-WED": range 7-WED goes backwards: 7 is Sunday, the end of the week; write 0-3`},
+		{"0 0 * * WED-FRIDAY", "day-of-week", `day-of-week field "WED-FRIDAY": "FRIDAY" is not a number or a weekday name (SUN-SAT)`},
+		{"0 0 * * WED-SUNW", "day-of-week", `day-of-week field "WED-SUNW": "W" is only allowed after a day of month, e.g. "15W" for the weekday nearest the 15th`},
 		{"*/0 * * * *", "minute", `minute field "*/0": step 0 is out of range 1-59`},
 		{"*/90 * * * *", "minute", `minute field "*/90": step 90 is out of range 1-59`},
 		{"*/x * * * *", "minute", `minute field "*/x": step "x" is not a number`},
@@ -47,6 +56,7 @@ func TestParseErrors(t *testing.T) {
 		{"0 0 * MON *", "month", `month field "MON": "MON" is not a number or a month name (JAN-DEC)`},
 		{"0 0 1#2 * *", "day-of-month", `day-of-month field "1#2": "#" is only allowed in the day-of-week field, e.g. "1#2" for the second Monday`},
 		{"0 0 * * 1#6", "day-of-week", `day-of-week field "1#6": 6 after "#" is out of range 1-5`},
+		{"0 0 * * 1#x", "day-of-week", `day-of-week field "1#x": "x" after "#" is not a number`},
 		{"0 0 * * 9#1", "day-of-week", `day-of-week field "9#1": 9 is out of range 0-7 before "#"`},
 		{"0 0 * * L", "day-of-week", `day-of-week field "L": "L" needs a weekday in the day-of-week field, e.g. "5L" for the last Friday of the month`},
 		{"0 0 * * 5W", "day-of-week", `day-of-week field "5W": "W" is only allowed after a day of month, e.g. "15W" for the weekday nearest the 15th`},
@@ -100,6 +110,14 @@ func TestParseAccepts(t *testing.T) {
 		{"0 0 29 2 *", "0 0 29 2 *", true, false},
 		{"5/15 */2 * * *", "5/15 */2 * * *", false, false},
 		{"0-30 8-10 * * *", "0-30 8-10 * * *", true, false},
+		{"0 9 * * SAT-SUN", "0 9 * * 6-7", true, false},
+		{"0 9 * * MON-SUN", "0 9 * * 1-7", true, false},
+		{"0 9 * * WED-SUN", "0 9 * * 3-7", true, false},
+		{"0 9 * * 5-0", "0 9 * * 5-7", true, false},
+		{"0 9 * * 0-0", "0 9 * * 0-0", true, false},
+		{"0 9 * * 7-0", "0 9 * * 7-7", true, false},
+		{"0 9 * * sat-sun/2", "0 9 * * 6-7/2", true, false},
+		{"0 9 * jul-dec *", "0 9 * 7-12 *", true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
@@ -160,6 +178,40 @@ func TestDescribe(t *testing.T) {
 			}
 			if got := s.Describe(); got != tt.want {
 				t.Errorf("Describe() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMinGap(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		expr string
+		want time.Duration
+	}{
+		{"* * * * *", time.Minute},
+		{"*/5 * * * *", 5 * time.Minute},
+		{"*/7 * * * *", 4 * time.Minute}, // 56 -> 0 of the next hour
+		{"0,2 * * * *", 2 * time.Minute},
+		{"0 * * * *", time.Hour},
+		{"55 9,10 * * *", time.Hour},
+		{"0 9 * * *", 24 * time.Hour},
+		{"0 9 * * 1", 24 * time.Hour},
+		{"0 23,1 * * *", 2 * time.Hour},
+		{"0-10 9 * * *", time.Minute},
+		{"0,30 9-17 * * 1-5", 30 * time.Minute},
+		{"@hourly", time.Hour},
+		{"@daily", 24 * time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			t.Parallel()
+			s, err := Parse(tt.expr, time.UTC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.MinGap(); got != tt.want {
+				t.Errorf("MinGap() = %v, want %v", got, tt.want)
 			}
 		})
 	}

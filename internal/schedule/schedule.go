@@ -194,3 +194,35 @@ func (s *Schedule) matchesMinute(w int64) bool {
 	y, m, d := civil(day)
 	return s.dayMatches(y, m, d, weekday(day))
 }
+
+// MinGap returns the shortest time between two consecutive fire times on a
+// clock without daylight saving. Within a day it is exact; between days it
+// is a lower bound (it assumes the next matching day is the next day), so
+// a schedule that fires once a day or less often reports 24h at least.
+func (s *Schedule) MinGap() time.Duration {
+	var mins, hours []int
+	for v := 0; v < 60; v++ {
+		if s.minute&(1<<v) != 0 {
+			mins = append(mins, v)
+		}
+	}
+	for v := 0; v < 24; v++ {
+		if s.hour&(1<<v) != 0 {
+			hours = append(hours, v)
+		}
+	}
+	if len(mins) == 0 || len(hours) == 0 {
+		return 0
+	}
+	first, last := mins[0], mins[len(mins)-1]
+	// Over a day boundary: from the last fire time of one day to the first
+	// of the next.
+	best := (24-hours[len(hours)-1]+hours[0])*60 - last + first
+	for i := 1; i < len(mins); i++ {
+		best = min(best, mins[i]-mins[i-1])
+	}
+	for i := 1; i < len(hours); i++ {
+		best = min(best, (hours[i]-hours[i-1])*60-last+first)
+	}
+	return time.Duration(best) * time.Minute
+}

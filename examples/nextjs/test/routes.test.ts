@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { beforeEach, test } from "node:test";
 
+import { POST as hello } from "../app/api/cron/hello/route.js";
 import { POST as welcomeFollowup } from "../app/api/jobs/welcome-followup/route.js";
 import { POST as trialWarning } from "../app/api/trial/warning/route.js";
 import { markConverted, outbox } from "../lib/users.js";
@@ -91,4 +92,30 @@ test("trial warning: a bad signature is refused", async () => {
     trialWarning(new Request(req, { body: JSON.stringify({ userId: "999" }), method: "POST" })),
   );
   assert.equal(res.status, 401);
+});
+
+// app/api/cron/hello/route.ts is what `cronrelay init --nextjs` writes (a Go
+// test keeps the two equal).
+test("init's route: a request from cronrelay is accepted once per delivery", async () => {
+  const first = await at(fixture.timestamp + 10, () => hello(recorded()));
+  assert.equal(first.status, 200);
+  assert.deepEqual(await first.json(), { ok: true });
+  const again = await at(fixture.timestamp + 70, () => hello(recorded({ headers: { "cronrelay-attempt": "2" } })));
+  assert.equal(again.status, 200);
+  assert.deepEqual(await again.json(), { ok: true, duplicate: true });
+});
+
+test("init's route: refuses what cronrelay did not send", async (t) => {
+  const cases: [string, () => Request, number][] = [
+    ["wrong Authorization", () => recorded({ headers: { authorization: "Bearer guess" } }), 0],
+    ["body changed", () => recorded({ body: fixture.body.replace("123", "124") }), 0],
+    ["no signature", () => recorded({ headers: { "webhook-signature": "" } }), 0],
+    ["replayed an hour later", () => recorded(), 3600],
+  ];
+  for (const [name, req, later] of cases) {
+    await t.test(name, async () => {
+      const res = await at(fixture.timestamp + later, () => hello(req()));
+      assert.equal(res.status, 401);
+    });
+  }
 });

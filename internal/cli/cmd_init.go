@@ -1,0 +1,227 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/cronrelay/cronrelay/internal/gitrepo"
+	"github.com/cronrelay/cronrelay/internal/manifest"
+	"github.com/cronrelay/cronrelay/internal/scaffold"
+)
+
+var initCmd = &command{
+	name:    "init",
+	summary: "set up a repository: workflow, manifest, signing key, secrets to add",
+	help: `Usage: cronrelay init --base-url URL [flags]
+
+Writes .github/workflows/cronrelay.yml (the starter workflow) and
+.github/cronrelay.yml (a manifest with one job), generates CRON_SECRET and a
+Standard Webhooks signing key (CRONRELAY_SIGNING_KEY, whsec_...), and prints
+the gh secret set commands and the app's environment variables. When
+standard input is a terminal it asks for what the flags do not give.
+It refuses to overwrite a file without --force.
+
+Flags:
+  --base-url URL          your app, e.g. https://myapp.example.com
+  --job NAME              the first job (default hello)
+  --schedule CRON         its schedule (default "0 9 * * *")
+  --timezone ZONE         its zone (default UTC)
+  --path PATH             its path under the base URL (default /api/cron/NAME)
+  --dir DIR               the repository to write into (default .)
+  --scheduler-repo O/R    the dedicated variant: this directory is the
+                          repository O/R, which holds only cronrelay; the
+                          app enqueues with a token limited to it
+  --nextjs DIR            also write a Next.js route handler for the job,
+                          verified with standardwebhooks, into the app in DIR
+                          (DIR/src/app when it exists, else DIR/app)
+  --force                 overwrite existing files
+
+Exit 0 when written, 2 for bad flags or a file that exists.
+`,
+}
+
+func init() { initCmd.run = runInit }
+
+// repoNameRE is owner/repo as GitHub allows them: owners of letters,
+// digits and hyphens; names also with _ and ., but not . or .. alone.
+var repoNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*|\.[A-Za-z0-9_-][A-Za-z0-9_.-]*)$`)
+
+func runInit(_ context.Context, env *Env, args []string) int {
+	var (
+		o           scaffold.Options
+		dir, nextjs string
+		force       bool
+		fs          = newFlags(initCmd, env)
+		fail        = func(format string, a ...any) int {
+			fmt.Fprintf(env.Stderr, "cronrelay init: "+format+"\n", a...)
+			return ExitBadInput
+		}
+	)
+	fs.StringVar(&o.BaseURL, "base-url", "", "")
+	fs.StringVar(&o.Job, "job", "hello", "")
+	fs.StringVar(&o.Schedule, "schedule", "0 9 * * *", "")
+	fs.StringVar(&o.Timezone, "timezone", "UTC", "")
+	fs.StringVar(&o.Path, "path", "", "")
+	fs.StringVar(&dir, "dir", ".", "")
+	fs.StringVar(&o.SchedulerRepo, "scheduler-repo", "", "")
+	fs.StringVar(&nextjs, "nextjs", "", "")
+	fs.BoolVar(&force, "force", false, "")
+	pos, code, done := parse(initCmd, fs, env, args)
+	if done {
+		return code
+	}
+	if len(pos) > 0 {
+		return fail("unexpected argument %q; every answer is a flag (see --help)", pos[0])
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	if isTerminal(env.Stdin) {
+		in := bufio.NewReader(env.Stdin)
+		ask := func(name, question string, v *string) {
+			if set[name] {
+				return
+			}
+			if *v != "" {
+				question += " [" + *v + "]"
+			}
+			fmt.Fprintf(env.Stderr, "%s: ", question)
+			line, _ := in.ReadString('\n')
+			if line = strings.TrimSpace(line); line != "" {
+				*v = line
+			}
+		}
+		ask("base-url", "Your app's base URL (https://...)", &o.BaseURL)
+		ask("job", "Name of the first job", &o.Job)
+		ask("schedule", "Its schedule (5-field cron)", &o.Schedule)
+		ask("timezone", "Its time zone (IANA name)", &o.Timezone)
+		if o.Path == "" {
+			o.Path = "/api/cron/" + o.Job
+		}
+		ask("path", "Its path under the base URL", &o.Path)
+	}
+	if o.BaseURL == "" {
+		return fail("--base-url is required (like https://myapp.example.com); standard input is not a terminal, so init cannot ask")
+	}
+	if o.Path == "" {
+		o.Path = "/api/cron/" + o.Job
+	}
+	if o.SchedulerRepo != "" && !repoNameRE.MatchString(o.SchedulerRepo) {
+		return fail("--scheduler-repo: %q is not owner/repo (like octo-org/scheduler)", o.SchedulerRepo)
+	}
+
+	// What init writes must pass validate: check the manifest it would
+	// write, and name the flag at fault.
+	if _, diags := manifest.Parse(scaffold.ManifestPath, []byte(scaffold.Manifest(o))); diags.HasErrors() {
+		flags := map[string]string{"base_url": "--base-url", "timezone": "--timezone", "schedule": "--schedule", "path": "--path"}
+		var lines []string
+		for _, d := range diags {
+			if d.Warning {
+				continue
+			}
+			msg := d.Msg
+			for key, flagName := range flags {
+				if strings.Contains(msg, "."+key+": ") {
+					_, rest, _ := strings.Cut(msg, "."+key+": ")
+					msg = flagName + ": " + rest
+				}
+			}
+			// A name that is not plain letters is quoted in paths.
+			if strings.HasPrefix(msg, "jobs."+o.Job+": ") || strings.HasPrefix(msg, "jobs."+strconv.Quote(o.Job)+": ") || strings.HasPrefix(msg, "jobs: ") {
+				msg = "--job: " + msg
+			}
+			lines = append(lines, msg)
+		}
+		return fail("%s", strings.Join(lines, "\ncronrelay init: "))
+	}
+
+	root := env.path(dir)
+	if root == "" {
+		root = "."
+	}
+	if gr := gitrepo.Root(root); gr != "" {
+		o.Repo = gitrepo.OriginRepo(gr)
+	}
+	if nextjs != "" {
+		appDir := filepath.Join(nextjs, "app")
+		if st, err := os.Stat(filepath.Join(env.path(nextjs), "src", "app")); err == nil && st.IsDir() {
+			appDir = filepath.Join(nextjs, "src", "app")
+		}
+		rel, err := filepath.Rel(root, env.path(appDir))
+		if err != nil || strings.HasPrefix(rel, "..") {
+			// The app is elsewhere (another repository): paths stay as given.
+			rel = appDir
+		}
+		o.RouteDir, o.AppDir = filepath.ToSlash(rel), nextjs
+	}
+	secrets, err := scaffold.NewSecrets(env.Random)
+	if err != nil {
+		return fail("%v", err)
+	}
+	files, err := scaffold.Files(o)
+	if err != nil {
+		return fail("%v", err)
+	}
+	// Refuse before writing anything: all or nothing.
+	var exist []string
+	for _, f := range files {
+		if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(f.Path))); err == nil {
+			exist = append(exist, shownPath(dir, f.Path))
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return fail("%s: %v", shownPath(dir, f.Path), err)
+		}
+	}
+	if len(exist) > 0 && !force {
+		return fail("%s already exists; nothing was written (--force overwrites)", strings.Join(exist, " and "))
+	}
+	var written []string
+	for _, f := range files {
+		p := filepath.Join(root, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fail("%v", err)
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			return fail("%v", err)
+		}
+		written = append(written, shownPath(dir, f.Path))
+	}
+	fmt.Fprint(env.Stdout, scaffold.Instructions(o, secrets, written))
+	return ExitOK
+}
+
+// shownPath is p (relative to the repository in dir) as the user would
+// type it from where they are.
+func shownPath(dir, p string) string {
+	if dir == "" || dir == "." {
+		return p
+	}
+	return filepath.ToSlash(filepath.Join(dir, p))
+}
+
+// isTerminal reports whether r is an interactive terminal (a character
+// device), the only case in which init asks questions: CI has no stdin.
+func isTerminal(r io.Reader) bool {
+	st, ok := r.(interface{ Stat() (os.FileInfo, error) })
+	if !ok {
+		return false
+	}
+	fi, err := st.Stat()
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	// /dev/null is a character device too: "init </dev/null" in a
+	// script must not ask.
+	if null, err := os.Stat(os.DevNull); err == nil && os.SameFile(fi, null) {
+		return false
+	}
+	return true
+}
