@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/cronrelay/cronrelay/internal/secret"
 )
@@ -73,30 +73,32 @@ func (p *parser) warnf(n *yaml.Node, format string, args ...any) {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// yamlError turns a yaml.v3 syntax error into a diagnostic.
+// yamlError turns a YAML syntax error into a diagnostic at the line and
+// column of the problem (see syntaxPos).
 func (p *parser) yamlError(data []byte, err error) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	pos := Pos{1, 1}
+	named := 1 // the line the library names
 	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
 		if n, convErr := strconv.Atoi(m[1]); convErr == nil && n >= 1 {
-			pos.Line = n
+			named = n
 		}
 		msg = m[2]
 	}
 	lines := bytes.Split(data, []byte("\n"))
-	// yaml.v3 reports a long key on its line or the next one.
-	for n := max(pos.Line-1, 1); n <= pos.Line && n <= len(lines); n++ {
+	// The library reports a long key on its line or the next one.
+	for n := max(named-1, 1); n <= named && n <= len(lines); n++ {
 		if col, ok := longKey(lines[n-1]); ok {
 			p.add(Pos{n, col}, false, "not valid YAML: a key longer than %d characters", maxKeyLen)
 			return
 		}
 	}
+	pos := syntaxPos(data, err, named)
 	if pos.Line <= len(lines) {
 		line := string(lines[pos.Line-1])
 		switch {
 		case strings.HasPrefix(strings.TrimLeft(line, " "), "\t"):
 			msg += " (tabs are not allowed for indentation; use spaces)"
-		case strings.Contains(line, "*") && strings.Contains(line, ":"):
+		case strings.Contains(line, "*") && strings.Contains(line, ":") && !strings.Contains(msg, "anchor"):
 			msg += ` (quote cron expressions: schedule: "*/5 * * * *")`
 		}
 	}
@@ -161,7 +163,7 @@ func longKey(line []byte) (int, bool) {
 }
 
 // decodeYAML decodes the first document and reports whether there is a
-// second one. yaml.v3 is not expected to panic, but a manifest is user
+// second one. The YAML library is not expected to panic, but a manifest is user
 // input, so a panic becomes a diagnostic rather than a crash.
 func decodeYAML(data []byte) (doc *yaml.Node, extra *yaml.Node, err error) {
 	defer func() {

@@ -1,0 +1,135 @@
+package manifest
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+)
+
+// syntaxPos finds where in data the YAML syntax error err is.
+//
+// The YAML library does not say: its message names one line, and that line
+// is where the enclosing construct began (a block mapping, a flow
+// sequence), counted from 0 for parser errors and from 1 for scanner
+// errors, so "a: [unclosed" on line 3 is reported on line 2 and "did not
+// find expected key" on the line of the mapping's first key, however far
+// the stray line is below it. It gives no column.
+//
+// The library stops at the first problem and reports it the same way for
+// every prefix of the document that contains the problem's token, and
+// differently (or not at all) for shorter ones, so the position is the
+// shortest prefix that fails with the same message: found by bisection on
+// lines, then on the runes of the line, with about 2*log2(size) parses.
+// from is the earliest line the problem can be on (the line the library
+// names: the construct begins there or after it).
+func syntaxPos(data []byte, err error, from int) Pos {
+	want := err.Error()
+	fails := func(prefix []byte) bool {
+		_, _, e := decodeYAML(prefix)
+		return e != nil && e.Error() == want
+	}
+	var starts []int // the offset of each line's first byte
+	for i := 0; i < len(data); {
+		starts = append(starts, i)
+		j := bytes.IndexByte(data[i:], '\n')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	if len(starts) == 0 {
+		return Pos{1, 1}
+	}
+	lineEnd := func(k int) int { // the end of line k (1-based), past its newline
+		if k < len(starts) {
+			return starts[k]
+		}
+		return len(data)
+	}
+	// The smallest line k such that the lines up to k fail as data does.
+	lo, hi := min(max(from, 1), len(starts)), len(starts)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if fails(data[:lineEnd(mid)]) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	line := lo
+	start := starts[line-1]
+	text := data[start:lineEnd(line)]
+	// The smallest number of runes of that line that fail as data does.
+	var cuts []int // byte offsets in text after each rune
+	for i := 0; i < len(text); {
+		_, size := utf8.DecodeRune(text[i:])
+		i += size
+		cuts = append(cuts, i)
+	}
+	if len(cuts) == 0 {
+		return Pos{line, 1}
+	}
+	lo, hi = 0, len(cuts)-1
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if fails(data[:start+cuts[mid]]) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	col := lo + 1
+	prefix := text[:cuts[lo]]
+	switch msg := err.Error(); {
+	case strings.HasSuffix(msg, "did not find expected ',' or ']'"),
+		strings.HasSuffix(msg, "did not find expected ',' or '}'"):
+		// The shortest failing prefix ends in the collection's last entry;
+		// the problem is the collection, so point at its bracket when it
+		// opens on this line.
+		if i := unclosedOpener(prefix); i >= 0 {
+			col = utf8.RuneCount(prefix[:i]) + 1
+		}
+	case strings.Contains(msg, "unknown anchor"),
+		strings.HasSuffix(msg, "found incompatible YAML document"):
+		// The library judges these tokens once they are complete; point at
+		// the token's start.
+		i := bytes.LastIndexAny(bytes.TrimRight(prefix, "\r\n"), " \t") + 1
+		col = utf8.RuneCount(prefix[:i]) + 1
+	}
+	return Pos{line, col}
+}
+
+// unclosedOpener returns the offset in line of the innermost "[" or "{"
+// that is still open at its end, or -1; quoted text and comments are
+// skipped.
+func unclosedOpener(line []byte) int {
+	var open []int
+	var quote byte
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quote == '"' && c == '\\':
+			i++
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
+			return last(open)
+		case c == '[' || c == '{':
+			open = append(open, i)
+		case (c == ']' || c == '}') && len(open) > 0:
+			open = open[:len(open)-1]
+		}
+	}
+	return last(open)
+}
+
+func last(s []int) int {
+	if len(s) == 0 {
+		return -1
+	}
+	return s[len(s)-1]
+}
