@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cronrelay/cronrelay/internal/diag"
 	"github.com/cronrelay/cronrelay/internal/schedule"
 )
 
@@ -114,7 +115,7 @@ func (p *parser) buildJob(rj *rawJob, defaults fieldSet, names map[string]bool, 
 		case name == rj.name:
 			p.errorf(v.node, "%s: a job cannot be its own on_failure", v.path)
 		case !names[name]:
-			p.errorf(v.node, "%s: no job named %q%s", v.path, name, didYouMean(name, nameList))
+			p.errorf(v.node, "%s: no job named %q%s", v.path, name, diag.DidYouMean(name, nameList))
 		default:
 			j.OnFailure = name
 		}

@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cronrelay/cronrelay/internal/diag"
 	"github.com/cronrelay/cronrelay/internal/secret"
 )
 
@@ -375,14 +376,7 @@ func describe(n *yaml.Node) string {
 		// a string would contradict "must be a string".
 		return "a !!binary value"
 	}
-	return fmt.Sprintf("the string %q", truncate(n.Value, 40))
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
+	return fmt.Sprintf("the string %q", diag.Truncate(n.Value, 40))
 }
 
 func joinPath(parent, key string) string {
@@ -434,7 +428,7 @@ func (p *parser) unknownKey(kn *yaml.Node, kpath string, s scope, other scope) {
 		p.errorf(kn, "%s: not valid in %s; put it under retry", kpath, s)
 	default:
 		valid := keyNamesIn(s)
-		p.errorf(kn, "%s: unknown key%s (valid keys: %s)", kpath, didYouMean(kn.Value, valid), strings.Join(valid, ", "))
+		p.errorf(kn, "%s: unknown key%s (valid keys: %s)", kpath, diag.DidYouMean(kn.Value, valid), strings.Join(valid, ", "))
 	}
 }
 
@@ -520,7 +514,7 @@ func (p *parser) decodeJobs(n *yaml.Node, path string) []*rawJob {
 		seen[name] = kn
 		valid := jobNameRE.MatchString(name)
 		if !valid {
-			p.errorf(kn, `%s: invalid job name %q; use 1-63 lower-case letters, digits, "-" and "_", starting with a letter or digit`, jpath, truncate(name, 70))
+			p.errorf(kn, `%s: invalid job name %q; use 1-63 lower-case letters, digits, "-" and "_", starting with a letter or digit`, jpath, diag.Truncate(name, 70))
 		}
 		fields := fieldSet{}
 		switch {
@@ -614,7 +608,7 @@ func (p *parser) decodeValue(k *keyDef, vn *yaml.Node, path string) *value {
 				return &value{v: e}
 			}
 		}
-		p.errorf(vn, "%s: %s %q is not one of %s%s", path, k.name, truncate(s, 40), strings.Join(k.enum, ", "), didYouMean(s, k.enum))
+		p.errorf(vn, "%s: %s %q is not one of %s%s", path, k.name, diag.Truncate(s, 40), strings.Join(k.enum, ", "), diag.DidYouMean(s, k.enum))
 		return nil
 	case kindDuration:
 		return p.decodeDuration(k, vn, path)
@@ -640,7 +634,7 @@ func (p *parser) checkString(k *keyDef, vn *yaml.Node, path, s string) *value {
 		}
 		loc, err := time.LoadLocation(s)
 		if err != nil {
-			p.errorf(vn, "%s: unknown time zone %q; use an IANA name like UTC, Europe/Berlin or America/New_York", path, truncate(s, 60))
+			p.errorf(vn, "%s: unknown time zone %q; use an IANA name like UTC, Europe/Berlin or America/New_York", path, diag.Truncate(s, 60))
 			return nil
 		}
 		return &value{v: loc}
@@ -660,12 +654,12 @@ func (p *parser) checkString(k *keyDef, vn *yaml.Node, path, s string) *value {
 		}
 	case "path":
 		if !strings.HasPrefix(s, "/") {
-			p.errorf(vn, "%s: %q must start with \"/\"", path, truncate(s, 60))
+			p.errorf(vn, "%s: %q must start with \"/\"", path, diag.Truncate(s, 60))
 			return nil
 		}
 	case "on_failure":
 		if s != "" && !jobNameRE.MatchString(s) {
-			p.errorf(vn, "%s: %q is not a job name", path, truncate(s, 70))
+			p.errorf(vn, "%s: %q is not a job name", path, diag.Truncate(s, 70))
 			return nil
 		}
 	case "schedule":
@@ -762,7 +756,7 @@ func (p *parser) decodeHeaders(vn *yaml.Node, path string) *value {
 		seen[lower] = kn
 		switch {
 		case !validHeaderName(name):
-			p.errorf(kn, "%s: %q is not a valid header name", hpath, truncate(name, 60))
+			p.errorf(kn, "%s: %q is not a valid header name", hpath, diag.Truncate(name, 60))
 			ok = false
 			continue
 		case strings.HasPrefix(lower, "cronrelay-") || containsFold(reservedHeaders, name):
