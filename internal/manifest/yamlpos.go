@@ -47,7 +47,17 @@ func syntaxPos(data []byte, err error, from int) Pos {
 		return len(data)
 	}
 	// The smallest line k such that the lines up to k fail as data does.
+	// Problems are usually a few lines after the line the library names,
+	// so gallop from there before bisecting: a probe costs a parse of
+	// everything before its line, and a near window keeps probes short.
 	lo, hi := min(max(from, 1), len(starts)), len(starts)
+	for step := 1; lo+step < hi; step *= 2 {
+		if fails(data[:lineEnd(lo+step)]) {
+			hi = lo + step
+			break
+		}
+		lo += step + 1
+	}
 	for lo < hi {
 		mid := (lo + hi) / 2
 		if fails(data[:lineEnd(mid)]) {
@@ -83,11 +93,15 @@ func syntaxPos(data []byte, err error, from int) Pos {
 	switch msg := err.Error(); {
 	case strings.HasSuffix(msg, "did not find expected ',' or ']'"),
 		strings.HasSuffix(msg, "did not find expected ',' or '}'"):
-		// The shortest failing prefix ends in the collection's last entry;
-		// the problem is the collection, so point at its bracket when it
-		// opens on this line.
-		if i := unclosedOpener(prefix); i >= 0 {
-			col = utf8.RuneCount(prefix[:i]) + 1
+		// The shortest failing prefix ends in the collection's last entry
+		// (or where one was expected); the problem is the collection, so
+		// point at its bracket, which opens on the line the library names
+		// or the next one.
+		begin := starts[min(max(from, 1), line)-1]
+		if i := unclosedOpener(data[begin : start+cuts[lo]]); i >= 0 {
+			i += begin
+			line = bytes.Count(data[:i], []byte("\n")) + 1
+			col = utf8.RuneCount(data[starts[line-1]:i]) + 1
 		}
 	case strings.Contains(msg, "unknown anchor"),
 		strings.HasSuffix(msg, "found incompatible YAML document"):
@@ -99,14 +113,16 @@ func syntaxPos(data []byte, err error, from int) Pos {
 	return Pos{line, col}
 }
 
-// unclosedOpener returns the offset in line of the innermost "[" or "{"
-// that is still open at its end, or -1; quoted text and comments are
-// skipped.
-func unclosedOpener(line []byte) int {
+// unclosedOpener returns the offset in text of the innermost "[" or "{"
+// that is still open at its end, or -1. Only brackets and quotes that
+// start a token count, and comments are skipped, so that "it's" or
+// "a[1" in a plain scalar does not mislead it.
+func unclosedOpener(text []byte) int {
 	var open []int
 	var quote byte
-	for i := 0; i < len(line); i++ {
-		c := line[i]
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		tokenStart := i == 0 || bytes.IndexByte([]byte(" \t\r\n[{,:"), text[i-1]) >= 0
 		switch {
 		case quote == '"' && c == '\\':
 			i++
@@ -114,22 +130,22 @@ func unclosedOpener(line []byte) int {
 			if c == quote {
 				quote = 0
 			}
-		case c == '"' || c == '\'':
+		case (c == '"' || c == '\'') && tokenStart:
 			quote = c
-		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
-			return last(open)
-		case c == '[' || c == '{':
+		case c == '#' && (i == 0 || text[i-1] == ' ' || text[i-1] == '\t' || text[i-1] == '\n'):
+			if j := bytes.IndexByte(text[i:], '\n'); j >= 0 {
+				i += j
+			} else {
+				i = len(text)
+			}
+		case (c == '[' || c == '{') && tokenStart:
 			open = append(open, i)
 		case (c == ']' || c == '}') && len(open) > 0:
 			open = open[:len(open)-1]
 		}
 	}
-	return last(open)
-}
-
-func last(s []int) int {
-	if len(s) == 0 {
+	if len(open) == 0 {
 		return -1
 	}
-	return s[len(s)-1]
+	return open[len(open)-1]
 }
