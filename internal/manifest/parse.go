@@ -167,12 +167,17 @@ func longKey(line []byte) (int, bool) {
 // second one. The YAML library is not expected to panic, but a manifest is user
 // input, so a panic becomes a diagnostic rather than a crash.
 func decodeYAML(data []byte) (doc *yaml.Node, extra *yaml.Node, err error) {
+	return decodeStream(bytes.NewReader(data))
+}
+
+// decodeStream is decodeYAML reading from r.
+func decodeStream(r io.Reader) (doc *yaml.Node, extra *yaml.Node, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			doc, extra, err = nil, nil, fmt.Errorf("yaml: %v", r)
 		}
 	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec := yaml.NewDecoder(r)
 	var d yaml.Node
 	if err := dec.Decode(&d); err != nil {
 		return nil, nil, err

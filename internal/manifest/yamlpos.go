@@ -2,6 +2,8 @@ package manifest
 
 import (
 	"bytes"
+	"io"
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -19,8 +21,7 @@ import (
 // every prefix of the document that contains the problem's token, and
 // differently (or not at all) for shorter ones, so the position is the
 // shortest prefix that fails with the same message: found by bisection on
-// lines, then on the runes of the line, with about 2*log2(size) parses.
-// from is the earliest line the problem can be on (the line the library
+// lines, then on the runes of the line. from is the earliest line the problem can be on (the line the library
 // names: the construct begins there or after it).
 func syntaxPos(data []byte, err error, from int) Pos {
 	want := err.Error()
@@ -47,16 +48,18 @@ func syntaxPos(data []byte, err error, from int) Pos {
 		return len(data)
 	}
 	// The smallest line k such that the lines up to k fail as data does.
-	// Problems are usually a few lines after the line the library names,
-	// so gallop from there before bisecting: a probe costs a parse of
-	// everything before its line, and a near window keeps probes short.
-	lo, hi := min(max(from, 1), len(starts)), len(starts)
-	for step := 1; lo+step < hi; step *= 2 {
-		if fails(data[:lineEnd(lo+step)]) {
-			hi = lo + step
+	// The library reads its input in small chunks as it parses, so what
+	// it had read when it failed ends a little after the problem: gallop
+	// back from there before bisecting, and a search costs a few parses
+	// of the text before the problem, wherever it is.
+	lo, hi := min(max(from, 1), len(starts)), lineOf(starts, consumedAtFailure(data)-1)
+	hi = max(hi, lo)
+	for step := 1; hi-step > lo; step *= 2 {
+		if !fails(data[:lineEnd(hi-step)]) {
+			lo = hi - step + 1
 			break
 		}
-		lo += step + 1
+		hi -= step
 	}
 	for lo < hi {
 		mid := (lo + hi) / 2
@@ -111,6 +114,35 @@ func syntaxPos(data []byte, err error, from int) Pos {
 		col = utf8.RuneCount(prefix[:i]) + 1
 	}
 	return Pos{line, col}
+}
+
+// consumedAtFailure returns how many bytes of data the YAML library had
+// read when it failed to decode it (all of it if it did not fail).
+func consumedAtFailure(data []byte) int {
+	r := &countingReader{data: data}
+	decodeStream(r)
+	return max(r.n, 1)
+}
+
+// countingReader hands out data in the small reads the library asks for
+// and counts them.
+type countingReader struct {
+	data []byte
+	n    int
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	if r.n == len(r.data) {
+		return 0, io.EOF
+	}
+	k := copy(p, r.data[r.n:])
+	r.n += k
+	return k, nil
+}
+
+// lineOf returns the 1-based line holding byte offset off.
+func lineOf(starts []int, off int) int {
+	return sort.Search(len(starts), func(i int) bool { return starts[i] > off })
 }
 
 // unclosedOpener returns the offset in text of the innermost "[" or "{"
