@@ -182,14 +182,20 @@ func TestCreateCommitOnBranch(t *testing.T) {
 	}
 }
 
+// withStateBranch starts a fake with one commit ("one") on branch "st"
+// and returns it, its GraphQL URL and the commit.
+func withStateBranch(t *testing.T) (*githubfake.Fake, string, string) {
+	f := githubfake.New()
+	url := graphqlURL(t, f)
+	return f, url, f.CommitFile("st", "state.json", []byte("{}"), "one")
+}
+
 // TestGraphQLRejectsWhatGitHubRejects checks that documents GitHub's
 // published schema does not allow get GitHub's answer: 200, an "errors"
 // list saying where, no "data", and nothing written.
 func TestGraphQLRejectsWhatGitHubRejects(t *testing.T) {
 	t.Parallel()
-	f := githubfake.New()
-	url := graphqlURL(t, f)
-	head := f.CommitFile("st", "state.json", []byte("{}"), "one")
+	f, url, head := withStateBranch(t)
 	input := map[string]any{"repositoryId": githubfake.RepositoryID, "refUpdates": []any{
 		map[string]any{"name": "refs/heads/st", "afterOid": strings.Repeat("0", 40), "beforeOid": head}}}
 	for _, tc := range []struct {
@@ -283,9 +289,7 @@ func TestGraphQLRejectsWhatGitHubRejects(t *testing.T) {
 // implements applies, one on another type does not.
 func TestGraphQLFragments(t *testing.T) {
 	t.Parallel()
-	f := githubfake.New()
-	url := graphqlURL(t, f)
-	head := f.CommitFile("st", "state.json", []byte("{}"), "one")
+	_, url, head := withStateBranch(t)
 	q := `query { repository(owner: "owner", name: "repo") { ...R } }
 fragment R on Repository { ref(qualifiedName: "st") { target { ... on GitObject { oid } ... on Tree { id } ... on Commit { message } } } }`
 	_, out := gql(t, url, githubfake.WorkflowToken, q, nil)

@@ -18,6 +18,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/github/githubfake"
 	"github.com/cronrelay/cronrelay/internal/store"
 	"github.com/cronrelay/cronrelay/internal/store/branchstore"
+	"github.com/cronrelay/cronrelay/internal/store/storetest"
 )
 
 const branch = "cronrelay-state"
@@ -218,6 +219,27 @@ func TestConflicts(t *testing.T) {
 			e.checkMain(t)
 		})
 	}
+}
+
+// TestConformance runs the suite every store passes, on a fresh fake
+// repository per test; it also checks one commit per successful write and
+// nothing else in the repository touched.
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) storetest.Backend {
+		e := setup(t, githubfake.WorkflowToken)
+		return storetest.Backend{
+			Open: func(n int64) store.Store {
+				return branchstore.New(e.client.Client, githubfake.Owner, githubfake.Repo, branch, branchstore.WithMaxSize(n))
+			},
+			Check: func(t *testing.T, writes int) {
+				if diff := cmp.Diff(writes, e.fake.CommitCount(branch)); diff != "" {
+					t.Errorf("commits on the branch (-want +got):\n%s", diff)
+				}
+				e.checkMain(t)
+			},
+		}
+	})
 }
 
 // TestRetries checks that 5xx and rate limits are retried, waited for and

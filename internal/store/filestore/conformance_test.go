@@ -8,26 +8,20 @@ import (
 	"github.com/cronrelay/cronrelay/internal/store/storetest"
 )
 
+// TestConformance runs the suite every store passes, on a fresh folder per
+// test; it also checks that no temporary file is left behind.
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) storetest.Backend {
 		dir := t.TempDir()
-		path := filepath.Join(dir, "state.json")
-		return storetest.Backend{
-			Open: func(maxSize int64) store.Store {
-				if maxSize > 0 {
-					return New(path, WithMaxSize(maxSize))
+		open := func(maxSize int64) store.Store { return New(filepath.Join(dir, "state.json"), WithMaxSize(maxSize)) }
+		check := func(t *testing.T, _ int) {
+			for _, name := range listDir(t, dir) {
+				if name != "state.json" && name != "state.json.lock" {
+					t.Errorf("left behind: %s", name)
 				}
-				return New(path)
-			},
-			// No temporary file is left behind, whatever happened.
-			Check: func(t *testing.T, writes int) {
-				for _, name := range listDir(t, dir) {
-					if name != "state.json" && name != "state.json.lock" {
-						t.Errorf("left behind: %s", name)
-					}
-				}
-			},
+			}
 		}
+		return storetest.Backend{Open: open, Check: check}
 	})
 }

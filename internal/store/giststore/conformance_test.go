@@ -9,25 +9,20 @@ import (
 	"github.com/cronrelay/cronrelay/internal/store/storetest"
 )
 
+// TestConformance runs the suite every store passes, with the weaker
+// promise of a store whose updates carry no precondition (see the package
+// comment), on a fresh gist per test; it also checks that the gist's other
+// files are left alone.
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) storetest.Backend {
+	newBackend := func(t *testing.T) storetest.Backend {
 		e := setup(t, githubfake.PersonalToken, nil)
-		return storetest.Backend{
-			Open: func(maxSize int64) store.Store {
-				if maxSize > 0 {
-					return giststore.New(e.client.Client, e.id, giststore.WithMaxSize(maxSize))
-				}
-				return giststore.New(e.client.Client, e.id)
-			},
-			// Gist updates carry no precondition (see the package comment).
-			LastWriteWins: true,
-			// The gist's other files are left alone.
-			Check: func(t *testing.T, writes int) {
-				if readme, _ := e.fake.GistFile(e.id, "README.md"); readme != "cronrelay state" {
-					t.Errorf("the gist's other file changed to %q", readme)
-				}
-			},
-		}
-	})
+		open := func(n int64) store.Store { return giststore.New(e.client.Client, e.id, giststore.WithMaxSize(n)) }
+		return storetest.Backend{Open: open, LastWriteWins: true, Check: func(t *testing.T, _ int) {
+			if readme, _ := e.fake.GistFile(e.id, "README.md"); readme != "cronrelay state" {
+				t.Errorf("the gist's other file changed to %q", readme)
+			}
+		}}
+	}
+	storetest.Run(t, newBackend)
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,7 +24,8 @@ import (
 type Backend struct {
 	// Open returns a store at the location, as another run would open it:
 	// every call names the same location. maxSize caps the document in
-	// bytes; 0 keeps the backend's default.
+	// bytes; 0 keeps the backend's default (every backend's WithMaxSize
+	// does so).
 	Open func(maxSize int64) store.Store
 
 	// LastWriteWins is true for a store without a real compare-and-swap
@@ -203,7 +205,7 @@ func concurrentCreation(t *testing.T, b Backend) int {
 		t.Fatalf("winners %q; want exactly one", winners)
 	}
 	data, _ := read(t, b.Open(0))
-	if !contains(winners, string(data)) {
+	if !slices.Contains(winners, string(data)) {
 		t.Errorf("document %q after the race; want the winner's, one of %q", data, winners)
 	}
 	return len(winners)
@@ -265,13 +267,4 @@ func increment(s store.Store, n int) error {
 		done++
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
