@@ -145,20 +145,10 @@ func (f *Fake) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	data := map[string]any{}
-	for _, field := range x.collect(op.SelectionSet, "Query") {
-		switch field.Name {
-		case "repository":
-			data[field.Alias] = x.repository(field)
-		case "__typename":
-			data[field.Alias] = "Query"
-		default:
-			x.unserved(field, "Query")
-		}
-		if x.invalid {
-			writeJSON(w, http.StatusOK, map[string]any{"errors": x.errs})
-			return
-		}
+	data := x.object(op.SelectionSet, "Query", resolvers{"repository": x.repository})
+	if x.invalid {
+		writeJSON(w, http.StatusOK, map[string]any{"errors": x.errs})
+		return
 	}
 	out := map[string]any{"data": data}
 	if len(x.errs) > 0 {
@@ -314,22 +304,11 @@ func (x *gqlExec) repository(field *ast.Field) any {
 		x.fail("NOT_FOUND", []any{field.Alias}, fmt.Sprintf("Could not resolve to a Repository with the name '%s/%s'.", owner, name))
 		return nil
 	}
-	out := map[string]any{}
-	for _, s := range x.collect(field.SelectionSet, "Repository") {
-		switch s.Name {
-		case "id":
-			out[s.Alias] = RepositoryID
-		case "nameWithOwner":
-			out[s.Alias] = Owner + "/" + Repo
-		case "__typename":
-			out[s.Alias] = "Repository"
-		case "ref":
-			out[s.Alias] = x.ref(s, qualify(x.strArg(s, "qualifiedName")))
-		default:
-			x.unserved(s, "Repository")
-		}
-	}
-	return out
+	return x.object(field.SelectionSet, "Repository", resolvers{
+		"id":            value(RepositoryID),
+		"nameWithOwner": value(Owner + "/" + Repo),
+		"ref":           func(s *ast.Field) any { return x.ref(s, qualify(x.strArg(s, "qualifiedName"))) },
+	})
 }
 
 // qualify turns a branch name into a full ref name, as GitHub's
@@ -346,22 +325,11 @@ func (x *gqlExec) ref(field *ast.Field, name string) any {
 	if !ok || x.f.empty {
 		return nil
 	}
-	out := map[string]any{}
-	for _, s := range x.collect(field.SelectionSet, "Ref") {
-		switch s.Name {
-		case "name":
-			out[s.Alias] = name[strings.LastIndex(name, "/")+1:]
-		case "prefix":
-			out[s.Alias] = name[:strings.LastIndex(name, "/")+1]
-		case "__typename":
-			out[s.Alias] = "Ref"
-		case "target":
-			out[s.Alias] = x.commit(s, sha)
-		default:
-			x.unserved(s, "Ref")
-		}
-	}
-	return out
+	return x.object(field.SelectionSet, "Ref", resolvers{
+		"name":   value(name[strings.LastIndex(name, "/")+1:]),
+		"prefix": value(name[:strings.LastIndex(name, "/")+1]),
+		"target": func(s *ast.Field) any { return x.commit(s, sha) },
+	})
 }
 
 func (x *gqlExec) commit(field *ast.Field, sha string) any {
@@ -369,46 +337,19 @@ func (x *gqlExec) commit(field *ast.Field, sha string) any {
 	if c == nil {
 		return nil
 	}
-	out := map[string]any{}
-	for _, s := range x.collect(field.SelectionSet, "Commit") {
-		switch s.Name {
-		case "oid":
-			out[s.Alias] = sha
-		case "__typename":
-			out[s.Alias] = "Commit"
-		case "message":
-			out[s.Alias] = c.commit.Message
-		case "messageHeadline":
-			out[s.Alias], _, _ = strings.Cut(c.commit.Message, "\n")
-		case "tree":
-			t := map[string]any{}
-			for _, ts := range x.collect(s.SelectionSet, "Tree") {
-				switch ts.Name {
-				case "oid":
-					t[ts.Alias] = c.commit.Tree
-				default:
-					x.unserved(ts, "Tree")
-				}
-			}
-			out[s.Alias] = t
-		case "history":
-			h := map[string]any{}
-			for _, hs := range x.collect(s.SelectionSet, "CommitHistoryConnection") {
-				switch hs.Name {
-				case "totalCount":
-					h[hs.Alias] = x.f.reachable(sha)
-				default:
-					x.unserved(hs, "CommitHistoryConnection")
-				}
-			}
-			out[s.Alias] = h
-		case "file":
-			out[s.Alias] = x.file(s, c.commit.Tree, strings.Trim(x.strArg(s, "path"), "/"))
-		default:
-			x.unserved(s, "Commit")
-		}
-	}
-	return out
+	headline, _, _ := strings.Cut(c.commit.Message, "\n")
+	return x.object(field.SelectionSet, "Commit", resolvers{
+		"oid":             value(sha),
+		"message":         value(c.commit.Message),
+		"messageHeadline": value(headline),
+		"tree": func(s *ast.Field) any {
+			return x.object(s.SelectionSet, "Tree", resolvers{"oid": value(c.commit.Tree)})
+		},
+		"history": func(s *ast.Field) any {
+			return x.object(s.SelectionSet, "CommitHistoryConnection", resolvers{"totalCount": func(*ast.Field) any { return x.f.reachable(sha) }})
+		},
+		"file": func(s *ast.Field) any { return x.file(s, c.commit.Tree, strings.Trim(x.strArg(s, "path"), "/")) },
+	})
 }
 
 func (x *gqlExec) file(field *ast.Field, tree, path string) any {
@@ -416,21 +357,30 @@ func (x *gqlExec) file(field *ast.Field, tree, path string) any {
 	if !ok || path == "" {
 		return nil
 	}
+	return x.object(field.SelectionSet, "TreeEntry", resolvers{
+		"oid": value(e.SHA), "name": value(e.Name), "path": value(path), "type": value(e.Type), "mode": value(e.Mode),
+	})
+}
+
+// resolvers computes the fields of one object the fake serves, by name.
+type resolvers map[string]func(*ast.Field) any
+
+// value is a resolver for a field whose value is known.
+func value(v any) func(*ast.Field) any { return func(*ast.Field) any { return v } }
+
+// object answers the selection set sel on an object of type typ: each
+// field by its resolver, __typename by typ, and any other field (which the
+// schema has, since the document was validated) as unserved.
+func (x *gqlExec) object(sel ast.SelectionSet, typ string, fields resolvers) map[string]any {
 	out := map[string]any{}
-	for _, s := range x.collect(field.SelectionSet, "TreeEntry") {
-		switch s.Name {
-		case "oid":
-			out[s.Alias] = e.SHA
-		case "name":
-			out[s.Alias] = e.Name
-		case "path":
-			out[s.Alias] = path
-		case "type":
-			out[s.Alias] = e.Type
-		case "mode":
-			out[s.Alias] = e.Mode
+	for _, s := range x.collect(sel, typ) {
+		switch resolve, ok := fields[s.Name]; {
+		case ok:
+			out[s.Alias] = resolve(s)
+		case s.Name == "__typename":
+			out[s.Alias] = typ
 		default:
-			x.unserved(s, "TreeEntry")
+			x.unserved(s, typ)
 		}
 	}
 	return out
@@ -546,18 +496,7 @@ func (x *gqlExec) updateRefs(w http.ResponseWriter, field *ast.Field, input map[
 			f.refs[u.name] = u.after
 		}
 	}
-	out := map[string]any{}
-	for _, s := range x.collect(field.SelectionSet, "UpdateRefsPayload") {
-		switch s.Name {
-		case "clientMutationId":
-			out[s.Alias] = input["clientMutationId"]
-		case "__typename":
-			out[s.Alias] = "UpdateRefsPayload"
-		default:
-			x.unserved(s, "UpdateRefsPayload")
-		}
-	}
-	return out
+	return x.object(field.SelectionSet, "UpdateRefsPayload", resolvers{"clientMutationId": value(input["clientMutationId"])})
 }
 
 // createCommitOnBranch commits file changes on top of expectedHeadOid.
@@ -624,20 +563,9 @@ func (x *gqlExec) createCommitOnBranch(w http.ResponseWriter, field *ast.Field, 
 	}
 	sha := f.putCommit(tree, []string{head}, msg)
 	f.refs[ref] = sha
-	out := map[string]any{}
-	for _, s := range x.collect(field.SelectionSet, "CreateCommitOnBranchPayload") {
-		switch s.Name {
-		case "clientMutationId":
-			out[s.Alias] = input["clientMutationId"]
-		case "__typename":
-			out[s.Alias] = "CreateCommitOnBranchPayload"
-		case "commit":
-			out[s.Alias] = x.commit(s, sha)
-		case "ref":
-			out[s.Alias] = x.ref(s, ref)
-		default:
-			x.unserved(s, "CreateCommitOnBranchPayload")
-		}
-	}
-	return out
+	return x.object(field.SelectionSet, "CreateCommitOnBranchPayload", resolvers{
+		"clientMutationId": value(input["clientMutationId"]),
+		"commit":           func(s *ast.Field) any { return x.commit(s, sha) },
+		"ref":              func(s *ast.Field) any { return x.ref(s, ref) },
+	})
 }

@@ -299,3 +299,23 @@ fragment R on Repository { ref(qualifiedName: "st") { target { ... on GitObject 
 		t.Errorf("answer (-want +got):\n%s", diff)
 	}
 }
+
+// TestGraphQLUnservedField checks that a field GitHub's schema has but the
+// fake does not implement is refused loudly, not answered with null.
+func TestGraphQLUnservedField(t *testing.T) {
+	t.Parallel()
+	f, url, _ := withStateBranch(t)
+	status, out := gql(t, url, githubfake.WorkflowToken, `{ repository(owner: "owner", name: "repo") { id description } }`, nil)
+	want := map[string]any{"errors": []any{map[string]any{
+		"message":   "githubfake does not serve field 'description' of type 'Repository'",
+		"path":      []any{"description"},
+		"locations": []any{map[string]any{"line": 1.0, "column": 49.0}},
+	}}}
+	if diff := cmp.Diff(want, out); status != http.StatusOK || diff != "" {
+		t.Errorf("status %d, answer (-want +got):\n%s", status, diff)
+	}
+	_, out = gql(t, url, githubfake.WorkflowToken, `mutation { deleteRef(input: {refId: "x"}) { clientMutationId } }`, nil)
+	if _, msg := firstError(out); msg != "githubfake does not serve field 'deleteRef' of type 'Mutation'" || f.Head("st") == "" {
+		t.Errorf("unserved mutation: %v", out)
+	}
+}
