@@ -5,11 +5,13 @@ go 1.26.8
 require (
 	filippo.io/age v1.3.2
 	github.com/adhocore/gronx v1.20.4
+	github.com/agnivade/levenshtein v1.2.2
 	github.com/google/go-cmp v0.7.0
 	github.com/google/go-github/v62 v62.0.0
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/sethvargo/go-githubactions v1.4.0
-	gopkg.in/yaml.v3 v3.0.1
+	github.com/vektah/gqlparser/v2 v2.5.64
+	go.yaml.in/yaml/v3 v3.0.6
 )
 
 require (

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/cronrelay/cronrelay/internal/github/githubfake"
 	"github.com/cronrelay/cronrelay/internal/store/giststore"

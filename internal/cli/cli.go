@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cronrelay/cronrelay/internal/clock"
+	"github.com/cronrelay/cronrelay/internal/diag"
 	"github.com/cronrelay/cronrelay/internal/secret"
 )
 
@@ -168,7 +169,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		names = append(names, c.name)
 	}
 	msg := fmt.Sprintf("cronrelay: unknown command %q; valid are %q", name, names)
-	if s := suggest(name, names); s != "" {
+	if s := diag.Closest(name, names); s != "" {
 		msg = fmt.Sprintf("cronrelay: unknown command %q; did you mean %q? (valid are %q)", name, s, names)
 	}
 	fmt.Fprintln(env.Stderr, msg)
@@ -234,36 +235,4 @@ func flagError(fs *flag.FlagSet, err error) string {
 		}
 	}
 	return fmt.Sprintf("--%s: %q %s", name, value, want)
-}
-
-// suggest returns the candidate closest to s when it is a near miss.
-func suggest(s string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := distance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -4,12 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/cronrelay/cronrelay/internal/state"
 	"strconv"
 	"time"
 
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/request"
+	"github.com/cronrelay/cronrelay/internal/state"
 )
 
 // Origin says who sent a request, which decides the jobs it may reach.

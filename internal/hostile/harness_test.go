@@ -25,7 +25,7 @@ import (
 	"unicode"
 
 	"github.com/google/go-cmp/cmp"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/cronrelay/cronrelay/internal/cli"
 	"github.com/cronrelay/cronrelay/internal/github/githubfake"

@@ -134,7 +134,7 @@ func TestManifests(t *testing.T) {
 			m("5:9: YAML aliases (*d) are not supported; put shared settings under defaults"), oneError,
 		}},
 		{name: "deep flow nesting", args: run, setup: manifestBytes(func() []byte { return []byte("version: 1\njobs: " + nested("[", "1", "]", 100000) + "\n") }), code: 2, stderr: []string{
-			m("2:1: not valid YAML: exceeded max depth of 10000"), oneError,
+			m("2:10007: not valid YAML: exceeded max depth of 10000"), oneError,
 		}},
 		{name: "deep body nesting", args: run, setup: manifestBytes(func() []byte {
 			return []byte("version: 1\ndefaults: {base_url: http://127.0.0.1:1}\njobs:\n  ping:\n    path: /ping\n    body: " + nested("{a: ", "1", "}", 5000) + "\n")
@@ -150,10 +150,10 @@ func TestManifests(t *testing.T) {
 			m("6:15: jobs.ping.schedule: expected 5 fields (minute hour day-of-month month day-of-week), got 1"), oneError,
 		}},
 		{name: "invalid utf-8", args: run, setup: testdataManifest("invalid-utf8.yml"), code: 2, stderr: []string{
-			m("1:1: not valid YAML: invalid leading UTF-8 octet"), oneError,
+			m("5:13: not valid YAML: invalid leading UTF-8 octet"), oneError,
 		}},
 		{name: "nul byte", args: run, setup: testdataManifest("nul.yml"), code: 2, stderr: []string{
-			m("1:1: not valid YAML: control characters are not allowed"), oneError,
+			m("5:16: not valid YAML: control characters are not allowed"), oneError,
 		}},
 		{name: "long job name", args: run, setup: manifestBytes(func() []byte {
 			return []byte("version: 1\ndefaults: {base_url: http://127.0.0.1:1}\njobs:\n  " + strings.Repeat("a", 1000) + ":\n    path: /ping\n")

@@ -5,8 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
+	"github.com/cronrelay/cronrelay/internal/diag"
 	"github.com/cronrelay/cronrelay/internal/schedule"
 )
 
@@ -132,7 +133,7 @@ func (p *parser) buildJob(rj *rawJob, defaults fieldSet, names map[string]bool, 
 		case name == rj.name:
 			p.errorf(v.node, "%s: a job cannot be its own on_failure", v.path)
 		case !names[name]:
-			p.errorf(v.node, "%s: no job named %q%s", v.path, name, didYouMean(name, nameList))
+			p.errorf(v.node, "%s: no job named %q%s", v.path, name, diag.DidYouMean(name, nameList))
 		default:
 			j.OnFailure = name
 		}
@@ -141,7 +142,7 @@ func (p *parser) buildJob(rj *rawJob, defaults fieldSet, names map[string]bool, 
 	if v := fs["continues"]; v != nil && !v.bad {
 		for i, name := range v.v.([]string) {
 			if !names[name] {
-				p.errorf(v.node.Content[i], "%s[%d]: no job named %q%s", v.path, i, name, didYouMean(name, nameList))
+				p.errorf(v.node.Content[i], "%s[%d]: no job named %q%s", v.path, i, name, diag.DidYouMean(name, nameList))
 				continue
 			}
 			j.Continues = append(j.Continues, name)

@@ -7,7 +7,7 @@ import (
 	"io"
 	"math"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // writeJSONString writes s as a JSON string without HTML escaping, so that

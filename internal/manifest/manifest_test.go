@@ -286,6 +286,8 @@ func TestParseHostileValues(t *testing.T) {
 		{"long key in a list", head + "    body:\n      - " + strings.Repeat("k", 2000) + ": 1\n", "m.yml:6:9: not valid YAML: a key longer than 1024 characters"},
 		{"long quoted key", head + "    'it''s " + strings.Repeat("k", 2000) + "' : 1\n", "m.yml:5:5: not valid YAML: a key longer than 1024 characters"},
 		{"long multibyte key", head + "    " + strings.Repeat("é", 1025) + ": 1\n", "m.yml:5:5: not valid YAML: a key longer than 1024 characters"},
+		{"long multibyte value is cut between characters", head + "    catch_up: " + strings.Repeat("é", 50) + "\n", `m.yml:5:15: jobs.a.catch_up: catch_up "` + strings.Repeat("é", 40) + `..." is not one of latest, all`},
+		{"typo in a multibyte value", head + "    overlap: skiṕ\n", `m.yml:5:14: jobs.a.overlap: overlap "skiṕ" is not one of allow, skip; did you mean "skip"?`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

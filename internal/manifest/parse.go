@@ -12,8 +12,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
+	"github.com/cronrelay/cronrelay/internal/diag"
 	"github.com/cronrelay/cronrelay/internal/secret"
 )
 
@@ -74,30 +75,32 @@ func (p *parser) warnf(n *yaml.Node, format string, args ...any) {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// yamlError turns a yaml.v3 syntax error into a diagnostic.
+// yamlError turns a YAML syntax error into a diagnostic at the line and
+// column of the problem (see syntaxPos).
 func (p *parser) yamlError(data []byte, err error) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	pos := Pos{1, 1}
+	named := 1 // the line the library names
 	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
 		if n, convErr := strconv.Atoi(m[1]); convErr == nil && n >= 1 {
-			pos.Line = n
+			named = n
 		}
 		msg = m[2]
 	}
 	lines := bytes.Split(data, []byte("\n"))
-	// yaml.v3 reports a long key on its line or the next one.
-	for n := max(pos.Line-1, 1); n <= pos.Line && n <= len(lines); n++ {
+	// The library reports a long key on its line or the next one.
+	for n := max(named-1, 1); n <= named && n <= len(lines); n++ {
 		if col, ok := longKey(lines[n-1]); ok {
 			p.add(Pos{n, col}, false, "not valid YAML: a key longer than %d characters", maxKeyLen)
 			return
 		}
 	}
+	pos := syntaxPos(data, err, named)
 	if pos.Line <= len(lines) {
 		line := string(lines[pos.Line-1])
 		switch {
 		case strings.HasPrefix(strings.TrimLeft(line, " "), "\t"):
 			msg += " (tabs are not allowed for indentation; use spaces)"
-		case strings.Contains(line, "*") && strings.Contains(line, ":"):
+		case strings.Contains(line, "*") && strings.Contains(line, ":") && !strings.Contains(msg, "anchor"):
 			msg += ` (quote cron expressions: schedule: "*/5 * * * *")`
 		}
 	}
@@ -162,15 +165,20 @@ func longKey(line []byte) (int, bool) {
 }
 
 // decodeYAML decodes the first document and reports whether there is a
-// second one. yaml.v3 is not expected to panic, but a manifest is user
+// second one. The YAML library is not expected to panic, but a manifest is user
 // input, so a panic becomes a diagnostic rather than a crash.
 func decodeYAML(data []byte) (doc *yaml.Node, extra *yaml.Node, err error) {
+	return decodeStream(bytes.NewReader(data))
+}
+
+// decodeStream is decodeYAML reading from r.
+func decodeStream(r io.Reader) (doc *yaml.Node, extra *yaml.Node, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			doc, extra, err = nil, nil, fmt.Errorf("yaml: %v", r)
 		}
 	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec := yaml.NewDecoder(r)
 	var d yaml.Node
 	if err := dec.Decode(&d); err != nil {
 		return nil, nil, err
@@ -281,7 +289,7 @@ func (p *parser) parse(data []byte) *Manifest {
 		if names[onReject.Value] {
 			m.OnReject = onReject.Value
 		} else {
-			p.errorf(onReject, "on_reject: no job named %q%s", onReject.Value, didYouMean(onReject.Value, nameList))
+			p.errorf(onReject, "on_reject: no job named %q%s", onReject.Value, diag.DidYouMean(onReject.Value, nameList))
 		}
 	}
 	m.Secrets = secretNames
@@ -420,14 +428,7 @@ func describe(n *yaml.Node) string {
 		// a string would contradict "must be a string".
 		return "a !!binary value"
 	}
-	return fmt.Sprintf("the string %q", truncate(n.Value, 40))
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
+	return fmt.Sprintf("the string %q", diag.Truncate(n.Value, 40))
 }
 
 // joinPath appends a key to a message path, quoted unless it is plain
@@ -482,7 +483,7 @@ func (p *parser) unknownKey(kn *yaml.Node, kpath string, s scope, other scope) {
 		p.errorf(kn, "%s: not valid in %s; put it under retry", kpath, s)
 	default:
 		valid := keyNamesIn(s)
-		p.errorf(kn, "%s: unknown key%s (valid keys: %s)", kpath, didYouMean(kn.Value, valid), strings.Join(valid, ", "))
+		p.errorf(kn, "%s: unknown key%s (valid keys: %s)", kpath, diag.DidYouMean(kn.Value, valid), strings.Join(valid, ", "))
 	}
 }
 
@@ -568,7 +569,7 @@ func (p *parser) decodeJobs(n *yaml.Node, path string) []*rawJob {
 		seen[name] = kn
 		valid := jobNameRE.MatchString(name)
 		if !valid {
-			p.errorf(kn, `%s: invalid job name %q; use 1-63 lower-case letters, digits, "-" and "_", starting with a letter or digit`, jpath, truncate(name, 70))
+			p.errorf(kn, `%s: invalid job name %q; use 1-63 lower-case letters, digits, "-" and "_", starting with a letter or digit`, jpath, diag.Truncate(name, 70))
 		}
 		fields := fieldSet{}
 		switch {
@@ -662,7 +663,7 @@ func (p *parser) decodeValue(k *keyDef, vn *yaml.Node, path string) *value {
 				return &value{v: e}
 			}
 		}
-		p.errorf(vn, "%s: %s %q is not one of %s%s", path, k.name, truncate(s, 40), strings.Join(k.enum, ", "), didYouMean(s, k.enum))
+		p.errorf(vn, "%s: %s %q is not one of %s%s", path, k.name, diag.Truncate(s, 40), strings.Join(k.enum, ", "), diag.DidYouMean(s, k.enum))
 		return nil
 	case kindDuration:
 		return p.decodeDuration(k, vn, path)
@@ -698,7 +699,7 @@ func (p *parser) checkString(k *keyDef, vn *yaml.Node, path, s string) *value {
 				loc, _ := time.LoadLocation(z)
 				return &value{v: loc}
 			}
-			p.errorf(vn, "%s: unknown time zone %q; use an IANA name like UTC, Europe/Berlin or America/New_York", path, truncate(s, 60))
+			p.errorf(vn, "%s: unknown time zone %q; use an IANA name like UTC, Europe/Berlin or America/New_York", path, diag.Truncate(s, 60))
 			return nil
 		}
 		if hint := fixedOffsetZone(s, loc); hint != "" {
@@ -721,12 +722,12 @@ func (p *parser) checkString(k *keyDef, vn *yaml.Node, path, s string) *value {
 		}
 	case "path":
 		if !strings.HasPrefix(s, "/") {
-			p.errorf(vn, "%s: %q must start with \"/\"", path, truncate(s, 60))
+			p.errorf(vn, "%s: %q must start with \"/\"", path, diag.Truncate(s, 60))
 			return nil
 		}
 	case "on_failure":
 		if s != "" && !jobNameRE.MatchString(s) {
-			p.errorf(vn, "%s: %q is not a job name", path, truncate(s, 70))
+			p.errorf(vn, "%s: %q is not a job name", path, diag.Truncate(s, 70))
 			return nil
 		}
 	case "schedule":
@@ -823,7 +824,7 @@ func (p *parser) decodeHeaders(vn *yaml.Node, path string) *value {
 		seen[lower] = kn
 		switch {
 		case !validHeaderName(name):
-			p.errorf(kn, "%s: %q is not a valid header name", hpath, truncate(name, 60))
+			p.errorf(kn, "%s: %q is not a valid header name", hpath, diag.Truncate(name, 60))
 			ok = false
 			continue
 		case strings.HasPrefix(lower, "cronrelay-") || containsFold(reservedHeaders, name):
@@ -899,11 +900,11 @@ func (p *parser) decodeVarNames(vn *yaml.Node, path string) (names []string, nod
 			continue
 		}
 		if strings.HasPrefix(s, "${") && strings.HasSuffix(s, "}") {
-			p.errorf(item, "%s: %q: write the variable's name without ${}, like %s", ipath, truncate(s, 70), strings.TrimSuffix(strings.TrimPrefix(s, "${"), "}"))
+			p.errorf(item, "%s: %q: write the variable's name without ${}, like %s", ipath, diag.Truncate(s, 70), strings.TrimSuffix(strings.TrimPrefix(s, "${"), "}"))
 			continue
 		}
 		if !secret.ValidName(s) {
-			p.errorf(item, "%s: %q is not a variable name; names match [A-Za-z_][A-Za-z0-9_]*", ipath, truncate(s, 70))
+			p.errorf(item, "%s: %q is not a variable name; names match [A-Za-z_][A-Za-z0-9_]*", ipath, diag.Truncate(s, 70))
 			continue
 		}
 		if slices.Contains(names, s) {
@@ -967,7 +968,7 @@ func (p *parser) decodeJobNames(vn *yaml.Node, path string) *value {
 		case !good:
 			ok = false
 		case !jobNameRE.MatchString(s):
-			p.errorf(item, "%s: %q is not a job name", ipath, truncate(s, 70))
+			p.errorf(item, "%s: %q is not a job name", ipath, diag.Truncate(s, 70))
 			ok = false
 		case seen[s]:
 			p.errorf(item, "%s: %q is listed twice", ipath, s)

@@ -66,35 +66,6 @@ func TestFormatDuration(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
-	t.Parallel()
-	keys := keyNamesIn(inJob)
-	tests := []struct{ in, want string }{
-		{"schedul", "schedule"},
-		{"Schedule", "schedule"},
-		{"timzeone", "timezone"},
-		{"retyr", "retry"},
-		{"urll", "url"},
-		{"frobnicate", ""},
-		{"pth", "path"},
-		{"x", ""},
-		{"retries", "retry"},
-		{"Retries", "retry"},
-		{"schedules", "schedule"},
-		{"successes", "success"},
-		{"paths", "path"},
-		{"timeouts", "timeout"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			t.Parallel()
-			if got := suggest(tt.in, keys); got != tt.want {
-				t.Errorf("suggest(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestZoneInOtherCase(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/cronrelay/cronrelay/internal/diag"
 	"github.com/cronrelay/cronrelay/internal/secret"
 )
 
@@ -30,20 +31,20 @@ func urlProblem(raw string, allowHTTP bool) string {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Sprintf("%q is not a valid URL: %v", truncate(raw, 100), err)
+		return fmt.Sprintf("%q is not a valid URL: %v", diag.Truncate(raw, 100), err)
 	}
 	if u.Scheme == "" || u.Host == "" && u.Opaque == "" {
-		return fmt.Sprintf("%q is not an absolute URL; write it like https://example.com/path", truncate(raw, 100))
+		return fmt.Sprintf("%q is not an absolute URL; write it like https://example.com/path", diag.Truncate(raw, 100))
 	}
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "https" && scheme != "http" {
-		return fmt.Sprintf("%q: scheme %q is not supported; use https", truncate(raw, 100), u.Scheme)
+		return fmt.Sprintf("%q: scheme %q is not supported; use https", diag.Truncate(raw, 100), u.Scheme)
 	}
 	if u.Hostname() == "" {
-		return fmt.Sprintf("%q has no host; write it like https://example.com/path", truncate(raw, 100))
+		return fmt.Sprintf("%q has no host; write it like https://example.com/path", diag.Truncate(raw, 100))
 	}
 	if scheme == "http" && !allowHTTP && !isLoopback(u.Hostname()) {
-		return fmt.Sprintf("%q uses plain http; use https, or set allow_http: true (loopback hosts are always allowed)", truncate(raw, 100))
+		return fmt.Sprintf("%q uses plain http; use https, or set allow_http: true (loopback hosts are always allowed)", diag.Truncate(raw, 100))
 	}
 	return ""
 }
@@ -56,7 +57,7 @@ func resolvedURLProblem(tmpl, resolved string, allowHTTP bool) string {
 	if urlProblem(resolved, allowHTTP) == "" {
 		return ""
 	}
-	what := fmt.Sprintf("%q", truncate(tmpl, 100))
+	what := fmt.Sprintf("%q", diag.Truncate(tmpl, 100))
 	refs, _ := secret.Refs(tmpl)
 	if len(refs) > 0 {
 		what += " with its variables substituted"

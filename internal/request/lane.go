@@ -3,6 +3,8 @@ package request
 import (
 	"fmt"
 	"strings"
+
+	"github.com/cronrelay/cronrelay/internal/diag"
 )
 
 // ReservedIDPrefix starts the ids cronrelay gives the failure reports it
@@ -37,7 +39,7 @@ func (r *Request) CheckTargets(may func(job string) string) error {
 }
 
 func reservedID(id string) string {
-	return fmt.Sprintf("id %q is in the %q space cronrelay keeps for its failure reports; choose another id", truncate(id, 60), ReservedIDPrefix)
+	return fmt.Sprintf("id %q is in the %q space cronrelay keeps for its failure reports; choose another id", diag.Truncate(id, 60), ReservedIDPrefix)
 }
 
 // DropTargets is CheckTargets item by item, for a request parsed with

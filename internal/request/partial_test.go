@@ -33,7 +33,7 @@ func TestParsePartial(t *testing.T) {
 		{name: "type errors and unknown cancel job", in: `{"enqueue":[{"job":5},{"job":"a","id":"x"}],"cancel":[{"job":"c","id":"1"},{"job":"b","id":"2"}]}`,
 			jobs: []string{"a"}, cancels: 1, problems: []string{
 				"enqueue[0].job: want a job name string, got number",
-				`cancel[0].job: unknown job "c"; did you mean "a"?`,
+				`cancel[0].job: unknown job "c"; valid are "a", "b"`,
 			}},
 		{name: "at beyond the horizon keeps the document's index", in: `{"enqueue":[{"job":"nope"},{"job":"a","at":"2099-01-01T00:00:00Z"},{"job":"b"}]}`,
 			jobs: []string{"b"}, problems: []string{

@@ -40,6 +40,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cronrelay/cronrelay/internal/diag"
 )
 
 // Limits of a request.
@@ -200,7 +202,7 @@ func (r *Request) itemPath(list string, i int, key string) string {
 
 func unknownJob(job string, names []string) string {
 	msg := fmt.Sprintf("unknown job %q", job)
-	if s, ok := suggest(job, names); ok {
+	if s := diag.Closest(job, names); s != "" {
 		return msg + fmt.Sprintf("; did you mean %q?", s)
 	}
 	if len(names) == 0 {
@@ -693,7 +695,7 @@ func (p *parser) id(path string, raw json.RawMessage) (id string, given bool) {
 	case *s == "":
 		p.add(path, "must not be empty; leave it out to have one generated")
 	case !idRE.MatchString(*s):
-		p.addf(path, "invalid id %q; ids match %s", truncate(*s, 60), IDPattern)
+		p.addf(path, "invalid id %q; ids match %s", diag.Truncate(*s, 60), IDPattern)
 	default:
 		return *s, true
 	}
@@ -717,7 +719,7 @@ func (p *parser) body(path string, raw json.RawMessage) json.RawMessage {
 }
 
 func (p *parser) unknown(path, key string, valid []string) {
-	if s, ok := suggest(key, valid); ok {
+	if s := diag.Closest(key, valid); s != "" {
 		p.addf(path, "unknown field; did you mean %q?", s)
 		return
 	}
@@ -758,16 +760,6 @@ func join(path, key string) string {
 
 func index(path string, i int) string {
 	return path + "[" + strconv.Itoa(i) + "]"
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
 }
 
 func quoteList(names []string, max int) string {

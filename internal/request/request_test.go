@@ -521,32 +521,6 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		word string
-		want string
-	}{
-		{"dealy", "delay"},
-		{"delya", "delay"},
-		{"bdy", "body"},
-		{"jobs", "job"},
-		{"ID", "id"},
-		{"xy", ""},
-		{"priority", ""},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.word, func(t *testing.T) {
-			t.Parallel()
-			got, _ := suggest(tt.word, itemFields)
-			if got != tt.want {
-				t.Errorf("suggest(%q) = %q, want %q", tt.word, got, tt.want)
-			}
-		})
-	}
-}
-
 // checkRequest verifies the documented rules on a parsed request.
 func checkRequest(t *testing.T, r *Request, maxItems int) {
 	t.Helper()

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cronrelay/cronrelay/internal/diag"
 )
 
 // explain says why a document could not be decoded: a newer version is the
@@ -309,12 +311,7 @@ func want(t reflect.Type) string {
 
 // clip quotes a JSON literal for a message, cut to a readable length.
 func clip(data []byte) string {
-	const limit = 40
-	s := string(bytes.TrimSpace(data))
-	if utf8.RuneCountInString(s) > limit {
-		s = string([]rune(s)[:limit]) + "..."
-	}
-	return s
+	return diag.Truncate(string(bytes.TrimSpace(data)), 40)
 }
 
 // invalidUTF8 returns the offset of the first byte of data that is not

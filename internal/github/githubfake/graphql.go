@@ -2,10 +2,19 @@ package githubfake
 
 import (
 	"context"
+	_ "embed"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
+	"sync"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator"
 )
 
 // RepositoryID is the GraphQL node id of owner/repo, as
@@ -47,11 +56,23 @@ func GraphQLField(r *http.Request) string {
 
 // gqlError is one entry of a GraphQL "errors" list.
 type gqlError struct {
-	Type      string           `json:"type,omitempty"`
-	Path      []any            `json:"path,omitempty"`
-	Locations []map[string]int `json:"locations,omitempty"`
-	Message   string           `json:"message"`
+	Type       string           `json:"type,omitempty"`
+	Path       []any            `json:"path,omitempty"`
+	Extensions map[string]any   `json:"extensions,omitempty"`
+	Locations  []map[string]int `json:"locations,omitempty"`
+	Message    string           `json:"message"`
 }
+
+// schemaSDL is GitHub's published GraphQL schema (octokit/graphql-schema,
+// MIT; see testdata/README.md).
+//
+//go:embed testdata/schema.graphql
+var schemaSDL string
+
+// githubSchema parses schemaSDL once, on the first GraphQL request.
+var githubSchema = sync.OnceValue(func() *ast.Schema {
+	return gqlparser.MustLoadSchema(&ast.Source{Name: "schema.graphql", Input: schemaSDL})
+})
 
 // serveGraphQL implements POST /graphql for the fields cronrelay uses:
 //
@@ -67,46 +88,55 @@ type gqlError struct {
 //
 // See https://docs.github.com/graphql/reference/mutations#updaterefs and
 // https://docs.github.com/graphql/reference/mutations#createcommitonbranch.
-// Like GitHub it answers 200 with an "errors" list for anything it refuses:
-// a syntax error or an unknown field (no "data"), a missing object
-// (NOT_FOUND, with null in its place), a read-only token (FORBIDDEN), and
-// a failed mutation ("data": null). A stale beforeOid gets GitHub's generic
-// error, which does not say what failed; a stale expectedHeadOid gets
-// STALE_DATA.
+// Every document is parsed and validated against GitHub's published schema
+// before anything runs, so a query real GitHub would reject is rejected
+// here too. Like GitHub it answers 200 with an "errors" list for anything
+// it refuses: a syntax error, a document the schema does not allow or
+// variables that do not fit their declarations (no "data"), a missing
+// object (NOT_FOUND, with null in its place), a read-only token
+// (FORBIDDEN), and a failed mutation ("data": null). A stale beforeOid gets
+// GitHub's generic error, which does not say what failed; a stale
+// expectedHeadOid gets STALE_DATA. A valid field the fake does not serve
+// is an error that says so.
 func (f *Fake) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		Query     string         `json:"query"`
-		Variables map[string]any `json:"variables"`
+		Query         string         `json:"query"`
+		OperationName string         `json:"operationName"`
+		Variables     map[string]any `json:"variables"`
 	}
 	if !decode(w, r, &body) {
 		return
 	}
-	op, err := gqlParse(body.Query)
-	if err != nil {
-		e := gqlError{Message: err.Error()}
-		if se, ok := err.(*gqlSyntaxError); ok {
-			e.Locations = []map[string]int{{"line": se.line, "column": se.col}}
+	schema := githubSchema()
+	doc, errs := gqlparser.LoadQueryWithRules(schema, body.Query, nil)
+	if len(errs) > 0 {
+		writeJSON(w, http.StatusOK, map[string]any{"errors": gqlErrors(errs)})
+		return
+	}
+	op := doc.Operations.ForName(body.OperationName)
+	if op == nil {
+		msg := fmt.Sprintf("No operation named %q", body.OperationName)
+		if body.OperationName == "" {
+			msg = "An operation name is required"
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"errors": []gqlError{e}})
+		writeJSON(w, http.StatusOK, map[string]any{"errors": []gqlError{{Message: msg}}})
+		return
+	}
+	vars, err := validator.VariableValues(schema, op, body.Variables)
+	if err != nil {
+		writeJSON(w, http.StatusOK, map[string]any{"errors": []gqlError{variableError(op, err)}})
 		return
 	}
 	kind, _ := f.token(r)
-	x := &gqlExec{f: f, r: r, vars: body.Variables, readOnly: kind == ReadOnlyInstallation}
-	root := "Query"
-	if op.kind == "mutation" {
-		root = "Mutation"
-	}
-	if x.validate(op.sel, root); x.invalid {
-		writeJSON(w, http.StatusOK, map[string]any{"errors": x.errs})
-		return
-	}
-	if op.kind == "mutation" {
-		if len(op.sel) != 1 {
+	x := &gqlExec{f: f, r: r, schema: schema, doc: doc, vars: vars, readOnly: kind == ReadOnlyInstallation}
+	if op.Operation == ast.Mutation {
+		fields := x.collect(op.SelectionSet, "Mutation")
+		if len(fields) != 1 {
 			writeJSON(w, http.StatusOK, map[string]any{"errors": []gqlError{{Message: "the fake runs one mutation per request"}}})
 			return
 		}
-		field := op.sel[0]
-		r = r.WithContext(context.WithValue(r.Context(), gqlOpKey{}, field.name))
+		field := fields[0]
+		r = r.WithContext(context.WithValue(r.Context(), gqlOpKey{}, field.Name))
 		x.r = r
 		f.write(r)
 		defer f.mu.Unlock()
@@ -115,20 +145,10 @@ func (f *Fake) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	data := map[string]any{}
-	for _, field := range op.sel {
-		switch field.name {
-		case "repository":
-			data[field.alias] = x.repository(field)
-		case "__typename":
-			data[field.alias] = "Query"
-		default:
-			x.undefined(field, "Query")
-		}
-		if x.invalid {
-			writeJSON(w, http.StatusOK, map[string]any{"errors": x.errs})
-			return
-		}
+	data := x.object(op.SelectionSet, "Query", resolvers{"repository": x.repository})
+	if x.invalid {
+		writeJSON(w, http.StatusOK, map[string]any{"errors": x.errs})
+		return
 	}
 	out := map[string]any{"data": data}
 	if len(x.errs) > 0 {
@@ -137,61 +157,158 @@ func (f *Fake) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// gqlExec runs one operation; the caller holds f.mu.
+// undefinedField is gqlparser's message for a field the type does not have.
+var undefinedField = regexp.MustCompile(`^Cannot query field "([^"]+)" on type "([^"]+)"`)
+
+// gqlErrors turns gqlparser's errors into GitHub's: the same locations, and
+// GitHub's wording and code for an unknown field, the mistake a client
+// makes most.
+func gqlErrors(errs gqlerror.List) []gqlError {
+	out := make([]gqlError, 0, len(errs))
+	for _, e := range errs {
+		g := gqlError{Message: e.Message}
+		if m := undefinedField.FindStringSubmatch(e.Message); m != nil {
+			g.Message = fmt.Sprintf("Field '%s' doesn't exist on type '%s'", m[1], m[2])
+			g.Extensions = map[string]any{"code": "undefinedField", "typeName": m[2], "fieldName": m[1]}
+		}
+		for _, l := range e.Locations {
+			g.Locations = append(g.Locations, map[string]int{"line": l.Line, "column": l.Column})
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// variableError says which variable did not fit its declaration, in
+// GitHub's words ("Variable $input of type UpdateRefsInput! was provided
+// invalid value"), with gqlparser's explanation as GitHub's "problems".
+func variableError(op *ast.OperationDefinition, err error) gqlError {
+	var ge *gqlerror.Error
+	if !errors.As(err, &ge) || len(ge.Path) < 2 {
+		return gqlError{Message: err.Error()}
+	}
+	name := fmt.Sprint(ge.Path[1])
+	typ := "?"
+	if def := op.VariableDefinitions.ForName(name); def != nil {
+		typ = def.Type.String()
+	}
+	g := gqlError{
+		Message: fmt.Sprintf("Variable $%s of type %s was provided invalid value", name, typ),
+		Extensions: map[string]any{"problems": []map[string]any{{
+			"path": pathTail(ge.Path[2:]), "explanation": ge.Message}}},
+	}
+	if def := op.VariableDefinitions.ForName(name); def != nil && def.Position != nil {
+		g.Locations = []map[string]int{{"line": def.Position.Line, "column": def.Position.Column}}
+	}
+	return g
+}
+
+// pathTail renders the path inside a variable as GitHub does: a list of
+// keys and indexes, never null.
+func pathTail(p ast.Path) []any {
+	out := []any{}
+	for _, e := range p {
+		switch e := e.(type) {
+		case ast.PathIndex:
+			out = append(out, int(e))
+		default:
+			out = append(out, fmt.Sprint(e))
+		}
+	}
+	return out
+}
+
+// gqlExec runs one validated operation; the caller holds f.mu.
 type gqlExec struct {
 	f       *Fake
 	r       *http.Request
-	vars    map[string]any
+	schema  *ast.Schema
+	doc     *ast.QueryDocument
+	vars    map[string]any // coerced to their declared types
 	errs    []gqlError
-	invalid bool // a validation error: the answer has no data
+	invalid bool // a field the fake does not serve: the answer has no data
 
 	readOnly bool // the token may not write
 }
 
-func (x *gqlExec) arg(field *gqlField, name string) any {
-	return resolveArgs(field.args[name], x.vars)
+// collect flattens a selection set for an object of type typ: its fields,
+// and those of the inline fragments and fragment spreads whose type
+// condition typ satisfies (GraphQL's CollectFields).
+func (x *gqlExec) collect(sel ast.SelectionSet, typ string) []*ast.Field {
+	var out []*ast.Field
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			out = append(out, s)
+		case *ast.InlineFragment:
+			if x.applies(s.TypeCondition, typ) {
+				out = append(out, x.collect(s.SelectionSet, typ)...)
+			}
+		case *ast.FragmentSpread:
+			if d := x.doc.Fragments.ForName(s.Name); d != nil && x.applies(d.TypeCondition, typ) {
+				out = append(out, x.collect(d.SelectionSet, typ)...)
+			}
+		}
+	}
+	return out
 }
 
-func (x *gqlExec) strArg(field *gqlField, name string) string {
+// applies reports whether a fragment on cond applies to an object of type
+// typ: cond is typ, or an interface or union typ belongs to.
+func (x *gqlExec) applies(cond, typ string) bool {
+	if cond == "" || cond == typ {
+		return true
+	}
+	for _, d := range x.schema.GetImplements(x.schema.Types[typ]) {
+		if d.Name == cond {
+			return true
+		}
+	}
+	return false
+}
+
+func (x *gqlExec) arg(field *ast.Field, name string) any {
+	return field.ArgumentMap(x.vars)[name]
+}
+
+func (x *gqlExec) strArg(field *ast.Field, name string) string {
 	s, _ := x.arg(field, name).(string)
 	return s
 }
 
-func (x *gqlExec) undefined(field *gqlField, typ string) {
+// unserved refuses a field GitHub's schema has but the fake does not
+// implement, so that a test relying on it fails loudly.
+func (x *gqlExec) unserved(field *ast.Field, typ string) {
 	x.invalid = true
 	x.errs = append(x.errs, gqlError{
-		Path:      []any{field.alias},
-		Locations: []map[string]int{{"line": field.line, "column": field.col}},
-		Message:   fmt.Sprintf("Field '%s' doesn't exist on type '%s'", field.name, typ),
+		Path:      []any{field.Alias},
+		Locations: location(field),
+		Message:   fmt.Sprintf("githubfake does not serve field '%s' of type '%s'", field.Name, typ),
 	})
+}
+
+func location(field *ast.Field) []map[string]int {
+	if field.Position == nil {
+		return nil
+	}
+	return []map[string]int{{"line": field.Position.Line, "column": field.Position.Column}}
 }
 
 func (x *gqlExec) fail(typ string, path []any, msg string) {
 	x.errs = append(x.errs, gqlError{Type: typ, Path: path, Message: msg})
 }
 
-func (x *gqlExec) repository(field *gqlField) any {
+func (x *gqlExec) repository(field *ast.Field) any {
 	owner, name := x.strArg(field, "owner"), x.strArg(field, "name")
 	if !strings.EqualFold(owner, Owner) || !strings.EqualFold(name, Repo) {
-		x.fail("NOT_FOUND", []any{field.alias}, fmt.Sprintf("Could not resolve to a Repository with the name '%s/%s'.", owner, name))
+		x.fail("NOT_FOUND", []any{field.Alias}, fmt.Sprintf("Could not resolve to a Repository with the name '%s/%s'.", owner, name))
 		return nil
 	}
-	out := map[string]any{}
-	for _, s := range field.sel {
-		switch s.name {
-		case "id":
-			out[s.alias] = RepositoryID
-		case "nameWithOwner":
-			out[s.alias] = Owner + "/" + Repo
-		case "__typename":
-			out[s.alias] = "Repository"
-		case "ref":
-			out[s.alias] = x.ref(s, qualify(x.strArg(s, "qualifiedName")))
-		default:
-			x.undefined(s, "Repository")
-		}
-	}
-	return out
+	return x.object(field.SelectionSet, "Repository", resolvers{
+		"id":            value(RepositoryID),
+		"nameWithOwner": value(Owner + "/" + Repo),
+		"ref":           func(s *ast.Field) any { return x.ref(s, qualify(x.strArg(s, "qualifiedName"))) },
+	})
 }
 
 // qualify turns a branch name into a full ref name, as GitHub's
@@ -203,96 +320,67 @@ func qualify(name string) string {
 	return "refs/heads/" + name
 }
 
-func (x *gqlExec) ref(field *gqlField, name string) any {
+func (x *gqlExec) ref(field *ast.Field, name string) any {
 	sha, ok := x.f.refs[name]
 	if !ok || x.f.empty {
 		return nil
 	}
-	out := map[string]any{}
-	for _, s := range field.sel {
-		switch s.name {
-		case "name":
-			out[s.alias] = name[strings.LastIndex(name, "/")+1:]
-		case "prefix":
-			out[s.alias] = name[:strings.LastIndex(name, "/")+1]
-		case "__typename":
-			out[s.alias] = "Ref"
-		case "target":
-			out[s.alias] = x.commit(s, sha)
-		default:
-			x.undefined(s, "Ref")
-		}
-	}
-	return out
+	return x.object(field.SelectionSet, "Ref", resolvers{
+		"name":   value(name[strings.LastIndex(name, "/")+1:]),
+		"prefix": value(name[:strings.LastIndex(name, "/")+1]),
+		"target": func(s *ast.Field) any { return x.commit(s, sha) },
+	})
 }
 
-func (x *gqlExec) commit(field *gqlField, sha string) any {
+func (x *gqlExec) commit(field *ast.Field, sha string) any {
 	c := x.f.get(sha, kindCommit)
 	if c == nil {
 		return nil
 	}
-	out := map[string]any{}
-	for _, s := range field.sel {
-		switch s.name {
-		case "oid":
-			out[s.alias] = sha
-		case "__typename":
-			out[s.alias] = "Commit"
-		case "message":
-			out[s.alias] = c.commit.Message
-		case "messageHeadline":
-			out[s.alias], _, _ = strings.Cut(c.commit.Message, "\n")
-		case "tree":
-			t := map[string]any{}
-			for _, ts := range s.sel {
-				switch ts.name {
-				case "oid":
-					t[ts.alias] = c.commit.Tree
-				default:
-					x.undefined(ts, "Tree")
-				}
-			}
-			out[s.alias] = t
-		case "history":
-			h := map[string]any{}
-			for _, hs := range s.sel {
-				switch hs.name {
-				case "totalCount":
-					h[hs.alias] = x.f.reachable(sha)
-				default:
-					x.undefined(hs, "CommitHistoryConnection")
-				}
-			}
-			out[s.alias] = h
-		case "file":
-			out[s.alias] = x.file(s, c.commit.Tree, strings.Trim(x.strArg(s, "path"), "/"))
-		default:
-			x.undefined(s, "Commit")
-		}
-	}
-	return out
+	headline, _, _ := strings.Cut(c.commit.Message, "\n")
+	return x.object(field.SelectionSet, "Commit", resolvers{
+		"oid":             value(sha),
+		"message":         value(c.commit.Message),
+		"messageHeadline": value(headline),
+		"tree": func(s *ast.Field) any {
+			return x.object(s.SelectionSet, "Tree", resolvers{"oid": value(c.commit.Tree)})
+		},
+		"history": func(s *ast.Field) any {
+			return x.object(s.SelectionSet, "CommitHistoryConnection", resolvers{"totalCount": func(*ast.Field) any { return x.f.reachable(sha) }})
+		},
+		"file": func(s *ast.Field) any { return x.file(s, c.commit.Tree, strings.Trim(x.strArg(s, "path"), "/")) },
+	})
 }
 
-func (x *gqlExec) file(field *gqlField, tree, path string) any {
+func (x *gqlExec) file(field *ast.Field, tree, path string) any {
 	e, ok := x.f.lookup(tree, path)
 	if !ok || path == "" {
 		return nil
 	}
+	return x.object(field.SelectionSet, "TreeEntry", resolvers{
+		"oid": value(e.SHA), "name": value(e.Name), "path": value(path), "type": value(e.Type), "mode": value(e.Mode),
+	})
+}
+
+// resolvers computes the fields of one object the fake serves, by name.
+type resolvers map[string]func(*ast.Field) any
+
+// value is a resolver for a field whose value is known.
+func value(v any) func(*ast.Field) any { return func(*ast.Field) any { return v } }
+
+// object answers the selection set sel on an object of type typ: each
+// field by its resolver, __typename by typ, and any other field (which the
+// schema has, since the document was validated) as unserved.
+func (x *gqlExec) object(sel ast.SelectionSet, typ string, fields resolvers) map[string]any {
 	out := map[string]any{}
-	for _, s := range field.sel {
-		switch s.name {
-		case "oid":
-			out[s.alias] = e.SHA
-		case "name":
-			out[s.alias] = e.Name
-		case "path":
-			out[s.alias] = path
-		case "type":
-			out[s.alias] = e.Type
-		case "mode":
-			out[s.alias] = e.Mode
+	for _, s := range x.collect(sel, typ) {
+		switch resolve, ok := fields[s.Name]; {
+		case ok:
+			out[s.Alias] = resolve(s)
+		case s.Name == "__typename":
+			out[s.Alias] = typ
 		default:
-			x.undefined(s, "TreeEntry")
+			x.unserved(s, typ)
 		}
 	}
 	return out
@@ -317,10 +405,16 @@ func (f *Fake) reachable(sha string) int {
 }
 
 // mutation runs field, a mutation; the caller holds f.mu.
-func (x *gqlExec) mutation(w http.ResponseWriter, field *gqlField) {
+func (x *gqlExec) mutation(w http.ResponseWriter, field *ast.Field) {
+	// The schema declares input non-null for both mutations the fake
+	// serves, and validation has checked it is there.
 	input, _ := x.arg(field, "input").(map[string]any)
-	if input == nil {
-		x.errs = append(x.errs, gqlError{Message: fmt.Sprintf("Variable $input of type %sInput! was provided invalid value (Expected value to not be null)", upperFirst(field.name))})
+	run := map[string]func(http.ResponseWriter, *ast.Field, map[string]any) map[string]any{
+		"updateRefs":           x.updateRefs,
+		"createCommitOnBranch": x.createCommitOnBranch,
+	}[field.Name]
+	if run == nil {
+		x.unserved(field, "Mutation")
 		writeJSON(w, http.StatusOK, map[string]any{"errors": x.errs})
 		return
 	}
@@ -328,17 +422,7 @@ func (x *gqlExec) mutation(w http.ResponseWriter, field *gqlField) {
 		x.failed(w, field, "FORBIDDEN", "Resource not accessible by integration")
 		return
 	}
-	var payload map[string]any
-	switch field.name {
-	case "updateRefs":
-		payload = x.updateRefs(w, field, input)
-	case "createCommitOnBranch":
-		payload = x.createCommitOnBranch(w, field, input)
-	default:
-		x.undefined(field, "Mutation")
-		writeJSON(w, http.StatusOK, map[string]any{"errors": x.errs})
-		return
-	}
+	payload := run(w, field, input)
 	if payload == nil {
 		return // answered
 	}
@@ -346,20 +430,13 @@ func (x *gqlExec) mutation(w http.ResponseWriter, field *gqlField) {
 		writeJSON(w, http.StatusOK, map[string]any{"errors": x.errs})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{field.alias: payload}})
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{field.Alias: payload}})
 }
 
 // failed answers a mutation GitHub refused: 200, "data": null and one error.
-func (x *gqlExec) failed(w http.ResponseWriter, field *gqlField, typ, msg string) {
-	e := gqlError{Type: typ, Path: []any{field.alias}, Message: msg,
-		Locations: []map[string]int{{"line": field.line, "column": field.col}}}
+func (x *gqlExec) failed(w http.ResponseWriter, field *ast.Field, typ, msg string) {
+	e := gqlError{Type: typ, Path: []any{field.Alias}, Message: msg,
+		Locations: location(field)}
 	writeJSON(w, http.StatusOK, map[string]any{"data": nil, "errors": []gqlError{e}})
 }
 
@@ -373,7 +450,7 @@ func str(m map[string]any, key string) string {
 }
 
 // updateRefs applies every ref update or none.
-func (x *gqlExec) updateRefs(w http.ResponseWriter, field *gqlField, input map[string]any) map[string]any {
+func (x *gqlExec) updateRefs(w http.ResponseWriter, field *ast.Field, input map[string]any) map[string]any {
 	f := x.f
 	if id := str(input, "repositoryId"); id != RepositoryID {
 		x.failed(w, field, "NOT_FOUND", fmt.Sprintf("Could not resolve to a node with the global id of '%s'", id))
@@ -419,22 +496,11 @@ func (x *gqlExec) updateRefs(w http.ResponseWriter, field *gqlField, input map[s
 			f.refs[u.name] = u.after
 		}
 	}
-	out := map[string]any{}
-	for _, s := range field.sel {
-		switch s.name {
-		case "clientMutationId":
-			out[s.alias] = input["clientMutationId"]
-		case "__typename":
-			out[s.alias] = "UpdateRefsPayload"
-		default:
-			x.undefined(s, "UpdateRefsPayload")
-		}
-	}
-	return out
+	return x.object(field.SelectionSet, "UpdateRefsPayload", resolvers{"clientMutationId": value(input["clientMutationId"])})
 }
 
 // createCommitOnBranch commits file changes on top of expectedHeadOid.
-func (x *gqlExec) createCommitOnBranch(w http.ResponseWriter, field *gqlField, input map[string]any) map[string]any {
+func (x *gqlExec) createCommitOnBranch(w http.ResponseWriter, field *ast.Field, input map[string]any) map[string]any {
 	f := x.f
 	branch, _ := input["branch"].(map[string]any)
 	expected := str(input, "expectedHeadOid")
@@ -497,61 +563,9 @@ func (x *gqlExec) createCommitOnBranch(w http.ResponseWriter, field *gqlField, i
 	}
 	sha := f.putCommit(tree, []string{head}, msg)
 	f.refs[ref] = sha
-	out := map[string]any{}
-	for _, s := range field.sel {
-		switch s.name {
-		case "clientMutationId":
-			out[s.alias] = input["clientMutationId"]
-		case "__typename":
-			out[s.alias] = "CreateCommitOnBranchPayload"
-		case "commit":
-			out[s.alias] = x.commit(s, sha)
-		case "ref":
-			out[s.alias] = x.ref(s, ref)
-		default:
-			x.undefined(s, "CreateCommitOnBranchPayload")
-		}
-	}
-	return out
-}
-
-// gqlSchema is the part of GitHub's schema the fake knows: per type, its
-// fields and the type of those that are objects ("" for a scalar).
-var gqlSchema = map[string]map[string]string{
-	"Query":                       {"repository": "Repository"},
-	"Mutation":                    {"updateRefs": "UpdateRefsPayload", "createCommitOnBranch": "CreateCommitOnBranchPayload"},
-	"Repository":                  {"id": "", "nameWithOwner": "", "ref": "Ref"},
-	"Ref":                         {"name": "", "prefix": "", "target": "Commit"},
-	"Commit":                      {"oid": "", "message": "", "messageHeadline": "", "tree": "Tree", "history": "CommitHistoryConnection", "file": "TreeEntry"},
-	"Tree":                        {"oid": ""},
-	"CommitHistoryConnection":     {"totalCount": ""},
-	"TreeEntry":                   {"oid": "", "name": "", "path": "", "type": "", "mode": ""},
-	"UpdateRefsPayload":           {"clientMutationId": ""},
-	"CreateCommitOnBranchPayload": {"clientMutationId": "", "commit": "Commit", "ref": "Ref"},
-}
-
-// validate checks a selection set against gqlSchema before anything runs,
-// as GitHub does: an unknown field, a scalar with a selection set or an
-// object without one is an error and nothing is executed.
-func (x *gqlExec) validate(sel []*gqlField, typ string) {
-	for _, s := range sel {
-		if s.name == "__typename" {
-			continue
-		}
-		child, ok := gqlSchema[typ][s.name]
-		switch {
-		case !ok:
-			x.undefined(s, typ)
-		case child == "" && s.sel != nil:
-			x.invalid = true
-			x.errs = append(x.errs, gqlError{Message: fmt.Sprintf("Selections can't be made on scalars (field '%s' returns a scalar)", s.name),
-				Locations: []map[string]int{{"line": s.line, "column": s.col}}})
-		case child != "" && s.sel == nil:
-			x.invalid = true
-			x.errs = append(x.errs, gqlError{Message: fmt.Sprintf("Field must have selections (field '%s' returns %s but has no selections)", s.name, child),
-				Locations: []map[string]int{{"line": s.line, "column": s.col}}})
-		case child != "":
-			x.validate(s.sel, child)
-		}
-	}
+	return x.object(field.SelectionSet, "CreateCommitOnBranchPayload", resolvers{
+		"clientMutationId": value(input["clientMutationId"]),
+		"commit":           func(s *ast.Field) any { return x.commit(s, sha) },
+		"ref":              func(s *ast.Field) any { return x.ref(s, ref) },
+	})
 }

@@ -181,3 +181,141 @@ func TestCreateCommitOnBranch(t *testing.T) {
 		t.Errorf("parents, message, file, paths (-want +got):\n%s", diff)
 	}
 }
+
+// withStateBranch starts a fake with one commit ("one") on branch "st"
+// and returns it, its GraphQL URL and the commit.
+func withStateBranch(t *testing.T) (*githubfake.Fake, string, string) {
+	f := githubfake.New()
+	url := graphqlURL(t, f)
+	return f, url, f.CommitFile("st", "state.json", []byte("{}"), "one")
+}
+
+// TestGraphQLRejectsWhatGitHubRejects checks that documents GitHub's
+// published schema does not allow get GitHub's answer: 200, an "errors"
+// list saying where, no "data", and nothing written.
+func TestGraphQLRejectsWhatGitHubRejects(t *testing.T) {
+	t.Parallel()
+	f, url, head := withStateBranch(t)
+	input := map[string]any{"repositoryId": githubfake.RepositoryID, "refUpdates": []any{
+		map[string]any{"name": "refs/heads/st", "afterOid": strings.Repeat("0", 40), "beforeOid": head}}}
+	for _, tc := range []struct {
+		name, query string
+		vars        map[string]any
+		want        map[string]any // the first error
+	}{{
+		name:  "unknown field",
+		query: "{\n  repository(owner: \"owner\", name: \"repo\") { nope }\n}",
+		want: map[string]any{"message": "Field 'nope' doesn't exist on type 'Repository'",
+			"extensions": map[string]any{"code": "undefinedField", "typeName": "Repository", "fieldName": "nope"},
+			"locations":  []any{map[string]any{"line": 2.0, "column": 46.0}}},
+	}, {
+		name:  "wrong argument type",
+		query: `{ repository(owner: "owner", name: "repo") { ref(qualifiedName: "st") { target { ... on Commit { history(first: "one") { totalCount } } } } } }`,
+		// gqlparser points at the string's first character, inside the quotes.
+		want: map[string]any{"message": `Int cannot represent non-integer value: "one"`,
+			"locations": []any{map[string]any{"line": 1.0, "column": 114.0}}},
+	}, {
+		name:  "unknown argument",
+		query: `{ repository(owner: "owner", name: "repo", branch: "st") { id } }`,
+		want: map[string]any{"message": `Unknown argument "branch" on field "Query.repository".`,
+			"locations": []any{map[string]any{"line": 1.0, "column": 3.0}}},
+	}, {
+		name:  "missing required argument",
+		query: `{ repository(owner: "owner") { id } }`,
+		want: map[string]any{"message": `Field "repository" argument "name" of type "String!" is required, but it was not provided.`,
+			"locations": []any{map[string]any{"line": 1.0, "column": 3.0}}},
+	}, {
+		name:  "undeclared variable",
+		query: `{ repository(owner: "owner", name: $name) { id } }`,
+		want: map[string]any{"message": `Variable "$name" is not defined.`,
+			"locations": []any{map[string]any{"line": 1.0, "column": 36.0}}},
+	}, {
+		name:  "missing variable",
+		query: `query($name: String!) { repository(owner: "owner", name: $name) { id } }`,
+		want: map[string]any{"message": "Variable $name of type String! was provided invalid value",
+			"extensions": map[string]any{"problems": []any{map[string]any{"path": []any{}, "explanation": "must be defined"}}},
+			"locations":  []any{map[string]any{"line": 1.0, "column": 7.0}}},
+	}, {
+		name:  "variable of the wrong type (a string is coerced to a list of one)",
+		query: updateRefs,
+		vars:  map[string]any{"input": map[string]any{"repositoryId": githubfake.RepositoryID, "refUpdates": "refs/heads/st"}},
+		want: map[string]any{"message": "Variable $input of type UpdateRefsInput! was provided invalid value",
+			"extensions": map[string]any{"problems": []any{map[string]any{"path": []any{"refUpdates", 0.0}, "explanation": "must be a RefUpdate, not a string"}}},
+			"locations":  []any{map[string]any{"line": 1.0, "column": 10.0}}},
+	}, {
+		name:  "input field the type does not have",
+		query: updateRefs,
+		vars:  map[string]any{"input": map[string]any{"repositoryId": githubfake.RepositoryID, "refUpdates": input["refUpdates"], "dryRun": true}},
+		want: map[string]any{"message": "Variable $input of type UpdateRefsInput! was provided invalid value",
+			"extensions": map[string]any{"problems": []any{map[string]any{"path": []any{"dryRun"}, "explanation": "unknown field"}}},
+			"locations":  []any{map[string]any{"line": 1.0, "column": 10.0}}},
+	}, {
+		name:  "leaf without selection",
+		query: `{ repository(owner: "owner", name: "repo") { ref(qualifiedName: "st") } }`,
+		want: map[string]any{"message": `Field "ref" of type "Ref" must have a selection of subfields. Did you mean "ref { ... }"?`,
+			"locations": []any{map[string]any{"line": 1.0, "column": 46.0}}},
+	}, {
+		name:  "syntax error",
+		query: "{\n  repository(",
+		want: map[string]any{"message": `Expected Name, found <EOF>`,
+			"locations": []any{map[string]any{"line": 2.0, "column": 14.0}}},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, out := gql(t, url, githubfake.WorkflowToken, tc.query, tc.vars)
+			if _, ok := out["data"]; status != http.StatusOK || ok {
+				t.Errorf("status %d, answer %v; want 200 and no data", status, out)
+			}
+			errs, _ := out["errors"].([]any)
+			if len(errs) == 0 {
+				t.Fatalf("no errors: %v", out)
+			}
+			if diff := cmp.Diff(tc.want, errs[0]); diff != "" {
+				t.Errorf("first error (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if f.Head("st") != head {
+		t.Errorf("a refused mutation moved the branch to %s", f.Head("st"))
+	}
+	// The same mutation, valid, goes through: the refusals above were for
+	// the document, not the operation.
+	if _, out := gql(t, url, githubfake.WorkflowToken, updateRefs, map[string]any{"input": input}); out["errors"] != nil || f.Head("st") != "" {
+		t.Errorf("valid mutation: %v, head %q", out, f.Head("st"))
+	}
+}
+
+// TestGraphQLFragments checks that fragments apply by type condition, as
+// GraphQL's CollectFields says: a fragment on an interface the object
+// implements applies, one on another type does not.
+func TestGraphQLFragments(t *testing.T) {
+	t.Parallel()
+	_, url, head := withStateBranch(t)
+	q := `query { repository(owner: "owner", name: "repo") { ...R } }
+fragment R on Repository { ref(qualifiedName: "st") { target { ... on GitObject { oid } ... on Tree { id } ... on Commit { message } } } }`
+	_, out := gql(t, url, githubfake.WorkflowToken, q, nil)
+	want := map[string]any{"data": map[string]any{"repository": map[string]any{
+		"ref": map[string]any{"target": map[string]any{"oid": head, "message": "one"}}}}}
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("answer (-want +got):\n%s", diff)
+	}
+}
+
+// TestGraphQLUnservedField checks that a field GitHub's schema has but the
+// fake does not implement is refused loudly, not answered with null.
+func TestGraphQLUnservedField(t *testing.T) {
+	t.Parallel()
+	f, url, _ := withStateBranch(t)
+	status, out := gql(t, url, githubfake.WorkflowToken, `{ repository(owner: "owner", name: "repo") { id description } }`, nil)
+	want := map[string]any{"errors": []any{map[string]any{
+		"message":   "githubfake does not serve field 'description' of type 'Repository'",
+		"path":      []any{"description"},
+		"locations": []any{map[string]any{"line": 1.0, "column": 49.0}},
+	}}}
+	if diff := cmp.Diff(want, out); status != http.StatusOK || diff != "" {
+		t.Errorf("status %d, answer (-want +got):\n%s", status, diff)
+	}
+	_, out = gql(t, url, githubfake.WorkflowToken, `mutation { deleteRef(input: {refId: "x"}) { clientMutationId } }`, nil)
+	if _, msg := firstError(out); msg != "githubfake does not serve field 'deleteRef' of type 'Mutation'" || f.Head("st") == "" {
+		t.Errorf("unserved mutation: %v", out)
+	}
+}

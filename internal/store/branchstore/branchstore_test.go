@@ -18,6 +18,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/github/githubfake"
 	"github.com/cronrelay/cronrelay/internal/store"
 	"github.com/cronrelay/cronrelay/internal/store/branchstore"
+	"github.com/cronrelay/cronrelay/internal/store/storetest"
 )
 
 const branch = "cronrelay-state"
@@ -220,95 +221,25 @@ func TestConflicts(t *testing.T) {
 	}
 }
 
-// TestConcurrentCreation races writers that all saw no document: exactly
-// one wins, the others get ErrConflict, and re-reading shows the winner.
-func TestConcurrentCreation(t *testing.T) {
+// TestConformance runs the suite every store passes, on a fresh fake
+// repository per test; it also checks one commit per successful write and
+// nothing else in the repository touched.
+func TestConformance(t *testing.T) {
 	t.Parallel()
-	e := setup(t, githubfake.WorkflowToken)
-	const writers = 4
-	errs := make([]error, writers)
-	var wg sync.WaitGroup
-	for i := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := branchstore.New(e.client.Client, githubfake.Owner, githubfake.Repo, branch)
-			_, errs[i] = s.Write(context.Background(), []byte(`{"writer":`+strconv.Itoa(i)+`}`), "", "writer "+strconv.Itoa(i))
-		}()
-	}
-	wg.Wait()
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && winner >= 0:
-			t.Errorf("writers %d and %d both won", winner, i)
-		case err == nil:
-			winner = i
-		case !errors.Is(err, store.ErrConflict):
-			t.Errorf("writer %d: %v, want ErrConflict", i, err)
+	storetest.Run(t, func(t *testing.T) storetest.Backend {
+		e := setup(t, githubfake.WorkflowToken)
+		return storetest.Backend{
+			Open: func(n int64) store.Store {
+				return branchstore.New(e.client.Client, githubfake.Owner, githubfake.Repo, branch, branchstore.WithMaxSize(n))
+			},
+			Check: func(t *testing.T, writes int) {
+				if diff := cmp.Diff(writes, e.fake.CommitCount(branch)); diff != "" {
+					t.Errorf("commits on the branch (-want +got):\n%s", diff)
+				}
+				e.checkMain(t)
+			},
 		}
-	}
-	if winner < 0 {
-		t.Fatal("no writer won")
-	}
-	data, _ := mustRead(t, e.store)
-	if diff := cmp.Diff(`{"writer":`+strconv.Itoa(winner)+`}`, string(data)); diff != "" {
-		t.Errorf("state after the race (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(1, e.fake.CommitCount(branch)); diff != "" {
-		t.Errorf("commits on the branch (-want +got):\n%s", diff)
-	}
-	e.checkMain(t)
-}
-
-// TestIncrementRace has writers read, merge and retry on conflict, as the
-// engine does; no increment may be lost.
-func TestIncrementRace(t *testing.T) {
-	t.Parallel()
-	e := setup(t, githubfake.WorkflowToken)
-	const writers, each = 3, 4
-	var wg sync.WaitGroup
-	errs := make(chan error, writers)
-	for range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := branchstore.New(e.client.Client, githubfake.Owner, githubfake.Repo, branch)
-			for done := 0; done < each; {
-				data, version, err := s.Read(context.Background())
-				if err != nil {
-					errs <- err
-					return
-				}
-				n := 0
-				if data != nil {
-					n, _ = strconv.Atoi(string(data))
-				}
-				_, err = s.Write(context.Background(), []byte(strconv.Itoa(n+1)), version, "increment")
-				if errors.Is(err, store.ErrConflict) {
-					continue
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
-				done++
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	data, _ := mustRead(t, e.store)
-	if diff := cmp.Diff(strconv.Itoa(writers*each), string(data)); diff != "" {
-		t.Errorf("counter (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(writers*each, e.fake.CommitCount(branch)); diff != "" {
-		t.Errorf("commits (-want +got):\n%s", diff)
-	}
-	e.checkMain(t)
+	})
 }
 
 // TestRetries checks that 5xx and rate limits are retried, waited for and

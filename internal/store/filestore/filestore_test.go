@@ -325,28 +325,6 @@ func TestConcurrentWritersOneWinnerPerRound(t *testing.T) {
 	}
 }
 
-func TestConcurrentIncrementsGoroutines(t *testing.T) {
-	t.Parallel()
-	const workers, each = 6, 20
-	path := filepath.Join(t.TempDir(), "state.json")
-	var wg sync.WaitGroup
-	errs := make([]error, workers)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[w] = increment(context.Background(), New(path), each)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
-	if got := readCount(t, New(path)); got != workers*each {
-		t.Errorf("count = %d, want %d", got, workers*each)
-	}
-}
-
 func TestMultiProcessIncrements(t *testing.T) {
 	t.Parallel()
 	const procs, each = 4, 15
