@@ -93,6 +93,10 @@ func (d *Doc) Encode() ([]byte, error) {
 		w.close(']')
 	}
 	w.timeField("lateness_flushed", d.LatenessFlushed)
+	if len(d.Hourly) > 0 {
+		w.field("hourly")
+		w.hourly(d.Hourly)
+	}
 	w.close('}')
 	w.buf = append(w.buf, '\n')
 	return w.buf, nil

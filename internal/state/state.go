@@ -62,6 +62,9 @@ type Doc struct {
 	// that had nothing else to write.
 	Lateness        []lateness.Sample `json:"lateness,omitempty"`
 	LatenessFlushed time.Time         `json:"lateness_flushed,omitzero"`
+	// Hourly: per job and UTC hour, the finished deliveries by outcome and
+	// latency bucket, for HourlyFor (see Hour). AddHistory keeps them.
+	Hourly []Hour `json:"hourly,omitempty"`
 }
 
 // Job is what the state remembers of one job.
@@ -199,6 +202,7 @@ func Decode(store string, data []byte) (*Doc, error) {
 			return nil, &Error{Store: store, Msg: fmt.Sprintf("dead letter %d is null; the document was left untouched", i)}
 		}
 	}
+	SortHourly(d.Hourly)
 	return d, nil
 }
 
@@ -256,6 +260,7 @@ func (d *Doc) Clone() *Doc {
 	}
 	c.Lateness = append([]lateness.Sample(nil), d.Lateness...)
 	c.LatenessFlushed = d.LatenessFlushed
+	c.Hourly = cloneHourly(d.Hourly)
 	return c
 }
 
@@ -282,8 +287,10 @@ func (d *Doc) JobState(name string) *Job {
 	return j
 }
 
-// AddHistory appends an event to a job's history, keeping the newest MaxHistory.
+// AddHistory appends an event to a job's history, keeping the newest
+// MaxHistory, and counts it in the hourly aggregates.
 func (d *Doc) AddHistory(job string, e Event) {
+	d.aggregate(job, e)
 	j := d.JobState(job)
 	j.History = append(j.History, e)
 	if n := len(j.History) - MaxHistory; n > 0 {
