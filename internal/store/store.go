@@ -39,6 +39,26 @@ type Store interface {
 	String() string
 }
 
+// Multi is a store that can hold the state as several files (the branch
+// store, and the file store as a directory) and commit a change to some of
+// them atomically: the layout of internal/state/layout, whose writes carry
+// only the files that changed. Package sharded turns a Multi into a Store.
+type Multi interface {
+	Store
+
+	// ReadAll returns every file the state holds, by path relative to its
+	// root, and the version of the whole set. Nothing stored yet returns
+	// (nil, "", nil). A store holding a version 1 document returns it as
+	// the file "state.json".
+	ReadAll(ctx context.Context) (files map[string][]byte, version string, err error)
+
+	// Commit adds or replaces the files of changed and removes those of
+	// deleted, all or nothing, if the set is still at version ("": nothing
+	// stored yet), and returns the new version. A version mismatch returns
+	// an error wrapping ErrConflict. message describes the change.
+	Commit(ctx context.Context, changed map[string][]byte, deleted []string, version, message string) (newVersion string, err error)
+}
+
 // ErrConflict is wrapped by Write errors when the document changed since the
 // version the caller read.
 var ErrConflict = errors.New("state changed concurrently")

@@ -1,11 +1,13 @@
 package githubfake
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // RepositoryID is the GraphQL node id of owner/repo, as
@@ -243,16 +245,7 @@ func (x *gqlExec) commit(field *gqlField, sha string) any {
 		case "messageHeadline":
 			out[s.alias], _, _ = strings.Cut(c.commit.Message, "\n")
 		case "tree":
-			t := map[string]any{}
-			for _, ts := range s.sel {
-				switch ts.name {
-				case "oid":
-					t[ts.alias] = c.commit.Tree
-				default:
-					x.undefined(ts, "Tree")
-				}
-			}
-			out[s.alias] = t
+			out[s.alias] = x.tree(s, c.commit.Tree, "")
 		case "history":
 			h := map[string]any{}
 			for _, hs := range s.sel {
@@ -268,6 +261,97 @@ func (x *gqlExec) commit(field *gqlField, sha string) any {
 			out[s.alias] = x.file(s, c.commit.Tree, strings.Trim(x.strArg(s, "path"), "/"))
 		default:
 			x.undefined(s, "Commit")
+		}
+	}
+	return out
+}
+
+// MaxBlobText is how much of a blob GraphQL's Blob.text returns; longer
+// blobs come back cut there with isTruncated. GitHub does not document its
+// limit; clients must fetch a truncated blob another way (REST, by oid).
+const MaxBlobText = 512 << 10
+
+// tree answers a Tree: its oid and entries, each with its object (a Blob
+// or a Tree, as GitHub's "... on Blob" and "... on Tree" select).
+func (x *gqlExec) tree(field *gqlField, sha, dir string) any {
+	t := x.f.get(sha, kindTree)
+	if t == nil {
+		return nil
+	}
+	out := map[string]any{}
+	for _, s := range field.sel {
+		switch s.name {
+		case "oid":
+			out[s.alias] = sha
+		case "__typename":
+			out[s.alias] = "Tree"
+		case "entries":
+			list := []any{}
+			for _, e := range t.entries {
+				list = append(list, x.entry(s, e, dir+e.Name))
+			}
+			out[s.alias] = list
+		}
+	}
+	return out
+}
+
+func (x *gqlExec) entry(field *gqlField, e treeEntry, path string) any {
+	out := map[string]any{}
+	for _, s := range field.sel {
+		switch s.name {
+		case "oid":
+			out[s.alias] = e.SHA
+		case "name":
+			out[s.alias] = e.Name
+		case "path":
+			out[s.alias] = path
+		case "type":
+			out[s.alias] = e.Type
+		case "mode":
+			out[s.alias] = e.Mode
+		case "object":
+			switch e.Type {
+			case kindTree:
+				out[s.alias] = x.tree(s, e.SHA, path+"/")
+			case kindBlob:
+				out[s.alias] = x.blob(s, e.SHA)
+			default:
+				out[s.alias] = nil
+			}
+		}
+	}
+	return out
+}
+
+func (x *gqlExec) blob(field *gqlField, sha string) any {
+	b := x.f.get(sha, kindBlob)
+	if b == nil {
+		return nil
+	}
+	binary := !utf8.Valid(b.data) || bytes.IndexByte(b.data, 0) >= 0
+	out := map[string]any{}
+	for _, s := range field.sel {
+		switch s.name {
+		case "oid":
+			out[s.alias] = sha
+		case "__typename":
+			out[s.alias] = "Blob"
+		case "byteSize":
+			out[s.alias] = len(b.data)
+		case "isBinary":
+			out[s.alias] = binary
+		case "isTruncated":
+			out[s.alias] = len(b.data) > MaxBlobText
+		case "text":
+			switch {
+			case binary:
+				out[s.alias] = nil
+			case len(b.data) > MaxBlobText:
+				out[s.alias] = strings.ToValidUTF8(string(b.data[:MaxBlobText]), "")
+			default:
+				out[s.alias] = string(b.data)
+			}
 		}
 	}
 	return out
@@ -523,9 +607,13 @@ var gqlSchema = map[string]map[string]string{
 	"Repository":                  {"id": "", "nameWithOwner": "", "ref": "Ref"},
 	"Ref":                         {"name": "", "prefix": "", "target": "Commit"},
 	"Commit":                      {"oid": "", "message": "", "messageHeadline": "", "tree": "Tree", "history": "CommitHistoryConnection", "file": "TreeEntry"},
-	"Tree":                        {"oid": ""},
+	"Tree":                        {"oid": "", "entries": "TreeEntry"},
 	"CommitHistoryConnection":     {"totalCount": ""},
-	"TreeEntry":                   {"oid": "", "name": "", "path": "", "type": "", "mode": ""},
+	"TreeEntry":                   {"oid": "", "name": "", "path": "", "type": "", "mode": "", "object": "GitObject"},
+	// GitObject stands for the Blob and Tree fragments of an entry's
+	// object: the fake flattens inline fragments and answers the fields of
+	// the object's own type.
+	"GitObject": {"oid": "", "text": "", "isTruncated": "", "isBinary": "", "byteSize": "", "entries": "TreeEntry"},
 	"UpdateRefsPayload":           {"clientMutationId": ""},
 	"CreateCommitOnBranchPayload": {"clientMutationId": "", "commit": "Commit", "ref": "Ref"},
 }
