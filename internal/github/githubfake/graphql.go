@@ -602,18 +602,18 @@ func (x *gqlExec) createCommitOnBranch(w http.ResponseWriter, field *gqlField, i
 // gqlSchema is the part of GitHub's schema the fake knows: per type, its
 // fields and the type of those that are objects ("" for a scalar).
 var gqlSchema = map[string]map[string]string{
-	"Query":                       {"repository": "Repository"},
-	"Mutation":                    {"updateRefs": "UpdateRefsPayload", "createCommitOnBranch": "CreateCommitOnBranchPayload"},
-	"Repository":                  {"id": "", "nameWithOwner": "", "ref": "Ref"},
-	"Ref":                         {"name": "", "prefix": "", "target": "Commit"},
-	"Commit":                      {"oid": "", "message": "", "messageHeadline": "", "tree": "Tree", "history": "CommitHistoryConnection", "file": "TreeEntry"},
-	"Tree":                        {"oid": "", "entries": "TreeEntry"},
-	"CommitHistoryConnection":     {"totalCount": ""},
-	"TreeEntry":                   {"oid": "", "name": "", "path": "", "type": "", "mode": "", "object": "GitObject"},
+	"Query":                   {"repository": "Repository"},
+	"Mutation":                {"updateRefs": "UpdateRefsPayload", "createCommitOnBranch": "CreateCommitOnBranchPayload"},
+	"Repository":              {"id": "", "nameWithOwner": "", "ref": "Ref"},
+	"Ref":                     {"name": "", "prefix": "", "target": "Commit"},
+	"Commit":                  {"oid": "", "message": "", "messageHeadline": "", "tree": "Tree", "history": "CommitHistoryConnection", "file": "TreeEntry"},
+	"Tree":                    {"oid": "", "entries": "TreeEntry"},
+	"CommitHistoryConnection": {"totalCount": ""},
+	"TreeEntry":               {"oid": "", "name": "", "path": "", "type": "", "mode": "", "object": "GitObject"},
 	// GitObject stands for the Blob and Tree fragments of an entry's
 	// object: the fake flattens inline fragments and answers the fields of
 	// the object's own type.
-	"GitObject": {"oid": "", "text": "", "isTruncated": "", "isBinary": "", "byteSize": "", "entries": "TreeEntry"},
+	"GitObject":                   {"oid": "", "text": "", "isTruncated": "", "isBinary": "", "byteSize": "", "entries": "TreeEntry"},
 	"UpdateRefsPayload":           {"clientMutationId": ""},
 	"CreateCommitOnBranchPayload": {"clientMutationId": "", "commit": "Commit", "ref": "Ref"},
 }
