@@ -168,7 +168,7 @@ func (r *repo) step(at, event string, env map[string]string, args ...string) ste
 	if data, err := os.ReadFile(vars["GITHUB_STEP_SUMMARY"]); err == nil {
 		res.summary = string(data)
 	}
-	res.state, _ = r.fake.File("cronrelay-state", "state.json")
+	res.state = branchState(r.fake, "cronrelay-state")
 
 	// Everything the step printed or wrote goes to the suite's secret
 	// check, except the mask commands, whose job is to carry the secrets
@@ -658,10 +658,11 @@ func TestActionManifestThroughAPI(t *testing.T) {
 	if diff := cmp.Diff([]string{"alert@2026-11-28T10:00:00Z #1"}, r.app.keys()); diff != "" {
 		t.Fatalf("endpoint (-want +got):\n%s", diff)
 	}
-	// The first run: the manifest and the state (404, then the repository
-	// to tell a missing branch from a missing repository).
-	if n := r.fake.Calls()["GET /repos/{owner}/{repo}/contents/{path...}"]; n != 2 {
-		t.Errorf("contents reads = %d, want 2 (the manifest and the state); calls %v", n, r.fake.Calls())
+	// The first run: the manifest through the Contents API, and the state
+	// in one GraphQL query (which tells a missing branch from a missing
+	// repository by itself).
+	if n := r.fake.Calls()["GET /repos/{owner}/{repo}/contents/{path...}"]; n != 1 {
+		t.Errorf("contents reads = %d, want 1 (the manifest); calls %v", n, r.fake.Calls())
 	}
 
 	// Without a checkout, the manifest costs one read more: 3 reads and 2

@@ -25,6 +25,8 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/cli"
 	"github.com/cronrelay/cronrelay/internal/github/githubfake"
+	"github.com/cronrelay/cronrelay/internal/store/filestore"
+	"github.com/cronrelay/cronrelay/internal/store/sharded"
 )
 
 var (
@@ -413,7 +415,8 @@ func clip(s string) string {
 // openIDs returns the ids of the open deliveries in the world's file state.
 func openIDs(t *testing.T, w *world) []string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(w.ws, ".cronrelay/state.json"))
+	// Through the store: the state may be in either layout.
+	data, _, err := sharded.New(filestore.New(filepath.Join(w.ws, ".cronrelay/state.json"))).Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
