@@ -29,6 +29,8 @@ type Hour struct {
 	Job      string         `json:"job"`
 	Hour     time.Time      `json:"hour"`
 	Outcomes map[string]int `json:"outcomes"`
+	// Retried counts the delivered ones that needed more than one attempt.
+	Retried int `json:"retried,omitempty"`
 	// Latency[i] counts deliveries with latency at most LatencyBounds[i]
 	// (and above the bound before it); the last entry counts the rest.
 	// Trailing zero buckets are left out.
@@ -98,6 +100,9 @@ func (d *Doc) aggregate(job string, e Event) {
 	}
 	h := &d.Hourly[i]
 	h.Outcomes[e.Outcome] += n
+	if e.Outcome == "delivered" && e.Attempts > 1 {
+		h.Retried++
+	}
 	if e.Outcome == "delivered" || e.Outcome == "dead" {
 		b := latencyBucket(e.At.Sub(e.Due))
 		if len(h.Latency) <= b {
@@ -152,6 +157,10 @@ func (w *writer) hourly(hs []Hour) {
 			w.buf = strconv.AppendInt(w.buf, int64(h.Outcomes[k]), 10)
 		}
 		w.buf = append(w.buf, '}')
+		if h.Retried > 0 {
+			w.buf = append(w.buf, `, "retried": `...)
+			w.buf = strconv.AppendInt(w.buf, int64(h.Retried), 10)
+		}
 		if len(h.Latency) > 0 {
 			w.buf = append(w.buf, `, "latency": [`...)
 			for i, c := range h.Latency {
