@@ -47,7 +47,7 @@ func TestGoldenSevenDaysOfAFiveMinuteJob(t *testing.T) {
 	}
 	d.LastRun = end.Add(time.Minute)
 	in := statuspage.Input{
-		Jobs: []statuspage.Job{{Name: "sync", Schedule: mustSchedule(t, "*/5 * * * *", "UTC")}},
+		Jobs:  []statuspage.Job{{Name: "sync", Schedule: mustSchedule(t, "*/5 * * * *", "UTC")}},
 		State: d, Now: end,
 	}
 	files, err := statuspage.Render(in)
