@@ -8,8 +8,10 @@
 //	lateness.json              GitHub's lateness samples (at most 500)
 //	history/JOB.json           the last 20 history events of one job
 //	dead.json                  the dead letters (at most 200)
-//	open/YYYY-MM-DD/HH.json    the open deliveries (pending delayed jobs,
-//	                           retries, claims) due in that UTC hour
+//	open/active.json           the open deliveries in flight: claimed, retried,
+//	                           occurrences of schedules
+//	open/YYYY-MM-DD/HH.json    the other open deliveries (pending delayed
+//	                           jobs) due in that UTC hour
 //	recent/YYYY-MM-DD/HH.json  finished delayed-job ids remembered in that hour
 //	hourly/YYYY-MM-DD.json     the per-hour aggregates of that UTC day
 //
@@ -20,7 +22,8 @@
 // 3,000 (about 1 MB: every delivering run would rewrite it twice, and the
 // gist API truncates files over 1 MB in its answers); an hour file holds
 // about 125 (about 40 KB), and a delivering run rewrites the one or two
-// hours it delivers from plus the hours it enqueues into. With 14 days of
+// hours it claims from (once: the claimed jobs move to open/active.json,
+// which the claim and the record rewrite) plus the hours it enqueues into. With 14 days of
 // pending jobs there are about 340 open files, grouped in a folder per day
 // so that a commit rewrites three small git trees, not one listing every
 // file. Recent ids are sharded the same way because 5,000 of them are
@@ -62,7 +65,10 @@ const (
 
 // Folders of the sharded files.
 const (
-	OpenDir    = "open/"
+	OpenDir = "open/"
+	// Active holds the open deliveries a run is working on: claimed ones,
+	// retries (an attempt made) and occurrences of schedules.
+	Active     = "open/active.json"
 	RecentDir  = "recent/"
 	HistoryDir = "history/"
 	HourlyDir  = "hourly/"
@@ -91,6 +97,18 @@ func Owns(path string) bool {
 // RecentDir.
 func HourFile(dir string, t time.Time) string {
 	return dir + t.UTC().Format("2006-01-02/15") + ".json"
+}
+
+// OpenFile returns the file of an open delivery: Active for one a run is
+// working on or has tried, else the hour of its due time. A pending delayed
+// job leaves its hour file once, when a run claims it; the claim and the
+// record that follows rewrite Active, which holds only the deliveries in
+// flight, not the hour's other pending jobs.
+func OpenFile(dl *state.Delivery) string {
+	if dl.Claim != nil || dl.Attempts > 0 || dl.Kind != state.KindDelayed {
+		return Active
+	}
+	return HourFile(OpenDir, dl.Due)
 }
 
 // HistoryFile returns the file of a job's history. Job names are safe file
@@ -138,7 +156,7 @@ func Split(d *state.Doc) (Files, error) {
 		part(Dead).Dead = d.Dead
 	}
 	for id, dl := range d.Open {
-		p := part(HourFile(OpenDir, dl.Due))
+		p := part(OpenFile(dl))
 		if p.Open == nil {
 			p.Open = map[string]*state.Delivery{}
 		}

@@ -116,8 +116,11 @@ func TestShardsByDueHour(t *testing.T) {
 	if open < 300 || biggest > 64<<10 {
 		t.Fatalf("%d open files, the biggest %d bytes; want hour buckets of at most 64 KiB", open, biggest)
 	}
-	if _, ok := files["open/2026-11-28/07.json"]; !ok {
-		t.Errorf("the retry due at 07:00 is not in open/2026-11-28/07.json; files: %v", keys(files))
+	if b := files[Active]; !strings.Contains(string(b), `"poll@retry"`) || strings.Contains(string(b), "#user-") {
+		t.Errorf("open/active.json holds more or less than the retry in flight:\n%s", b)
+	}
+	if _, ok := files["open/2026-11-28/07.json"]; ok {
+		t.Errorf("the retry due at 07:00 is in its hour's file, not in %s", Active)
 	}
 	for _, want := range []string{Index, Lateness, Dead, "history/poll.json", "recent/2026-11-28/06.json", "recent/2026-11-27/02.json", "hourly/2026-11-28.json"} {
 		if _, ok := files[want]; !ok {
@@ -164,7 +167,7 @@ func TestDiffOnlyWhatChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	changed, deleted := Diff(before, after)
-	want := []string{Index, HourFile(OpenDir, due.Due), HourFile(OpenDir, done.Due), HourFile(OpenDir, t0.Add(24*time.Hour)),
+	want := []string{Index, Active, HourFile(OpenDir, done.Due), HourFile(OpenDir, t0.Add(24*time.Hour)),
 		HourFile(RecentDir, t0), HistoryFile(done.Job), "hourly/2026-11-28.json"}
 	sort.Strings(want)
 	want = compactStrings(want)
@@ -183,7 +186,7 @@ func TestDiffOnlyWhatChanged(t *testing.T) {
 	before["README.md"] = []byte("# status\n")
 	last := next.Clone()
 	for id, dl := range last.Open {
-		if HourFile(OpenDir, dl.Due) == HourFile(OpenDir, due.Due) {
+		if OpenFile(dl) == HourFile(OpenDir, done.Due) {
 			delete(last.Open, id)
 		}
 	}
@@ -192,7 +195,7 @@ func TestDiffOnlyWhatChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, deleted = Diff(after, final)
-	if diff := cmp.Diff([]string{HourFile(OpenDir, due.Due)}, deleted); diff != "" {
+	if diff := cmp.Diff([]string{HourFile(OpenDir, done.Due)}, deleted); diff != "" {
 		t.Errorf("deleted (-want +got):\n%s", diff)
 	}
 	if _, deleted := Diff(before, after); len(deleted) != 0 {

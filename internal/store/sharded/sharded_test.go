@@ -175,9 +175,10 @@ func TestWritesOnlyChangedFiles(t *testing.T) {
 				t.Fatalf("read back (-want +got):\n%s", diff)
 			}
 
-			// A run claims the first pending job and delivers the
-			// second: two hour files (one emptied), the index, the
-			// history, the aggregates and the recent ids.
+			// A run claims the first pending job (it moves to the
+			// file of deliveries in flight) and delivers another: two
+			// hour files (one emptied), the index, the history, the
+			// aggregates and the recent ids.
 			next := got.Clone()
 			next.Open["welcome#u0"].Claim = &state.Claim{Run: "r1", Until: t0.Add(5 * time.Minute)}
 			done := next.Open["welcome#u6"]
@@ -193,7 +194,7 @@ func TestWritesOnlyChangedFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := sp.commits[len(sp.commits)-1]
-			want := []string{"history/welcome.json", "hourly/2026-11-28.json", "open/2026-11-28/08.json", "recent/2026-11-28/08.json", "state.json"}
+			want := []string{"history/welcome.json", "hourly/2026-11-28.json", "open/2026-11-28/08.json", "open/active.json", "recent/2026-11-28/08.json", "state.json"}
 			if diff := cmp.Diff(want, c.changed); diff != "" {
 				t.Errorf("changed files (-want +got):\n%s", diff)
 			}
