@@ -14,6 +14,9 @@ trap 'rm -f "$raw"' EXIT
 go test -run '^$' -bench 'Occurrences10000Jobs|NextWrapper$|NextGronxBare' -benchtime 100x ./internal/schedule >>"$raw"
 go test -run '^$' -bench 'Deliver1000At50|RunDelivers100Of10000Pending|IdleRun20Jobs' -benchtime 3x ./internal/engine >>"$raw"
 go test -run '^$' -bench 'Process' -benchtime 20x ./cmd/cronrelay >>"$raw"
+# The state layouts side by side on the branch store (GitHub fake): v1 the
+# single document, v2 the multi-file layout (internal/state/layout).
+go test -run '^$' -bench 'BranchRun100Of100000Pending|BranchGrowthSaaS' -benchtime 1x ./internal/store/sharded >>"$raw"
 if [ -n "${BENCH_RAW:-}" ]; then cat "$raw"; echo; fi
 
 awk '
@@ -24,6 +27,10 @@ function ns(name) { return v[name] }
     if ($(i+1) == "ns/op") v[name] = $i
     if ($(i+1) == "state-bytes") bytes[name] = $i
     if ($(i+1) == "x-ideal") ideal[name] = $i
+    if ($(i+1) == "sent-bytes") sent[name] = $i
+    if ($(i+1) == "object-bytes") obj[name] = $i
+    if ($(i+1) == "object-bytes-per-day") day[name] = $i
+    if ($(i+1) == "api-calls") calls[name] = $i
   }
 }
 END {
@@ -45,4 +52,11 @@ END {
   pv = ns("BenchmarkProcessVersion") / 1e6; pi = ns("BenchmarkProcessIdleRun") / 1e6
   printf "| idle run (20 jobs, nothing due) / bare process start (%.1f ms / %.1f ms) | %.2fx | <= 2x | %.2f |\n", pi, pv, pi / pv, pi / pv / 2
   printf "| idle run in process (20 jobs) | %.2f ms | - | - |\n", ns("BenchmarkIdleRun20Jobs") / 1e6
+  r1 = "BenchmarkBranchRun100Of100000Pending/layout=v1"; r2 = "BenchmarkBranchRun100Of100000Pending/layout=v2"
+  printf "| branch, 100,000 pending, run delivering 100: bytes sent in writes, v1 / v2 | %.0f KiB / %.0f KiB | <= 256 KiB | %.2f |\n", sent[r1] / 1024, sent[r2] / 1024, sent[r2] / 1024 / 256
+  printf "| branch, 100,000 pending, run delivering 100: new git object bytes, v1 / v2 | %.0f KiB / %.0f KiB | - | - |\n", obj[r1] / 1024, obj[r2] / 1024
+  printf "| branch, 100,000 pending, run delivering 100, endpoints excluded, v1 / v2 | %.2f s / %.2f s | < 1 s | %.2f |\n", ns(r1) / 1e9, ns(r2) / 1e9, ns(r2) / 1e9
+  printf "| branch, 100,000 pending, run delivering 100: API calls, v1 / v2 | %d / %d | - | - |\n", calls[r1], calls[r2]
+  g1 = "BenchmarkBranchGrowthSaaS/layout=v1"; g2 = "BenchmarkBranchGrowthSaaS/layout=v2"
+  printf "| repository growth per day, */5, 26,000 pending, 1,000 signups/day (uncompressed objects), v1 / v2 | %.0f MiB / %.1f MiB | - | %.4f |\n", day[g1] / 1048576, day[g2] / 1048576, day[g2] / day[g1]
 }' "$raw"
