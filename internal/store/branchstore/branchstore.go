@@ -67,6 +67,7 @@ type Store struct {
 	maxCommits  int
 	countEvery  int
 	onSquash    func(SquashReport)
+	maxPayload  int
 
 	mu  sync.Mutex
 	tip tip
@@ -128,6 +129,17 @@ func WithCountEvery(n int) Option {
 	return func(s *Store) { s.countEvery = n }
 }
 
+// WithMaxFilesPayload sets how much a multi-file Commit sends through
+// GraphQL (base64, all files together) before it takes the Git Data API
+// instead (MaxFilesPayload if not given or not positive).
+func WithMaxFilesPayload(n int) Option {
+	return func(s *Store) {
+		if n > 0 {
+			s.maxPayload = n
+		}
+	}
+}
+
 // WithSquashReport calls fn after every squash attempt a write made, with
 // what it did. A failed squash never fails the write that triggered it, so
 // this is where its error shows (the Action prints it as a warning).
@@ -139,7 +151,7 @@ func WithSquashReport(fn func(SquashReport)) Option {
 // requested until the first Read or Write; the arguments are checked there.
 func New(client *gh.Client, owner, repo, branch string, opts ...Option) *Store {
 	s := &Store{client: client, owner: owner, repo: repo, branch: branch, file: DefaultFile, maxSize: DefaultMaxSize,
-		maxCommits: DefaultMaxCommits, countEvery: DefaultMaxCommits / 10}
+		maxCommits: DefaultMaxCommits, countEvery: DefaultMaxCommits / 10, maxPayload: MaxFilesPayload}
 	for _, o := range opts {
 		o(s)
 	}

@@ -27,7 +27,8 @@ import (
 // Commit is one GraphQL createCommitOnBranch call with the changed files as
 // additions, the deleted ones as deletions and expectedHeadOid = version:
 // GitHub applies it only on that head, the compare-and-swap. A payload over
-// MaxFilesPayload (the migration of a large version 1 document) goes
+// MaxFilesPayload (WithMaxFilesPayload; the migration of a large version 1
+// document) goes
 // through the Git Data API instead: a tree on the head's tree with the
 // files inline, a commit whose parent is version, and a ref update without
 // force, which GitHub refuses unless it is a fast-forward from the current
@@ -199,7 +200,7 @@ func (s *Store) Commit(ctx context.Context, changed map[string][]byte, deleted [
 		}
 	}
 	ctx = github.WithCounter(ctx, s.counter)
-	if version == "" || payload > MaxFilesPayload {
+	if version == "" || payload > s.maxPayload {
 		return s.commitGitData(ctx, changed, deleted, version, message)
 	}
 	c, err := s.commitChanges(ctx, version, changed, deleted, message)

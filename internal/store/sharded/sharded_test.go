@@ -321,3 +321,38 @@ func TestMigratesVersion1OnFirstWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestLargeCommitsTakeTheGitDataAPI: a commit whose payload is over the
+// GraphQL cap (the migration of a large version 1 document) is a tree, a
+// commit and a fast-forward ref update: a conflict all the same when
+// another run wrote first.
+func TestLargeCommitsTakeTheGitDataAPI(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := githubfake.New()
+	c := f.NewClient(t, githubfake.WorkflowToken)
+	inner := branchstore.New(c.Client, githubfake.Owner, githubfake.Repo, "cronrelay-state", branchstore.WithMaxFilesPayload(1000))
+	if _, err := inner.Write(ctx, encode(t, doc(40)), "", "cronrelay: version 1"); err != nil {
+		t.Fatal(err)
+	}
+	a, b := sharded.New(inner), sharded.New(inner)
+	da, va := read(t, a)
+	db, vb := read(t, b)
+	f.ResetCalls()
+	da.JobState("poll").Cursor = t0.Add(time.Hour)
+	if _, err := a.Write(ctx, encode(t, da), va, "cronrelay: migrate"); err != nil {
+		t.Fatal(err)
+	}
+	calls := f.Calls()
+	if calls["POST /repos/{owner}/{repo}/git/trees"] != 1 || calls["PATCH /repos/{owner}/{repo}/git/refs/{ref...}"] != 1 {
+		t.Errorf("calls %v; want a tree and a ref update", calls)
+	}
+	db.JobState("poll").Cursor = t0.Add(2 * time.Hour)
+	if _, err := b.Write(ctx, encode(t, db), vb, "cronrelay: migrate too"); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second migration: %v, want a conflict", err)
+	}
+	got, _ := read(t, sharded.New(inner))
+	if diff := cmp.Diff(da, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("after migration (-want +got):\n%s", diff)
+	}
+}
