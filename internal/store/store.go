@@ -1,9 +1,15 @@
-// Package store defines where cronrelay keeps its state document: one JSON
-// document, read whole and replaced whole with compare-and-swap writes.
+// Package store defines where cronrelay keeps its state: Store is one JSON
+// document, read whole and replaced whole with compare-and-swap writes, as
+// the engine sees it; Multi is a store that can hold the state as several
+// files and commit a change to some of them atomically (the layout of
+// internal/state/layout, version 2), which package sharded presents to the
+// engine as a Store.
 //
 // Stores deal only in bytes and an opaque version token; the engine parses,
-// merges and re-tries. Each backend lives in its own package (filestore, and
-// later the branch and gist stores) and implements Store.
+// merges and re-tries. Each backend lives in its own package (filestore,
+// branchstore, giststore). The branch and file stores are Multi stores; the
+// gist store holds the single version 1 document (gists have no atomic
+// multi-file update, and the API truncates files over 1 MB in its answers).
 //
 // Errors fall into three groups, which the CLI maps to exit codes:
 //   - errors wrapping ErrConflict: the document changed since it was read;

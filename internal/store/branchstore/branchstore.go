@@ -27,6 +27,12 @@
 // exists; that is a conflict too, and the engine re-reads. No other branch
 // is ever read or written.
 //
+// Through package sharded (as the CLI opens it), the store holds the
+// multi-file layout instead (store.Multi, see multi.go): ReadAll reads
+// every file in one GraphQL query, and Commit writes only the changed
+// files in one createCommitOnBranch with expectedHeadOid. Read and Write
+// remain for the single version 1 document.
+//
 // Errors follow package store: GitHub answers that retrying cannot change
 // (401, 403, a missing repository, an empty repository) are plain errors
 // that say what to fix; failures that remain after the transport's retries
