@@ -40,10 +40,6 @@ type Store struct {
 	// (Read returned no document); the first commit goes on top of it.
 	bare        layout.Files
 	bareVersion string
-
-	// Written counts the bytes of the files committed by Write, for
-	// benchmarks and tests.
-	written int64
 }
 
 var _ store.Store = (*Store)(nil)
@@ -67,13 +63,6 @@ type pageWriter interface {
 
 // String names the inner store.
 func (s *Store) String() string { return s.inner.String() }
-
-// Written returns the bytes of the files this store has committed.
-func (s *Store) Written() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.written
-}
 
 // Read returns the state as a version 1 document and the version of its
 // files, or (nil, "", nil) if nothing is stored yet.
@@ -155,7 +144,6 @@ func (s *Store) write(ctx context.Context, data []byte, extra map[string][]byte,
 	}
 	s.mu.Lock()
 	s.files, s.version = now, v
-	s.written += int64(changed.Size())
 	s.mu.Unlock()
 	return v, nil
 }
