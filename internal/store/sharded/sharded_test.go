@@ -420,3 +420,37 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestSquashKeepsTheVersion: when a commit makes the branch deeper than
+// its cap, the branch store squashes it into one root commit with the same
+// files; the version the write returns is that root, so the next write
+// needs no re-read.
+func TestSquashKeepsTheVersion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := githubfake.New()
+	c := f.NewClient(t, githubfake.WorkflowToken)
+	inner := branchstore.New(c.Client, githubfake.Owner, githubfake.Repo, "cronrelay-state", branchstore.WithMaxCommits(3))
+	s := sharded.New(inner)
+	v, err := s.Write(ctx, encode(t, doc(2)), "", "cronrelay: initial state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := doc(2)
+	for i := 1; i <= 6; i++ {
+		d.JobState("poll").Cursor = t0.Add(time.Duration(i) * time.Hour)
+		if v, err = s.Write(ctx, encode(t, d), v, fmt.Sprintf("cronrelay: write %d", i)); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+		if head := f.Head("cronrelay-state"); head != v {
+			t.Fatalf("write %d returned %s, the head is %s", i, v, head)
+		}
+	}
+	if n := f.CommitCount("cronrelay-state"); n > 4 {
+		t.Errorf("%d commits on the branch, want at most 4", n)
+	}
+	got, _ := read(t, sharded.New(inner))
+	if diff := cmp.Diff(d, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("after squashes (-want +got):\n%s", diff)
+	}
+}
