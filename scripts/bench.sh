@@ -15,6 +15,9 @@ go test -run '^$' -bench 'Occurrences10000Jobs|NextWrapper$|NextGronxBare' -benc
 go test -run '^$' -bench 'Deliver1000At50|RunDelivers100Of10000Pending|IdleRun20Jobs' -benchtime 3x ./internal/engine >>"$raw"
 go test -run '^$' -bench 'ProcessVersion|ProcessIdleRun' -benchtime 20x ./cmd/cronrelay >>"$raw"
 go test -run '^$' -bench 'ProcessBacklog1000Jobs|ProcessLookaheadWait' -benchtime 1x ./cmd/cronrelay >>"$raw"
+# The state layouts side by side on the branch store (GitHub fake): v1 the
+# single document, v2 the multi-file layout (internal/state/layout).
+go test -run '^$' -bench 'BranchRun100Of100000Pending|BranchGrowthSaaS' -benchtime 1x ./internal/store/sharded >>"$raw"
 if [ -n "${BENCH_RAW:-}" ]; then cat "$raw"; echo; fi
 
 awk '
@@ -29,6 +32,10 @@ function ns(name) { return v[name] }
     if ($(i+1) == "peak-rss-MB") rss[name] = $i
     if ($(i+1) == "cpu-%") cpu[name] = $i
     if ($(i+1) == "delivered") delivered[name] = $i
+    if ($(i+1) == "sent-bytes") sent[name] = $i
+    if ($(i+1) == "object-bytes") obj[name] = $i
+    if ($(i+1) == "object-bytes-per-day") day[name] = $i
+    if ($(i+1) == "api-calls") calls[name] = $i
   }
 }
 END {
@@ -56,4 +63,11 @@ END {
   printf "| backlog run: state document after it | %.0f KiB | - | - |\n", bytes[bl] / 1024
   lw = "BenchmarkProcessLookaheadWait"
   printf "| CPU while waiting in --lookahead on another run (%.0f s wall) | %.2f %% of a core | < 5 %% | %.2f |\n", wall[lw], cpu[lw], cpu[lw] / 5
+  r1 = "BenchmarkBranchRun100Of100000Pending/layout=v1"; r2 = "BenchmarkBranchRun100Of100000Pending/layout=v2"
+  printf "| branch, 100,000 pending, run delivering 100: bytes sent in writes, v1 / v2 | %.0f KiB / %.0f KiB | <= 256 KiB | %.2f |\n", sent[r1] / 1024, sent[r2] / 1024, sent[r2] / 1024 / 256
+  printf "| branch, 100,000 pending, run delivering 100: new git object bytes, v1 / v2 | %.0f KiB / %.0f KiB | - | - |\n", obj[r1] / 1024, obj[r2] / 1024
+  printf "| branch, 100,000 pending, run delivering 100, endpoints excluded, v1 / v2 | %.2f s / %.2f s | < 1 s | %.2f |\n", ns(r1) / 1e9, ns(r2) / 1e9, ns(r2) / 1e9
+  printf "| branch, 100,000 pending, run delivering 100: API calls, v1 / v2 | %d / %d | - | - |\n", calls[r1], calls[r2]
+  g1 = "BenchmarkBranchGrowthSaaS/layout=v1"; g2 = "BenchmarkBranchGrowthSaaS/layout=v2"
+  printf "| repository growth per day, */5, 26,000 pending, 1,000 signups/day (uncompressed objects), v1 / v2 | %.0f MiB / %.1f MiB | - | %.4f |\n", day[g1] / 1048576, day[g2] / 1048576, day[g2] / day[g1]
 }' "$raw"

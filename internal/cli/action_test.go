@@ -168,7 +168,7 @@ func (r *repo) step(at, event string, env map[string]string, args ...string) ste
 	if data, err := os.ReadFile(vars["GITHUB_STEP_SUMMARY"]); err == nil {
 		res.summary = string(data)
 	}
-	res.state, _ = r.fake.File("cronrelay-state", "state.json")
+	res.state = branchState(r.fake, "cronrelay-state")
 
 	// Everything the step printed or wrote goes to the suite's secret
 	// check, except the mask commands, whose job is to carry the secrets
@@ -347,8 +347,8 @@ func TestActionSchedule(t *testing.T) {
 	}
 	// The report counts as the Counter does: GraphQL queries are reads,
 	// mutations writes.
-	if rep.APICalls == nil || rep.APICalls.Total != r.fake.TotalCalls() || rep.APICalls.Reads > 2 || rep.APICalls.Writes > 2 {
-		t.Errorf("delivering run: api_calls %+v, fake saw %v; want at most 2 reads and 2 writes", rep.APICalls, r.fake.Calls())
+	if rep.APICalls == nil || rep.APICalls.Total != r.fake.TotalCalls() || rep.APICalls.Reads != 1 || rep.APICalls.Writes != 2 {
+		t.Errorf("delivering run: api_calls %+v, fake saw %v; want 1 read (every state file in one query) and 2 writes", rep.APICalls, r.fake.Calls())
 	}
 	t.Logf("delivering run: %d reads, %d writes (fake: %v)", rep.APICalls.Reads, rep.APICalls.Writes, r.fake.Calls())
 
@@ -392,8 +392,8 @@ func TestActionSchedule(t *testing.T) {
 	idle.must(t, ExitOK)
 	irep := idle.report(t)
 	reads, writes := r.apiCalls()
-	if irep.APICalls == nil || irep.APICalls.Total != r.fake.TotalCalls() || reads > 2 || writes != 0 || r.fake.Head("cronrelay-state") != head {
-		t.Errorf("idle run: api_calls %+v, fake saw %v; want at most 2 reads and no write", irep.APICalls, r.fake.Calls())
+	if irep.APICalls == nil || irep.APICalls.Total != r.fake.TotalCalls() || reads != 1 || writes != 0 || r.fake.Head("cronrelay-state") != head {
+		t.Errorf("idle run: api_calls %+v, fake saw %v; want 1 read and no write", irep.APICalls, r.fake.Calls())
 	}
 	t.Logf("idle run: %d reads, %d writes (fake: %v)", reads, writes, r.fake.Calls())
 	if !strings.Contains(idle.summary, "Nothing was due.") || idle.outputs["delivered"] != "0" {
@@ -675,10 +675,11 @@ func TestActionManifestThroughAPI(t *testing.T) {
 	if diff := cmp.Diff([]string{"alert@2026-11-28T10:00:00Z/run-RUN #1"}, withoutRunIDs(r.app.keys())); diff != "" {
 		t.Fatalf("endpoint (-want +got):\n%s", diff)
 	}
-	// The first run: the manifest and the state (404, then the repository
-	// to tell a missing branch from a missing repository).
-	if n := r.fake.Calls()["GET /repos/{owner}/{repo}/contents/{path...}"]; n != 2 {
-		t.Errorf("contents reads = %d, want 2 (the manifest and the state); calls %v", n, r.fake.Calls())
+	// The first run: the manifest through the Contents API, and the state
+	// in one GraphQL query (which tells a missing branch from a missing
+	// repository by itself).
+	if n := r.fake.Calls()["GET /repos/{owner}/{repo}/contents/{path...}"]; n != 1 {
+		t.Errorf("contents reads = %d, want 1 (the manifest); calls %v", n, r.fake.Calls())
 	}
 
 	// Without a checkout, the manifest costs one read more: 3 reads and 2

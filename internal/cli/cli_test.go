@@ -151,7 +151,7 @@ func (w *workspace) write(name, content string) {
 
 // record keeps output and a snapshot of the state for the secret check.
 func (w *workspace) record(outputs ...[]byte) {
-	data, _ := os.ReadFile(filepath.Join(w.dir, ".cronrelay/state.json"))
+	data := fileState(filepath.Join(w.dir, ".cronrelay/state.json"))
 	printedMu.Lock()
 	defer printedMu.Unlock()
 	printed = append(printed, outputs...)

@@ -23,6 +23,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/store/branchstore"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
 	"github.com/cronrelay/cronrelay/internal/store/giststore"
+	"github.com/cronrelay/cronrelay/internal/store/sharded"
 	"github.com/cronrelay/cronrelay/internal/version"
 )
 
@@ -183,7 +184,7 @@ func openStoreWith(env *Env, uri string, sess *ghSession, opts ...storeOptions) 
 				return nil, fmt.Errorf("state %s: %v", uri, err)
 			}
 		}
-		return filestore.New(path), nil
+		return sharded.New(filestore.New(path)), nil
 	case store.KindBranch:
 		owner, repo, err := sess.Repo("state " + uri)
 		if err != nil {
@@ -204,7 +205,7 @@ func openStoreWith(env *Env, uri string, sess *ghSession, opts ...storeOptions) 
 				}
 			}))
 		}
-		return branchstore.New(client, owner, repo, arg, bopts...), nil
+		return sharded.New(branchstore.New(client, owner, repo, arg, bopts...)), nil
 	case store.KindGist:
 		client, err := sess.Client()
 		if err != nil {

@@ -27,7 +27,7 @@ func failWelcome(a *app) {
 }
 
 // branchState decodes the open and dead deliveries of a state document.
-func branchState(t *testing.T, data []byte) (st struct {
+func decodeBranchState(t *testing.T, data []byte) (st struct {
 	Open map[string]any `json:"open"`
 	Dead []any          `json:"dead"`
 }) {
@@ -73,7 +73,7 @@ func TestActionOperateFromTheActionsTab(t *testing.T) {
 	if !strings.Contains(res.stdout, "replayed welcome-followup#u1") || !strings.Contains(res.summary, "### cronrelay replay: done") {
 		t.Errorf("replay:\nstdout %s\nsummary %s", res.stdout, res.summary)
 	}
-	if st := branchState(t, res.state); len(st.Dead) != 0 || st.Open["welcome-followup#u1"] == nil {
+	if st := decodeBranchState(t, res.state); len(st.Dead) != 0 || st.Open["welcome-followup#u1"] == nil {
 		t.Errorf("the dead letter was not moved back to open:\n%s", res.state)
 	}
 
@@ -92,7 +92,7 @@ func TestActionOperateFromTheActionsTab(t *testing.T) {
 	r.step("2026-11-28T10:09:00Z", "workflow_dispatch", commandInputs("enqueue", `{"job": "welcome-followup", "id": "u2", "delay": "1h"}`)).must(t, ExitOK)
 	res = r.step("2026-11-28T10:10:00Z", "workflow_dispatch", commandInputs("cancel", "welcome-followup#u2"))
 	res.must(t, ExitOK)
-	if st := branchState(t, res.state); st.Open["welcome-followup#u2"] != nil {
+	if st := decodeBranchState(t, res.state); st.Open["welcome-followup#u2"] != nil {
 		t.Errorf("cancel left welcome-followup#u2 open on the branch:\n%s", res.state)
 	}
 }
@@ -160,7 +160,7 @@ func TestRemoteFromALaptop(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "replayed welcome-followup#u1") {
 		t.Fatalf("replay --remote: exit %d\n%s%s", code, out, errs)
 	}
-	state, _ := r.fake.File("cronrelay-state", "state.json")
+	state := branchState(r.fake, "cronrelay-state")
 	if !strings.Contains(string(state), `"welcome-followup#u1"`) {
 		t.Fatalf("state after replay:\n%s", state)
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/cronrelay/cronrelay/internal/state"
 )
 
 // claimBy marks an open delivery of the workspace's state as claimed by
@@ -19,25 +21,14 @@ import (
 // claim write leaves it.
 func (w *workspace) claimBy(id, run string, until time.Time, attempts int) {
 	w.t.Helper()
-	p := filepath.Join(w.dir, ".cronrelay/state.json")
-	data, err := os.ReadFile(p)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		w.t.Fatal(err)
-	}
-	dl, ok := doc["open"].(map[string]any)[id].(map[string]any)
-	if !ok {
-		w.t.Fatalf("no open delivery %s in\n%s", id, data)
-	}
-	dl["claim"] = map[string]any{"run": run, "until": until.UTC().Format(time.RFC3339)}
-	dl["attempts"] = attempts
-	out, _ := json.MarshalIndent(doc, "", "  ")
-	if err := os.WriteFile(p, out, 0o644); err != nil {
-		w.t.Fatal(err)
-	}
+	editFileState(w.t, filepath.Join(w.dir, ".cronrelay/state.json"), func(d *state.Doc) {
+		dl := d.Open[id]
+		if dl == nil {
+			w.t.Fatalf("no open delivery %s", id)
+		}
+		dl.Claim = &state.Claim{Run: run, Until: until.UTC()}
+		dl.Attempts = attempts
+	})
 }
 
 // TestStatusShowsClaimsAndReleaseFreesThem: after a run died holding a

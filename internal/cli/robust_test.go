@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cronrelay/cronrelay/internal/signing"
+	"github.com/cronrelay/cronrelay/internal/state"
 )
 
 // nulls lists the JSON paths whose value is null.
@@ -70,7 +71,9 @@ func TestIdleRunReportHasEmptyListsAndNoLockFile(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if diff := cmp.Diff([]string{"state.json"}, names); diff != "" {
+	// The pointer and its generation folder (layout version 2); no lock
+	// file: the folder itself is locked.
+	if diff := cmp.Diff([]string{"state.json", "state.json.d"}, names); diff != "" {
 		t.Errorf(".cronrelay after two runs (-want +got):\n%s", diff)
 	}
 }
@@ -369,11 +372,11 @@ func TestBacklogCreatesOnlyWhatAPassCanClaim(t *testing.T) {
 	openAtFirst.Store(-1)
 	w.app.status = func(*http.Request) int {
 		once.Do(func() {
-			data, err := os.ReadFile(filepath.Join(w.dir, ".cronrelay/state.json"))
+			data := fileState(filepath.Join(w.dir, ".cronrelay/state.json"))
 			var doc struct {
 				Open map[string]json.RawMessage `json:"open"`
 			}
-			if err == nil && json.Unmarshal(data, &doc) == nil {
+			if json.Unmarshal(data, &doc) == nil {
 				openAtFirst.Store(int64(len(doc.Open)))
 			}
 		})
@@ -561,17 +564,9 @@ jobs:
 		t.Errorf("deliveries (-want +got):\n%s", diff)
 	}
 	// Reset as the message says: the job starts again, without backfill.
-	data, err := os.ReadFile(filepath.Join(w.dir, ".cronrelay/state.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	delete(doc["jobs"].(map[string]any)["ahead"].(map[string]any), "cursor")
-	data, _ = json.Marshal(doc)
-	w.write(".cronrelay/state.json", string(data))
+	editFileState(t, filepath.Join(w.dir, ".cronrelay/state.json"), func(d *state.Doc) {
+		d.Jobs["ahead"].Cursor = time.Time{}
+	})
 	if code, out, errs := w.cli("2026-11-28T10:05:30Z", "run"); code != ExitOK {
 		t.Fatalf("after the reset: exit %d\n%s%s", code, out, errs)
 	}

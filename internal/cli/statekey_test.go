@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,14 +26,23 @@ func newKey(t *testing.T) string {
 func TestEncryptedState(t *testing.T) {
 	t.Parallel()
 	w := newWorkspace(t, quick)
-	stateFile := filepath.Join(w.dir, ".cronrelay", "state.json")
+	// read returns every file of the state, as stored: the pointer and
+	// the files of each generation (layout version 2).
 	read := func() string {
 		t.Helper()
-		b, err := os.ReadFile(stateFile)
+		var all strings.Builder
+		err := filepath.WalkDir(filepath.Join(w.dir, ".cronrelay"), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			all.Write(b)
+			return err
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return string(b)
+		return all.String()
 	}
 	old, fresh := newKey(t), newKey(t)
 

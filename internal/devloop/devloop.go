@@ -30,6 +30,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
+	"github.com/cronrelay/cronrelay/internal/store/sharded"
 )
 
 // Defaults of `cronrelay dev`.
@@ -342,11 +343,13 @@ func (l *Loop) run(ctx context.Context, m *manifest.Manifest, reqs []engine.Inco
 	}
 	e := &engine.Engine{
 		Manifest: m,
-		Store:    filestore.New(l.cfg.StatePath),
-		Clock:    l.cfg.Clock,
-		RealNow:  l.cfg.Now,
-		Lookup:   l.cfg.Lookup,
-		Masker:   l.masker,
+		// The layout every file state has, so that the CLI's commands
+		// (--state file:.cronrelay/dev-state.json) share it.
+		Store:   sharded.New(filestore.New(l.cfg.StatePath)),
+		Clock:   l.cfg.Clock,
+		RealNow: l.cfg.Now,
+		Lookup:  l.cfg.Lookup,
+		Masker:  l.masker,
 		Deliverer: &deliver.Client{
 			HTTP:      l.cfg.HTTP,
 			UserAgent: l.cfg.UserAgent,

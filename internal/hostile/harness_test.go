@@ -29,6 +29,9 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/cli"
 	"github.com/cronrelay/cronrelay/internal/github/githubfake"
+	"github.com/cronrelay/cronrelay/internal/state/layout"
+	"github.com/cronrelay/cronrelay/internal/store/filestore"
+	"github.com/cronrelay/cronrelay/internal/store/sharded"
 )
 
 var (
@@ -490,18 +493,29 @@ func checkOutputs(t *testing.T, w *world, stdout, stderr string) {
 		}
 	}
 	texts := map[string]string{"stdout": strings.Join(unmasked, ""), "stderr": stderr}
-	for _, f := range []string{"step_summary", "set_output", "home/ws/.cronrelay/state.json"} {
+	for _, f := range []string{"step_summary", "set_output"} {
 		if data, err := os.ReadFile(filepath.Join(w.root, f)); err == nil {
 			texts[f] = string(data)
 		}
 	}
+	// Every file of the file state: the pointer and each generation's
+	// files (layout version 2), or the one document.
+	_ = filepath.WalkDir(filepath.Join(w.ws, ".cronrelay"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if data, rerr := os.ReadFile(p); rerr == nil {
+				rel, _ := filepath.Rel(w.root, p)
+				texts[rel] = string(data)
+			}
+		}
+		return nil
+	})
 	w.app.mu.Lock()
 	for i, a := range w.app.alerts {
 		texts[fmt.Sprintf("failure report %d", i)] = a
 	}
 	w.app.mu.Unlock()
 	if w.fake != nil {
-		for _, f := range []string{"state.json", "README.md"} {
+		for _, f := range w.fake.Paths("cronrelay-state") {
 			if data, ok := w.fake.File("cronrelay-state", f); ok {
 				texts["branch "+f] = string(data)
 			}
@@ -510,7 +524,7 @@ func checkOutputs(t *testing.T, w *world, stdout, stderr string) {
 	if sum := outsideCode(texts["step_summary"]); strings.Contains(sum, "<img") || strings.Contains(sum, "\n::stop-commands::"+marker) {
 		t.Errorf("step summary holds raw hostile text:\n%s", sum)
 	}
-	// A link is "](" after an unescaped "]"; "\\](" is shown as text.
+	// A link is "](" after an unescaped "]"; an escaped one is text.
 	if page := texts["branch README.md"]; strings.Contains(page, "<img") || rawLink.MatchString(page) {
 		t.Errorf("status page holds raw hostile text:\n%s", page)
 	}
@@ -562,13 +576,44 @@ func clip(s string) string {
 	return s
 }
 
-// openIDs returns the ids of the open deliveries in the world's file state.
-func openIDs(t *testing.T, w *world) []string {
+// fileState returns the world's file state as one version 1 document,
+// whichever layout it is stored in.
+func fileState(t *testing.T, w *world) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(w.ws, ".cronrelay/state.json"))
+	data, _, err := sharded.New(filestore.New(filepath.Join(w.ws, ".cronrelay/state.json"))).Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	return data
+}
+
+// branchState returns the state on the fake's state branch as one
+// version 1 document, or nil if there is none.
+func branchState(t *testing.T, w *world) []byte {
+	t.Helper()
+	files := layout.Files{}
+	for _, p := range w.fake.Paths("cronrelay-state") {
+		b, _ := w.fake.File("cronrelay-state", p)
+		files[p] = b
+	}
+	if files[layout.Index] == nil {
+		return nil
+	}
+	d, err := layout.Join("branch:cronrelay-state", files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// openIDs returns the ids of the open deliveries in the world's file state.
+func openIDs(t *testing.T, w *world) []string {
+	t.Helper()
+	data := fileState(t, w)
 	var doc struct {
 		Open map[string]json.RawMessage `json:"open"`
 	}

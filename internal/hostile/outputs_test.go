@@ -60,21 +60,17 @@ func then(args []string, env map[string]string) func(*testing.T, *world) {
 func stateHas(has []string, not ...string) func(*testing.T, *world) {
 	return func(t *testing.T, w *world) {
 		t.Helper()
-		data, err := os.ReadFile(filepath.Join(w.ws, ".cronrelay/state.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkHas(t, "state", string(data), has, not)
+		checkHas(t, "state", string(fileState(t, w)), has, not)
 	}
 }
 
-// branchHas checks the state branch's state.json likewise.
+// branchHas checks the state on the state branch likewise.
 func branchHas(has []string, not ...string) func(*testing.T, *world) {
 	return func(t *testing.T, w *world) {
 		t.Helper()
-		data, ok := w.fake.File("cronrelay-state", "state.json")
-		if !ok {
-			t.Fatal("no state.json on the state branch")
+		data := branchState(t, w)
+		if data == nil {
+			t.Fatal("no state on the state branch")
 		}
 		checkHas(t, "branch state", string(data), has, not)
 	}
@@ -83,10 +79,7 @@ func branchHas(has []string, not ...string) func(*testing.T, *world) {
 // noClaims checks that the run left no claim behind.
 func noClaims(t *testing.T, w *world) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(w.ws, ".cronrelay/state.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := fileState(t, w)
 	if strings.Contains(string(data), `"claim"`) {
 		t.Errorf("a claim was left behind:\n%s", data)
 	}

@@ -94,6 +94,10 @@ func (d *Doc) Encode() ([]byte, error) {
 	}
 	w.timeField("lateness_flushed", d.LatenessFlushed)
 	w.strField("sealed", d.Sealed)
+	if len(d.Hourly) > 0 {
+		w.field("hourly")
+		w.hourly(d.Hourly)
+	}
 	w.close('}')
 	w.buf = append(w.buf, '\n')
 	return w.buf, nil

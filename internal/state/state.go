@@ -66,6 +66,9 @@ type Doc struct {
 	// state has a key (see Seal); "" when they are in the clear or once
 	// Unseal has put them back.
 	Sealed string `json:"sealed,omitempty"`
+	// Hourly: per job and UTC hour, the finished deliveries by outcome and
+	// latency bucket, for HourlyFor (see Hour). AddHistory keeps them.
+	Hourly []Hour `json:"hourly,omitempty"`
 }
 
 // Job is what the state remembers of one job.
@@ -206,6 +209,7 @@ func Decode(store string, data []byte) (*Doc, error) {
 	if msg := d.validate(); msg != "" {
 		return nil, &Error{Store: store, Msg: msg + "; the document was left untouched"}
 	}
+	SortHourly(d.Hourly)
 	return d, nil
 }
 
@@ -264,6 +268,7 @@ func (d *Doc) Clone() *Doc {
 	c.Lateness = append([]lateness.Sample(nil), d.Lateness...)
 	c.LatenessFlushed = d.LatenessFlushed
 	c.Sealed = d.Sealed
+	c.Hourly = cloneHourly(d.Hourly)
 	return c
 }
 
@@ -290,8 +295,10 @@ func (d *Doc) JobState(name string) *Job {
 	return j
 }
 
-// AddHistory appends an event to a job's history, keeping the newest MaxHistory.
+// AddHistory appends an event to a job's history, keeping the newest
+// MaxHistory, and counts it in the hourly aggregates.
 func (d *Doc) AddHistory(job string, e Event) {
+	d.aggregate(job, e)
 	j := d.JobState(job)
 	j.History = append(j.History, e)
 	if n := len(j.History) - MaxHistory; n > 0 {

@@ -180,7 +180,11 @@ func (p *page) readme() []byte {
 	b.WriteString("\n\n")
 	b.WriteString("## Deliveries per hour\n\n")
 	b.WriteString("![Deliveries per hour over the last 7 days: delivered at the first attempt, delivered after retries, dead-lettered](deliveries.svg)\n\n")
-	b.WriteString("From the recent history the state keeps (the last 20 deliveries of each job).\n")
+	if len(doc.Hourly) > 0 {
+		b.WriteString("Every delivery of the last 7 days, from the hourly counts the state keeps; the success rates above count them too.\n")
+	} else {
+		b.WriteString("From the recent history the state keeps (the last 20 deliveries of each job).\n")
+	}
 	return []byte(b.String())
 }
 
@@ -215,7 +219,18 @@ func (p *page) jobRow(b *strings.Builder, j Job) {
 			success = local(js.LastSuccess, loc)
 		}
 		ok, all := 0, 0
-		for _, e := range js.History {
+		history := js.History
+		if len(doc.Hourly) > 0 {
+			// The aggregates count every delivery of the window.
+			history = nil
+			for _, a := range doc.Hourly {
+				if a.Job == j.Name && !a.Hour.Before(p.end.Add(-Window)) && a.Hour.Before(p.end) {
+					ok += a.Outcomes["delivered"]
+					all += a.Outcomes["delivered"] + a.Outcomes["dead"]
+				}
+			}
+		}
+		for _, e := range history {
 			if e.At.After(p.end.Add(-Window)) && !e.At.After(p.end) {
 				switch e.Outcome {
 				case "delivered":

@@ -182,7 +182,8 @@ func shortDur(d time.Duration) string {
 
 // deliveriesSVG stacks, per hour, deliveries that succeeded at the first
 // attempt, those that succeeded after retries, and dead letters, from the
-// history the state keeps.
+// state's hourly aggregates (every delivery of the window), or from the
+// history (the last 20 of each job) for a state written before them.
 func (p *page) deliveriesSVG() ([]byte, error) {
 	const hours = int(Window / time.Hour)
 	var bins [hours][3]int // delivered, retried, dead
@@ -192,6 +193,21 @@ func (p *page) deliveriesSVG() ([]byte, error) {
 	}
 	sort.Strings(names)
 	total := [3]int{}
+	if hs := p.in.State.Hourly; len(hs) > 0 {
+		// The aggregates count every delivery of the window.
+		for _, a := range hs {
+			if a.Hour.Before(p.start) || !a.Hour.Before(p.end) {
+				continue
+			}
+			h := int(a.Hour.Sub(p.start) / time.Hour)
+			counts := [3]int{a.Outcomes["delivered"] - a.Retried, a.Retried, a.Outcomes["dead"]}
+			for k, c := range counts {
+				bins[h][k] += c
+				total[k] += c
+			}
+		}
+		names = nil
+	}
 	for _, name := range names {
 		for _, e := range p.in.State.Jobs[name].History {
 			if !e.At.After(p.start) || e.At.After(p.end) {

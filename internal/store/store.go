@@ -1,9 +1,15 @@
-// Package store defines where cronrelay keeps its state document: one JSON
-// document, read whole and replaced whole with compare-and-swap writes.
+// Package store defines where cronrelay keeps its state: Store is one JSON
+// document, read whole and replaced whole with compare-and-swap writes, as
+// the engine sees it; Multi is a store that can hold the state as several
+// files and commit a change to some of them atomically (the layout of
+// internal/state/layout, version 2), which package sharded presents to the
+// engine as a Store.
 //
 // Stores deal only in bytes and an opaque version token; the engine parses,
-// merges and re-tries. Each backend lives in its own package (filestore, and
-// later the branch and gist stores) and implements Store.
+// merges and re-tries. Each backend lives in its own package (filestore,
+// branchstore, giststore). The branch and file stores are Multi stores; the
+// gist store holds the single version 1 document (gists have no atomic
+// multi-file update, and the API truncates files over 1 MB in its answers).
 //
 // Errors fall into three groups, which the CLI maps to exit codes:
 //   - errors wrapping ErrConflict: the document changed since it was read;
@@ -37,6 +43,26 @@ type Store interface {
 
 	// String names the store for messages, e.g. "file:.cronrelay/state.json".
 	String() string
+}
+
+// Multi is a store that can hold the state as several files (the branch
+// store, and the file store as a directory) and commit a change to some of
+// them atomically: the layout of internal/state/layout, whose writes carry
+// only the files that changed. Package sharded turns a Multi into a Store.
+type Multi interface {
+	Store
+
+	// ReadAll returns every file the state holds, by path relative to its
+	// root, and the version of the whole set. Nothing stored yet returns
+	// (nil, "", nil). A store holding a version 1 document returns it as
+	// the file "state.json".
+	ReadAll(ctx context.Context) (files map[string][]byte, version string, err error)
+
+	// Commit adds or replaces the files of changed and removes those of
+	// deleted, all or nothing, if the set is still at version ("": nothing
+	// stored yet), and returns the new version. A version mismatch returns
+	// an error wrapping ErrConflict. message describes the change.
+	Commit(ctx context.Context, changed map[string][]byte, deleted []string, version, message string) (newVersion string, err error)
 }
 
 // ErrConflict is wrapped by Write errors when the document changed since the

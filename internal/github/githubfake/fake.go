@@ -409,6 +409,20 @@ func (f *Fake) File(branch, path string) ([]byte, bool) {
 	return append([]byte(nil), f.get(e.SHA, kindBlob).data...), true
 }
 
+// ObjectBytes returns the number of git objects the repository holds and
+// their total size, uncompressed (git's object bodies, as hashed): the
+// growth of a repository between two calls is what the calls between them
+// added. Objects are never collected, as on GitHub between two gc runs.
+func (f *Fake) ObjectBytes() (objects int, size int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, o := range f.objects {
+		objects++
+		size += int64(o.size)
+	}
+	return objects, size
+}
+
 // Paths lists every file path in the tree at the head of branch, sorted.
 func (f *Fake) Paths(branch string) []string {
 	f.mu.Lock()

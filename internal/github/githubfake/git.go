@@ -23,6 +23,7 @@ type object struct {
 	data    []byte      // blob
 	entries []treeEntry // tree, sorted as git sorts them
 	commit  *commit     // commit
+	size    int         // bytes of the object's body, as git hashes it
 }
 
 type treeEntry struct {
@@ -51,7 +52,7 @@ type Commit struct {
 func (f *Fake) putBlob(data []byte) string {
 	sha := github.BlobSHA(data)
 	if _, ok := f.objects[sha]; !ok {
-		f.objects[sha] = &object{kind: kindBlob, data: append([]byte(nil), data...)}
+		f.objects[sha] = &object{kind: kindBlob, data: append([]byte(nil), data...), size: len(data)}
 	}
 	return sha
 }
@@ -69,7 +70,7 @@ func (f *Fake) putTree(entries []treeEntry) string {
 	}
 	sha := hashObject(kindTree, body)
 	if _, ok := f.objects[sha]; !ok {
-		f.objects[sha] = &object{kind: kindTree, entries: es}
+		f.objects[sha] = &object{kind: kindTree, entries: es, size: len(body)}
 	}
 	return sha
 }
@@ -95,7 +96,7 @@ func (f *Fake) putCommit(tree string, parents []string, message string) string {
 	fmt.Fprintf(&b, "author %s <%s> %d +0000\n", botName, botEmail, c.Time)
 	fmt.Fprintf(&b, "committer %s <%s> %d +0000\n\n%s", botName, botEmail, c.Time, message)
 	sha := hashObject(kindCommit, []byte(b.String()))
-	f.objects[sha] = &object{kind: kindCommit, commit: c}
+	f.objects[sha] = &object{kind: kindCommit, commit: c, size: b.Len()}
 	return sha
 }
 

@@ -1,6 +1,7 @@
 package githubfake
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/base64"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -342,13 +344,73 @@ func (x *gqlExec) commit(field *ast.Field, sha string) any {
 		"oid":             value(sha),
 		"message":         value(c.commit.Message),
 		"messageHeadline": value(headline),
-		"tree": func(s *ast.Field) any {
-			return x.object(s.SelectionSet, "Tree", resolvers{"oid": value(c.commit.Tree)})
-		},
+		"tree":            func(s *ast.Field) any { return x.tree(s, c.commit.Tree, "") },
 		"history": func(s *ast.Field) any {
 			return x.object(s.SelectionSet, "CommitHistoryConnection", resolvers{"totalCount": func(*ast.Field) any { return x.f.reachable(sha) }})
 		},
 		"file": func(s *ast.Field) any { return x.file(s, c.commit.Tree, strings.Trim(x.strArg(s, "path"), "/")) },
+	})
+}
+
+// MaxBlobText is how much of a blob GraphQL's Blob.text returns; longer
+// blobs come back cut there with isTruncated. GitHub does not document its
+// limit; clients must fetch a truncated blob another way (REST, by oid).
+const MaxBlobText = 512 << 10
+
+// tree answers a Tree: its oid and entries, each with its object (a Blob
+// or a Tree, which "... on Blob" and "... on Tree" select).
+func (x *gqlExec) tree(field *ast.Field, sha, dir string) any {
+	t := x.f.get(sha, kindTree)
+	if t == nil {
+		return nil
+	}
+	return x.object(field.SelectionSet, "Tree", resolvers{
+		"oid": value(sha),
+		"entries": func(s *ast.Field) any {
+			list := []any{}
+			for _, e := range t.entries {
+				list = append(list, x.entry(s, e, dir+e.Name))
+			}
+			return list
+		},
+	})
+}
+
+func (x *gqlExec) entry(field *ast.Field, e treeEntry, path string) any {
+	return x.object(field.SelectionSet, "TreeEntry", resolvers{
+		"oid": value(e.SHA), "name": value(e.Name), "path": value(path), "type": value(e.Type), "mode": value(e.Mode),
+		"object": func(s *ast.Field) any {
+			switch e.Type {
+			case kindTree:
+				return x.tree(s, e.SHA, path+"/")
+			case kindBlob:
+				return x.blob(s, e.SHA)
+			}
+			return nil
+		},
+	})
+}
+
+func (x *gqlExec) blob(field *ast.Field, sha string) any {
+	b := x.f.get(sha, kindBlob)
+	if b == nil {
+		return nil
+	}
+	binary := !utf8.Valid(b.data) || bytes.IndexByte(b.data, 0) >= 0
+	return x.object(field.SelectionSet, "Blob", resolvers{
+		"oid":         value(sha),
+		"byteSize":    value(len(b.data)),
+		"isBinary":    value(binary),
+		"isTruncated": value(len(b.data) > MaxBlobText),
+		"text": func(*ast.Field) any {
+			switch {
+			case binary:
+				return nil
+			case len(b.data) > MaxBlobText:
+				return strings.ToValidUTF8(string(b.data[:MaxBlobText]), "")
+			}
+			return string(b.data)
+		},
 	})
 }
 

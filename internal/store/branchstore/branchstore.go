@@ -27,6 +27,12 @@
 // exists; that is a conflict too, and the engine re-reads. No other branch
 // is ever read or written.
 //
+// Through package sharded (as the CLI opens it), the store holds the
+// multi-file layout instead (store.Multi, see multi.go): ReadAll reads
+// every file in one GraphQL query, and Commit writes only the changed
+// files in one createCommitOnBranch with expectedHeadOid. Read and Write
+// remain for the single version 1 document.
+//
 // Errors follow package store: GitHub answers that retrying cannot change
 // (401, 403, a missing repository, an empty repository) are plain errors
 // that say what to fix; failures that remain after the transport's retries
@@ -67,6 +73,7 @@ type Store struct {
 	maxCommits  int
 	countEvery  int
 	onSquash    func(SquashReport)
+	maxPayload  int
 
 	mu  sync.Mutex
 	tip tip
@@ -128,6 +135,17 @@ func WithCountEvery(n int) Option {
 	return func(s *Store) { s.countEvery = n }
 }
 
+// WithMaxFilesPayload sets how much a multi-file Commit sends through
+// GraphQL (base64, all files together) before it takes the Git Data API
+// instead (MaxFilesPayload if not given or not positive).
+func WithMaxFilesPayload(n int) Option {
+	return func(s *Store) {
+		if n > 0 {
+			s.maxPayload = n
+		}
+	}
+}
+
 // WithSquashReport calls fn after every squash attempt a write made, with
 // what it did. A failed squash never fails the write that triggered it, so
 // this is where its error shows (the Action prints it as a warning).
@@ -139,7 +157,7 @@ func WithSquashReport(fn func(SquashReport)) Option {
 // requested until the first Read or Write; the arguments are checked there.
 func New(client *gh.Client, owner, repo, branch string, opts ...Option) *Store {
 	s := &Store{client: client, owner: owner, repo: repo, branch: branch, file: DefaultFile, maxSize: DefaultMaxSize,
-		maxCommits: DefaultMaxCommits, countEvery: DefaultMaxCommits / 10}
+		maxCommits: DefaultMaxCommits, countEvery: DefaultMaxCommits / 10, maxPayload: MaxFilesPayload}
 	for _, o := range opts {
 		o(s)
 	}

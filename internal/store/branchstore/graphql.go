@@ -91,6 +91,12 @@ func (e GraphQLErrors) has(typ string) bool {
 // as it does REST answers; an answer with "errors" is a GraphQLErrors
 // (RATE_LIMITED ones wrapped as transient).
 func (s *Store) query(ctx context.Context, doc string, vars map[string]any, out any) error {
+	return s.queryLimit(ctx, doc, vars, out, maxGraphQLAnswer)
+}
+
+// queryLimit is query reading at most limit bytes of the answer; a longer
+// answer is an error, not a truncated one.
+func (s *Store) queryLimit(ctx context.Context, doc string, vars map[string]any, out any, limit int64) error {
 	endpoint, err := s.graphqlURL()
 	if err != nil {
 		return err
@@ -110,9 +116,12 @@ func (s *Store) query(ctx context.Context, doc string, vars map[string]any, out 
 		return err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxGraphQLAnswer))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return err
+	}
+	if int64(len(data)) > limit {
+		return fmt.Errorf("GitHub's GraphQL answer is over %d bytes", limit)
 	}
 	if resp.StatusCode != http.StatusOK {
 		er := &gh.ErrorResponse{Response: resp}

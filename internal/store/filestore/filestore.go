@@ -15,6 +15,10 @@
 // The version of a document is the SHA-256 of its bytes, so an edit made by
 // hand between a read and a write is a conflict as well.
 //
+// Through package sharded (as the CLI opens it), the store holds the
+// multi-file layout as generation folders beside PATH, which becomes a
+// pointer to the current one (store.Multi, see dir.go).
+//
 // Errors follow package store: conflicts wrap store.ErrConflict, a document
 // over the size cap wraps store.ErrTooLarge, a path that cannot hold the
 // document (a parent that is a file, a directory in its place, no

@@ -21,6 +21,13 @@
 // update (a window of one round trip) can both succeed, and the later
 // update silently replaces the earlier one. Use the branch store
 // (branch:NAME) where runs may overlap. A Write costs three calls.
+//
+// The gist store keeps the single version 1 document; it is not a
+// store.Multi. A gist edit can change several files at once, but without a
+// precondition it could interleave with another writer file by file, the
+// API truncates every file over 1 MB in its answers (each then costs a
+// raw_url call), and a gist lists at most 300 files in its answer, so the
+// multi-file layout would cost a call per large file and could tear.
 package giststore
 
 import (

@@ -1,0 +1,186 @@
+package state
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cronrelay/cronrelay/internal/lateness"
+)
+
+// Part is a piece of a document stored as one file by a multi-file layout
+// (internal/state/layout): the cursors in one file, the open deliveries of
+// one due hour in another, and so on. Nil sections are left out of the
+// file. Part shares the encoder of Doc, so every file is indented JSON with
+// sorted keys, the same bytes for the same content.
+type Part struct {
+	Version         int                  `json:"version"`
+	UpdatedAt       time.Time            `json:"updated_at,omitzero"`
+	LastRun         time.Time            `json:"last_run,omitzero"`
+	Jobs            map[string]*Job      `json:"jobs,omitempty"`
+	History         map[string][]Event   `json:"history,omitempty"`
+	Open            map[string]*Delivery `json:"open,omitempty"`
+	Dead            []*Delivery          `json:"dead,omitempty"`
+	Recent          map[string]time.Time `json:"recent,omitempty"`
+	Lateness        []lateness.Sample    `json:"lateness,omitempty"`
+	LatenessFlushed time.Time            `json:"lateness_flushed,omitzero"`
+	Hourly          []Hour               `json:"hourly,omitempty"`
+	// Sealed is the document's encrypted payloads (Doc.Sealed), in the
+	// index file.
+	Sealed string `json:"sealed,omitempty"`
+}
+
+// Encode renders the part as Doc.Encode renders a document. A job's
+// history is written only under History, never inside Jobs.
+func (p *Part) Encode() ([]byte, error) {
+	w := &writer{buf: make([]byte, 0, 256+300*len(p.Open)+200*len(p.Dead)+60*len(p.Recent))}
+	w.open('{')
+	w.field("version")
+	w.buf = strconv.AppendInt(w.buf, int64(p.Version), 10)
+	w.timeField("updated_at", p.UpdatedAt)
+	w.timeField("last_run", p.LastRun)
+	if p.Jobs != nil {
+		w.field("jobs")
+		w.open('{')
+		for _, name := range sortedKeys(p.Jobs) {
+			j := p.Jobs[name]
+			w.field(name)
+			w.open('{')
+			w.timeField("cursor", j.Cursor)
+			w.timeField("last_success", j.LastSuccess)
+			w.timeField("newest_delivered", j.NewestDelivered)
+			w.close('}')
+		}
+		w.close('}')
+	}
+	if p.History != nil {
+		w.field("history")
+		w.open('{')
+		for _, name := range sortedKeys(p.History) {
+			w.field(name)
+			w.open('[')
+			for _, e := range p.History[name] {
+				w.item()
+				w.event(e)
+			}
+			w.close(']')
+		}
+		w.close('}')
+	}
+	if p.Open != nil {
+		w.field("open")
+		w.open('{')
+		for _, id := range sortedKeys(p.Open) {
+			w.field(id)
+			if err := w.delivery(p.Open[id]); err != nil {
+				return nil, err
+			}
+		}
+		w.close('}')
+	}
+	if p.Dead != nil {
+		w.field("dead")
+		w.open('[')
+		for _, dl := range p.Dead {
+			w.item()
+			if err := w.delivery(dl); err != nil {
+				return nil, err
+			}
+		}
+		w.close(']')
+	}
+	if p.Recent != nil {
+		w.field("recent")
+		w.open('{')
+		for _, id := range sortedKeys(p.Recent) {
+			w.timeField(id, p.Recent[id])
+		}
+		w.close('}')
+	}
+	if len(p.Lateness) > 0 {
+		w.field("lateness")
+		w.open('[')
+		for _, smp := range p.Lateness {
+			b, err := json.Marshal(smp)
+			if err != nil {
+				return nil, fmt.Errorf("encode state: lateness sample: %w", err)
+			}
+			w.item()
+			w.buf = append(w.buf, b...)
+		}
+		w.close(']')
+	}
+	w.timeField("lateness_flushed", p.LatenessFlushed)
+	if len(p.Hourly) > 0 {
+		w.field("hourly")
+		w.hourly(p.Hourly)
+	}
+	w.strField("sealed", p.Sealed)
+	w.close('}')
+	w.buf = append(w.buf, '\n')
+	return w.buf, nil
+}
+
+// DecodePart parses one file of a multi-file layout: name is the file's
+// path, for messages, and version the layout version it must carry.
+// Errors say which file and where, and are *Error like Decode's.
+func DecodePart(store, name string, data []byte, version int) (*Part, error) {
+	bad := func(format string, args ...any) error {
+		return &Error{Store: store, Msg: name + ": " + fmt.Sprintf(format, args...) + "; the state was left untouched"}
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, damaged(store, name+": the file is empty")
+	}
+	if !utf8.Valid(data) {
+		return nil, bad("invalid UTF-8 at %s", position(data, invalidUTF8(data)))
+	}
+	p := &Part{}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(p); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, damaged(store, fmt.Sprintf("%s: the file is truncated: it ends after %d bytes in the middle of its JSON", name, len(data)))
+		case errors.As(err, &se):
+			return nil, bad("%s at %s", se.Error(), position(data, int(min(max(se.Offset-1, 0), int64(len(data))))))
+		case errors.As(err, &te):
+			return nil, bad("%s is %s, want %s at %s", pathName(te.Field), describeValue(te.Value), want(te.Type), position(data, int(min(te.Offset, int64(len(data))))))
+		}
+		return nil, bad("%v", err)
+	}
+	if dec.More() {
+		return nil, bad("unexpected data after the JSON object")
+	}
+	if p.Version != version {
+		if p.Version > version {
+			return nil, bad("version %d was written by a newer cronrelay (this one reads version %d); upgrade cronrelay", p.Version, version)
+		}
+		return nil, bad("version is %d, want %d", p.Version, version)
+	}
+	for id, dl := range p.Open {
+		if dl == nil || dl.ID != id || dl.Job == "" {
+			return nil, bad("open delivery %q is malformed", id)
+		}
+	}
+	for job, j := range p.Jobs {
+		if j == nil {
+			return nil, bad("job %q is null", job)
+		}
+		if len(j.History) > 0 {
+			return nil, bad("job %q has a history; it belongs under \"history\"", job)
+		}
+	}
+	for i, dl := range p.Dead {
+		if dl == nil {
+			return nil, bad("dead letter %d is null", i)
+		}
+	}
+	return p, nil
+}
