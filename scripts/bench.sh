@@ -11,13 +11,15 @@ cd "$(dirname "$0")/.."
 raw=$(mktemp)
 trap 'rm -f "$raw"' EXIT
 
-go test -run '^$' -bench 'Occurrences10000Jobs|NextWrapper$|NextGronxBare' -benchtime 100x ./internal/schedule >>"$raw"
-go test -run '^$' -bench 'Deliver1000At50|RunDelivers100Of10000Pending|IdleRun20Jobs' -benchtime 3x ./internal/engine >>"$raw"
-go test -run '^$' -bench 'ProcessVersion|ProcessIdleRun' -benchtime 20x ./cmd/cronrelay >>"$raw"
-go test -run '^$' -bench 'ProcessBacklog1000Jobs|ProcessLookaheadWait' -benchtime 1x ./cmd/cronrelay >>"$raw"
-# The state layouts side by side on the branch store (GitHub fake): v1 the
-# single document, v2 the multi-file layout (internal/state/layout).
-go test -run '^$' -bench 'BranchRun100Of100000Pending|BranchGrowthSaaS' -benchtime 1x ./internal/store/sharded >>"$raw"
+{
+  go test -run '^$' -bench 'Occurrences10000Jobs|NextWrapper$|NextGronxBare' -benchtime 100x ./internal/schedule
+  go test -run '^$' -bench 'Deliver1000At50|RunDelivers100Of10000Pending|IdleRun20Jobs' -benchtime 3x ./internal/engine
+  go test -run '^$' -bench 'ProcessVersion|ProcessIdleRun' -benchtime 20x ./cmd/cronrelay
+  go test -run '^$' -bench 'ProcessBacklog1000Jobs|ProcessLookaheadWait' -benchtime 1x ./cmd/cronrelay
+  # The state layouts side by side on the branch store (GitHub fake): v1 the
+  # single document, v2 the multi-file layout (internal/state/layout).
+  go test -run '^$' -bench 'BranchRun100Of100000Pending|BranchGrowthSaaS' -benchtime 1x ./internal/store/sharded
+} >>"$raw"
 if [ -n "${BENCH_RAW:-}" ]; then cat "$raw"; echo; fi
 
 awk '
