@@ -56,8 +56,8 @@ func newWorkspace(t *testing.T, a *app) string {
 // wantVersion is the version the image was built with, "" if unknown.
 func wantVersion() string { return os.Getenv(versionEnv) }
 
-// deliveryID is a cron or --jobs delivery id: JOB@RFC3339-UTC.
-var deliveryID = regexp.MustCompile(`^([a-z0-9][a-z0-9_-]*)@(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$`)
+// deliveryID is a --jobs delivery id: JOB@TIME/run-NONCE (unique per run).
+var deliveryID = regexp.MustCompile(`^([a-z0-9][a-z0-9_-]*)@(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)/run-[0-9a-f]{16}$`)
 
 // checkDelivery checks the one delivery the app received for job: its
 // path, secret, cronrelay headers and Standard Webhooks signature.
@@ -89,7 +89,7 @@ func checkDelivery(t *testing.T, got []delivery, job, path string) {
 	id := h.Get("Idempotency-Key")
 	m := deliveryID.FindStringSubmatch(id)
 	if m == nil || m[1] != job {
-		t.Errorf("Idempotency-Key: %q, want %s@RFC3339", id, job)
+		t.Errorf("Idempotency-Key: %q, want %s@RFC3339/run-NONCE", id, job)
 	} else if got := h.Get("Cronrelay-Scheduled-For"); got != m[2] {
 		t.Errorf("Cronrelay-Scheduled-For: %q, want %q (from the delivery id)", got, m[2])
 	}
@@ -278,9 +278,14 @@ func TestAction(t *testing.T) {
 		t.Errorf("the app received %d requests after the enqueue run, want still 1", n)
 	}
 	checkOutputs(t, res.outputs, map[string]string{"delivered": "0", "pending": "1"})
-	state, _ = fake.File("cronrelay-state", "state.json")
-	if !strings.Contains(string(state), "user-123") {
-		t.Errorf("state.json on cronrelay-state does not hold the enqueued followup#user-123:\n%s", state)
+	// The delayed job lives in its due hour's file (layout version 2).
+	var all strings.Builder
+	for _, p := range fake.Paths("cronrelay-state") {
+		b, _ := fake.File("cronrelay-state", p)
+		all.Write(b)
+	}
+	if !strings.Contains(all.String(), "user-123") {
+		t.Errorf("the state on cronrelay-state does not hold the enqueued followup#user-123:\n%s", all.String())
 	}
 	if head := fake.Head(githubfake.DefaultBranch); head != mainHead {
 		t.Errorf("main moved from %s to %s", mainHead, head)
@@ -355,7 +360,9 @@ func checkOutputs(t *testing.T, got, want map[string]string) {
 	}
 }
 
-// checkState checks that data is a version 1 state document.
+// checkState checks that data is the index of a version 2 state (the
+// multi-file layout: on a branch the index, in a file state the pointer to
+// its generation folder).
 func checkState(t *testing.T, what string, data []byte) {
 	t.Helper()
 	var doc struct {
@@ -364,8 +371,8 @@ func checkState(t *testing.T, what string, data []byte) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatalf("%s: %v\n%s", what, err, data)
 	}
-	if doc.Version == nil || *doc.Version != 1 {
-		t.Errorf("%s: version is not 1:\n%s", what, data)
+	if doc.Version == nil || *doc.Version != 2 {
+		t.Errorf("%s: version is not 2:\n%s", what, data)
 	}
 }
 
