@@ -158,6 +158,7 @@ func cmdApp(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: app respond|reset|requests|request")
 	}
 	w := worldOf(ts)
+	ts.Stdout() // a command that prints nothing still replaces the last output
 	switch args[0] {
 	case "respond":
 		r := rule{header: http.Header{}}
@@ -244,6 +245,7 @@ func cmdState(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) > 1 {
 		ts.Fatalf("usage: state [-len] [PATH]")
 	}
+	ts.Stdout() // a command that prints nothing still replaces the last output
 	data := readState(ts)
 	if data == nil {
 		if !neg {
