@@ -155,7 +155,7 @@ func (r *repo) step(at, event string, env map[string]string, args ...string) ste
 		Stderr:    &syncWriter{w: []*bytes.Buffer{&stderr}, all: combined},
 		Dir:       r.dir,
 		LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
-		HTTP:      r.app.srv.Client(),
+		HTTP:      r.app.Client(),
 		Now:       func() time.Time { return realNow },
 		Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 	})
@@ -496,7 +496,7 @@ func TestActionRepositoryDispatch(t *testing.T) {
 		t.Fatalf("endpoint (-want +got):\n%s", diff)
 	}
 	r.app.mu.Lock()
-	body := r.app.bodies[0]
+	body := r.app.bodies()[0]
 	r.app.mu.Unlock()
 	if body != `{"userId":"123"}` {
 		t.Errorf("body = %q", body)

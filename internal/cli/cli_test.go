@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cronrelay/cronrelay/internal/testkit/endpoint"
 )
 
 // Secrets the suite uses. TestMain greps everything the CLI printed and
@@ -74,12 +74,12 @@ func checkNoSecrets() error {
 	return nil
 }
 
-// app is a loopback endpoint that records what it receives.
+// app is the loopback endpoint of a workspace: the test kit's recorder,
+// answering with status (nil: 200) and body (nil: an echo of the
+// Authorization header), which a test may change under mu.
 type app struct {
-	srv    *httptest.Server
+	*endpoint.Server
 	mu     sync.Mutex
-	hits   []*http.Request
-	bodies []string
 	status func(r *http.Request) int
 	// body, when set, is the response body (JSON); else an echo.
 	body func(r *http.Request) string
@@ -87,11 +87,8 @@ type app struct {
 
 func newApp(t *testing.T) *app {
 	a := &app{}
-	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
+	a.Server = endpoint.Start(t, func(w http.ResponseWriter, r *http.Request, _ endpoint.Request) {
 		a.mu.Lock()
-		a.hits = append(a.hits, r)
-		a.bodies = append(a.bodies, string(body))
 		status, respond := a.status, a.body
 		a.mu.Unlock()
 		code := http.StatusOK
@@ -106,17 +103,24 @@ func newApp(t *testing.T) *app {
 		}
 		w.WriteHeader(code)
 		fmt.Fprintf(w, "echo %s", r.Header.Get("Authorization"))
-	}))
-	t.Cleanup(a.srv.Close)
+	})
 	return a
 }
 
+// keys lists "KEY #N" for every request, in order, N being the attempt.
 func (a *app) keys() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	var out []string
-	for _, r := range a.hits {
-		out = append(out, r.Header.Get("Idempotency-Key")+" #"+r.Header.Get("Cronrelay-Attempt"))
+	for _, r := range a.Requests() {
+		out = append(out, r.Key()+" #"+r.Attempt())
+	}
+	return out
+}
+
+// bodies lists the body of every request, in order.
+func (a *app) bodies() []string {
+	var out []string
+	for _, r := range a.Requests() {
+		out = append(out, r.Body)
 	}
 	return out
 }
@@ -133,7 +137,7 @@ func newWorkspace(t *testing.T, manifest string) *workspace {
 	w := &workspace{t: t, dir: t.TempDir(), app: newApp(t), env: map[string]string{
 		"CRON_SECRET": testSecret, "CRONRELAY_SIGNING_KEY": testSigningKey,
 	}}
-	w.write(".github/cronrelay.yml", strings.ReplaceAll(manifest, "BASE", w.app.srv.URL))
+	w.write(".github/cronrelay.yml", strings.ReplaceAll(manifest, "BASE", w.app.URL))
 	return w
 }
 
@@ -172,7 +176,7 @@ func (w *workspace) cli(at string, args ...string) (code int, stdout, stderr str
 	code = Run(context.Background(), args, Env{
 		Stdout: &out, Stderr: &errb, Dir: w.dir,
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		HTTP:      w.app.srv.Client(),
+		HTTP:      w.app.Client(),
 		Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 	})
 	w.record(out.Bytes(), errb.Bytes())
