@@ -138,6 +138,13 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.reqs...)
 }
 
+// Reset forgets the requests received so far (the handler stays).
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reqs = nil
+}
+
 // Len is the number of requests received so far.
 func (s *Server) Len() int {
 	s.mu.Lock()

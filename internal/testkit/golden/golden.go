@@ -25,19 +25,19 @@ func Updating() bool { return *update }
 // there (creating the folders) instead.
 func Check(tb testing.TB, path string, got []byte) {
 	tb.Helper()
-	check(tb, path, got, false)
+	check(tb, path, got, false, *update)
 }
 
 // CheckOptional is Check where a missing file stands for empty output, and
 // -update removes the file when got is empty.
 func CheckOptional(tb testing.TB, path string, got []byte) {
 	tb.Helper()
-	check(tb, path, got, true)
+	check(tb, path, got, true, *update)
 }
 
-func check(tb testing.TB, path string, got []byte, optional bool) {
+func check(tb testing.TB, path string, got []byte, optional, update bool) {
 	tb.Helper()
-	if *update {
+	if update {
 		Write(tb, path, got, optional)
 		return
 	}
