@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -681,60 +680,10 @@ func (p *parser) decodeValue(k *keyDef, vn *yaml.Node, path string) *value {
 	panic(fmt.Sprintf("manifest: key %s has unhandled kind %d", k.name, k.kind))
 }
 
-// checkString applies the per-key rules of string keys.
+// checkString applies the key's own rule (keyDef.check), if it has one.
 func (p *parser) checkString(k *keyDef, vn *yaml.Node, path, s string) *value {
-	switch k.name {
-	case "timezone":
-		if s == "" || s == "Local" || strings.EqualFold(s, "local") {
-			p.errorf(vn, "%s: %q is not allowed; name an IANA zone like UTC or Europe/Berlin", path, s)
-			return nil
-		}
-		loc, err := time.LoadLocation(s)
-		if err != nil {
-			// A zone in the wrong case works on case-insensitive file
-			// systems (macOS) and nowhere else: use the right name
-			// everywhere, and say so.
-			if z := zoneInOtherCase(s); z != "" {
-				p.warnf(vn, "%s: zone names are case-sensitive: %q is read as %q; write it so", path, s, z)
-				loc, _ := time.LoadLocation(z)
-				return &value{v: loc}
-			}
-			p.errorf(vn, "%s: unknown time zone %q; use an IANA name like UTC, Europe/Berlin or America/New_York", path, diag.Truncate(s, 60))
-			return nil
-		}
-		if hint := fixedOffsetZone(s, loc); hint != "" {
-			p.warnf(vn, "%s: %s", path, hint)
-		}
-		return &value{v: loc}
-	case "base_url":
-		if problem := templURLProblem(s, true); problem != "" {
-			p.errorf(vn, "%s: %s", path, problem)
-			return nil
-		}
-		if strings.ContainsAny(s, "?#") {
-			p.errorf(vn, "%s: %q must not have a query or fragment; path is appended to it", path, s)
-			return nil
-		}
-	case "url":
-		if problem := templURLProblem(s, true); problem != "" {
-			p.errorf(vn, "%s: %s", path, problem)
-			return nil
-		}
-	case "path":
-		if !strings.HasPrefix(s, "/") {
-			p.errorf(vn, "%s: %q must start with \"/\"", path, diag.Truncate(s, 60))
-			return nil
-		}
-	case "on_failure":
-		if s != "" && !jobNameRE.MatchString(s) {
-			p.errorf(vn, "%s: %q is not a job name", path, diag.Truncate(s, 70))
-			return nil
-		}
-	case "schedule":
-		if strings.TrimSpace(s) == "" {
-			p.errorf(vn, `%s: empty; give a cron expression like "0 9 * * *" or remove the key`, path)
-			return nil
-		}
+	if k.check != nil {
+		return k.check(p, vn, path, s)
 	}
 	return &value{v: s}
 }
