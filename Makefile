@@ -43,9 +43,8 @@ fuzz: ## every native fuzz target for FUZZTIME each (CI: 60s)
 bench: ## the performance figures of the README as one table
 	bash scripts/bench.sh
 
-golden: ## regenerate golden files: manifest diagnostics, the schema, the demo and its Next.js fixture
-	$(GO) test ./internal/manifest -update
-	$(GO) test ./internal/demo -update
+golden: ## regenerate every golden file: go test -update on each package that uses internal/testkit/golden
+	$(GO) test -count=1 $$($(GO) list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | awk '{for (i = 2; i <= NF; i++) if ($$i ~ /testkit\/golden$$/) {print $$1; break}}') -update
 
 sim: ## the simulator's one-week profile (the README's figures)
 	$(GO) test ./internal/sim -run TestProfile -v -sim.days=7

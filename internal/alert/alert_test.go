@@ -2,20 +2,15 @@ package alert
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/cronrelay/cronrelay/internal/engine"
+	"github.com/cronrelay/cronrelay/internal/testkit/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden payloads")
 
 func report() engine.FailureReport {
 	return engine.FailureReport{
@@ -78,19 +73,7 @@ func TestGoldenPayloads(t *testing.T) {
 					t.Fatal(err)
 				}
 				path := filepath.Join("testdata", name+".json")
-				if *update {
-					if err := os.WriteFile(path, []byte(pretty.String()), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run go test ./internal/alert -update)", err)
-				}
-				if diff := cmp.Diff(string(want), pretty.String()); diff != "" {
-					t.Errorf("%s (-want +got):\n%s", path, diff)
-				}
+				golden.Check(t, path, []byte(pretty.String()))
 			})
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,9 +18,8 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/github/githubfake"
 	"github.com/cronrelay/cronrelay/internal/store/giststore"
+	"github.com/cronrelay/cronrelay/internal/testkit/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // realNow is the real clock the action tests run with: frozen, so that the
 // times taken and the lateness in the summary are exact.
@@ -157,7 +155,7 @@ func (r *repo) step(at, event string, env map[string]string, args ...string) ste
 		Stderr:    &syncWriter{w: []*bytes.Buffer{&stderr}, all: combined},
 		Dir:       r.dir,
 		LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
-		HTTP:      r.app.srv.Client(),
+		HTTP:      r.app.Client(),
 		Now:       func() time.Time { return realNow },
 		Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 	})
@@ -383,7 +381,7 @@ func TestActionSchedule(t *testing.T) {
 		}
 	}
 
-	golden(t, "testdata/action/summary-schedule.md", res.summary)
+	checkGolden(t, "testdata/action/summary-schedule.md", res.summary)
 
 	// An idle run reads once and writes nothing.
 	r.fake.ResetCalls()
@@ -402,24 +400,9 @@ func TestActionSchedule(t *testing.T) {
 }
 
 // golden compares got with a golden file, or rewrites it with -update.
-func golden(t *testing.T, path, got string) {
+func checkGolden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
+	golden.Check(t, path, []byte(got))
 }
 
 func TestActionWorkflowDispatch(t *testing.T) {
@@ -513,7 +496,7 @@ func TestActionRepositoryDispatch(t *testing.T) {
 		t.Fatalf("endpoint (-want +got):\n%s", diff)
 	}
 	r.app.mu.Lock()
-	body := r.app.bodies[0]
+	body := r.app.bodies()[0]
 	r.app.mu.Unlock()
 	if body != `{"userId":"123"}` {
 		t.Errorf("body = %q", body)

@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/cronrelay/cronrelay/internal/testkit/endpoint"
 )
 
 // Secrets the suite uses. TestMain greps everything the CLI printed and
@@ -76,12 +74,12 @@ func checkNoSecrets() error {
 	return nil
 }
 
-// app is a loopback endpoint that records what it receives.
+// app is the loopback endpoint of a workspace: the test kit's recorder,
+// answering with status (nil: 200) and body (nil: an echo of the
+// Authorization header), which a test may change under mu.
 type app struct {
-	srv    *httptest.Server
+	*endpoint.Server
 	mu     sync.Mutex
-	hits   []*http.Request
-	bodies []string
 	status func(r *http.Request) int
 	// body, when set, is the response body (JSON); else an echo.
 	body func(r *http.Request) string
@@ -89,11 +87,8 @@ type app struct {
 
 func newApp(t *testing.T) *app {
 	a := &app{}
-	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
+	a.Server = endpoint.Start(t, func(w http.ResponseWriter, r *http.Request, _ endpoint.Request) {
 		a.mu.Lock()
-		a.hits = append(a.hits, r)
-		a.bodies = append(a.bodies, string(body))
 		status, respond := a.status, a.body
 		a.mu.Unlock()
 		code := http.StatusOK
@@ -108,17 +103,24 @@ func newApp(t *testing.T) *app {
 		}
 		w.WriteHeader(code)
 		fmt.Fprintf(w, "echo %s", r.Header.Get("Authorization"))
-	}))
-	t.Cleanup(a.srv.Close)
+	})
 	return a
 }
 
+// keys lists "KEY #N" for every request, in order, N being the attempt.
 func (a *app) keys() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	var out []string
-	for _, r := range a.hits {
-		out = append(out, r.Header.Get("Idempotency-Key")+" #"+r.Header.Get("Cronrelay-Attempt"))
+	for _, r := range a.Requests() {
+		out = append(out, r.Key()+" #"+r.Attempt())
+	}
+	return out
+}
+
+// bodies lists the body of every request, in order.
+func (a *app) bodies() []string {
+	var out []string
+	for _, r := range a.Requests() {
+		out = append(out, r.Body)
 	}
 	return out
 }
@@ -135,7 +137,7 @@ func newWorkspace(t *testing.T, manifest string) *workspace {
 	w := &workspace{t: t, dir: t.TempDir(), app: newApp(t), env: map[string]string{
 		"CRON_SECRET": testSecret, "CRONRELAY_SIGNING_KEY": testSigningKey,
 	}}
-	w.write(".github/cronrelay.yml", strings.ReplaceAll(manifest, "BASE", w.app.srv.URL))
+	w.write(".github/cronrelay.yml", strings.ReplaceAll(manifest, "BASE", w.app.URL))
 	return w
 }
 
@@ -174,7 +176,7 @@ func (w *workspace) cli(at string, args ...string) (code int, stdout, stderr str
 	code = Run(context.Background(), args, Env{
 		Stdout: &out, Stderr: &errb, Dir: w.dir,
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		HTTP:      w.app.srv.Client(),
+		HTTP:      w.app.Client(),
 		Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 	})
 	w.record(out.Bytes(), errb.Bytes())
@@ -201,134 +203,6 @@ jobs:
   alert:
     path: /alert
 `
-
-func TestRunOverSimulatedDays(t *testing.T) {
-	t.Parallel()
-	w := newWorkspace(t, quick)
-
-	code, out, errs := w.cli("2026-11-27T12:00:00Z", "run")
-	if code != ExitOK {
-		t.Fatalf("first run: exit %d\n%s%s", code, out, errs)
-	}
-	if _, err := os.Stat(filepath.Join(w.dir, ".cronrelay/state.json")); err != nil {
-		t.Fatalf("default state not created: %v", err)
-	}
-	code, out, _ = w.cli("2026-11-27T12:10:00Z", "run", "--enqueue", `{"job":"welcome-followup","id":"user-123","delay":"24h","body":{"userId":"123"}}`)
-	if code != ExitOK || !strings.Contains(out, "enqueued welcome-followup#user-123") {
-		t.Fatalf("enqueue via run: exit %d\n%s", code, out)
-	}
-	// 09:00 Berlin is 08:00Z in winter.
-	code, out, _ = w.cli("2026-11-28T08:03:00Z", "run")
-	if code != ExitOK || !strings.Contains(out, "daily-emails@2026-11-28T08:00:00Z") {
-		t.Fatalf("daily run: exit %d\n%s", code, out)
-	}
-	code, out, _ = w.cli("2026-11-28T12:10:00Z", "run", "--json")
-	if code != ExitOK {
-		t.Fatalf("delayed run: exit %d\n%s", code, out)
-	}
-	var rep struct {
-		Delivered  int `json:"delivered"`
-		Deliveries []struct {
-			ID string `json:"id"`
-		} `json:"deliveries"`
-	}
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("--json: %v\n%s", err, out)
-	}
-	if rep.Delivered != 1 || rep.Deliveries[0].ID != "welcome-followup#user-123" {
-		t.Fatalf("report = %+v", rep)
-	}
-	if diff := cmp.Diff([]string{"daily-emails@2026-11-28T08:00:00Z #1", "welcome-followup#user-123 #1"}, w.app.keys()); diff != "" {
-		t.Fatalf("endpoint (-want +got):\n%s", diff)
-	}
-	w.app.mu.Lock()
-	r := w.app.hits[1]
-	body := w.app.bodies[1]
-	w.app.mu.Unlock()
-	if r.Header.Get("Authorization") != "Bearer "+testSecret || r.Header.Get("webhook-id") != "welcome-followup#user-123" ||
-		!strings.HasPrefix(r.Header.Get("webhook-signature"), "v1,") || body != `{"userId":"123"}` {
-		t.Fatalf("delayed request: headers %v body %q", r.Header, body)
-	}
-
-	code, out, _ = w.cli("2026-11-28T12:11:00Z", "status")
-	if code != ExitOK || !strings.Contains(out, "daily-emails") || !strings.Contains(out, "delivered 2026-11-28T08:03:00Z (HTTP 200)") {
-		t.Fatalf("status: exit %d\n%s", code, out)
-	}
-}
-
-func TestDeadLetterExitCodesAndReplay(t *testing.T) {
-	t.Parallel()
-	w := newWorkspace(t, quick)
-	w.app.status = func(r *http.Request) int {
-		if strings.Contains(r.URL.Path, "welcome") {
-			return http.StatusGone
-		}
-		return http.StatusOK
-	}
-	if code, out, errs := w.cli("2026-11-28T10:00:00Z", "enqueue", "--job", "welcome-followup", "--id", "u1", "--delay", "1m"); code != ExitOK {
-		t.Fatalf("enqueue: %d %s %s", code, out, errs)
-	}
-	code, out, _ := w.cli("2026-11-28T10:05:00Z", "run")
-	if code != ExitFailed {
-		t.Fatalf("dead letter: exit %d, want %d\n%s", code, ExitFailed, out)
-	}
-	if !strings.Contains(out, "alert#dead:welcome-followup#u1") {
-		t.Fatalf("on_failure not called:\n%s", out)
-	}
-	code, out, _ = w.cli("2026-11-28T10:06:00Z", "status", "--json")
-	var st Status
-	if err := json.Unmarshal([]byte(out), &st); err != nil || code != ExitOK {
-		t.Fatalf("status --json: %d %v\n%s", code, err, out)
-	}
-	if len(st.Dead) != 1 || st.Dead[0].ID != "welcome-followup#u1" || st.Dead[0].LastStatus != 410 {
-		t.Fatalf("dead letters = %+v", st.Dead)
-	}
-	if code, _, errs := w.cli("2026-11-28T10:06:00Z", "replay", "nope#x"); code != ExitBadInput || !strings.Contains(errs, `no dead letter with id ["nope#x"]`) {
-		t.Fatalf("replay unknown: %d %s", code, errs)
-	}
-	w.app.mu.Lock()
-	w.app.status = nil
-	w.app.mu.Unlock()
-	if code, out, _ := w.cli("2026-11-28T10:07:00Z", "replay", "welcome-followup#u1"); code != ExitOK || !strings.Contains(out, "replayed welcome-followup#u1") {
-		t.Fatalf("replay: %d %s", code, out)
-	}
-	code, out, _ = w.cli("2026-11-28T10:08:00Z", "run", "--fail-on", "failure")
-	if code != ExitOK || !strings.Contains(out, "welcome-followup#u1") {
-		t.Fatalf("after replay: %d\n%s", code, out)
-	}
-	keys := w.app.keys()
-	if diff := cmp.Diff("welcome-followup#u1 #2", keys[len(keys)-1]); diff != "" {
-		t.Fatalf("replayed attempt (-want +got):\n%s", diff)
-	}
-}
-
-func TestEnqueueCancelPlan(t *testing.T) {
-	t.Parallel()
-	w := newWorkspace(t, quick)
-	code, out, _ := w.cli("2026-11-28T10:00:00Z", "enqueue", "--job", "welcome-followup", "--id", "a", "--at", "2026-11-28T11:00:00Z", "--body", `{"x":1}`)
-	if code != ExitOK || !strings.Contains(out, "enqueued welcome-followup#a (due 2026-11-28T11:00:00Z)") {
-		t.Fatalf("enqueue: %d %q", code, out)
-	}
-	code, out, _ = w.cli("2026-11-28T10:00:00Z", "enqueue", "--job", "welcome-followup", "--id", "a", "--delay", "5m")
-	if code != ExitOK || !strings.Contains(out, "duplicate welcome-followup#a") {
-		t.Fatalf("duplicate: %d %q", code, out)
-	}
-	code, out, _ = w.cli("2026-11-28T10:00:00Z", "plan", "--at", "2026-11-28T11:00:00Z")
-	if code != ExitOK || !strings.Contains(out, "1 due") || !strings.Contains(out, "welcome-followup#a") {
-		t.Fatalf("plan: %d\n%s", code, out)
-	}
-	code, out, _ = w.cli("2026-11-28T10:00:00Z", "cancel", "--job", "welcome-followup", "--id", "a")
-	if code != ExitOK || !strings.Contains(out, "cancelled welcome-followup#a") {
-		t.Fatalf("cancel: %d %q", code, out)
-	}
-	code, out, _ = w.cli("2026-11-28T10:00:00Z", "cancel", "--job", "welcome-followup", "--id", "a")
-	if code != ExitBadInput || !strings.Contains(out, "not-found welcome-followup#a") {
-		t.Fatalf("cancel again: %d %q", code, out)
-	}
-	if len(w.app.keys()) != 0 {
-		t.Fatalf("plan or enqueue called the app: %v", w.app.keys())
-	}
-}
 
 func TestBadInputs(t *testing.T) {
 	t.Parallel()
@@ -368,75 +242,6 @@ func TestBadInputs(t *testing.T) {
 	code, _, errs := w.cli("soon", "run")
 	if code != ExitBadInput || !strings.Contains(errs, `CRONRELAY_NOW: "soon" is not an RFC 3339 time`) {
 		t.Fatalf("CRONRELAY_NOW: %d %q", code, errs)
-	}
-}
-
-func TestMissingSecretNamesJobKeyAndVariable(t *testing.T) {
-	t.Parallel()
-	w := newWorkspace(t, quick)
-	delete(w.env, "CRON_SECRET")
-	code, _, errs := w.cli("2026-11-28T10:00:00Z", "run")
-	if code != ExitBadInput || !strings.Contains(errs, "CRON_SECRET") || !strings.Contains(errs, "daily-emails") {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	// validate does not need the secrets.
-	if code, out, errs := w.cli("", "validate"); code != ExitOK {
-		t.Fatalf("validate without secrets: %d %s %s", code, out, errs)
-	}
-}
-
-func TestValidate(t *testing.T) {
-	t.Parallel()
-	w := newWorkspace(t, quick)
-	w.write("bad.yml", `version: 1
-jobs:
-  cleanup:
-    schedul: "@daily"
-    url: http://example.com/cleanup
-    method: FETCH
-`)
-	code, out, errs := w.cli("", "validate", "bad.yml")
-	if code != ExitBadInput {
-		t.Fatalf("exit %d\n%s%s", code, out, errs)
-	}
-	for _, want := range []string{"bad.yml:4:5: ", `did you mean "schedule"`, "bad.yml:5:10: ", "bad.yml:6:13: "} {
-		if !strings.Contains(errs, want) {
-			t.Errorf("missing %q in:\n%s", want, errs)
-		}
-	}
-	w.write("warn.yml", `version: 1
-jobs:
-  x:
-    schedule: "0 0 1 * 1"
-    url: https://example.com/x
-`)
-	code, out, errs = w.cli("", "validate", "--manifest", "warn.yml")
-	if code != ExitOK || !strings.Contains(errs, "warn.yml:4:15: warning:") {
-		t.Fatalf("warning: exit %d\n%s%s", code, out, errs)
-	}
-}
-
-func TestNextAcrossDST(t *testing.T) {
-	t.Parallel()
-	w := newWorkspace(t, `
-version: 1
-jobs:
-  night:
-    schedule: "30 2 * * *"
-    timezone: Europe/Berlin
-    url: https://example.com/night
-`)
-	code, out, errs := w.cli("2026-03-27T12:00:00Z", "next", "--count", "3")
-	if code != ExitOK {
-		t.Fatalf("exit %d %s", code, errs)
-	}
-	want := `JOB    LOCAL                                         UTC
-night  2026-03-28T02:30:00+01:00 CET Europe/Berlin   2026-03-28T01:30:00Z
-night  2026-03-29T03:00:00+02:00 CEST Europe/Berlin  2026-03-29T01:00:00Z
-night  2026-03-30T02:30:00+02:00 CEST Europe/Berlin  2026-03-30T00:30:00Z
-`
-	if diff := cmp.Diff(want, out); diff != "" {
-		t.Fatalf("(-want +got):\n%s", diff)
 	}
 }
 

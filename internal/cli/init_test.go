@@ -134,7 +134,7 @@ func TestInitGolden(t *testing.T) {
 				}
 				got.WriteString("--- " + f + "\n" + string(data))
 			}
-			golden(t, filepath.Join("testdata", "init", tt.name+".txt"), got.String())
+			checkGolden(t, filepath.Join("testdata", "init", tt.name+".txt"), got.String())
 
 			// What init wrote passes validate.
 			if code, out, errs := runIn(dir, nil, "validate"); code != ExitOK || errs != "" {

@@ -146,7 +146,7 @@ func TestCancelAnyOpenDelivery(t *testing.T) {
 		w.cli("2026-11-28T10:02:00Z", "enqueue", "--job", "welcome-followup", "--id", id, "--delay", "1h")
 	}
 	// The job is renamed: its open deliveries are orphans.
-	w.write(".github/cronrelay.yml", strings.ReplaceAll(strings.ReplaceAll(quick, "welcome-followup:", "welcome:"), "BASE", w.app.srv.URL))
+	w.write(".github/cronrelay.yml", strings.ReplaceAll(strings.ReplaceAll(quick, "welcome-followup:", "welcome:"), "BASE", w.app.URL))
 	code, out, errs = w.cli("2026-11-28T10:03:00Z", "cancel", "--job", "welcome-followup", "--id", "b")
 	if code != ExitOK || out != "cancelled welcome-followup#b (due 2026-11-28T11:02:00Z): cancelled from cronrelay cancel (orphan: job no longer in the manifest)\n" {
 		t.Fatalf("cancel an orphan by --job/--id: %d %q %s", code, out, errs)
@@ -198,7 +198,7 @@ func TestRefusedItemsLetTheRestRun(t *testing.T) {
 	var alert string
 	for i, k := range keys {
 		if strings.HasPrefix(k, "alert#rejected:") && strings.HasSuffix(k, " #1") {
-			alert = w.app.bodies[i]
+			alert = w.app.bodies()[i]
 			keys[i] = "alert#rejected:ID #1"
 		}
 	}
@@ -330,11 +330,11 @@ func TestInvalidContinuationIsAFailedDelivery(t *testing.T) {
 		Event, Reason, LastError string
 		LastStatus               int `json:"last_status"`
 	}
-	if err := json.Unmarshal([]byte(w.app.bodies[1]), &fr); err != nil {
+	if err := json.Unmarshal([]byte(w.app.bodies()[1]), &fr); err != nil {
 		t.Fatal(err)
 	}
 	if fr.Event != "delivery.dead" || fr.Reason != reason || fr.LastStatus != 200 {
-		t.Errorf("failure report = %+v\n%s", fr, w.app.bodies[1])
+		t.Errorf("failure report = %+v\n%s", fr, w.app.bodies()[1])
 	}
 	_, out, _ = w.cli("2026-11-28T10:01:00Z", "status", "--json")
 	var st Status

@@ -101,8 +101,8 @@ func TestOnFailureKeyIsNewForEachDeath(t *testing.T) {
 	}
 	var alerts []string
 	w.app.mu.Lock()
-	for _, r := range w.app.hits {
-		if r.URL.Path == "/alert" {
+	for _, r := range w.app.Requests() {
+		if r.Path == "/alert" {
 			alerts = append(alerts, r.Header.Get("Idempotency-Key")+" "+r.Header.Get("webhook-id"))
 		}
 	}
@@ -145,16 +145,16 @@ jobs:
   ping:
     path: /api/ping
 `)
-	w.env["APP_URL"] = w.app.srv.URL + "/"
+	w.env["APP_URL"] = w.app.URL + "/"
 	if code, out, errs := w.cli("2026-11-28T10:00:00Z", "run", "--jobs", "ping"); code != ExitOK {
 		t.Fatalf("run: exit %d\n%s%s", code, out, errs)
 	}
 	w.app.mu.Lock()
 	defer w.app.mu.Unlock()
-	if len(w.app.hits) != 1 || w.app.hits[0].URL.Path != "/api/ping" {
+	if len(w.app.Requests()) != 1 || w.app.Requests()[0].Path != "/api/ping" {
 		var paths []string
-		for _, r := range w.app.hits {
-			paths = append(paths, r.URL.Path)
+		for _, r := range w.app.Requests() {
+			paths = append(paths, r.Path)
 		}
 		t.Fatalf("paths = %q, want [/api/ping]", paths)
 	}
@@ -285,7 +285,7 @@ func (w *workspace) cliAt(ft *fakeTime, at string, args ...string) (code int, st
 	code = Run(context.Background(), args, Env{
 		Stdout: &out, Stderr: &errb, Dir: w.dir,
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		HTTP:      w.app.srv.Client(),
+		HTTP:      w.app.Client(),
 		Now:       ft.now,
 		Sleep:     ft.sleep,
 	})
@@ -487,7 +487,7 @@ func TestSignalStopsStartingDeliveriesAndKeepsAttempts(t *testing.T) {
 	code := Run(ctx, []string{"run", "--jobs", "alert,welcome-followup", "--concurrency", "1", "--json"}, Env{
 		Stdout: &out, Stderr: &errb, Dir: w.dir,
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		HTTP:      &http.Client{Transport: &cancelAfterFirst{base: w.app.srv.Client().Transport, cancel: cancel}},
+		HTTP:      &http.Client{Transport: &cancelAfterFirst{base: w.app.Client().Transport, cancel: cancel}},
 		Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 	})
 	w.record(out.Bytes(), errb.Bytes())

@@ -96,7 +96,7 @@ func TestEncryptedState(t *testing.T) {
 		t.Fatalf("rotation run: exit %d\n%s%s", code, out, errs)
 	}
 	w.app.mu.Lock()
-	body := strings.Join(w.app.bodies, "")
+	body := strings.Join(w.app.bodies(), "")
 	w.app.mu.Unlock()
 	if body != `{"userId":"private-456"}` {
 		t.Errorf("delivered body = %q", body)

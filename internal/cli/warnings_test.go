@@ -123,9 +123,9 @@ jobs:
 			defer w.app.mu.Unlock()
 			var body string
 			var auth, sig string
-			for i, r := range w.app.hits {
-				if r.URL.Path == "/hooks/chat" {
-					body, auth, sig = w.app.bodies[i], r.Header.Get("Authorization"), r.Header.Get("Webhook-Signature")
+			for i, r := range w.app.Requests() {
+				if r.Path == "/hooks/chat" {
+					body, auth, sig = w.app.bodies()[i], r.Header.Get("Authorization"), r.Header.Get("Webhook-Signature")
 				}
 			}
 			if body == "" {

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/cronrelay/cronrelay/internal/signing"
+	"github.com/cronrelay/cronrelay/internal/testkit/endpoint"
 )
 
 // ignoreWire leaves out what the tests check separately or cannot know.
@@ -113,7 +114,7 @@ func TestDeliverSuccessHeaders(t *testing.T) {
 			if ct := got.Header.Get("Content-Type"); ct != "application/json" {
 				t.Errorf("Header Content-Type = %q", ct)
 			}
-			reqs := rec.all()
+			reqs := rec.Requests()
 			if len(reqs) != 1 {
 				t.Fatalf("server got %d requests, want 1", len(reqs))
 			}
@@ -149,7 +150,7 @@ func TestDeliverRetryableThenSuccess(t *testing.T) {
 			if diff := cmp.Diff([]time.Duration{500 * time.Millisecond, time.Second}, clock.Sleeps()); diff != "" {
 				t.Errorf("sleeps (-want +got):\n%s", diff)
 			}
-			reqs := rec.all()
+			reqs := rec.Requests()
 			if len(reqs) != 3 {
 				t.Fatalf("server got %d requests, want 3", len(reqs))
 			}
@@ -201,7 +202,7 @@ func TestDeliverRetriesExhausted(t *testing.T) {
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Result{}, "Header")); diff != "" {
 		t.Errorf("Result (-want +got):\n%s", diff)
 	}
-	if n := len(rec.all()); n != 3 {
+	if n := len(rec.Requests()); n != 3 {
 		t.Errorf("server got %d requests, want 3", n)
 	}
 }
@@ -219,7 +220,7 @@ func TestDeliverPermanent(t *testing.T) {
 			if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
 				t.Errorf("Result (-want +got):\n%s", diff)
 			}
-			if n := len(rec.all()); n != 1 {
+			if n := len(rec.Requests()); n != 1 {
 				t.Errorf("server got %d requests, want 1", n)
 			}
 			if len(clock.Sleeps()) != 0 {
@@ -295,7 +296,7 @@ func TestDeliverConnectionReset(t *testing.T) {
 	if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
 		t.Errorf("Result (-want +got):\n%s", diff)
 	}
-	reqs := rec.all()
+	reqs := rec.Requests()
 	if len(reqs) != 2 || reqs[1].Body != reqs[0].Body || reqs[1].Body == "" {
 		t.Errorf("want the same non-empty body sent twice, got %+v", reqs)
 	}
@@ -416,7 +417,7 @@ func TestDeliverRetryAfter(t *testing.T) {
 			if diff := cmp.Diff(tc.wantSleeps, clock.Sleeps(), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("sleeps (-want +got):\n%s", diff)
 			}
-			if n := len(rec.all()); n != len(tc.want.Attempts) {
+			if n := len(rec.Requests()); n != len(tc.want.Attempts) {
 				t.Errorf("server got %d requests, want %d", n, len(tc.want.Attempts))
 			}
 		})
@@ -547,7 +548,7 @@ func TestDeliverSameHostRedirects(t *testing.T) {
 			if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
 				t.Errorf("Result (-want +got):\n%s", diff)
 			}
-			reqs := rec.all()
+			reqs := rec.Requests()
 			if len(reqs) != MaxRedirects+1 {
 				t.Fatalf("server got %d requests, want %d", len(reqs), MaxRedirects+1)
 			}
@@ -595,7 +596,7 @@ func TestDeliverRedirectThatDropsTheBodyFails(t *testing.T) {
 			if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
 				t.Errorf("Result (-want +got):\n%s", diff)
 			}
-			if n := len(rec.all()); n != 1 {
+			if n := len(rec.Requests()); n != 1 {
 				t.Errorf("server got %d requests, want 1 (the redirect not followed)", n)
 			}
 		})
@@ -612,7 +613,7 @@ func TestDeliverTooManyRedirects(t *testing.T) {
 		t.Errorf("Result (-want +got):\n%s", diff)
 	}
 	var paths []string
-	for _, req := range rec.all() {
+	for _, req := range rec.Requests() {
 		paths = append(paths, req.Path)
 	}
 	if diff := cmp.Diff([]string{"/hop0", "/hop1", "/hop2", "/hop3"}, paths); diff != "" {
@@ -658,13 +659,13 @@ func TestDeliverCrossHostRedirectRefused(t *testing.T) {
 			if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
 				t.Errorf("Result (-want +got):\n%s", diff)
 			}
-			if n := len(rec.all()); n != 1 {
+			if n := len(rec.Requests()); n != 1 {
 				t.Errorf("redirecting server got %d requests, want 1 (no retry)", n)
 			}
 		})
 	}
 	t.Cleanup(func() {
-		if n := len(otherRec.all()); n != 0 {
+		if n := len(otherRec.Requests()); n != 0 {
 			t.Errorf("the other host was contacted %d times", n)
 		}
 	})
@@ -672,12 +673,10 @@ func TestDeliverCrossHostRedirectRefused(t *testing.T) {
 
 func TestDeliverDowngradeRefused(t *testing.T) {
 	t.Parallel()
-	rec := &recorder{}
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec.add(r)
+	rec := endpoint.StartTLS(t, func(w http.ResponseWriter, r *http.Request, _ endpoint.Request) {
 		http.Redirect(w, r, "http://"+r.Host+"/plain", http.StatusPermanentRedirect)
-	}))
-	defer srv.Close()
+	})
+	srv := rec.Server
 	host := strings.TrimPrefix(srv.URL, "https://")
 	got := testClient(srv, newClock()).Deliver(context.Background(), testRequest(srv.URL))
 	e := "redirect from https to http (" + host + " -> " + host + ") refused: requests are never downgraded to plain http"
@@ -685,7 +684,7 @@ func TestDeliverDowngradeRefused(t *testing.T) {
 	if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
 		t.Errorf("Result (-want +got):\n%s", diff)
 	}
-	if n := len(rec.all()); n != 1 {
+	if n := len(rec.Requests()); n != 1 {
 		t.Errorf("server got %d requests, want 1", n)
 	}
 }
@@ -703,7 +702,7 @@ func TestDeliverCancelled(t *testing.T) {
 		if diff := cmp.Diff(Result{Outcome: Retry, Err: cancelledMsg}, got, ignoreWire); diff != "" {
 			t.Errorf("Result (-want +got):\n%s", diff)
 		}
-		if n := len(rec.all()); n != 0 {
+		if n := len(rec.Requests()); n != 0 {
 			t.Errorf("server got %d requests, want 0", n)
 		}
 	})
@@ -738,7 +737,7 @@ func TestDeliverCancelled(t *testing.T) {
 		if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
 			t.Errorf("Result (-want +got):\n%s", diff)
 		}
-		if n := len(rec.all()); n != 1 {
+		if n := len(rec.Requests()); n != 1 {
 			t.Errorf("server got %d requests, want 1", n)
 		}
 	})
@@ -776,7 +775,7 @@ func TestDeliverInvalidRequest(t *testing.T) {
 		})
 	}
 	t.Cleanup(func() {
-		if n := len(rec.all()); n != 0 {
+		if n := len(rec.Requests()); n != 0 {
 			t.Errorf("server got %d requests for invalid deliveries", n)
 		}
 	})
@@ -817,10 +816,10 @@ func TestDeliverConcurrent(t *testing.T) {
 			t.Errorf("delivery %s: %v, body %q", id, res.Outcome, res.Body)
 		}
 	}
-	if got, want := len(rec.all()), n+2*((n+2)/3); got != want {
+	if got, want := len(rec.Requests()), n+2*((n+2)/3); got != want {
 		t.Errorf("server got %d requests, want %d (each third delivery retried twice)", got, want)
 	}
-	for _, req := range rec.all() {
+	for _, req := range rec.Requests() {
 		id := req.Header.Get(HeaderIdempotencyKey)
 		if req.Body != id || req.Header.Get(signing.HeaderID) != id {
 			t.Errorf("request mixed deliveries: key %q, webhook-id %q, body %q", id, req.Header.Get(signing.HeaderID), req.Body)

@@ -3,7 +3,6 @@ package deliver
 import (
 	"context"
 	"encoding/base64"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cronrelay/cronrelay/internal/signing"
+	"github.com/cronrelay/cronrelay/internal/testkit/endpoint"
 )
 
 var (
@@ -62,35 +62,12 @@ type seen struct {
 	Body         string
 }
 
-// recorder records every request a test server receives.
-type recorder struct {
-	mu   sync.Mutex
-	reqs []seen
-}
-
-func (rec *recorder) add(r *http.Request) int {
-	body, _ := io.ReadAll(r.Body)
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	rec.reqs = append(rec.reqs, seen{r.Method, r.URL.Path, r.Header.Clone(), string(body)})
-	return len(rec.reqs)
-}
-
-func (rec *recorder) all() []seen {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	return append([]seen(nil), rec.reqs...)
-}
-
-// serve starts a loopback server; handle gets the 1-based request number.
-func serve(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, n int)) (*httptest.Server, *recorder) {
+// serve starts a loopback endpoint (the test kit's recorder); handle gets
+// the 1-based request number.
+func serve(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, n int)) (*httptest.Server, *endpoint.Server) {
 	t.Helper()
-	rec := &recorder{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		handle(w, r, rec.add(r))
-	}))
-	t.Cleanup(srv.Close)
-	return srv, rec
+	rec := endpoint.Start(t, func(w http.ResponseWriter, r *http.Request, got endpoint.Request) { handle(w, r, got.Seq) })
+	return rec.Server, rec
 }
 
 // statuses answers the n-th request with codes[n-1], then 200.

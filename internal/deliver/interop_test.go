@@ -53,7 +53,7 @@ func TestSignatureInteropNode(t *testing.T) {
 	if res := c.Deliver(context.Background(), r); res.Outcome != Success || len(res.Attempts) != 2 {
 		t.Fatalf("delivery: %v after %d attempts (%s)", res.Outcome, len(res.Attempts), res.Err)
 	}
-	reqs := rec.all()
+	reqs := rec.Requests()
 	if len(reqs) != 2 {
 		t.Fatalf("server got %d requests, want 2", len(reqs))
 	}

@@ -239,12 +239,12 @@ func TestZeroClientUsesRealDefaults(t *testing.T) {
 	r.Backoff, r.MaxBackoff, r.Attempts = time.Millisecond, time.Millisecond, 2
 	before := time.Now()
 	res := c.Deliver(context.Background(), r)
-	if res.Outcome != Success || len(rec.all()) != 2 {
+	if res.Outcome != Success || len(rec.Requests()) != 2 {
 		t.Fatalf("result = %+v", res)
 	}
-	ts, err := strconv.ParseInt(rec.all()[0].Header.Get("Webhook-Timestamp"), 10, 64)
+	ts, err := strconv.ParseInt(rec.Requests()[0].Header.Get("Webhook-Timestamp"), 10, 64)
 	if err != nil || ts < before.Unix()-1 || ts > time.Now().Unix()+1 {
-		t.Errorf("webhook-timestamp %q is not the real clock", rec.all()[0].Header.Get("Webhook-Timestamp"))
+		t.Errorf("webhook-timestamp %q is not the real clock", rec.Requests()[0].Header.Get("Webhook-Timestamp"))
 	}
 }
 
@@ -312,7 +312,7 @@ func TestDeliverCancelledBeforeFirstAttemptIsRetryWithCause(t *testing.T) {
 			t.Errorf("result = %+v; want a retry saying %q and no attempt", res, tc.want)
 		}
 	}
-	if n := len(rec.all()); n != 0 {
+	if n := len(rec.Requests()); n != 0 {
 		t.Errorf("server got %d requests", n)
 	}
 }

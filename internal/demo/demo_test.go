@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cronrelay/cronrelay/internal/testkit/golden"
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files and fixtures")
 
 // TestDemoDay runs the default day and compares it with the golden output:
 // the same seed prints the same day, byte for byte.
@@ -51,19 +49,7 @@ func TestDemoDay(t *testing.T) {
 		t.Errorf("sync-inventory delivered %d times, want 16 (*/15 from 08:00 to 11:45)", n)
 	}
 
-	golden := filepath.Join("testdata", "demo.golden")
-	if *update {
-		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want2, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/demo -update)", err)
-	}
-	if diff := cmp.Diff(string(want2), out.String()); diff != "" {
-		t.Errorf("output differs from %s (-want +got; go test ./internal/demo -update rewrites it):\n%s", golden, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "demo.golden"), out.Bytes())
 }
 
 // TestDemoSeeds checks what holds whatever the seed: every scenario plays

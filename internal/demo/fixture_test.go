@@ -23,6 +23,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/signing"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
+	"github.com/cronrelay/cronrelay/internal/testkit/golden"
 )
 
 // fixturePath is the signed request the Next.js example's tests verify.
@@ -138,10 +139,8 @@ func makeFixture(t *testing.T) []byte {
 func TestSignedRequestFixture(t *testing.T) {
 	t.Parallel()
 	want := makeFixture(t)
-	if *update {
-		if err := os.WriteFile(fixturePath, want, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if golden.Updating() {
+		golden.Write(t, fixturePath, want, false)
 	}
 	got, err := os.ReadFile(fixturePath)
 	if err != nil {

@@ -67,7 +67,7 @@ jobs:
 	}
 	seen := map[string]int{}
 	for _, hh := range h.ep.received() {
-		seen[hh.Key]++
+		seen[hh.Key()]++
 	}
 	for k, n := range seen {
 		if n != 1 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
+	"github.com/cronrelay/cronrelay/internal/testkit/endpoint"
 )
 
 // fakeClock is a settable scheduling clock.
@@ -53,76 +53,27 @@ func ts(s string) time.Time {
 	return t
 }
 
-// hit is one request an endpoint received.
-type hit struct {
-	Path    string
-	Method  string
-	Header  http.Header
-	Body    string
-	Attempt string
-	Key     string
-}
+// ep is the loopback app of a harness: the test kit's recorder, with the
+// handler taking the attempt number as the app saw it (requests with the
+// same Idempotency-Key so far).
+type ep struct{ *endpoint.Server }
 
-// endpoint is a loopback app that records what it receives and answers
-// with handle (nil: 200 OK).
-type endpoint struct {
-	srv    *httptest.Server
-	mu     sync.Mutex
-	hits   []hit
-	handle func(w http.ResponseWriter, r *http.Request, n int)
-}
-
-func newEndpoint(t *testing.T) *endpoint {
-	e := &endpoint{}
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		e.mu.Lock()
-		h := hit{Path: r.URL.Path, Method: r.Method, Header: r.Header.Clone(), Body: string(body),
-			Attempt: r.Header.Get("Cronrelay-Attempt"), Key: r.Header.Get("Idempotency-Key")}
-		e.hits = append(e.hits, h)
-		n := 0
-		for _, x := range e.hits {
-			if x.Key == h.Key {
-				n++
-			}
-		}
-		handle := e.handle
-		e.mu.Unlock()
-		if handle != nil {
-			r.Body = io.NopCloser(strings.NewReader(h.Body))
-			handle(w, r, n)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-	}))
-	t.Cleanup(e.srv.Close)
-	return e
-}
-
-func (e *endpoint) setHandler(h func(w http.ResponseWriter, r *http.Request, n int)) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.handle = h
-}
-
-func (e *endpoint) received() []hit {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]hit(nil), e.hits...)
-}
-
-// keys lists "KEY attempt N" for every hit, in order.
-func (e *endpoint) keys() []string {
-	var out []string
-	for _, h := range e.received() {
-		out = append(out, h.Key+" attempt "+h.Attempt)
+func (e ep) setHandler(h func(w http.ResponseWriter, r *http.Request, n int)) {
+	if h == nil {
+		e.SetHandler(nil)
+		return
 	}
-	return out
+	e.SetHandler(func(w http.ResponseWriter, r *http.Request, got endpoint.Request) { h(w, r, got.N) })
 }
+
+func (e ep) received() []endpoint.Request { return e.Requests() }
+
+// keys lists "KEY attempt N" for every request, in order.
+func (e ep) keys() []string { return e.Keys() }
 
 type harness struct {
 	t     *testing.T
-	ep    *endpoint
+	ep    ep
 	clock *fakeClock
 	path  string
 	m     *manifest.Manifest
@@ -134,7 +85,7 @@ type harness struct {
 // newHarness parses manifest text in which BASE stands for the endpoint's URL.
 func newHarness(t *testing.T, text string) *harness {
 	t.Helper()
-	h := &harness{t: t, ep: newEndpoint(t), clock: &fakeClock{}, env: map[string]string{}}
+	h := &harness{t: t, ep: ep{endpoint.Start(t, nil)}, clock: &fakeClock{}, env: map[string]string{}}
 	h.path = filepath.Join(t.TempDir(), "state.json")
 	h.setManifest(text)
 	return h
@@ -142,7 +93,7 @@ func newHarness(t *testing.T, text string) *harness {
 
 func (h *harness) setManifest(text string) {
 	h.t.Helper()
-	text = strings.ReplaceAll(text, "BASE", h.ep.srv.URL)
+	text = strings.ReplaceAll(text, "BASE", h.ep.URL)
 	m, diags := manifest.Parse("test.yml", []byte(text))
 	if diags.HasErrors() {
 		h.t.Fatalf("manifest: %v", diags)
@@ -163,7 +114,7 @@ func (h *harness) engine() *Engine {
 		},
 		Masker: masker,
 		Deliverer: &deliver.Client{
-			HTTP:      h.ep.srv.Client(),
+			HTTP:      h.ep.Client(),
 			Now:       time.Now,
 			Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 			Rand:      func() float64 { return 0.5 },

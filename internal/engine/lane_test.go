@@ -50,8 +50,8 @@ jobs:
 	rep := h.run("2026-11-28T10:00:00Z", Options{Requests: []Incoming{{Source: "--enqueue", Data: []byte(
 		`{"enqueue":[{"job":"third-party","id":"t1"},{"job":"signup","id":"s1"}]}`)}}})
 	for _, h := range h.ep.received() {
-		if h.Key == "charge#all-the-money" || h.Key == "charge#u1" || h.Key == "welcome#u1" {
-			t.Errorf("%s was called", h.Key)
+		if h.Key() == "charge#all-the-money" || h.Key() == "charge#u1" || h.Key() == "welcome#u1" {
+			t.Errorf("%s was called", h.Key())
 		}
 	}
 	var refused []string
@@ -85,7 +85,7 @@ jobs:
 	h.run("2026-11-28T11:00:00Z", Options{Requests: []Incoming{{Source: "--enqueue", Data: []byte(`{"job":"signup","id":"s2"}`)}}})
 	var keys []string
 	for _, h := range h.ep.received() {
-		keys = append(keys, h.Key)
+		keys = append(keys, h.Key())
 	}
 	if !strings.Contains(strings.Join(keys, " "), "charge#u2") || !strings.Contains(strings.Join(keys, " "), "welcome#u2") {
 		t.Errorf("an allowed continuation was not delivered: %v", keys)

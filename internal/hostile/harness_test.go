@@ -8,10 +8,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -32,6 +30,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/state/layout"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
 	"github.com/cronrelay/cronrelay/internal/store/sharded"
+	"github.com/cronrelay/cronrelay/internal/testkit/endpoint"
 )
 
 var (
@@ -100,19 +99,37 @@ type world struct {
 	sha       string
 }
 
-// app is the loopback endpoint the manifest's jobs call.
+// app is the loopback endpoint the manifest's jobs call: the test kit's
+// recorder, with the answers of /cont, /fail and /echo set under mu.
 type app struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	hits []string
+	*endpoint.Server
+	mu sync.Mutex
 	// cont is what /cont answers (200, application/json).
 	cont []byte
 	// fail is what /fail answers (400, application/json).
 	fail []byte
 	// echo is what /echo answers (200, application/json).
 	echo []byte
-	// alerts are the bodies /alert received: failure reports.
-	alerts []string
+}
+
+// hits lists "METHOD PATH" for every request, in order.
+func (a *app) hits() []string {
+	var out []string
+	for _, r := range a.Requests() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
+}
+
+// alerts are the bodies /alert received: failure reports.
+func (a *app) alerts() []string {
+	var out []string
+	for _, r := range a.Requests() {
+		if r.Path == "/alert" {
+			out = append(out, r.Body)
+		}
+	}
+	return out
 }
 
 // echoed fills a response template with what the request carried, the way
@@ -132,24 +149,15 @@ func echoed(tmpl []byte, r *http.Request) []byte {
 	).Replace(string(tmpl)))
 }
 
-func (a *app) count() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.hits)
-}
+func (a *app) count() int { return a.Len() }
 
 func newWorld(t *testing.T, action bool) *world {
 	t.Helper()
 	root := t.TempDir()
 	w := &world{root: root, ws: filepath.Join(root, "home", "ws"), app: &app{}}
 	w.eventPath = filepath.Join(root, "event.json")
-	w.app.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
+	w.app.Server = endpoint.Start(t, func(rw http.ResponseWriter, r *http.Request, _ endpoint.Request) {
 		w.app.mu.Lock()
-		w.app.hits = append(w.app.hits, r.Method+" "+r.URL.Path)
-		if r.URL.Path == "/alert" {
-			w.app.alerts = append(w.app.alerts, string(body))
-		}
 		cont, fail, echo := w.app.cont, w.app.fail, w.app.echo
 		w.app.mu.Unlock()
 		if r.URL.Path == "/cont" && cont != nil {
@@ -169,9 +177,8 @@ func newWorld(t *testing.T, action bool) *world {
 			return
 		}
 		rw.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(w.app.srv.Close)
-	w.write(t, ".github/cronrelay.yml", []byte(strings.ReplaceAll(goodManifest, "{url}", w.app.srv.URL)))
+	})
+	w.write(t, ".github/cronrelay.yml", []byte(strings.ReplaceAll(goodManifest, "{url}", w.app.URL)))
 	if action {
 		w.fake = githubfake.New()
 		w.api = w.fake.Start(t)
@@ -187,7 +194,7 @@ func newWorld(t *testing.T, action bool) *world {
 		if code != cli.ExitOK || w.app.count() != 1 {
 			t.Fatalf("seed run: exit %d, %d hits\n%s%s", code, w.app.count(), stdout, stderr)
 		}
-		w.app.hits = nil
+		w.app.Reset()
 	}
 	return w
 }
@@ -209,7 +216,7 @@ func (w *world) write(t *testing.T, name string, data []byte) string {
 }
 
 func (w *world) expand(s string) string {
-	return strings.NewReplacer("{ws}", w.ws, "{root}", w.root, "{url}", w.app.srv.URL).Replace(s)
+	return strings.NewReplacer("{ws}", w.ws, "{root}", w.root, "{url}", w.app.URL).Replace(s)
 }
 
 func (w *world) expandAll(lines []string) []string {
@@ -264,7 +271,7 @@ func (w *world) run(t *testing.T, ctx context.Context, vars map[string]string, a
 		Stderr:    &stderr,
 		Dir:       w.ws,
 		LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
-		HTTP:      w.app.srv.Client(),
+		HTTP:      w.app.Client(),
 		Now:       func() time.Time { return now },
 		Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 		Random:    &counter{},
@@ -428,7 +435,7 @@ func runEntry(t *testing.T, e entry) {
 	checkLines(t, "stderr", r.stderr, w.expandAll(e.stderr))
 	checkLines(t, "stdout", r.stdout, w.expandAll(e.stdout))
 	if got := w.app.count(); got != e.hits {
-		t.Errorf("the app received %d requests, want %d: %q", got, e.hits, w.app.hits)
+		t.Errorf("the app received %d requests, want %d: %q", got, e.hits, w.app.hits())
 	}
 	if !e.writes {
 		if diff := cmp.Diff(before, snapshot(t, w.root)); diff != "" {
@@ -510,7 +517,7 @@ func checkOutputs(t *testing.T, w *world, stdout, stderr string) {
 		return nil
 	})
 	w.app.mu.Lock()
-	for i, a := range w.app.alerts {
+	for i, a := range w.app.alerts() {
 		texts[fmt.Sprintf("failure report %d", i)] = a
 	}
 	w.app.mu.Unlock()

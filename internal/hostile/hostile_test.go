@@ -35,7 +35,7 @@ func testdataManifest(name string) func(*testing.T, *world) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.write(t, ".github/cronrelay.yml", bytes.ReplaceAll(data, []byte("{url}"), []byte(w.app.srv.URL)))
+		w.write(t, ".github/cronrelay.yml", bytes.ReplaceAll(data, []byte("{url}"), []byte(w.app.URL)))
 	}
 }
 

@@ -40,7 +40,7 @@ func TestPreflight(t *testing.T) {
 		if diff := cmp.Diff([]string{}, openIDs(t, w)); diff != "" {
 			t.Errorf("open deliveries (-want +got):\n%s", diff)
 		}
-		if got := w.app.hits; len(got) != 1 || got[0] != "POST /cont" {
+		if got := w.app.hits(); len(got) != 1 || got[0] != "POST /cont" {
 			t.Errorf("the app received %q, want only POST /cont", got)
 		}
 	}

@@ -51,7 +51,7 @@ func then(args []string, env map[string]string) func(*testing.T, *world) {
 		t.Helper()
 		w.run(t, t.Context(), w.vars(t, false, "", env), args, nil)
 		w.app.mu.Lock()
-		w.app.hits = nil
+		w.app.Reset()
 		w.app.mu.Unlock()
 	}
 }
@@ -104,7 +104,7 @@ func alertHas(has ...string) func(*testing.T, *world) {
 	return func(t *testing.T, w *world) {
 		t.Helper()
 		w.app.mu.Lock()
-		alerts := strings.Join(w.app.alerts, "\n")
+		alerts := strings.Join(w.app.alerts(), "\n")
 		w.app.mu.Unlock()
 		if alerts == "" {
 			t.Fatal("no failure report reached /alert")

@@ -1,18 +1,13 @@
 package manifest
 
 import (
-	"errors"
-	"flag"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/cronrelay/cronrelay/internal/testkit/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden .out files and schema/cronrelay.schema.json")
 
 // repoRoot is the module root, where testdata/manifests and schema live.
 const repoRoot = "../.."
@@ -40,28 +35,11 @@ func manifestFiles(t *testing.T, dir string) (disk, rel []string) {
 func checkGolden(t *testing.T, file, got string, optional bool) {
 	t.Helper()
 	out := strings.TrimSuffix(file, ".yml") + ".out"
-	if *update {
-		if got == "" && optional {
-			if err := os.Remove(out); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				t.Fatal(err)
-			}
-			return
-		}
-		if err := os.WriteFile(out, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if optional {
+		golden.CheckOptional(t, out, []byte(got))
 		return
 	}
-	want, err := os.ReadFile(out)
-	if errors.Is(err, fs.ErrNotExist) && optional {
-		want, err = nil, nil
-	}
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/manifest -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("diagnostics differ from %s (-want +got):\n%s", out, diff)
-	}
+	golden.Check(t, out, []byte(got))
 }
 
 func render(ds Diagnostics) string {

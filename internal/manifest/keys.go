@@ -2,6 +2,8 @@ package manifest
 
 import (
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // The limits below are part of the manifest format: the validator enforces
@@ -118,6 +120,8 @@ type keyDef struct {
 	maxDur time.Duration
 	zero   bool // kindDuration: 0 is allowed even below minDur
 	templ  bool // ${VAR} references are expanded by Resolve
+	// check is a kindString key's own rule (checks.go); nil: any text.
+	check func(p *parser, vn *yaml.Node, path, s string) *value
 }
 
 const jobKeys = inDefaults | inJob
@@ -137,15 +141,15 @@ var keyTable = []*keyDef{
 	{name: "jobs", kind: kindJobs, scope: inTop,
 		desc: "The jobs, by name. Names match [a-z0-9][a-z0-9_-]{0,62}."},
 
-	{name: "schedule", kind: kindString, scope: inJob,
+	{name: "schedule", kind: kindString, check: checkSchedule, scope: inJob,
 		desc: "5-field cron expression or @hourly, @daily, @weekly, @monthly, @yearly, in the job's timezone. Without it the job runs only when enqueued or named with --jobs."},
-	{name: "timezone", kind: kindString, scope: jobKeys, def: "UTC",
+	{name: "timezone", kind: kindString, check: checkTimezone, scope: jobKeys, def: "UTC",
 		desc: "IANA time zone of the schedule, e.g. Europe/Berlin."},
-	{name: "url", kind: kindString, scope: inJob, templ: true,
+	{name: "url", kind: kindString, check: checkURL, scope: inJob, templ: true,
 		desc: "Absolute https URL to call. Use either url or path."},
-	{name: "base_url", kind: kindString, scope: jobKeys, templ: true,
+	{name: "base_url", kind: kindString, check: checkBaseURL, scope: jobKeys, templ: true,
 		desc: "Absolute https URL that path is appended to."},
-	{name: "path", kind: kindString, scope: inJob, templ: true,
+	{name: "path", kind: kindString, check: checkPath, scope: inJob, templ: true,
 		desc: "Path starting with /, appended to base_url. Use either url or path."},
 	{name: "method", kind: kindEnum, scope: jobKeys, enum: Methods, fold: true, def: DefaultMethod,
 		desc: "HTTP method, in any letter case."},
@@ -173,7 +177,7 @@ var keyTable = []*keyDef{
 		desc: "skip: do not start an occurrence while an earlier one of the job is still retrying."},
 	{name: "enabled", kind: kindBool, scope: jobKeys, def: true,
 		desc: "false: the job's schedule is ignored."},
-	{name: "on_failure", kind: kindString, scope: jobKeys,
+	{name: "on_failure", kind: kindString, check: checkJobRef, scope: jobKeys,
 		desc: "Name of a job called with a failure report when a delivery is dead-lettered. \"\" for none; a job inheriting its own name does not call itself."},
 	{name: "continues", kind: kindJobNames, scope: jobKeys, def: []string{},
 		desc: "Jobs a 2xx response of this job may enqueue or cancel with a \"cronrelay\" continuation. [] (the default): none; a continuation naming any other job is refused."},

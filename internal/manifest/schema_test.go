@@ -3,12 +3,12 @@ package manifest
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/cronrelay/cronrelay/internal/testkit/golden"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -16,22 +16,7 @@ var schemaFile = filepath.Join(repoRoot, "schema", "cronrelay.schema.json")
 
 func TestSchemaFileIsCurrent(t *testing.T) {
 	t.Parallel()
-	got := Schema()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(schemaFile), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(schemaFile, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(schemaFile)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/manifest -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("schema/cronrelay.schema.json is stale; run go test ./internal/manifest -update (-file +Schema()):\n%s", diff)
-	}
+	golden.Check(t, schemaFile, Schema())
 }
 
 // schemaProps returns the property names the schema lists for each scope.

@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/cronrelay/cronrelay/internal/testkit/golden"
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite workflow.yml from the starter workflow and the example route from the template")
 
 const repoRoot = "../.."
 
@@ -26,10 +24,8 @@ func TestWorkflowIsTheStarterWorkflow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		if err := os.WriteFile("workflow.yml", starter, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if golden.Updating() {
+		golden.Write(t, "workflow.yml", starter, false)
 		return
 	}
 	if diff := cmp.Diff(string(starter), string(Workflow)); diff != "" {
@@ -49,22 +45,7 @@ func TestRouteIsTheTestedExample(t *testing.T) {
 		t.Fatalf("files: %v", files)
 	}
 	example := filepath.Join(repoRoot, "examples", "nextjs", "app", "api", "cron", "hello", "route.ts")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(example), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(example, files[2].Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(example)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(files[2].Data)); diff != "" {
-		t.Errorf("the route template differs from %s (-want +got):\n%s", example, diff)
-	}
+	golden.Check(t, example, files[2].Data)
 }
 
 func TestNewSecrets(t *testing.T) {

@@ -105,29 +105,11 @@ func (o *observer) observe(seq int, r *runState) {
 	o.digest = h[:]
 	o.maxOpen = max(o.maxOpen, len(doc.Open))
 
-	// Caps.
-	for name, j := range doc.Jobs {
-		if len(j.History) > state.MaxHistory {
-			o.s.violate("state-caps", who, "", "job %s keeps %d history events, cap %d", name, len(j.History), state.MaxHistory)
-		}
-	}
-	if c := o.s.cfg.OpenCap; c > 0 && len(doc.Open) > c {
-		o.s.violate("open-bounded", who, "", "%d open deliveries; a pass claims at most %d, and no more should be created", len(doc.Open), c)
-	}
-	if len(doc.Dead) > state.MaxDead || len(doc.Recent) > state.MaxRecent || len(doc.Open) > state.MaxOpen {
-		o.s.violate("state-caps", who, "", "dead %d/%d, recent %d/%d, open %d/%d", len(doc.Dead), state.MaxDead, len(doc.Recent), state.MaxRecent, len(doc.Open), state.MaxOpen)
-	}
-	// Nothing is scheduled past its give-up time.
-	for id, dl := range doc.Open {
-		if !dl.NextAttempt.IsZero() && !dl.GiveUp.IsZero() && dl.NextAttempt.After(dl.GiveUp) {
-			o.s.violate("retry-until", who, id, "next attempt %s is after give-up %s", dl.NextAttempt.Format(time.RFC3339), dl.GiveUp.Format(time.RFC3339))
-		}
-	}
-
 	prev := o.lastDoc
 	if prev == nil {
 		prev = state.New()
 	}
+	o.s.checkWrite(who, prev, doc)
 	// New dead letters.
 	seen := map[string]bool{}
 	for _, dl := range prev.Dead {
@@ -139,9 +121,6 @@ func (o *observer) observe(seq int, r *runState) {
 			continue
 		}
 		newlyDead[dl.ID] = true
-		if dl.Reason == "" || dl.DeadAt.IsZero() {
-			o.s.violate("dead-letter-reason", who, dl.ID, "dead letter without a reason or time: %+v", dl)
-		}
 		o.dead = append(o.dead, deadEvent{id: dl.ID, job: dl.Job, kind: dl.Kind, reason: dl.Reason, deadAt: dl.DeadAt, attempts: dl.Attempts, seq: seq})
 		if dl.Kind == state.KindDelayed {
 			if g := o.gens[marker(dl.Body)]; g != nil {
@@ -236,9 +215,7 @@ func (o *observer) observe(seq int, r *runState) {
 			if _, ok := o.first[name]; !ok {
 				o.first[name] = j.Cursor
 			}
-		case j.Cursor.Before(c0):
-			o.s.violate("cursor-monotonic", who, "", "job %s cursor went back from %s to %s", name, c0.Format(time.RFC3339), j.Cursor.Format(time.RFC3339))
-		case j.Cursor.After(c0):
+		case j.Cursor.After(c0): // going back is cursor-monotonic's violation
 			o.advances[name] = append(o.advances[name], advance{c0: c0, c1: j.Cursor, at: doc.LastRun})
 		}
 	}

@@ -98,15 +98,7 @@ func (s *Sim) finish() *Result {
 		res.Attempts++
 		byKey[h.Key] = append(byKey[h.Key], h)
 		r := s.runs[h.Run]
-		if h.At.Before(h.SchedFor) {
-			s.violate("never-before-due", r.name(), h.Key, "attempt %d arrived at %s, due %s", h.Attempt, h.At.Format(time.RFC3339), h.SchedFor.Format(time.RFC3339))
-		}
-		if h.Auth != "Bearer "+simToken {
-			s.violate("headers", r.name(), h.Key, "Authorization header %q", h.Auth)
-		}
-		if j := s.manifest.Job(h.Job); j != nil && j.Schedule != nil && h.Key != h.Job+"@"+h.SchedFor.UTC().Format(time.RFC3339) {
-			s.violate("idempotency-key", r.name(), h.Key, "key does not name the occurrence %s@%s", h.Job, h.SchedFor.Format(time.RFC3339))
-		}
+		s.checkHit(r.name(), h)
 		if h.Success {
 			res.Successes++
 			res.Lateness = append(res.Lateness, h.At.Sub(h.SchedFor))

@@ -144,6 +144,10 @@ func (s *Sim) noteFault(run int, kind string) {
 }
 
 func (s *Sim) violate(inv, run, delivery, format string, args ...any) {
+	if !knownInvariant(inv) {
+		format, args = "%s (an invariant missing from the table in invariants.go): "+format, append([]any{inv}, args...)
+		inv = "harness"
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.violations = append(s.violations, Violation{Invariant: inv, Run: run, Delivery: delivery, Detail: fmt.Sprintf(format, args...)})

@@ -46,7 +46,7 @@ func runProfile(t *testing.T, cfg Config) *Result {
 	began := time.Now()
 	res := Run(t, cfg)
 	table := res.Table()
-	t.Logf("\n%s  (%s wall clock)", table, time.Since(began).Round(time.Millisecond))
+	t.Logf("\n%s  (%s wall clock)\ninvariants (violations, rule):\n%s", table, time.Since(began).Round(time.Millisecond), res.Invariants())
 	if *reportFlag != "" {
 		if err := os.WriteFile(*reportFlag, []byte(table), 0o644); err != nil {
 			t.Errorf("writing -sim.report: %v", err)

@@ -2,16 +2,14 @@ package statuspage_test
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/statuspage"
+	"github.com/cronrelay/cronrelay/internal/testkit/golden"
 )
 
 // TestGoldenSevenDaysOfAFiveMinuteJob: a */5 job delivered for 8 days
@@ -73,22 +71,6 @@ func TestGoldenSevenDaysOfAFiveMinuteJob(t *testing.T) {
 		t.Errorf("README.md lacks the 7-day success rate %q:\n%s", rate, files[statuspage.ReadmeFile])
 	}
 	for _, name := range []string{statuspage.ReadmeFile, statuspage.DeliveriesFile} {
-		path := filepath.Join(dir, "golden-7days", name)
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, files[name], 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if diff := cmp.Diff(string(want), string(files[name])); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", name, diff)
-		}
+		golden.Check(t, filepath.Join(dir, "golden-7days", name), files[name])
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -20,9 +19,8 @@ import (
 	"github.com/cronrelay/cronrelay/internal/schedule"
 	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/statuspage"
+	"github.com/cronrelay/cronrelay/internal/testkit/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/statuspage/golden")
 
 const dir = "../../testdata/statuspage"
 
@@ -88,23 +86,7 @@ func TestGolden(t *testing.T) {
 		t.Fatalf("files (-want +got):\n%s", diff)
 	}
 	for _, name := range names {
-		path := filepath.Join(dir, "golden", name)
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, files[name], 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if diff := cmp.Diff(string(want), string(files[name])); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", name, diff)
-		}
+		golden.Check(t, filepath.Join(dir, "golden", name), files[name])
 	}
 }
 

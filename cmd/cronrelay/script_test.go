@@ -1,0 +1,345 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/cronrelay/cronrelay/internal/cli"
+	"github.com/cronrelay/cronrelay/internal/store/filestore"
+	"github.com/cronrelay/cronrelay/internal/store/sharded"
+	"github.com/cronrelay/cronrelay/internal/testkit/endpoint"
+)
+
+// TestScripts runs the scenarios in testdata/script: each is a txtar file
+// whose comment is a script of cronrelay commands run in-process against a
+// loopback app, with the clock set by CRONRELAY_NOW. CONTRIBUTING.md
+// ("An engine scenario") lists the commands.
+func TestScripts(t *testing.T) {
+	t.Parallel()
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		Setup:               setupScript,
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"cronrelay": cmdCronrelay, "exitcode": cmdExitcode, "app": cmdApp, "state": cmdState, "report": cmdReport},
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+	})
+}
+
+// world is what one script's commands share.
+type world struct {
+	app *endpoint.Server
+
+	mu    sync.Mutex
+	rules []rule
+	// code and stdout are the exit code and output of the last cronrelay
+	// command.
+	code   int
+	stdout []byte
+}
+
+// rule is one `app respond`: requests matching path, key and n get status,
+// headers and body.
+type rule struct {
+	path, key string
+	n         int
+	status    int
+	header    http.Header
+	body      string
+}
+
+type worldKey struct{}
+
+func setupScript(env *testscript.Env) error {
+	w := &world{}
+	w.app = endpoint.New(w.respond)
+	env.Defer(w.app.Close)
+	env.Values[worldKey{}] = w
+	env.Setenv("APP", w.app.URL)
+	return nil
+}
+
+func worldOf(ts *testscript.TestScript) *world { return ts.Value(worldKey{}).(*world) }
+
+func (w *world) respond(rw http.ResponseWriter, _ *http.Request, got endpoint.Request) {
+	w.mu.Lock()
+	var match *rule
+	for i := range w.rules {
+		r := &w.rules[i]
+		if (r.path == "*" || r.path == got.Path) && (r.key == "" || r.key == got.Key()) && (r.n == 0 || r.n == got.N) {
+			match = r
+			break
+		}
+	}
+	w.mu.Unlock()
+	if match == nil {
+		rw.WriteHeader(http.StatusOK)
+		return
+	}
+	for k, vs := range match.header {
+		rw.Header()[k] = vs
+	}
+	if strings.HasPrefix(match.body, "{") {
+		rw.Header().Set("Content-Type", "application/json")
+	}
+	rw.WriteHeader(match.status)
+	fmt.Fprint(rw, match.body)
+}
+
+// cmdCronrelay runs the CLI in-process in the script's folder, with the
+// script's environment, the app's client and a sleep that returns at once.
+// Everything it prints and the state it leaves are checked for the values
+// of CRON_SECRET and CRONRELAY_SIGNING_KEY.
+func cmdCronrelay(ts *testscript.TestScript, neg bool, args []string) {
+	w := worldOf(ts)
+	var stdout, stderr bytes.Buffer
+	code := cli.Run(context.Background(), args, cli.Env{
+		Stdout: &stdout, Stderr: &stderr, Dir: ts.MkAbs("."),
+		LookupEnv: func(k string) (string, bool) { v := ts.Getenv(k); return v, v != "" },
+		HTTP:      w.app.Client(),
+		Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+	})
+	ts.Stdout().Write(stdout.Bytes())
+	ts.Stderr().Write(stderr.Bytes())
+	w.mu.Lock()
+	w.code, w.stdout = code, stdout.Bytes()
+	w.mu.Unlock()
+	for _, name := range []string{"CRON_SECRET", "CRONRELAY_SIGNING_KEY"} {
+		secret := strings.TrimPrefix(ts.Getenv(name), "whsec_")
+		if secret == "" {
+			continue
+		}
+		for what, data := range map[string][]byte{"stdout": stdout.Bytes(), "stderr": stderr.Bytes(), "the state": readState(ts)} {
+			if bytes.Contains(data, []byte(secret)) {
+				ts.Fatalf("the value of %s is in %s:\n%s", name, what, data)
+			}
+		}
+	}
+	switch {
+	case neg && code == 0:
+		ts.Fatalf("cronrelay %s: exit 0, want a failure", strings.Join(args, " "))
+	case !neg && code != 0:
+		ts.Fatalf("cronrelay %s: exit %d", strings.Join(args, " "), code)
+	}
+}
+
+// cmdExitcode checks the exit code of the last cronrelay command.
+func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: exitcode N")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	w := worldOf(ts)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.code != want {
+		ts.Fatalf("last cronrelay exit code %d, want %d", w.code, want)
+	}
+}
+
+// cmdApp drives and inspects the loopback app:
+//
+//	app respond [-n N] [-key KEY] [-header Name=Value]... PATH|* STATUS [BODY]
+//	app reset                  forget the respond rules (all answer 200)
+//	app requests               one line a request: METHOD PATH KEY attempt N
+//	app request N|last         request N (from 1): request line, headers, body
+func cmdApp(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: app respond|reset|requests|request")
+	}
+	w := worldOf(ts)
+	ts.Stdout() // a command that prints nothing still replaces the last output
+	switch args[0] {
+	case "respond":
+		r := rule{header: http.Header{}}
+		args = args[1:]
+		for len(args) > 1 && strings.HasPrefix(args[0], "-") {
+			switch args[0] {
+			case "-n":
+				n, err := strconv.Atoi(args[1])
+				ts.Check(err)
+				r.n = n
+			case "-key":
+				r.key = args[1]
+			case "-header":
+				k, v, ok := strings.Cut(args[1], "=")
+				if !ok {
+					ts.Fatalf("app respond -header %q: want Name=Value", args[1])
+				}
+				r.header.Add(k, v)
+			default:
+				ts.Fatalf("app respond: unknown flag %s", args[0])
+			}
+			args = args[2:]
+		}
+		if len(args) < 2 || len(args) > 3 {
+			ts.Fatalf("usage: app respond [-n N] [-key KEY] [-header Name=Value]... PATH STATUS [BODY]")
+		}
+		r.path = args[0]
+		status, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		r.status = status
+		if len(args) == 3 {
+			r.body = args[2]
+		}
+		w.mu.Lock()
+		w.rules = append(w.rules, r)
+		w.mu.Unlock()
+	case "reset":
+		w.mu.Lock()
+		w.rules = nil
+		w.mu.Unlock()
+	case "requests":
+		for _, r := range w.app.Requests() {
+			fmt.Fprintf(ts.Stdout(), "%s %s %s attempt %s\n", r.Method, r.Path, r.Key(), r.Attempt())
+		}
+	case "request":
+		reqs := w.app.Requests()
+		if len(args) != 2 {
+			ts.Fatalf("usage: app request N|last")
+		}
+		i := len(reqs)
+		if args[1] != "last" {
+			n, err := strconv.Atoi(args[1])
+			ts.Check(err)
+			i = n
+		}
+		if i < 1 || i > len(reqs) {
+			ts.Fatalf("app request %s: the app received %d requests", args[1], len(reqs))
+		}
+		fmt.Fprint(ts.Stdout(), reqs[i-1].Dump())
+	default:
+		ts.Fatalf("app: unknown subcommand %q", args[0])
+	}
+}
+
+// readState is the state in .cronrelay/state.json (either layout) as a
+// version 1 document, or nil if there is none.
+func readState(ts *testscript.TestScript) []byte {
+	data, _, err := sharded.New(filestore.New(ts.MkAbs(".cronrelay/state.json"))).Read(context.Background())
+	if err != nil {
+		return nil
+	}
+	return data
+}
+
+// cmdState prints the state, or the value at a dotted PATH in it
+// (open.tick@2026-11-28T08:00:00Z.attempts), as indented JSON; -len
+// prints the number of elements of the list or object at PATH instead.
+// `! state` checks that there is no state, or nothing at PATH.
+func cmdState(ts *testscript.TestScript, neg bool, args []string) {
+	length := len(args) > 0 && args[0] == "-len"
+	if length {
+		args = args[1:]
+	}
+	if len(args) > 1 {
+		ts.Fatalf("usage: state [-len] [PATH]")
+	}
+	ts.Stdout() // a command that prints nothing still replaces the last output
+	data := readState(ts)
+	if data == nil {
+		if !neg {
+			ts.Fatalf("no state in .cronrelay/state.json")
+		}
+		return
+	}
+	var v any
+	ts.Check(json.Unmarshal(data, &v))
+	if len(args) == 1 {
+		for _, k := range strings.Split(args[0], ".") {
+			var ok bool
+			switch x := v.(type) {
+			case map[string]any:
+				v, ok = x[k]
+			case []any:
+				i, err := strconv.Atoi(k)
+				if ok = err == nil && i >= 0 && i < len(x); ok {
+					v = x[i]
+				}
+			}
+			if !ok {
+				if !neg {
+					ts.Fatalf("state: nothing at %s", args[0])
+				}
+				return
+			}
+		}
+	}
+	if neg {
+		ts.Fatalf("state: found a value at %v", args)
+	}
+	if length {
+		switch x := v.(type) {
+		case map[string]any:
+			fmt.Fprintln(ts.Stdout(), len(x))
+		case []any:
+			fmt.Fprintln(ts.Stdout(), len(x))
+		case nil:
+			fmt.Fprintln(ts.Stdout(), 0)
+		default:
+			ts.Fatalf("state -len: %T is not a list or an object", v)
+		}
+		return
+	}
+	out, err := json.MarshalIndent(v, "", "  ")
+	ts.Check(err)
+	fmt.Fprintf(ts.Stdout(), "%s\n", out)
+}
+
+// cmdReport prints the report of the last `cronrelay run --json` the way
+// a test reads it: one line a delivery (ID OUTCOME [ATTEMPTS]), one a note
+// (note KIND ID, or the job when the note has no id), one a refused
+// request (refused SOURCE accepted N), then the counts (delivered N dead N writes N).
+func cmdReport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: report")
+	}
+	w := worldOf(ts)
+	w.mu.Lock()
+	out := w.stdout
+	w.mu.Unlock()
+	var rep struct {
+		Deliveries []struct {
+			ID       string `json:"id"`
+			Outcome  string `json:"outcome"`
+			Attempts []int  `json:"attempts"`
+		} `json:"deliveries"`
+		Notes []struct {
+			Kind, ID, Job string
+		} `json:"notes"`
+		Rejected []struct {
+			Source   string `json:"source"`
+			Accepted int    `json:"accepted"`
+		} `json:"rejected_requests"`
+		Delivered int `json:"delivered"`
+		Dead      int `json:"dead"`
+		Writes    int `json:"state_writes"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		ts.Fatalf("report: the last cronrelay output is not a run --json report: %v", err)
+	}
+	for _, d := range rep.Deliveries {
+		fmt.Fprintf(ts.Stdout(), "%s %s %v\n", d.ID, d.Outcome, d.Attempts)
+	}
+	for _, n := range rep.Notes {
+		id := n.ID
+		if id == "" {
+			id = n.Job
+		}
+		fmt.Fprintf(ts.Stdout(), "note %s %s\n", n.Kind, id)
+	}
+	for _, r := range rep.Rejected {
+		fmt.Fprintf(ts.Stdout(), "refused %s accepted %d\n", r.Source, r.Accepted)
+	}
+	fmt.Fprintf(ts.Stdout(), "delivered %d dead %d writes %d\n", rep.Delivered, rep.Dead, rep.Writes)
+}
