@@ -225,12 +225,12 @@ func (t *Transport) base() http.RoundTripper {
 	return t.Base
 }
 
-func (t *Transport) count(extra *Counter, method string, retry bool) {
+func (t *Transport) count(extra *Counter, method string, repeat bool) {
 	if t.Counter != nil {
-		t.Counter.add(method, retry)
+		t.Counter.add(method, repeat)
 	}
 	if extra != nil && extra != t.Counter {
-		extra.add(method, retry)
+		extra.add(method, repeat)
 	}
 }
 
@@ -241,7 +241,7 @@ func (t *Transport) judge(ctx context.Context, resp *http.Response, err error) r
 	if err != nil {
 		return retry.Verdict{Retry: ctx.Err() == nil}
 	}
-	switch s := resp.StatusCode; s {
+	switch resp.StatusCode {
 	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable,
 		http.StatusGatewayTimeout, http.StatusTooManyRequests:
 		d, ok := t.headerWait(resp.Header)
