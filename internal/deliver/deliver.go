@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/cronrelay/cronrelay/internal/clock"
+	"github.com/cronrelay/cronrelay/internal/retry"
 	"github.com/cronrelay/cronrelay/internal/signing"
 )
 
@@ -217,7 +218,6 @@ type delivery struct {
 	attempts     []Attempt
 	outcome      Outcome
 	attemptStart time.Time
-	nextWait     time.Duration
 	retryAfter   time.Time
 	transportErr bool  // the last attempt ended without a readable response
 	abortErr     error // the call stopped between attempts (context done)
@@ -236,19 +236,16 @@ func (d *delivery) run() Result {
 	}
 	d.setHeaders(req.Header)
 
-	rc := &retryablehttp.Client{
-		HTTPClient:     d.httpClient(),
-		RetryMax:       d.r.Attempts - 1,
-		RequestLogHook: d.beforeAttempt,
-		CheckRetry:     d.checkRetry,
-		// The wait is decided in checkRetry and slept in prepareRetry with
-		// the injectable Sleep; retryablehttp's own timer gets zero.
-		Backoff:      func(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 },
-		PrepareRetry: d.prepareRetry,
-		// Keep the last response and error as they are; Result says what
-		// happened.
-		ErrorHandler: func(resp *http.Response, err error, _ int) (*http.Response, error) { return resp, err },
+	policy := retry.Policy{
+		Attempts:   d.r.Attempts,
+		Backoff:    d.r.Backoff,
+		MaxBackoff: d.r.MaxBackoff,
+		Jitter:     d.rand,
+		Deadline:   d.r.Deadline, // a wait past it leaves the retry to a later run
+		Now:        d.now,
+		Sleep:      d.sleep,
 	}
+	rc := policy.Client(d.httpClient(), retry.Hooks{Before: d.beforeAttempt, Judge: d.judge, Finish: d.finish})
 	resp, doErr := rc.Do(req)
 
 	res := Result{Outcome: d.outcome, Attempts: d.attempts, RetryAfter: d.retryAfter}
@@ -354,13 +351,15 @@ func (d *delivery) setHeaders(h http.Header) {
 	}
 }
 
-// beforeAttempt stamps the per-attempt headers just before sending.
-func (d *delivery) beforeAttempt(_ retryablehttp.Logger, req *http.Request, i int) {
+// beforeAttempt stamps the per-attempt headers just before attempt n of
+// this call is sent: the attempt number across runs, and a new signature
+// with a new timestamp.
+func (d *delivery) beforeAttempt(req *http.Request, n int) {
 	// A fresh map: the previous attempt's request may still be referenced
 	// by the transport's write loop.
 	req.Header = req.Header.Clone()
 	d.attemptStart = d.now()
-	req.Header.Set(HeaderAttempt, strconv.Itoa(d.r.FirstAttempt+i))
+	req.Header.Set(HeaderAttempt, strconv.Itoa(d.r.FirstAttempt+n-1))
 	if len(d.r.SigningKeys) > 0 {
 		d.sign(req.Header, d.attemptStart, d.r.Body)
 	}
@@ -373,17 +372,16 @@ func (d *delivery) sign(h http.Header, ts time.Time, body []byte) {
 	h.Set(signing.HeaderSignature, sig)
 }
 
-// checkRetry records the attempt, classifies it and, when another attempt
-// follows, decides the wait.
-func (d *delivery) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+// judge records the attempt and classifies it; the retry Policy then
+// decides, from the attempts left and the budget, whether another follows.
+func (d *delivery) judge(ctx context.Context, resp *http.Response, err error) retry.Verdict {
 	now := d.now()
 	a := Attempt{N: d.r.FirstAttempt + len(d.attempts), Duration: now.Sub(d.attemptStart)}
 	if resp != nil {
 		a.Status = resp.StatusCode
 	}
 	d.transportErr = err != nil
-	retry := false
-	var hasRetryAfter bool
+	var v retry.Verdict
 	var redirErr *redirectError
 	switch {
 	case err != nil && ctx.Err() != nil:
@@ -393,74 +391,33 @@ func (d *delivery) checkRetry(ctx context.Context, resp *http.Response, err erro
 	case errors.As(err, &redirErr):
 		a.Err, d.outcome = redirErr.Error(), Permanent
 	case err != nil:
-		a.Err, d.outcome, retry = describeErr(err, d.timeout), Retry, true
+		a.Err, d.outcome, v.Retry = describeErr(err, d.timeout), Retry, true
 	case d.r.IsSuccess(resp.StatusCode):
 		d.outcome = Success
 	case retryableStatus(resp.StatusCode):
-		a.Err, d.outcome, retry = statusText(resp.StatusCode), Retry, true
-		a.RetryAfter, hasRetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+		a.Err, d.outcome, v.Retry = statusText(resp.StatusCode), Retry, true
+		v.After, v.HasAfter = retry.ParseRetryAfter(resp.Header.Get("Retry-After"), now)
+		a.RetryAfter = v.After
 	default:
 		a.Err, d.outcome = statusText(resp.StatusCode), Permanent
 	}
 	d.attempts = append(d.attempts, a)
-	if hasRetryAfter {
-		d.retryAfter = now.Add(a.RetryAfter)
+	if v.HasAfter {
+		d.retryAfter = now.Add(v.After)
 	} else {
 		d.retryAfter = time.Time{}
 	}
-	if !retry {
-		return false, nil
-	}
-	if len(d.attempts) >= d.r.Attempts {
-		return true, nil // retryablehttp stops here: RetryMax is reached
-	}
-	wait := a.RetryAfter
-	if !hasRetryAfter {
-		wait = backoff(d.r.Backoff, d.r.MaxBackoff, len(d.attempts)-1, d.rand)
-	}
-	if !d.r.Deadline.IsZero() && now.Add(wait).After(d.r.Deadline) {
-		return false, nil // leave the retry to a later run
-	}
-	d.nextWait = wait
-	return true, nil
+	return v
 }
 
-// prepareRetry sleeps the wait checkRetry chose, before the next attempt.
-func (d *delivery) prepareRetry(req *http.Request) error {
-	if err := d.sleep(req.Context(), d.nextWait); err != nil {
-		d.abortErr = err
-		return err
+// finish keeps the last response and error as they are (Result says what
+// happened), noting a call stopped while waiting between attempts.
+func (d *delivery) finish(resp *http.Response, err error, _ int) (*http.Response, error) {
+	var we *retry.WaitError
+	if errors.As(err, &we) {
+		d.abortErr = we.Err
 	}
-	return nil
-}
-
-// backoff is the full-jitter exponential wait after the attempt with
-// 0-based index i: uniform in [0, min(base*2^i, max)).
-func backoff(base, maxBackoff time.Duration, i int, rnd func() float64) time.Duration {
-	limit := maxBackoff
-	if limit <= 0 || limit > maxWait {
-		limit = maxWait // no cap asked for: only keep the arithmetic in range
-	}
-	ceiling := base
-	for range i {
-		if ceiling >= limit {
-			break
-		}
-		ceiling *= 2
-	}
-	ceiling = min(ceiling, limit)
-	if ceiling <= 0 {
-		return 0
-	}
-	f := rnd()
-	if f < 0 || f != f {
-		f = 0
-	}
-	w := time.Duration(f * float64(ceiling))
-	if w >= ceiling {
-		w = ceiling - 1
-	}
-	return w
+	return resp, err
 }
 
 func retryableStatus(s int) bool {

@@ -466,30 +466,6 @@ func TestDeliverJitter(t *testing.T) {
 	}
 }
 
-func TestBackoffBounds(t *testing.T) {
-	t.Parallel()
-	almostOne := func() float64 { return 0.9999999999 }
-	for _, tc := range []struct {
-		name            string
-		base, max, want time.Duration
-		i               int
-	}{
-		{"first", time.Second, 30 * time.Second, time.Second, 0},
-		{"doubles", time.Second, 30 * time.Second, 16 * time.Second, 4},
-		{"capped", time.Second, 30 * time.Second, 30 * time.Second, 10},
-		{"no cap, huge attempt index", time.Hour, 0, maxWait, 1000},
-		{"zero base", 0, time.Minute, 0, 5},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got := backoff(tc.base, tc.max, tc.i, almostOne)
-			if got < 0 || (tc.want > 0 && got >= tc.want) || (tc.want > 0 && got < tc.want-tc.want/1000) {
-				t.Errorf("backoff(%s, %s, %d) = %s, want just under %s", tc.base, tc.max, tc.i, got, tc.want)
-			}
-		})
-	}
-}
-
 func TestDeliverBodyCap(t *testing.T) {
 	t.Parallel()
 	for _, size := range []int{0, 100, MaxBody - 1, MaxBody, MaxBody + 1, 1 << 20} {
@@ -825,54 +801,6 @@ func TestDeliverConcurrent(t *testing.T) {
 			t.Errorf("request mixed deliveries: key %q, webhook-id %q, body %q", id, req.Header.Get(signing.HeaderID), req.Body)
 		}
 	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		in     string
-		want   time.Duration
-		wantOK bool
-	}{
-		{"", 0, false},
-		{"0", 0, true},
-		{" 120 ", 2 * time.Minute, true},
-		{"-5", 0, false},
-		{"1.5", 0, false},
-		{"99999999999999999999999", maxWait, true},
-		{"9223372036", maxWait, true},
-		{start.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
-		{"Saturday, 28-Nov-26 08:02:00 GMT", 90 * time.Second, true},
-		{"Sat Nov 28 08:02:00 2026", 90 * time.Second, true},
-		{"Fri, 31 Dec 9999 23:59:59 GMT", maxWait, true},
-		{"tomorrow", 0, false},
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			t.Parallel()
-			got, ok := parseRetryAfter(tc.in, start)
-			if got != tc.want || ok != tc.wantOK {
-				t.Errorf("parseRetryAfter(%q) = %s, %v; want %s, %v", tc.in, got, ok, tc.want, tc.wantOK)
-			}
-		})
-	}
-}
-
-func FuzzParseRetryAfter(f *testing.F) {
-	for _, s := range []string{"", "0", "120", "-1", "Sat, 28 Nov 2026 08:02:00 GMT", "Sat Nov 28 08:02:00 2026", "1e9", "18446744073709551616"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got, ok := parseRetryAfter(s, start)
-		if got < 0 || got > maxWait {
-			t.Fatalf("parseRetryAfter(%q) = %s, outside [0, %s]", s, got, maxWait)
-		}
-		if !ok && got != 0 {
-			t.Fatalf("parseRetryAfter(%q) = %s with ok false", s, got)
-		}
-		if secs, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32); err == nil && (!ok || got != min(time.Duration(secs)*time.Second, maxWait)) {
-			t.Fatalf("parseRetryAfter(%q) = %s, %v; want %ds (at most %s)", s, got, ok, secs, maxWait)
-		}
-	})
 }
 
 // A response that is cut off after the status line: the status decides the

@@ -55,10 +55,7 @@ func (d *delivery) httpClient() *http.Client {
 		rt = http.DefaultTransport
 	}
 	hc := &http.Client{
-		// Hide CloseIdleConnections: retryablehttp calls it after every
-		// failed delivery, which would drop the pool shared by all
-		// concurrent deliveries.
-		Transport:     roundTripper{rt},
+		Transport:     rt,
 		CheckRedirect: d.checkRedirect,
 		Timeout:       base.Timeout,
 	}
@@ -71,10 +68,6 @@ func (d *delivery) httpClient() *http.Client {
 	d.timeout = hc.Timeout
 	return hc
 }
-
-type roundTripper struct{ rt http.RoundTripper }
-
-func (t roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return t.rt.RoundTrip(r) }
 
 // redirectError is a redirect that Deliver refuses to follow: a Permanent
 // failure.
@@ -173,35 +166,3 @@ func describeCancel(err error) string {
 	}
 	return "stopped: the run was cancelled (" + err.Error() + ")"
 }
-
-// parseRetryAfter reads a Retry-After value, delay-seconds or an HTTP date,
-// as a wait from now. ok is false when the value is absent or malformed;
-// a date in the past is a zero wait.
-func parseRetryAfter(v string, now time.Time) (wait time.Duration, ok bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if v[0] >= '0' && v[0] <= '9' {
-		secs, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			var ne *strconv.NumError
-			if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
-				return maxWait, true
-			}
-			return 0, false
-		}
-		if secs > uint64(maxWait/time.Second) {
-			return maxWait, true
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return min(max(t.Sub(now), 0), maxWait), true
-}
-
-// maxWait bounds absurd Retry-After values so time arithmetic cannot overflow.
-const maxWait = 100 * 365 * 24 * time.Hour

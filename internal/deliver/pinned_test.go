@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -122,30 +121,6 @@ func TestDeliverLastAttemptDurationIncludesReadingBody(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfterAtMaximumWait(t *testing.T) {
-	t.Parallel()
-	maxSecs := int64(maxWait / time.Second)
-	for _, tc := range []struct {
-		in   string
-		want time.Duration
-	}{
-		{strconv.FormatInt(maxSecs-1, 10), maxWait - time.Second},
-		{strconv.FormatInt(maxSecs, 10), maxWait},
-		{strconv.FormatInt(maxSecs+1, 10), maxWait},
-		{"9", 9 * time.Second},
-	} {
-		got, ok := parseRetryAfter(tc.in, start)
-		if !ok || got != tc.want {
-			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v", tc.in, got, ok, tc.want)
-		}
-	}
-	for _, in := range []string{"/5", ":5", "a"} {
-		if got, ok := parseRetryAfter(in, start); ok {
-			t.Errorf("parseRetryAfter(%q) = %v, true; want not ok", in, got)
-		}
-	}
-}
-
 func TestPortDefaults(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
@@ -245,34 +220,6 @@ func TestZeroClientUsesRealDefaults(t *testing.T) {
 	ts, err := strconv.ParseInt(rec.Requests()[0].Header.Get("Webhook-Timestamp"), 10, 64)
 	if err != nil || ts < before.Unix()-1 || ts > time.Now().Unix()+1 {
 		t.Errorf("webhook-timestamp %q is not the real clock", rec.Requests()[0].Header.Get("Webhook-Timestamp"))
-	}
-}
-
-func TestBackoffExactValues(t *testing.T) {
-	t.Parallel()
-	r := func(f float64) func() float64 { return func() float64 { return f } }
-	tests := []struct {
-		base, max time.Duration
-		i         int
-		rnd       float64
-		want      time.Duration
-	}{
-		{time.Second, 30 * time.Second, 0, 0.5, 500 * time.Millisecond},
-		{time.Second, 30 * time.Second, 1, 0.5, time.Second},
-		{time.Second, 4 * time.Second, 2, 0.5, 2 * time.Second},
-		{time.Second, 4 * time.Second, 3, 0.5, 2 * time.Second},
-		{time.Second, 30 * time.Second, 5, 0.5, 15 * time.Second},
-		{time.Second, 30 * time.Second, 1, 1.0, 2*time.Second - 1},
-		{time.Second, 30 * time.Second, 1, -0.5, 0},
-		{time.Second, 30 * time.Second, 1, math.NaN(), 0},
-		{time.Second, 0, 3, 0.5, 4 * time.Second},
-		{time.Second, -time.Second, 3, 0.5, 4 * time.Second},
-		{0, time.Minute, 3, 0.5, 0},
-	}
-	for _, tt := range tests {
-		if got := backoff(tt.base, tt.max, tt.i, r(tt.rnd)); got != tt.want {
-			t.Errorf("backoff(%v, %v, %d, %v) = %v, want %v", tt.base, tt.max, tt.i, tt.rnd, got, tt.want)
-		}
 	}
 }
 

@@ -2,15 +2,21 @@ package github
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/cronrelay/cronrelay/internal/retry"
 )
 
 // Defaults for Transport fields left zero.
@@ -43,6 +49,11 @@ const maxPeek = 64 << 10
 // end after Deadline or the request context's deadline, or is longer than
 // MaxWait, or after MaxAttempts requests; then the last response (or network
 // error) is returned as is, and the caller decides what it means.
+//
+// The retries run on go-retryablehttp under retry.Policy, the policy
+// deliveries use too; Transport adds only what is GitHub's: which answers
+// are worth another attempt, the waits GitHub asks for, the counting and
+// the per-attempt timeout.
 //
 // Request bodies are buffered, so POST, PUT and PATCH requests are re-sent
 // whole. A write whose response was lost may have been applied: the retry
@@ -83,7 +94,10 @@ type Transport struct {
 
 var _ http.RoundTripper = (*Transport)(nil)
 
-// RoundTrip implements http.RoundTripper.
+// RoundTrip implements http.RoundTripper. It runs one call under the shared
+// retry.Policy: judge says which answers are worth another attempt and how
+// long GitHub asked to wait, the policy holds the attempts, the backoff, the
+// MaxWait cap and the deadline.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.Now == nil || t.Sleep == nil {
 		closeBody(req)
@@ -96,47 +110,84 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	extra := counterFrom(ctx)
 	kind := countKind(req, getBody)
-	maxAttempts := t.MaxAttempts
-	if maxAttempts <= 0 {
-		maxAttempts = DefaultMaxAttempts
+
+	r := req.Clone(ctx)
+	r.Body, r.GetBody = nil, nil
+	rr, err := retryablehttp.FromRequest(r)
+	if err != nil {
+		return nil, fmt.Errorf("github: %s %s: %w", req.Method, req.URL.Redacted(), err)
 	}
-	timeout := t.AttemptTimeout
-	if timeout <= 0 {
-		timeout = DefaultAttemptTimeout
-	}
-	for attempt := 1; ; attempt++ {
-		actx, cancel := context.WithTimeoutCause(ctx, timeout, &attemptTimeoutError{timeout})
-		r := req.Clone(actx)
-		if getBody != nil {
-			if r.Body, err = getBody(); err != nil {
-				cancel()
+	if getBody != nil {
+		err := rr.SetBody(retryablehttp.ReaderFunc(func() (io.Reader, error) {
+			b, err := getBody()
+			if err != nil {
 				return nil, fmt.Errorf("github: %s %s: rewinding request body: %w", req.Method, req.URL.Redacted(), err)
 			}
-		}
-		t.count(extra, kind, attempt > 1)
-		resp, err := t.base().RoundTrip(r)
-		if err != nil && ctx.Err() == nil && actx.Err() != nil {
-			err = context.Cause(actx)
-		}
-		wait, retry := t.retryAfter(ctx, resp, err, attempt)
-		if !retry || attempt >= maxAttempts || !t.fits(ctx, wait) {
-			if err != nil {
-				cancel()
-				return nil, fmt.Errorf("after %d attempt(s): %w", attempt, err)
-			}
-			// The attempt's time runs until its body is read and closed.
-			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-			return resp, nil
-		}
-		if resp != nil {
-			io.Copy(io.Discard, io.LimitReader(resp.Body, maxPeek))
-			resp.Body.Close()
-		}
-		cancel()
-		if err := t.Sleep(ctx, wait); err != nil {
+			return b, nil
+		}))
+		if err != nil {
 			return nil, err
 		}
+		rr.ContentLength = req.ContentLength // SetBody cannot tell it from a ReaderFunc
 	}
+
+	hc := &http.Client{
+		Transport: &attemptTransport{base: t.base(), timeout: cmp.Or(max(t.AttemptTimeout, 0), DefaultAttemptTimeout)},
+		// Redirects are the caller's: its client follows them through
+		// this transport.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	rc := t.policy(ctx).Client(hc, retry.Hooks{
+		Before: func(_ *http.Request, n int) { t.count(extra, kind, n > 1) },
+		Judge:  t.judge,
+		Finish: finish,
+	})
+	resp, err := rc.Do(rr)
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// policy is the retry policy of one call made with ctx: the Transport's
+// limits, and a deadline that is the earlier of Deadline and ctx's.
+func (t *Transport) policy(ctx context.Context) retry.Policy {
+	deadline := t.Deadline
+	if dl, ok := ctx.Deadline(); ok && (deadline.IsZero() || dl.Before(deadline)) {
+		deadline = dl
+	}
+	attempts := t.MaxAttempts
+	if attempts <= 0 {
+		attempts = DefaultMaxAttempts
+	}
+	return retry.Policy{
+		Attempts: attempts,
+		Backoff:  cmp.Or(max(t.Backoff, 0), DefaultBackoff),
+		MaxWait:  cmp.Or(max(t.MaxWait, 0), DefaultMaxWait),
+		Deadline: deadline,
+		Now:      t.Now,
+		Sleep:    t.Sleep,
+	}
+}
+
+// finish shapes a call that ended without a plain answer: the last
+// response as is when attempts ran out on one, the last network error
+// with the number of attempts, or the context's error that cut a wait.
+func finish(resp *http.Response, err error, attempts int) (*http.Response, error) {
+	var we *retry.WaitError
+	switch {
+	case errors.As(err, &we):
+		return nil, we.Err
+	case err != nil:
+		// Drop the inner client's "Get \"URL\": ": the caller's client
+		// adds its own.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("after %d attempt(s): %w", attempts, err)
+	}
+	return resp, nil
 }
 
 // GraphQLQuery is the Counter's name for a GraphQL POST that only reads
@@ -174,78 +225,43 @@ func (t *Transport) base() http.RoundTripper {
 	return t.Base
 }
 
-func (t *Transport) count(extra *Counter, method string, retry bool) {
+func (t *Transport) count(extra *Counter, method string, repeat bool) {
 	if t.Counter != nil {
-		t.Counter.add(method, retry)
+		t.Counter.add(method, repeat)
 	}
 	if extra != nil && extra != t.Counter {
-		extra.add(method, retry)
+		extra.add(method, repeat)
 	}
 }
 
-// fits reports whether a wait of d is allowed now.
-func (t *Transport) fits(ctx context.Context, d time.Duration) bool {
-	maxWait := t.MaxWait
-	if maxWait <= 0 {
-		maxWait = DefaultMaxWait
-	}
-	if d > maxWait {
-		return false
-	}
-	end := t.Now().Add(d)
-	if !t.Deadline.IsZero() && end.After(t.Deadline) {
-		return false
-	}
-	if dl, ok := ctx.Deadline(); ok && end.After(dl) {
-		return false
-	}
-	return true
-}
-
-// retryAfter decides whether an attempt's outcome is worth another attempt,
-// and after how long.
-func (t *Transport) retryAfter(ctx context.Context, resp *http.Response, err error, attempt int) (time.Duration, bool) {
-	backoff := t.Backoff
-	if backoff <= 0 {
-		backoff = DefaultBackoff
-	}
-	backoff <<= min(attempt-1, 16)
+// judge tells the answers GitHub could not give (network errors, 5xx, rate
+// limits) from GitHub's answer to the request, and reads how long GitHub
+// asked to wait.
+func (t *Transport) judge(ctx context.Context, resp *http.Response, err error) retry.Verdict {
 	if err != nil {
-		return backoff, ctx.Err() == nil
+		return retry.Verdict{Retry: ctx.Err() == nil}
 	}
-	switch s := resp.StatusCode; {
-	case s == http.StatusInternalServerError || s == http.StatusBadGateway ||
-		s == http.StatusServiceUnavailable || s == http.StatusGatewayTimeout:
+	switch resp.StatusCode {
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable,
+		http.StatusGatewayTimeout, http.StatusTooManyRequests:
+		d, ok := t.headerWait(resp.Header)
+		return retry.Verdict{Retry: true, After: d, HasAfter: ok}
+	case http.StatusForbidden:
 		if d, ok := t.headerWait(resp.Header); ok {
-			return d, true
-		}
-		return backoff, true
-	case s == http.StatusTooManyRequests:
-		if d, ok := t.headerWait(resp.Header); ok {
-			return d, true
-		}
-		return backoff, true
-	case s == http.StatusForbidden:
-		if d, ok := t.headerWait(resp.Header); ok {
-			return d, true
+			return retry.Verdict{Retry: true, After: d, HasAfter: true}
 		}
 		if secondaryLimit(resp) {
-			return time.Minute, true
+			return retry.Verdict{Retry: true, After: time.Minute, HasAfter: true}
 		}
 	}
-	return 0, false
+	return retry.Verdict{}
 }
 
 // headerWait reads retry-after, or x-ratelimit-reset when no requests
 // remain.
 func (t *Transport) headerWait(h http.Header) (time.Duration, bool) {
-	if v := h.Get("Retry-After"); v != "" {
-		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 {
-			return time.Duration(n) * time.Second, true
-		}
-		if at, err := http.ParseTime(v); err == nil {
-			return max(at.Sub(t.Now()), 0), true
-		}
+	if d, ok := retry.ParseRetryAfter(h.Get("Retry-After"), t.Now()); ok {
+		return d, true
 	}
 	if h.Get("X-RateLimit-Remaining") == "0" {
 		if n, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-RateLimit-Reset")), 10, 64); err == nil {
@@ -305,6 +321,28 @@ func (e *attemptTimeoutError) Error() string {
 
 // Timeout marks the error as a timeout, like net.Error.
 func (e *attemptTimeoutError) Timeout() bool { return true }
+
+// attemptTransport bounds each attempt, response body included, by timeout.
+type attemptTransport struct {
+	base    http.RoundTripper
+	timeout time.Duration
+}
+
+func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	actx, cancel := context.WithTimeoutCause(ctx, t.timeout, &attemptTimeoutError{t.timeout})
+	resp, err := t.base.RoundTrip(req.WithContext(actx))
+	if err != nil {
+		if ctx.Err() == nil && actx.Err() != nil {
+			err = context.Cause(actx)
+		}
+		cancel()
+		return nil, err
+	}
+	// The attempt's time runs until its body is read and closed.
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
 
 // cancelOnClose ends an attempt's context when its response body is closed.
 type cancelOnClose struct {

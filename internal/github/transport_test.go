@@ -151,6 +151,12 @@ func TestTransportRetries(t *testing.T) {
 			want:    want{429, nil, github.Counts{Calls: 1, Reads: 1}},
 		},
 		{
+			// 18446744074 s overflowed a time.Duration into 290ms.
+			name:    "an absurd retry-after is not waited for",
+			answers: []answer{{status: 429, header: map[string]string{"Retry-After": "18446744074"}}},
+			want:    want{429, nil, github.Counts{Calls: 1, Reads: 1}},
+		},
+		{
 			name:    "POST bodies are sent again whole",
 			method:  http.MethodPost,
 			answers: []answer{{status: 502}, {status: 500}},
