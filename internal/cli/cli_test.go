@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 )
 
 // Secrets the suite uses. TestMain greps everything the CLI printed and
@@ -175,7 +177,7 @@ func (w *workspace) cli(at string, args ...string) (code int, stdout, stderr str
 		Stdout: &out, Stderr: &errb, Dir: w.dir,
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 		HTTP:      w.app.srv.Client(),
-		Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		Clock:     clocktest.New(time.Now()),
 	})
 	w.record(out.Bytes(), errb.Bytes())
 	return code, out.String(), errb.String()

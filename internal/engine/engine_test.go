@@ -142,7 +142,7 @@ jobs:
     catch_up: all
 `)
 	h.run("2026-11-28T00:00:00Z", Options{})
-	h.clock.set(ts("2026-11-28T03:00:00Z"))
+	h.clock.Set(ts("2026-11-28T03:00:00Z"))
 	doc, _, _ := h.engine().read(context.Background())
 	dec, err := decide(doc, decideInput{m: h.m, now: h.clock.Now(), runID: "r", lease: time.Minute, claim: true, newID: func() string { return "x" }})
 	if err != nil {
@@ -246,7 +246,7 @@ jobs:
 
 	// Replay keeps the id and goes on counting attempts.
 	h.ep.setHandler(nil)
-	h.clock.set(ts("2026-11-28T09:00:00Z"))
+	h.clock.Set(ts("2026-11-28T09:00:00Z"))
 	ids, err := h.engine().Replay(context.Background(), nil, true)
 	if err != nil || len(ids) != 1 {
 		t.Fatalf("replay: %v %v", ids, err)
@@ -299,7 +299,7 @@ func TestKilledAfterClaimIsRedeliveredAfterLease(t *testing.T) {
 	h.run("2026-11-28T07:30:00Z", Options{})
 
 	// A run claims, then dies before delivering or recording.
-	h.clock.set(ts("2026-11-28T08:00:30Z"))
+	h.clock.Set(ts("2026-11-28T08:00:30Z"))
 	e := h.engine()
 	in := decideInput{m: h.m, now: h.clock.Now(), runID: "dead-run", lease: 7 * time.Minute, claim: true, newID: e.NewID}
 	dec, _, err := e.claim(context.Background(), in, &Report{}, false, &known{})
@@ -358,7 +358,7 @@ jobs:
 		t.Fatalf("(-want +got):\n%s", diff)
 	}
 	// Cancel the other one.
-	h.clock.set(ts("2026-11-28T13:00:00Z"))
+	h.clock.Set(ts("2026-11-28T13:00:00Z"))
 	notes, err := h.engine().Enqueue(context.Background(), Incoming{Source: "cancel", Data: []byte(`{"cancel":[{"job":"welcome","id":"user-1"}]}`)})
 	if err != nil || len(notes) != 1 || notes[0].Kind != NoteCancelled {
 		t.Fatalf("cancel: %+v %v", notes, err)
@@ -382,7 +382,7 @@ jobs:
 func TestRefusedItemAppliesTheRest(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hourly)
-	h.clock.set(ts("2026-11-28T10:00:00Z"))
+	h.clock.Set(ts("2026-11-28T10:00:00Z"))
 	rep, err := h.engine().Run(context.Background(), Options{Requests: []Incoming{{Source: "--enqueue", Data: []byte(
 		`{"enqueue":[{"job":"tick","id":"ok"},{"job":"tock","id":"bad"}]}`)}}})
 	if err != nil {
@@ -532,7 +532,7 @@ jobs:
 `)
 	h.run("2026-11-28T10:00:00Z", Options{})
 	for round := 1; round <= 6; round++ {
-		h.clock.set(ts("2026-11-28T10:00:00Z").Add(time.Duration(round) * 17 * time.Minute))
+		h.clock.Set(ts("2026-11-28T10:00:00Z").Add(time.Duration(round) * 17 * time.Minute))
 		var wg sync.WaitGroup
 		for i := 0; i < 4; i++ {
 			wg.Add(1)
@@ -573,7 +573,7 @@ func TestBadStateIsNeverOverwritten(t *testing.T) {
 			if err := writeFile(h.path, content); err != nil {
 				t.Fatal(err)
 			}
-			h.clock.set(ts("2026-11-28T10:00:00Z"))
+			h.clock.Set(ts("2026-11-28T10:00:00Z"))
 			_, err := h.engine().Run(context.Background(), Options{})
 			var se *state.Error
 			if !asStateError(err, &se) {
@@ -632,7 +632,7 @@ func sortedStrings(s []string) []string {
 func TestEnqueueAtBeyondHorizonIsRefused(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hourly)
-	h.clock.set(ts("2026-11-28T10:00:00Z"))
+	h.clock.Set(ts("2026-11-28T10:00:00Z"))
 	rep, err := h.engine().Run(context.Background(), Options{Requests: []Incoming{{Source: "--enqueue", Data: []byte(
 		`{"job":"tick","id":"far","at":"2028-06-01T00:00:00Z"}`)}}})
 	if err != nil {

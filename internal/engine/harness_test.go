@@ -14,36 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cronrelay/cronrelay/internal/clock"
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/manifest"
-	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
 )
-
-// fakeClock is a settable scheduling clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func ts(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
@@ -123,7 +100,7 @@ func (e *endpoint) keys() []string {
 type harness struct {
 	t     *testing.T
 	ep    *endpoint
-	clock *fakeClock
+	clock *clocktest.Fake
 	path  string
 	m     *manifest.Manifest
 	env   map[string]string
@@ -134,7 +111,7 @@ type harness struct {
 // newHarness parses manifest text in which BASE stands for the endpoint's URL.
 func newHarness(t *testing.T, text string) *harness {
 	t.Helper()
-	h := &harness{t: t, ep: newEndpoint(t), clock: &fakeClock{}, env: map[string]string{}}
+	h := &harness{t: t, ep: newEndpoint(t), clock: clocktest.New(time.Time{}), env: map[string]string{}}
 	h.path = filepath.Join(t.TempDir(), "state.json")
 	h.setManifest(text)
 	return h
@@ -151,17 +128,15 @@ func (h *harness) setManifest(text string) {
 }
 
 func (h *harness) engine() *Engine {
-	masker := &secret.Masker{}
-	return &Engine{
+	return mustNew(h.t, Config{
 		Manifest: h.m,
 		Store:    filestore.New(h.path),
 		Clock:    h.clock,
-		RealNow:  time.Now,
+		Real:     clock.Real{},
 		Lookup: func(k string) (string, bool) {
 			v, ok := h.env[k]
 			return v, ok
 		},
-		Masker: masker,
 		Deliverer: &deliver.Client{
 			HTTP:      h.ep.srv.Client(),
 			Now:       time.Now,
@@ -169,23 +144,29 @@ func (h *harness) engine() *Engine {
 			Rand:      func() float64 { return 0.5 },
 			UserAgent: "cronrelay/test",
 		},
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			h.clock.advance(d)
-			return ctx.Err()
-		},
 		NewID: func() string {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.ids++
 			return fmt.Sprintf("id%d", h.ids)
 		},
+	})
+}
+
+// mustNew is New for a configuration a test knows to be complete.
+func mustNew(tb testing.TB, c Config) *Engine {
+	tb.Helper()
+	e, err := New(c)
+	if err != nil {
+		tb.Fatal(err)
 	}
+	return e
 }
 
 // run runs the engine at the given time.
 func (h *harness) run(at string, opts Options) *Report {
 	h.t.Helper()
-	h.clock.set(ts(at))
+	h.clock.Set(ts(at))
 	rep, err := h.engine().Run(context.Background(), opts)
 	if err != nil {
 		h.t.Fatalf("run at %s: %v", at, err)
