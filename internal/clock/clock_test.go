@@ -66,7 +66,7 @@ func TestRealSleepWaitsOrStops(t *testing.T) {
 	if err := real.Sleep(context.Background(), 20*time.Millisecond); err != nil || time.Since(start) < 20*time.Millisecond {
 		t.Errorf("sleep 20ms: %v after %v", err, time.Since(start))
 	}
-	if d := real.Now().Sub(time.Now()); d > time.Second || d < -time.Second {
+	if d := time.Until(real.Now()); d > time.Second || d < -time.Second {
 		t.Errorf("Real.Now is %v away from time.Now", d)
 	}
 }
