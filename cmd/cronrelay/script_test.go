@@ -15,6 +15,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/cronrelay/cronrelay/internal/cli"
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
 	"github.com/cronrelay/cronrelay/internal/store/sharded"
 	"github.com/cronrelay/cronrelay/internal/testkit/endpoint"
@@ -96,7 +97,8 @@ func (w *world) respond(rw http.ResponseWriter, _ *http.Request, got endpoint.Re
 }
 
 // cmdCronrelay runs the CLI in-process in the script's folder, with the
-// script's environment, the app's client and a sleep that returns at once.
+// script's environment, the app's client and a fake clock whose sleeps
+// return at once.
 // Everything it prints and the state it leaves are checked for the values
 // of CRON_SECRET and CRONRELAY_SIGNING_KEY.
 func cmdCronrelay(ts *testscript.TestScript, neg bool, args []string) {
@@ -106,7 +108,7 @@ func cmdCronrelay(ts *testscript.TestScript, neg bool, args []string) {
 		Stdout: &stdout, Stderr: &stderr, Dir: ts.MkAbs("."),
 		LookupEnv: func(k string) (string, bool) { v := ts.Getenv(k); return v, v != "" },
 		HTTP:      w.app.Client(),
-		Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		Clock:     clocktest.New(time.Now()),
 	})
 	ts.Stdout().Write(stdout.Bytes())
 	ts.Stderr().Write(stderr.Bytes())

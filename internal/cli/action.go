@@ -91,7 +91,7 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 		return fail(err)
 	}
 	rc := &runConfig{masker: masker, out: out}
-	rc.gh = newGHSession(env, token, env.Now().Add(f.budget+f.lookahead))
+	rc.gh = newGHSession(env, token, env.Clock.Now().Add(f.budget+f.lookahead))
 
 	data, viaAPI, err := actionManifest(ctx, env, act, rc.gh, f.manifest)
 	if err != nil {

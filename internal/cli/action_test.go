@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/github/githubfake"
 	"github.com/cronrelay/cronrelay/internal/store/giststore"
 	"github.com/cronrelay/cronrelay/internal/testkit/golden"
@@ -156,8 +157,7 @@ func (r *repo) step(at, event string, env map[string]string, args ...string) ste
 		Dir:       r.dir,
 		LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
 		HTTP:      r.app.Client(),
-		Now:       func() time.Time { return realNow },
-		Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		Clock:     clocktest.New(realNow),
 	})
 	res := stepResult{code: code, stdout: stdout.String(), stderr: stderr.String(), combined: combined.String()}
 	if data, err := os.ReadFile(vars["GITHUB_OUTPUT"]); err == nil {

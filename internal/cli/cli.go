@@ -45,12 +45,12 @@ type Env struct {
 	Stderr io.Writer
 	// LookupEnv reads an environment variable.
 	LookupEnv func(string) (string, bool)
-	// Now is real time. The scheduling clock derives from it and CRONRELAY_NOW.
-	Now func() time.Time
+	// Clock is real time, and the waits between retries and inside the
+	// lookahead; nil is clock.Real. The scheduling clock derives from it
+	// and CRONRELAY_NOW.
+	Clock clock.Clock
 	// HTTP is the client deliveries use; nil builds the default one.
 	HTTP *http.Client
-	// Sleep waits for d or until ctx ends; nil is clock.Sleep.
-	Sleep clock.SleepFunc
 	// Random is the source of run ids and generated ids; nil uses crypto/rand.
 	Random io.Reader
 	// Dir is the working directory relative paths are resolved against; "" is the process's.
@@ -78,11 +78,8 @@ func (e *Env) fill() {
 	if e.LookupEnv == nil {
 		e.LookupEnv = func(string) (string, bool) { return "", false }
 	}
-	if e.Now == nil {
-		e.Now = time.Now
-	}
-	if e.Sleep == nil {
-		e.Sleep = clock.Sleep
+	if e.Clock == nil {
+		e.Clock = clock.Real{}
 	}
 	if e.Random == nil {
 		e.Random = rand.Reader

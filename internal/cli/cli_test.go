@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/testkit/endpoint"
 )
 
@@ -177,7 +178,7 @@ func (w *workspace) cli(at string, args ...string) (code int, stdout, stderr str
 		Stdout: &out, Stderr: &errb, Dir: w.dir,
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 		HTTP:      w.app.Client(),
-		Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		Clock:     clocktest.New(time.Now()),
 	})
 	w.record(out.Bytes(), errb.Bytes())
 	return code, out.String(), errb.String()

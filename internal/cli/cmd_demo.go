@@ -46,7 +46,7 @@ func runDemo(ctx context.Context, env *Env, args []string) int {
 	if len(pos) > 0 {
 		return fail("unexpected argument %q", pos[0])
 	}
-	cfg := demo.Config{Out: env.Stdout, Now: env.Now}
+	cfg := demo.Config{Out: env.Stdout, Now: env.Clock.Now}
 	n, err := strconv.ParseUint(seed, 10, 64)
 	if err != nil || n == 0 {
 		return fail("--seed: %q is not a positive whole number", seed)
@@ -89,7 +89,7 @@ func runDev(ctx context.Context, env *Env, args []string) int {
 	}
 	cfg := devloop.Config{
 		ManifestPath: env.path(manifestPath), Addr: addr, Out: env.Stdout, Lookup: env.LookupEnv,
-		Now: env.Now, Clock: clk, Location: time.Local, HTTP: env.HTTP, Sleep: env.Sleep,
+		Real: env.Clock, Clock: clk, Location: time.Local, HTTP: env.HTTP,
 		NewID: env.newID, UserAgent: version.UserAgent(),
 	}
 	if statePath != "" {

@@ -205,7 +205,7 @@ func (f *runFlags) configure(env *Env, rc *runConfig, extra []engine.Incoming) e
 		}
 	}
 	if rc.gh == nil {
-		rc.gh = newGHSession(env, githubToken(env), env.Now().Add(f.budget+f.lookahead))
+		rc.gh = newGHSession(env, githubToken(env), env.Clock.Now().Add(f.budget+f.lookahead))
 	}
 	rc.masker.Add(rc.gh.token)
 	return nil

@@ -13,18 +13,14 @@ import (
 	"github.com/cronrelay/cronrelay/internal/action"
 	"github.com/cronrelay/cronrelay/internal/alert"
 	"github.com/cronrelay/cronrelay/internal/clock"
-	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/request"
 	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/statuspage"
 	"github.com/cronrelay/cronrelay/internal/store"
-	"github.com/cronrelay/cronrelay/internal/store/branchstore"
-	"github.com/cronrelay/cronrelay/internal/store/filestore"
-	"github.com/cronrelay/cronrelay/internal/store/giststore"
-	"github.com/cronrelay/cronrelay/internal/store/sharded"
-	"github.com/cronrelay/cronrelay/internal/version"
+	"github.com/cronrelay/cronrelay/internal/store/stores"
 )
 
 // Defaults for the common flags.
@@ -147,7 +143,7 @@ func readFile(path string, max int64) ([]byte, error) {
 // openStore opens the state store a URI names, for commands other than
 // run: API retries end after the default run budget.
 func openStore(env *Env, uri string) (store.Store, error) {
-	return openStoreWith(env, uri, newGHSession(env, githubToken(env), env.Now().Add(engine.DefaultBudget)))
+	return openStoreWith(env, uri, newGHSession(env, githubToken(env), env.Clock.Now().Add(engine.DefaultBudget)))
 }
 
 // storeOptions tune the stores that writes go to.
@@ -172,48 +168,22 @@ func openStoreWith(env *Env, uri string, sess *ghSession, opts ...storeOptions) 
 			uri = DefaultBranchState
 		}
 	}
-	kind, arg, err := store.ParseURI(uri)
-	if err != nil {
-		return nil, err
-	}
-	switch kind {
-	case store.KindFile:
-		path := env.path(arg)
-		if action.Enabled(env.LookupEnv) {
-			if err := insideWorkspace(env, path); err != nil {
-				return nil, fmt.Errorf("state %s: %v", uri, err)
-			}
-		}
-		return sharded.New(filestore.New(path)), nil
-	case store.KindBranch:
-		owner, repo, err := sess.Repo("state " + uri)
-		if err != nil {
-			return nil, err
-		}
-		client, err := sess.Client()
-		if err != nil {
-			return nil, fmt.Errorf("state %s: %v", uri, err)
-		}
-		bopts := []branchstore.Option{branchstore.WithGraphQLURL(env.getenv("GITHUB_GRAPHQL_URL"))}
-		if so.history > 0 {
-			bopts = append(bopts, branchstore.WithMaxCommits(so.history))
-		}
-		if so.log != nil {
-			bopts = append(bopts, branchstore.WithSquashReport(func(r branchstore.SquashReport) {
-				if r.Err != nil {
-					fmt.Fprintf(so.log, "warning: the state branch was not squashed (it is kept as it is; a later run tries again): %v\n", r.Err)
+	return stores.Open(uri, stores.Deps{
+		Path: func(p string) (string, error) {
+			path := env.path(p)
+			if action.Enabled(env.LookupEnv) {
+				if err := insideWorkspace(env, path); err != nil {
+					return "", err
 				}
-			}))
-		}
-		return sharded.New(branchstore.New(client, owner, repo, arg, bopts...)), nil
-	case store.KindGist:
-		client, err := sess.Client()
-		if err != nil {
-			return nil, fmt.Errorf("state %s: %v", uri, err)
-		}
-		return giststore.New(client, arg), nil
-	}
-	return nil, fmt.Errorf("state URI %q: unknown kind %q", uri, kind)
+			}
+			return path, nil
+		},
+		Client:     sess.Client,
+		Repo:       sess.Repo,
+		GraphQLURL: env.getenv("GITHUB_GRAPHQL_URL"),
+		MaxCommits: so.history,
+		SquashLog:  so.log,
+	})
 }
 
 // insideWorkspace refuses a path outside the workspace: in GitHub Actions
@@ -272,35 +242,33 @@ func evalExisting(path string) (string, error) {
 
 // schedulingClock is the clock every decision reads.
 func schedulingClock(env *Env) (clock.Clock, error) {
-	return clock.FromEnv(env.getenv("CRONRELAY_NOW"), env.Now)
+	return clock.FromEnv(env.getenv("CRONRELAY_NOW"), env.Clock)
 }
 
-// newEngine builds an engine with the real dependencies.
+// newEngine builds an engine with the real dependencies, the status page
+// on the state branch included.
 func newEngine(env *Env, m *manifest.Manifest, st store.Store, clk clock.Clock, masker *secret.Masker) *engine.Engine {
-	client := env.HTTP
-	if client == nil {
-		client = deliver.NewHTTPClient()
-	}
-	return &engine.Engine{
-		StateKeys: stateKeys(env, masker),
+	e, err := engine.New(engine.Config{
 		Manifest:  m,
 		Store:     st,
 		Clock:     clk,
-		RealNow:   env.Now,
+		Real:      env.Clock,
 		Lookup:    env.LookupEnv,
 		Masker:    masker,
-		Deliverer: &deliver.Client{
-			HTTP:      client,
-			UserAgent: version.UserAgent(),
-			Now:       env.Now,
-			Sleep:     env.Sleep,
-		},
-		Sleep: env.Sleep,
-		NewID: env.newID,
+		HTTP:      env.HTTP,
+		NewID:     env.newID,
+		StateKeys: stateKeys(env, masker),
 		FailureBody: func(target *manifest.Job, r engine.FailureReport) []byte {
 			return alert.Body(target.Format, r, alert.RunURL(env.getenv))
 		},
+		Files: statuspage.Files(m),
+	})
+	if err != nil {
+		// New refuses only a missing manifest or store, and every command
+		// has both before it builds its engine: a bug.
+		panic("cronrelay: " + err.Error())
 	}
+	return e
 }
 
 // exitFor maps an error to an exit code and prints it once.

@@ -54,8 +54,8 @@ func (s *ghSession) Client() (*gh.Client, error) {
 	s.once.Do(func() {
 		tr := &github.Transport{
 			Counter:  &s.counter,
-			Now:      s.env.Now,
-			Sleep:    s.env.Sleep,
+			Now:      s.env.Clock.Now,
+			Sleep:    s.env.Clock.Sleep,
 			Deadline: s.deadline,
 		}
 		s.client, s.err = github.NewClient(&http.Client{Transport: tr}, s.env.getenv("GITHUB_API_URL"), s.token)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/scaffold"
 )
 
@@ -59,7 +60,7 @@ func runIn(dir string, stdin io.Reader, args ...string) (int, string, string) {
 	}
 	code := Run(context.Background(), args, Env{
 		Stdin: stdin, Stdout: &out, Stderr: &errb, Dir: dir, Random: &counting{},
-		Now: func() time.Time { return time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC) },
+		Clock: clocktest.New(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)),
 	})
 	return code, out.String(), errb.String()
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/signing"
 	"github.com/cronrelay/cronrelay/internal/state"
 )
@@ -243,39 +244,27 @@ func withoutRunIDs(ss []string) []string {
 	return out
 }
 
-// fakeTime is a real-time clock that moves only when the run sleeps.
-type fakeTime struct {
-	mu     sync.Mutex
-	t      time.Time
-	sleeps []time.Duration
-	// onSleep runs before the clock moves (another run writing meanwhile).
-	onSleep func(n int)
-}
-
-func (f *fakeTime) now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.t
-}
-
-func (f *fakeTime) sleep(ctx context.Context, d time.Duration) error {
-	f.mu.Lock()
-	f.sleeps = append(f.sleeps, d)
-	n := len(f.sleeps)
-	f.t = f.t.Add(d)
-	hook := f.onSleep
-	f.mu.Unlock()
-	if n > 50 {
-		return fmt.Errorf("the run slept %d times: a busy loop", n)
+// fakeTime is a real-time clock that moves only when the run sleeps; more
+// than 50 sleeps is a busy loop, and onSleep(n) runs on the n-th sleep
+// (another run writing meanwhile).
+func fakeTime(at time.Time, onSleep func(n int)) *clocktest.Fake {
+	f := clocktest.New(at)
+	n := 0
+	f.OnSleep = func(context.Context, time.Duration) error {
+		n++
+		if n > 50 {
+			return fmt.Errorf("the run slept %d times: a busy loop", n)
+		}
+		if onSleep != nil {
+			onSleep(n)
+		}
+		return nil
 	}
-	if hook != nil {
-		hook(n)
-	}
-	return ctx.Err()
+	return f
 }
 
 // cliAt runs cronrelay in the workspace with a fake real clock.
-func (w *workspace) cliAt(ft *fakeTime, at string, args ...string) (code int, stdout, stderr string) {
+func (w *workspace) cliAt(ft *clocktest.Fake, at string, args ...string) (code int, stdout, stderr string) {
 	w.t.Helper()
 	var out, errb bytes.Buffer
 	env := map[string]string{"CRONRELAY_NOW": at}
@@ -286,8 +275,7 @@ func (w *workspace) cliAt(ft *fakeTime, at string, args ...string) (code int, st
 		Stdout: &out, Stderr: &errb, Dir: w.dir,
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 		HTTP:      w.app.Client(),
-		Now:       ft.now,
-		Sleep:     ft.sleep,
+		Clock:     ft,
 	})
 	w.record(out.Bytes(), errb.Bytes())
 	return code, out.String(), errb.String()
@@ -323,8 +311,7 @@ jobs:
     path: /hourly
 `)
 	w.write(".cronrelay/state.json", waitingState)
-	ft := &fakeTime{t: ts("2026-11-28T10:00:30Z")}
-	ft.onSleep = func(n int) {
+	ft := fakeTime(ts("2026-11-28T10:00:30Z"), func(n int) {
 		if n != 1 {
 			return
 		}
@@ -334,7 +321,7 @@ jobs:
 		i := strings.Index(done, `    "hourly@2026-11-28T09:00:00Z"`)
 		j := strings.Index(done, `    "hourly@2026-11-28T10:00:00Z"`)
 		w.write(".cronrelay/state.json", done[:i]+done[j:])
-	}
+	})
 	code, out, errs := w.cliAt(ft, "2026-11-28T10:00:30Z", "run", "--lookahead", "5m")
 	if code != ExitOK {
 		t.Fatalf("run: exit %d\n%s%s", code, out, errs)
@@ -345,7 +332,7 @@ jobs:
 	// One sleep: until the poll for the other run (15s, before its lease
 	// ends at 10:09); then 10:00 is delivered and nothing else falls due
 	// inside the lookahead.
-	if diff := cmp.Diff([]time.Duration{15 * time.Second}, ft.sleeps); diff != "" {
+	if diff := cmp.Diff([]time.Duration{15 * time.Second}, ft.Slept()); diff != "" {
 		t.Errorf("sleeps (-want +got):\n%s\n%s", diff, errs)
 	}
 	if !strings.Contains(errs, "waiting 15s for another run to record what it is delivering (lookahead)") {
@@ -488,7 +475,7 @@ func TestSignalStopsStartingDeliveriesAndKeepsAttempts(t *testing.T) {
 		Stdout: &out, Stderr: &errb, Dir: w.dir,
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 		HTTP:      &http.Client{Transport: &cancelAfterFirst{base: w.app.Client().Transport, cancel: cancel}},
-		Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		Clock:     clocktest.New(time.Now()),
 	})
 	w.record(out.Bytes(), errb.Bytes())
 	if code != ExitInterrupted {

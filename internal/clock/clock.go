@@ -1,9 +1,11 @@
-// Package clock provides the scheduling clock: real time, or real time
-// shifted so that the command starts at the instant CRONRELAY_NOW names.
+// Package clock is cronrelay's one abstraction of time: a Clock tells the
+// time and waits. Real is the runtime's clock; Offset is a clock shifted so
+// that the command starts at the instant CRONRELAY_NOW names; the fake that
+// tests (and the simulator) move by hand is in clocktest.
 //
-// Every scheduling decision reads the clock passed in from the command; only
-// signature timestamps use real time, because receivers check them against
-// their own clocks.
+// Every scheduling decision reads the scheduling clock passed in from the
+// command; budgets, Retry-After and signature timestamps read the real one,
+// because receivers and the runtime's deadlines measure real time.
 package clock
 
 import (
@@ -13,20 +15,26 @@ import (
 	"time"
 )
 
-// Clock tells the time.
+// Clock tells the time and waits.
 type Clock interface {
+	// Now returns the current time.
 	Now() time.Time
+	// Sleep waits for d or until ctx ends, returning ctx's error if it
+	// ended first. A d of zero or less returns at once (with ctx's error,
+	// if it has ended): waiting is never a busy loop.
+	Sleep(ctx context.Context, d time.Duration) error
 }
 
-// SleepFunc waits for d or until ctx ends, returning ctx's error if it
-// ended first. Commands take one as a dependency so that tests move time
-// themselves; Sleep is the real one.
-type SleepFunc func(ctx context.Context, d time.Duration) error
+// Real is the runtime's clock: time.Now and a timer.
+type Real struct{}
 
-// Sleep waits for d on the runtime's timer, or until ctx ends. A d of zero
-// or less returns at once (with ctx's error, if it has ended): waiting is
-// never a busy loop.
-func Sleep(ctx context.Context, d time.Duration) error {
+var _ Clock = Real{}
+
+// Now returns time.Now().
+func (Real) Now() time.Time { return time.Now() }
+
+// Sleep waits for d on the runtime's timer, or until ctx ends.
+func (Real) Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
@@ -40,36 +48,36 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Func adapts a function to Clock.
-type Func func() time.Time
-
-// Now calls f.
-func (f Func) Now() time.Time { return f() }
-
-// Offset is a clock that started at Start when the real clock said realStart,
-// and advances with real time from there.
+// Offset is a clock that read start when its base read baseStart, and
+// advances with its base from there; it sleeps on its base.
 type Offset struct {
 	start     time.Time
-	realStart time.Time
-	real      func() time.Time
+	baseStart time.Time
+	base      Clock
 }
 
-// NewOffset returns a clock that reads start now and advances with real.
-func NewOffset(start time.Time, real func() time.Time) *Offset {
-	return &Offset{start: start, realStart: real(), real: real}
+// NewOffset returns a clock that reads start now and advances with base.
+func NewOffset(start time.Time, base Clock) *Offset {
+	return &Offset{start: start, baseStart: base.Now(), base: base}
 }
 
 // Now returns the shifted time.
 func (o *Offset) Now() time.Time {
-	return o.start.Add(o.real().Sub(o.realStart))
+	return o.start.Add(o.base.Now().Sub(o.baseStart))
+}
+
+// Sleep waits on the base clock.
+func (o *Offset) Sleep(ctx context.Context, d time.Duration) error {
+	return o.base.Sleep(ctx, d)
 }
 
 // FromEnv returns the scheduling clock for the value of CRONRELAY_NOW: real
-// time when it is empty, else a clock starting at that RFC 3339 instant.
-func FromEnv(value string, real func() time.Time) (Clock, error) {
+// itself when it is empty, else a clock starting at that RFC 3339 instant
+// and advancing with real.
+func FromEnv(value string, real Clock) (Clock, error) {
 	value = strings.TrimSpace(value)
 	if value == "" {
-		return Func(real), nil
+		return real, nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, value)
 	if err != nil {

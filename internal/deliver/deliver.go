@@ -190,7 +190,7 @@ func (c *Client) Deliver(ctx context.Context, r Request) Result {
 		d.now = time.Now
 	}
 	if d.sleep == nil {
-		d.sleep = clock.Sleep
+		d.sleep = clock.Real{}.Sleep
 	}
 	if d.rand == nil {
 		d.rand = rand.Float64

@@ -147,7 +147,7 @@ func TestDeliverRetryableThenSuccess(t *testing.T) {
 				t.Errorf("Result (-want +got):\n%s", diff)
 			}
 			// Rand 0.5: half of 1s, then half of 2s.
-			if diff := cmp.Diff([]time.Duration{500 * time.Millisecond, time.Second}, clock.Sleeps()); diff != "" {
+			if diff := cmp.Diff([]time.Duration{500 * time.Millisecond, time.Second}, clock.Slept()); diff != "" {
 				t.Errorf("sleeps (-want +got):\n%s", diff)
 			}
 			reqs := rec.Requests()
@@ -223,8 +223,8 @@ func TestDeliverPermanent(t *testing.T) {
 			if n := len(rec.Requests()); n != 1 {
 				t.Errorf("server got %d requests, want 1", n)
 			}
-			if len(clock.Sleeps()) != 0 {
-				t.Errorf("slept %v, want no sleep", clock.Sleeps())
+			if len(clock.Slept()) != 0 {
+				t.Errorf("slept %v, want no sleep", clock.Slept())
 			}
 		})
 	}
@@ -270,7 +270,7 @@ func TestDeliverConnectionRefused(t *testing.T) {
 	if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
 		t.Errorf("Result (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]time.Duration{0}, clock.Sleeps()); diff != "" {
+	if diff := cmp.Diff([]time.Duration{0}, clock.Slept()); diff != "" {
 		t.Errorf("sleeps (-want +got):\n%s", diff)
 	}
 }
@@ -414,7 +414,7 @@ func TestDeliverRetryAfter(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got, ignoreWire); diff != "" {
 				t.Errorf("Result (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tc.wantSleeps, clock.Sleeps(), cmpopts.EquateEmpty()); diff != "" {
+			if diff := cmp.Diff(tc.wantSleeps, clock.Slept(), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("sleeps (-want +got):\n%s", diff)
 			}
 			if n := len(rec.Requests()); n != len(tc.want.Attempts) {
@@ -454,10 +454,10 @@ func TestDeliverJitter(t *testing.T) {
 			for _, c := range caps {
 				want = append(want, tc.want(c))
 			}
-			if diff := cmp.Diff(want, clock.Sleeps()); diff != "" {
+			if diff := cmp.Diff(want, clock.Slept()); diff != "" {
 				t.Errorf("sleeps (-want +got):\n%s", diff)
 			}
-			for i, s := range clock.Sleeps() {
+			for i, s := range clock.Slept() {
 				if s < 0 || s >= caps[i] {
 					t.Errorf("sleep %d = %s, outside [0, %s)", i, s, caps[i])
 				}
@@ -704,7 +704,7 @@ func TestDeliverCancelled(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		clock := newClock()
-		clock.onSleep = func(ctx context.Context) error {
+		clock.OnSleep = func(ctx context.Context, _ time.Duration) error {
 			cancel()
 			return ctx.Err()
 		}

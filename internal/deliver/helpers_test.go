@@ -1,14 +1,13 @@
 package deliver
 
 import (
-	"context"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/signing"
 	"github.com/cronrelay/cronrelay/internal/testkit/endpoint"
 )
@@ -22,38 +21,9 @@ var (
 
 // fakeClock is Client.Now and Client.Sleep: Sleep records the wait and
 // advances the clock, so budgets are checked without real waiting.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-	// onSleep, when set, runs instead of advancing (e.g. to cancel).
-	onSleep func(ctx context.Context) error
-}
+type fakeClock = clocktest.Fake
 
-func newClock() *fakeClock { return &fakeClock{now: start} }
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sleeps = append(f.sleeps, d)
-	if f.onSleep != nil {
-		return f.onSleep(ctx)
-	}
-	f.now = f.now.Add(d)
-	return ctx.Err()
-}
-
-func (f *fakeClock) Sleeps() []time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]time.Duration(nil), f.sleeps...)
-}
+func newClock() *fakeClock { return clocktest.New(start) }
 
 // seen is one request as the server received it.
 type seen struct {

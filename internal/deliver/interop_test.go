@@ -45,7 +45,7 @@ func TestSignatureInteropNode(t *testing.T) {
 	node, script := nodeVerifier(t)
 
 	srv, rec := serve(t, statuses(503))
-	c := &Client{HTTP: srv.Client(), UserAgent: "cronrelay/test", Now: time.Now, Sleep: clock.Sleep, Rand: func() float64 { return 0 }}
+	c := &Client{HTTP: srv.Client(), UserAgent: "cronrelay/test", Now: time.Now, Sleep: clock.Real{}.Sleep, Rand: func() float64 { return 0 }}
 	r := testRequest(srv.URL)
 	r.DeliveryID = "welcome-followup#user-123"
 	r.Body = []byte(`{"userId":"123","note":"ünïcode ✓"}`)

@@ -52,9 +52,7 @@ type slowBody struct {
 func (b *slowBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if n > 0 {
-		b.clock.mu.Lock()
-		b.clock.now = b.clock.now.Add(b.d)
-		b.clock.mu.Unlock()
+		b.clock.Advance(b.d)
 	}
 	return n, err
 }
@@ -75,7 +73,7 @@ func TestDeliverZeroTimeoutAndBackoffMeanNone(t *testing.T) {
 	if res.Outcome != Success || len(res.Attempts) != 2 {
 		t.Fatalf("result = %+v; a zero timeout and backoff are valid", res)
 	}
-	if diff := cmp.Diff([]time.Duration{0}, clock.Sleeps()); diff != "" {
+	if diff := cmp.Diff([]time.Duration{0}, clock.Slept()); diff != "" {
 		t.Errorf("waits (-want +got):\n%s", diff)
 	}
 }

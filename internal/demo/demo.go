@@ -23,16 +23,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/signing"
 	"github.com/cronrelay/cronrelay/internal/state"
-	"github.com/cronrelay/cronrelay/internal/store/filestore"
+	"github.com/cronrelay/cronrelay/internal/store/stores"
 )
 
 // DefaultSeed is the seed of `cronrelay demo` without --seed.
@@ -156,55 +156,17 @@ const signupRequest = `{"enqueue": [
 // Manifest returns the demo manifest with baseURL as its base_url.
 func Manifest(baseURL string) string { return strings.ReplaceAll(manifestText, "BASE", baseURL) }
 
-// simClock is the simulated scheduling clock, with a "real" clock beside
-// it: real time plus every simulated wait. The engine's run deadline is a
-// context deadline, which only real time can meet, so the deliveries'
-// budget checks and signature timestamps (and the demo app's checks of
-// them) read the real side; the schedule reads the simulated side. A wait
-// advances both, and takes no time.
-type simClock struct {
-	mu   sync.Mutex
-	t    time.Time
-	skew time.Duration
-	wall func() time.Time
-}
-
-func (c *simClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// real is wall time plus the simulated waits so far.
-func (c *simClock) real() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.wall().Add(c.skew)
-}
-
-// set moves the clock to t unless it is already past it.
-func (c *simClock) set(t time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !t.After(c.t) && !c.t.IsZero() {
-		return false
-	}
-	c.t = t
-	return true
-}
-
-// sleep advances both clocks by d: waits take no real time.
-func (c *simClock) sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if d > 0 {
-		c.t = c.t.Add(d)
-		c.skew += d
-	}
-	return nil
+// newClocks returns the simulated scheduling clock, and a "real" clock
+// beside it reading wall time plus every simulated wait. The engine's run
+// deadline is a context deadline, which only real time can meet, so the
+// deliveries' budget checks and signature timestamps (and the demo app's
+// checks of them) read the real side; the schedule reads the simulated
+// side. A wait on either advances both, and takes no time.
+func newClocks(wall time.Time) (sched, real *clocktest.Fake) {
+	sched, real = clocktest.New(time.Time{}), clocktest.New(wall)
+	sched.OnSleep = func(_ context.Context, d time.Duration) error { real.Advance(d); return nil }
+	real.OnSleep = func(_ context.Context, d time.Duration) error { sched.Advance(d); return nil }
+	return sched, real
 }
 
 // Run runs the simulated day and prints it to cfg.Out.
@@ -248,8 +210,8 @@ func run(ctx context.Context, cfg Config) (*Summary, error) {
 	if wall == nil {
 		wall = time.Now
 	}
-	clk := &simClock{wall: wall}
-	demoApp := newApp(cronSecret, []string{key}, clk.real)
+	clk, real := newClocks(wall())
+	demoApp := newApp(cronSecret, []string{key}, real.Now)
 	ln, err := listen(cfg.Listen)
 	if err != nil {
 		return nil, err
@@ -274,28 +236,24 @@ func run(ctx context.Context, cfg Config) (*Summary, error) {
 	env := map[string]string{cronSecretVar: cronSecret, signingKeyVar: key}
 	masker := &secret.Masker{}
 	ids := 0
-	eng := &engine.Engine{
-		Manifest: m,
-		Store:    filestore.New(statePath),
-		Clock:    clk,
-		RealNow:  clk.real,
+	st, err := stores.Open("file:"+statePath, stores.Deps{})
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.New(engine.Config{
+		Manifest: m, Store: st, Clock: clk, Real: real, Masker: masker,
 		Lookup: func(k string) (string, bool) {
 			v, ok := env[k]
 			return v, ok
 		},
-		Masker: masker,
-		Deliverer: &deliver.Client{
-			HTTP:      srv.Client(),
-			UserAgent: "cronrelay/demo",
-			Now:       clk.real,
-			Sleep:     clk.sleep,
-			Rand:      rnd.Float64,
-		},
-		Sleep: clk.sleep,
+		Deliverer: &deliver.Client{HTTP: srv.Client(), UserAgent: "cronrelay/demo", Now: real.Now, Sleep: real.Sleep, Rand: rnd.Float64},
 		NewID: func() string {
 			ids++
 			return fmt.Sprintf("demo%d", ids)
 		},
+	})
+	if err != nil {
+		return nil, err
 	}
 
 	p := &printer{w: out, m: m}
@@ -305,7 +263,7 @@ func run(ctx context.Context, cfg Config) (*Summary, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if !clk.set(at) {
+		if !clk.Raise(at) {
 			continue // the previous run is still going at this time
 		}
 		opts := engine.Options{Concurrency: 1} // one at a time: the simulated clock stays deterministic

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/testkit/golden"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cronrelay/cronrelay/internal/store/stores"
 )
 
 // TestDemoDay runs the default day and compares it with the golden output:
@@ -102,7 +103,13 @@ func TestDemoKeepsState(t *testing.T) {
 	if err := Run(context.Background(), Config{StateDir: dir}); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	// Kept in the layout every file: state has, which the CLI's commands
+	// read (--state file:DIR/state.json).
+	st, err := stores.Open("file:"+filepath.Join(dir, "state.json"), stores.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _, err := st.Read(context.Background())
 	if err != nil || !bytes.Contains(data, []byte(`"nightly-report@2026-11-28T02:00:00Z"`)) {
 		t.Fatalf("state after the demo: %v\n%s", err, data)
 	}

@@ -16,11 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cronrelay/cronrelay/internal/clock"
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/manifest"
-	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/signing"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
 	"github.com/cronrelay/cronrelay/internal/testkit/golden"
@@ -74,28 +73,27 @@ func makeFixture(t *testing.T) []byte {
 		t.Fatal(diags)
 	}
 	sent := time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC)
-	var now time.Time
+	sched := clocktest.New(sent.Add(-24 * time.Hour))
 	env := map[string]string{"CRON_SECRET": fixtureCronSecret, "CRONRELAY_SIGNING_KEY": fixtureKey}
-	eng := &engine.Engine{
+	eng, err := engine.New(engine.Config{
 		Manifest: m,
 		Store:    filestore.New(filepath.Join(t.TempDir(), "state.json")),
-		Clock:    clock.Func(func() time.Time { return now }),
-		RealNow:  time.Now, // the run's budget only
+		Clock:    sched,
 		Lookup:   func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		Masker:   &secret.Masker{},
 		Deliverer: &deliver.Client{
 			HTTP: srv.Client(), UserAgent: "cronrelay/1.0.0",
 			Now: func() time.Time { return sent }, // the signature's timestamp
 		},
-		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 		NewID: func() string { return "fixture" },
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	now = sent.Add(-24 * time.Hour)
 	req := `{"job": "welcome-followup", "id": "user-123", "delay": "24h", "body": {"userId": "123"}}`
 	if _, err := eng.Run(context.Background(), engine.Options{Requests: []engine.Incoming{{Source: "signup", Data: []byte(req)}}}); err != nil {
 		t.Fatal(err)
 	}
-	now = sent
+	sched.Set(sent)
 	rep, err := eng.Run(context.Background(), engine.Options{})
 	if err != nil || rep.Delivered != 1 {
 		t.Fatalf("delivery: %v, report %+v", err, rep)

@@ -29,8 +29,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/secret"
-	"github.com/cronrelay/cronrelay/internal/store/filestore"
-	"github.com/cronrelay/cronrelay/internal/store/sharded"
+	"github.com/cronrelay/cronrelay/internal/store/stores"
 )
 
 // Defaults of `cronrelay dev`.
@@ -88,9 +87,10 @@ type Config struct {
 	Out io.Writer
 	// Lookup reads the environment for ${VAR} secrets; nil finds nothing.
 	Lookup func(string) (string, bool)
-	// Now is real time (signature timestamps, run budgets); nil means time.Now.
-	Now func() time.Time
-	// Clock is the scheduling clock; nil means Now.
+	// Real is real time (signature timestamps, run budgets) and the waits
+	// between in-run attempts; nil means clock.Real.
+	Real clock.Clock
+	// Clock is the scheduling clock; nil means Real.
 	Clock clock.Clock
 	// Location is the zone times are printed in; nil means UTC.
 	Location *time.Location
@@ -98,8 +98,6 @@ type Config struct {
 	Tick <-chan time.Time
 	// HTTP is the client deliveries use; nil means deliver.NewHTTPClient().
 	HTTP *http.Client
-	// Sleep waits between in-run attempts; nil uses a timer.
-	Sleep func(ctx context.Context, d time.Duration) error
 	// NewID returns a random id; nil uses crypto/rand.
 	NewID func() string
 	// UserAgent is sent on every delivery; "" means "cronrelay/dev".
@@ -130,20 +128,17 @@ func (c *Config) fill() {
 	if c.Lookup == nil {
 		c.Lookup = func(string) (string, bool) { return "", false }
 	}
-	if c.Now == nil {
-		c.Now = time.Now
+	if c.Real == nil {
+		c.Real = clock.Real{}
 	}
 	if c.Clock == nil {
-		c.Clock = clock.Func(c.Now)
+		c.Clock = c.Real
 	}
 	if c.Location == nil {
 		c.Location = time.UTC
 	}
 	if c.HTTP == nil {
 		c.HTTP = deliver.NewHTTPClient()
-	}
-	if c.Sleep == nil {
-		c.Sleep = sleep
 	}
 	if c.NewID == nil {
 		c.NewID = randomID
@@ -341,27 +336,23 @@ func (l *Loop) run(ctx context.Context, m *manifest.Manifest, reqs []engine.Inco
 	if m == nil {
 		return nil, errNoManifest
 	}
-	e := &engine.Engine{
-		Manifest: m,
-		// The layout every file state has, so that the CLI's commands
-		// (--state file:.cronrelay/dev-state.json) share it.
-		Store:   sharded.New(filestore.New(l.cfg.StatePath)),
-		Clock:   l.cfg.Clock,
-		RealNow: l.cfg.Now,
-		Lookup:  l.cfg.Lookup,
-		Masker:  l.masker,
-		Deliverer: &deliver.Client{
-			HTTP:      l.cfg.HTTP,
-			UserAgent: l.cfg.UserAgent,
-			Now:       l.cfg.Now,
-			Sleep:     l.cfg.Sleep,
-		},
-		Sleep: l.cfg.Sleep,
-		NewID: l.cfg.NewID,
+	// The layout every file state has, so that the CLI's commands
+	// (--state file:.cronrelay/dev-state.json) share it.
+	st, err := stores.Open("file:"+l.cfg.StatePath, stores.Deps{})
+	if err != nil {
+		return nil, err
+	}
+	e, err := engine.New(engine.Config{
+		Manifest: m, Store: st, Clock: l.cfg.Clock, Real: l.cfg.Real,
+		Lookup: l.cfg.Lookup, Masker: l.masker, NewID: l.cfg.NewID,
+		HTTP: l.cfg.HTTP, UserAgent: l.cfg.UserAgent,
 		// As in a run, without a run to link to.
 		FailureBody: func(target *manifest.Job, r engine.FailureReport) []byte {
 			return alert.Body(target.Format, r, "")
 		},
+	})
+	if err != nil {
+		return nil, err
 	}
 	rep, err := e.Run(ctx, engine.Options{Requests: reqs})
 	if rep != nil {
@@ -486,17 +477,6 @@ func list(prefix string, names []string) string {
 		return ""
 	}
 	return ";" + prefix + strings.Join(names, ", ")
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func randomID() string {

@@ -17,30 +17,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/engine"
 )
-
-// fakeClock is a settable scheduling clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) set(s string) {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // syncBuffer is an output safe to read while the loop writes.
 type syncBuffer struct {
@@ -88,7 +67,7 @@ func (a *app) received() []string {
 type fixture struct {
 	t        *testing.T
 	app      *app
-	clock    *fakeClock
+	clock    *clocktest.Fake
 	out      *syncBuffer
 	manifest string
 	cfg      Config
@@ -108,9 +87,9 @@ jobs:
 func newFixture(t *testing.T, text string) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	f := &fixture{t: t, app: newApp(t), clock: &fakeClock{}, out: &syncBuffer{}, manifest: filepath.Join(dir, "cronrelay.yml")}
+	f := &fixture{t: t, app: newApp(t), clock: clocktest.New(time.Time{}), out: &syncBuffer{}, manifest: filepath.Join(dir, "cronrelay.yml")}
 	f.write(text)
-	f.clock.set("2026-11-28T07:59:00Z")
+	f.clock.Set(ts("2026-11-28T07:59:00Z"))
 	ids := 0
 	var idMu sync.Mutex
 	f.cfg = Config{
@@ -119,7 +98,7 @@ func newFixture(t *testing.T, text string) *fixture {
 		Out:          f.out,
 		Clock:        f.clock,
 		HTTP:         f.app.srv.Client(),
-		Sleep:        func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		Real:         clocktest.New(time.Now()),
 		NewID: func() string {
 			idMu.Lock()
 			defer idMu.Unlock()
@@ -154,7 +133,7 @@ func (f *fixture) loop() *Loop {
 }
 
 func (f *fixture) tickAt(l *Loop, at string) {
-	f.clock.set(at)
+	f.clock.Set(ts(at))
 	l.Tick(context.Background())
 }
 
@@ -463,7 +442,7 @@ func TestRun(t *testing.T) {
 	if code != http.StatusAccepted {
 		t.Fatalf("POST /enqueue = %d %v", code, got)
 	}
-	f.clock.set("2026-11-28T08:00:00Z")
+	f.clock.Set(ts("2026-11-28T08:00:00Z"))
 	tick <- time.Time{}
 	tick <- time.Time{} // taken once the first tick is done
 	cancel()
@@ -526,4 +505,12 @@ jobs:
 		t.Fatalf("the endpoint's enqueue got %d, want 202", code)
 	}
 	f.wantOutput("delivered chain@2026-11-28T08:00:00Z  attempt 1  HTTP 200", "enqueued  later#from-app  due 09:00:00")
+}
+
+func ts(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }

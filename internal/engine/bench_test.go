@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/manifest"
-	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
 )
@@ -71,12 +71,14 @@ func pendingState(b *testing.B, path string, m *manifest.Manifest, n, due int, n
 
 func benchEngine(m *manifest.Manifest, path string, now time.Time, d Deliverer) *Engine {
 	n := 0
-	return &Engine{
-		Manifest: m, Store: filestore.New(path), Clock: &fakeClock{t: now}, RealNow: time.Now,
-		Lookup: func(string) (string, bool) { return "", false }, Masker: &secret.Masker{}, Deliverer: d,
-		Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
+	e, err := New(Config{
+		Manifest: m, Store: filestore.New(path), Clock: clocktest.New(now), Deliverer: d,
 		NewID: func() string { n++; return fmt.Sprint("id", n) },
+	})
+	if err != nil {
+		panic(err) // a complete configuration
 	}
+	return e
 }
 
 // BenchmarkRunDelivers100Of10000Pending: a state holding 10,000 pending

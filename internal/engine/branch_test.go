@@ -40,14 +40,14 @@ jobs:
   b: {schedule: "*/10 * * * *", path: /b, catch_up: all}
 `)
 	mainHead := fake.Head(githubfake.DefaultBranch)
-	h.clock.set(ts("2026-11-28T10:00:00Z"))
+	h.clock.Set(ts("2026-11-28T10:00:00Z"))
 	if _, err := mk().Run(context.Background(), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	conflicts := 0
 	var mu sync.Mutex
 	for round := 1; round <= 6; round++ {
-		h.clock.set(ts("2026-11-28T10:00:00Z").Add(time.Duration(round) * 13 * time.Minute))
+		h.clock.Set(ts("2026-11-28T10:00:00Z").Add(time.Duration(round) * 13 * time.Minute))
 		var wg sync.WaitGroup
 		for i := 0; i < 4; i++ {
 			wg.Add(1)
@@ -93,7 +93,7 @@ jobs:
 func TestBranchStoreConflictMidRun(t *testing.T) {
 	t.Parallel()
 	h, fake, mk := branchHarness(t, hourly)
-	h.clock.set(ts("2026-11-28T07:30:00Z"))
+	h.clock.Set(ts("2026-11-28T07:30:00Z"))
 	if _, err := mk().Run(context.Background(), Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestBranchStoreConflictMidRun(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-	h.clock.set(ts("2026-11-28T08:01:00Z"))
+	h.clock.Set(ts("2026-11-28T08:01:00Z"))
 	rep, err := mk().Run(context.Background(), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +129,7 @@ func TestBranchStoreConflictMidRun(t *testing.T) {
 		t.Error("the delivered occurrence is still open after the merge")
 	}
 	// The next run does not deliver it again.
-	h.clock.set(ts("2026-11-28T08:20:00Z"))
+	h.clock.Set(ts("2026-11-28T08:20:00Z"))
 	if rep, err := mk().Run(context.Background(), Options{}); err != nil || rep.Delivered != 0 {
 		t.Fatalf("next run delivered %d (%v)", rep.Delivered, err)
 	}

@@ -40,7 +40,7 @@ jobs:
     catch_up: all
 `)
 	h.run("2026-11-28T00:00:00Z", Options{})
-	h.clock.set(ts("2026-11-28T03:00:00Z"))
+	h.clock.Set(ts("2026-11-28T03:00:00Z"))
 	doc, _, _ := h.engine().read(context.Background())
 	dec, err := decide(doc, decideInput{m: h.m, now: h.clock.Now(), runID: "r", lease: time.Minute, claim: true, newID: func() string { return "x" }})
 	if err != nil {
@@ -63,7 +63,7 @@ func TestKilledAfterClaimIsRedeliveredAfterLease(t *testing.T) {
 	h.run("2026-11-28T07:30:00Z", Options{})
 
 	// A run claims, then dies before delivering or recording.
-	h.clock.set(ts("2026-11-28T08:00:30Z"))
+	h.clock.Set(ts("2026-11-28T08:00:30Z"))
 	e := h.engine()
 	in := decideInput{m: h.m, now: h.clock.Now(), runID: "dead-run", lease: 7 * time.Minute, claim: true, newID: e.NewID}
 	dec, _, err := e.claim(context.Background(), in, &Report{}, false, &known{})
@@ -121,7 +121,7 @@ jobs:
 `)
 	h.run("2026-11-28T10:00:00Z", Options{})
 	for round := 1; round <= 6; round++ {
-		h.clock.set(ts("2026-11-28T10:00:00Z").Add(time.Duration(round) * 17 * time.Minute))
+		h.clock.Set(ts("2026-11-28T10:00:00Z").Add(time.Duration(round) * 17 * time.Minute))
 		var wg sync.WaitGroup
 		for i := 0; i < 4; i++ {
 			wg.Add(1)
@@ -162,7 +162,7 @@ func TestBadStateIsNeverOverwritten(t *testing.T) {
 			if err := writeFile(h.path, content); err != nil {
 				t.Fatal(err)
 			}
-			h.clock.set(ts("2026-11-28T10:00:00Z"))
+			h.clock.Set(ts("2026-11-28T10:00:00Z"))
 			_, err := h.engine().Run(context.Background(), Options{})
 			var se *state.Error
 			if !asStateError(err, &se) {

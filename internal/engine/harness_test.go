@@ -13,37 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cronrelay/cronrelay/internal/clock"
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/manifest"
-	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
 	"github.com/cronrelay/cronrelay/internal/testkit/endpoint"
 )
-
-// fakeClock is a settable scheduling clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func ts(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
@@ -74,7 +51,7 @@ func (e ep) keys() []string { return e.Keys() }
 type harness struct {
 	t     *testing.T
 	ep    ep
-	clock *fakeClock
+	clock *clocktest.Fake
 	path  string
 	m     *manifest.Manifest
 	env   map[string]string
@@ -85,7 +62,7 @@ type harness struct {
 // newHarness parses manifest text in which BASE stands for the endpoint's URL.
 func newHarness(t *testing.T, text string) *harness {
 	t.Helper()
-	h := &harness{t: t, ep: ep{endpoint.Start(t, nil)}, clock: &fakeClock{}, env: map[string]string{}}
+	h := &harness{t: t, ep: ep{endpoint.Start(t, nil)}, clock: clocktest.New(time.Time{}), env: map[string]string{}}
 	h.path = filepath.Join(t.TempDir(), "state.json")
 	h.setManifest(text)
 	return h
@@ -102,17 +79,15 @@ func (h *harness) setManifest(text string) {
 }
 
 func (h *harness) engine() *Engine {
-	masker := &secret.Masker{}
-	return &Engine{
+	return mustNew(h.t, Config{
 		Manifest: h.m,
 		Store:    filestore.New(h.path),
 		Clock:    h.clock,
-		RealNow:  time.Now,
+		Real:     clock.Real{},
 		Lookup: func(k string) (string, bool) {
 			v, ok := h.env[k]
 			return v, ok
 		},
-		Masker: masker,
 		Deliverer: &deliver.Client{
 			HTTP:      h.ep.Client(),
 			Now:       time.Now,
@@ -120,23 +95,29 @@ func (h *harness) engine() *Engine {
 			Rand:      func() float64 { return 0.5 },
 			UserAgent: "cronrelay/test",
 		},
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			h.clock.advance(d)
-			return ctx.Err()
-		},
 		NewID: func() string {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.ids++
 			return fmt.Sprintf("id%d", h.ids)
 		},
+	})
+}
+
+// mustNew is New for a configuration a test knows to be complete.
+func mustNew(tb testing.TB, c Config) *Engine {
+	tb.Helper()
+	e, err := New(c)
+	if err != nil {
+		tb.Fatal(err)
 	}
+	return e
 }
 
 // run runs the engine at the given time.
 func (h *harness) run(at string, opts Options) *Report {
 	h.t.Helper()
-	h.clock.set(ts(at))
+	h.clock.Set(ts(at))
 	rep, err := h.engine().Run(context.Background(), opts)
 	if err != nil {
 		h.t.Fatalf("run at %s: %v", at, err)

@@ -115,10 +115,8 @@ func (e *Engine) seal(doc *state.Doc) (*state.Doc, error) {
 // in the past (plan, a replay) does not take live claims for forged ones.
 func (e *Engine) leaseNow() time.Time {
 	now := e.Clock.Now()
-	if e.RealNow != nil {
-		if real := e.RealNow(); real.After(now) {
-			return real
-		}
+	if real := e.Real.Now(); real.After(now) {
+		return real
 	}
 	return now
 }

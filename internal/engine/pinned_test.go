@@ -4,11 +4,14 @@ package engine
 // each one fails on a mutant that survived every other test.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -182,7 +185,7 @@ func TestNewerLatestOccurrenceWaitsWhileAnotherRunDeliversOlder(t *testing.T) {
 	h.run("2026-11-28T07:55:00Z", Options{})
 
 	// Another run claims 08:00 and is still delivering it.
-	h.clock.set(ts("2026-11-28T08:01:00Z"))
+	h.clock.Set(ts("2026-11-28T08:01:00Z"))
 	e := h.engine()
 	in := decideInput{m: h.m, now: h.clock.Now(), runID: "other", lease: time.Hour, claim: true, newID: e.NewID}
 	if dec, _, err := e.claim(context.Background(), in, &Report{}, false, &known{}); err != nil || len(dec.claimed) != 1 {
@@ -219,7 +222,7 @@ func TestNewerLatestOccurrenceWaitsWhileAnotherRunDeliversOlder(t *testing.T) {
 func TestClaimGivesUpAfterMaxWriteConflicts(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hourly)
-	h.clock.set(ts("2026-11-28T07:30:00Z"))
+	h.clock.Set(ts("2026-11-28T07:30:00Z"))
 	e, s := h.scripted(1)
 	rep, err := e.Run(context.Background(), Options{})
 	if !errors.Is(err, store.ErrConflict) {
@@ -237,7 +240,7 @@ func TestRecordGivesUpAfterMaxWriteConflicts(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hourly)
 	h.run("2026-11-28T07:30:00Z", Options{})
-	h.clock.set(ts("2026-11-28T08:00:10Z"))
+	h.clock.Set(ts("2026-11-28T08:00:10Z"))
 	e, s := h.scripted(2) // the claim goes through; every record conflicts
 	rep, err := e.Run(context.Background(), Options{})
 	if !errors.Is(err, store.ErrConflict) {
@@ -403,7 +406,7 @@ func TestReplayLeavesOtherDeadLettersDead(t *testing.T) {
 	if n := len(h.doc().Dead); n != 2 {
 		t.Fatalf("dead letters = %d, want 2", n)
 	}
-	h.clock.set(ts("2026-11-28T09:30:00Z"))
+	h.clock.Set(ts("2026-11-28T09:30:00Z"))
 	ids, err := h.engine().Replay(context.Background(), []string{"tick@2026-11-28T08:00:00Z"}, false)
 	if err != nil || len(ids) != 1 {
 		t.Fatalf("replay: %v %v", ids, err)
@@ -499,7 +502,7 @@ jobs:
 		}
 	})
 	h.run("2026-11-28T07:30:00Z", Options{})
-	h.clock.set(ts("2026-11-28T08:00:05Z"))
+	h.clock.Set(ts("2026-11-28T08:00:05Z"))
 	e, s := h.scripted(0)
 	rep, err := e.Run(context.Background(), Options{})
 	if err != nil {
@@ -775,7 +778,7 @@ func TestConflictLogLinesCountTries(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hourly)
 	h.run("2026-11-28T07:30:00Z", Options{})
-	h.clock.set(ts("2026-11-28T08:00:10Z"))
+	h.clock.Set(ts("2026-11-28T08:00:10Z"))
 	e, s := h.scripted(0)
 	s.conflictAt = map[int]bool{1: true, 3: true} // the first claim and the first record
 	var log strings.Builder
@@ -798,7 +801,7 @@ func TestRequestCountsInClaimCommitMessage(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hourly+"  later:\n    path: /later\n")
 	h.run("2026-11-28T07:30:00Z", Options{Requests: []Incoming{{Source: "test", Data: []byte(`{"enqueue":[{"job":"later","id":"a","delay":"1h"},{"job":"later","id":"b","delay":"1h"}]}`)}}})
-	h.clock.set(ts("2026-11-28T07:40:00Z"))
+	h.clock.Set(ts("2026-11-28T07:40:00Z"))
 	e, s := h.scripted(0)
 	_, err := e.Run(context.Background(), Options{Requests: []Incoming{{Source: "test", Data: []byte(
 		`{"enqueue":[{"job":"later","id":"c","delay":"1h"}],"cancel":[{"job":"later","id":"a"},{"job":"later","id":"b"}]}`)}}})
@@ -853,7 +856,7 @@ func TestReplayOfRemovedJobGetsADay(t *testing.T) {
 	if err := writeFile(h.path, string(data)); err != nil {
 		t.Fatal(err)
 	}
-	h.clock.set(ts("2026-11-28T09:00:00Z"))
+	h.clock.Set(ts("2026-11-28T09:00:00Z"))
 	if ids, err := h.engine().Replay(context.Background(), []string{"gone@x"}, false); err != nil || len(ids) != 1 {
 		t.Fatalf("replay: %v %v", ids, err)
 	}
@@ -1009,7 +1012,7 @@ func TestNextDueStartsAfterTheCursor(t *testing.T) {
 func TestSummarizeCountsRetryingAndPending(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hourly)
-	h.clock.set(ts("2026-11-28T08:30:00Z"))
+	h.clock.Set(ts("2026-11-28T08:30:00Z"))
 	doc := seenAt("tick", ts("2026-11-28T08:30:00Z"))
 	open := []*state.Delivery{
 		{ID: "tick#retrying", Attempts: 2},
@@ -1048,7 +1051,7 @@ func TestIdleRunReportsGitHubLateness(t *testing.T) {
 func TestUnknownManualJobNamesItsSource(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hourly)
-	h.clock.set(ts("2026-11-28T08:00:00Z"))
+	h.clock.Set(ts("2026-11-28T08:00:00Z"))
 	for _, tc := range []struct{ source, want string }{
 		{"", `--jobs: unknown job "nope"; valid are ["tick"]`},
 		{"workflow input jobs", `workflow input jobs: unknown job "nope"; valid are ["tick"]`},
@@ -1192,10 +1195,11 @@ func TestStatusPageRidesAlongMasked(t *testing.T) {
 	t.Parallel()
 	for _, secretInPage := range []bool{false, true} {
 		h := newHarness(t, hourly)
-		h.clock.set(ts("2026-11-28T07:30:00Z"))
+		h.clock.Set(ts("2026-11-28T07:30:00Z"))
 		e := h.engine()
 		ps := &pageStore{Store: filestore.New(h.path)}
 		e.Store = ps
+		e.Files = testPage
 		if secretInPage {
 			e.Masker.Add("# cronrelay status") // in the page's title, never in the state
 		}
@@ -1212,6 +1216,74 @@ func TestStatusPageRidesAlongMasked(t *testing.T) {
 			t.Errorf("secret %v: page starts %q", secretInPage, page[:min(40, len(page))])
 		}
 	}
+}
+
+// testPage stands for the status page the command line attaches: a
+// README.md naming the jobs and the time it was rendered at.
+func testPage(doc *state.Doc, now time.Time) (map[string][]byte, error) {
+	names := slices.Sorted(maps.Keys(doc.Jobs))
+	return map[string][]byte{"README.md": fmt.Appendf(nil, "# cronrelay status\n\njobs %s at %s\n", strings.Join(names, ", "), now.Format(time.RFC3339))}, nil
+}
+
+// TestFilesRideAlongOnlyWhereKept: the rendered files go with every state
+// write into a store that keeps them, rendered at the scheduling clock's
+// time; a store that cannot keep them never has them rendered; a render
+// error is logged and the state is written alone.
+func TestFilesRideAlongOnlyWhereKept(t *testing.T) {
+	t.Parallel()
+	t.Run("rendered at the scheduling time", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, hourly)
+		h.clock.Set(ts("2026-11-28T07:30:00Z"))
+		e := h.engine()
+		ps := &pageStore{Store: filestore.New(h.path)}
+		e.Store, e.Files = ps, testPage
+		if _, err := e.Run(context.Background(), Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if ps.plain != 0 || len(ps.files) != 1 {
+			t.Fatalf("plain writes %d, writes with files %d; want 0 and 1", ps.plain, len(ps.files))
+		}
+		if got, want := string(ps.files[0]["README.md"]), "# cronrelay status\n\njobs tick at 2026-11-28T07:30:00Z\n"; got != want {
+			t.Errorf("README.md = %q, want %q", got, want)
+		}
+	})
+	t.Run("a store that keeps no files", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, hourly)
+		h.clock.Set(ts("2026-11-28T07:30:00Z"))
+		e := h.engine()
+		rendered := 0
+		e.Files = func(doc *state.Doc, now time.Time) (map[string][]byte, error) { rendered++; return testPage(doc, now) }
+		if _, err := e.Run(context.Background(), Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if rendered != 0 {
+			t.Errorf("rendered %d times for a store that cannot keep the files", rendered)
+		}
+		if h.doc().Jobs["tick"] == nil {
+			t.Error("the state was not written")
+		}
+	})
+	t.Run("a render error", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, hourly)
+		h.clock.Set(ts("2026-11-28T07:30:00Z"))
+		e := h.engine()
+		var log bytes.Buffer
+		ps := &pageStore{Store: filestore.New(h.path)}
+		e.Store, e.Log = ps, &log
+		e.Files = func(*state.Doc, time.Time) (map[string][]byte, error) { return nil, errors.New("no ink") }
+		if _, err := e.Run(context.Background(), Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if ps.plain != 1 || len(ps.files) != 0 {
+			t.Errorf("plain writes %d, writes with files %d; want 1 and 0", ps.plain, len(ps.files))
+		}
+		if !strings.Contains(log.String(), "status page not written: no ink") {
+			t.Errorf("the log does not say the page was not written:\n%s", log.String())
+		}
+	})
 }
 
 func TestLaterPassReportsWhatItClaimed(t *testing.T) {

@@ -162,7 +162,7 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 		next := now.Add(wait)
 		if !res.RetryAfter.IsZero() {
 			// Retry-After is in real time; the state is on the scheduling clock.
-			if asked := now.Add(res.RetryAfter.Sub(e.RealNow())); asked.After(next) {
+			if asked := now.Add(res.RetryAfter.Sub(e.Real.Now())); asked.After(next) {
 				next = asked
 			}
 		}

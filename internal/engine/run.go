@@ -16,19 +16,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
-	"github.com/cronrelay/cronrelay/internal/clock"
 	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/lateness"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/request"
 	"github.com/cronrelay/cronrelay/internal/schedule"
-	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/state"
-	"github.com/cronrelay/cronrelay/internal/statuspage"
 	"github.com/cronrelay/cronrelay/internal/store"
 )
 
@@ -62,34 +58,6 @@ const (
 // Deliverer sends one delivery with its in-run retries.
 type Deliverer interface {
 	Deliver(ctx context.Context, r deliver.Request) deliver.Result
-}
-
-// Engine runs cronrelay against one manifest and one state store.
-type Engine struct {
-	Manifest *manifest.Manifest
-	Store    store.Store
-	// Clock is the scheduling clock (CRONRELAY_NOW aware).
-	Clock clock.Clock
-	// RealNow is real time, for the run's budget.
-	RealNow func() time.Time
-	// Lookup reads the environment for ${VAR} secrets.
-	Lookup    func(string) (string, bool)
-	Masker    *secret.Masker
-	Deliverer Deliverer
-	// Sleep waits for d or until ctx ends (lookahead and write retries):
-	// clock.Sleep, or a test's fake that moves its clock.
-	Sleep clock.SleepFunc
-	// NewID returns a random id (run ids and ids for delayed jobs enqueued without one).
-	NewID func() string
-	// Log receives one line per event as it happens; nil discards.
-	Log io.Writer
-	// StateKeys encrypt the state's payloads (bodies, excerpts) when set
-	// (CRONRELAY_STATE_KEY); nil keeps them in the clear.
-	StateKeys state.Sealer
-	// FailureBody formats the body an on_failure job receives (its
-	// manifest format: a chat message, a link to the run); nil, or a nil
-	// result, sends the FailureReport as JSON.
-	FailureBody func(target *manifest.Job, r FailureReport) []byte
 }
 
 // Options are the flags of one run.
@@ -209,7 +177,7 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 		opts.Budget = DefaultBudget
 	}
 	opts.Budget += opts.Lookahead
-	realStart := e.RealNow()
+	realStart := e.Real.Now()
 	deadline := realStart.Add(opts.Budget)
 	start := e.Clock.Now()
 	rep := &Report{RunID: e.NewID(), Started: start, DryRun: opts.DryRun}
@@ -240,7 +208,7 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 			e.logf("skipped job %s: %s", b.Job, d.String())
 		}
 	}
-	// The context's timeout is a real-time duration: RealNow may be a
+	// The context's timeout is a real-time duration: Real may be a
 	// simulated clock (demo, simulator), and a context deadline is always
 	// measured by the runtime's own clock.
 	ctx, cancel := context.WithTimeout(ctx, opts.Budget)
@@ -312,7 +280,7 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		wait := max(wake.Sub(now), minLookaheadWait)
 		e.logf("waiting %s for %s (lookahead)", wait.Round(time.Second), why)
-		if err := e.Sleep(ctx, wait); err != nil {
+		if err := e.Clock.Sleep(ctx, wait); err != nil {
 			break
 		}
 		// Another run may have written meanwhile (recorded what this run
@@ -541,8 +509,8 @@ func (e *Engine) write(ctx context.Context, doc *state.Doc, version, msg string)
 		data = masked
 	}
 	var v string
-	if fw, ok := e.Store.(filesWriter); ok {
-		files, rerr := e.statusPage(doc)
+	if fw, ok := e.Store.(store.FilesWriter); ok && e.Files != nil {
+		files, rerr := e.files(doc)
 		if rerr != nil {
 			e.logf("status page not written: %v", rerr)
 			v, err = e.Store.Write(ctx, data, version, msg)
@@ -558,17 +526,10 @@ func (e *Engine) write(ctx context.Context, doc *state.Doc, version, msg string)
 	return v, err
 }
 
-// filesWriter is a store that keeps more files beside the state document in
-// the same commit (the branch store): the status page rides along.
-type filesWriter interface {
-	WriteFiles(ctx context.Context, data []byte, files map[string][]byte, version, message string) (string, error)
-}
-
-// statusPage renders the branch's README.md and charts from doc.
-func (e *Engine) statusPage(doc *state.Doc) (map[string][]byte, error) {
-	files, err := statuspage.Render(statuspage.Input{
-		Jobs: statuspage.JobsFromManifest(e.Manifest), State: doc, Samples: doc.Lateness, Now: e.Clock.Now(),
-	})
+// files renders the files kept beside the state (Config.Files), masked
+// like everything else the run writes.
+func (e *Engine) files(doc *state.Doc) (map[string][]byte, error) {
+	files, err := e.Files(doc, e.Clock.Now())
 	if err != nil {
 		return nil, err
 	}

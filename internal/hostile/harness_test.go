@@ -26,6 +26,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cronrelay/cronrelay/internal/cli"
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/github/githubfake"
 	"github.com/cronrelay/cronrelay/internal/state/layout"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
@@ -272,8 +273,7 @@ func (w *world) run(t *testing.T, ctx context.Context, vars map[string]string, a
 		Dir:       w.ws,
 		LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
 		HTTP:      w.app.Client(),
-		Now:       func() time.Time { return now },
-		Sleep:     func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		Clock:     clocktest.New(now),
 		Random:    &counter{},
 	})
 	return code, stdout.String(), stderr.String()

@@ -1,13 +1,15 @@
 package sim
 
 import (
-	"context"
 	"encoding/binary"
 	"hash/fnv"
 	"math"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/cronrelay/cronrelay/internal/clock"
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 )
 
 // realOffset shifts the simulated scheduling clock onto the "real" timeline
@@ -17,49 +19,13 @@ import (
 // expire while a test runs, whatever the simulated date.
 const realOffset = 100 * 365 * 24 * time.Hour
 
-// simClock is one process's clock: a simulated instant that moves only when
-// the process sleeps, waits for an answer, or is told to.
-type simClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// newClock returns one process's clock: a simulated instant that moves
+// only when the process sleeps, waits for an answer, or is told to.
+func newClock(t time.Time) *clocktest.Fake { return clocktest.New(t) }
 
-func newClock(t time.Time) *simClock { return &simClock{t: t} }
-
-func (c *simClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// real is Now on the real timeline.
-func (c *simClock) real() time.Time { return c.Now().Add(realOffset) }
-
-func (c *simClock) advance(d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// raise moves the clock to t if t is later.
-func (c *simClock) raise(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if t.After(c.t) {
-		c.t = t
-	}
-}
-
-// sleep is an injectable Sleep: it returns at once, the clock moved by d.
-func (c *simClock) sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.advance(d)
-	return nil
+// realClock is c on the real timeline, realOffset ahead; it sleeps on c.
+func realClock(c *clocktest.Fake) clock.Clock {
+	return clock.NewOffset(c.Now().Add(realOffset), c)
 }
 
 // hashU returns a number in [0, 1) that depends only on the seed and the

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/deliver"
 )
 
@@ -268,7 +269,7 @@ type deliveryTransport struct {
 	base    http.RoundTripper
 	seed    uint64
 	run     int
-	clock   *simClock
+	clock   *clocktest.Fake
 	key     string
 	timeout time.Duration
 	n       int
@@ -286,9 +287,9 @@ func (t *deliveryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if resp.Header.Get(hdrTimeout) != "" {
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		t.clock.advance(t.timeout)
+		t.clock.Advance(t.timeout)
 		return nil, timeoutError{t.timeout}
 	}
-	t.clock.advance(logUniform(hashU(t.seed, "latency", t.key, t.run, t.n), 20*time.Millisecond, 3*time.Second))
+	t.clock.Advance(logUniform(hashU(t.seed, "latency", t.key, t.run, t.n), 20*time.Millisecond, 3*time.Second))
 	return resp, nil
 }

@@ -10,10 +10,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/github"
 	"github.com/cronrelay/cronrelay/internal/github/githubfake"
-	"github.com/cronrelay/cronrelay/internal/secret"
+	"github.com/cronrelay/cronrelay/internal/statuspage"
 	"github.com/cronrelay/cronrelay/internal/store/branchstore"
 )
 
@@ -25,7 +26,7 @@ const stateBranch = "cronrelay-state"
 type apiTransport struct {
 	base  http.RoundTripper
 	run   int // -1: the other writer
-	clock *simClock
+	clock *clocktest.Fake
 
 	mu sync.Mutex
 	n  int
@@ -39,19 +40,19 @@ func (t *apiTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set(hdrRun, strconv.Itoa(t.run))
 	r.Header.Set(hdrCall, strconv.Itoa(n))
-	r.Header.Set(hdrNow, strconv.FormatInt(t.clock.real().UnixNano(), 10))
+	r.Header.Set(hdrNow, strconv.FormatInt(t.clock.Now().Add(realOffset).UnixNano(), 10))
 	return t.base.RoundTrip(r)
 }
 
 // newAPIClient returns a go-github client for one process, with the
 // retrying, counting Transport on the process's simulated clock.
-func (s *Sim) newAPIClient(run int, clock *simClock) (*branchstore.Store, *github.Counter, error) {
+func (s *Sim) newAPIClient(run int, clock *clocktest.Fake) (*branchstore.Store, *github.Counter, error) {
 	counter := &github.Counter{}
 	tr := &github.Transport{
 		Base:    &apiTransport{base: s.httpTransport, run: run, clock: clock},
 		Counter: counter,
-		Now:     clock.real,
-		Sleep:   clock.sleep,
+		Now:     realClock(clock).Now,
+		Sleep:   clock.Sleep,
 	}
 	c, err := github.NewClient(&http.Client{Transport: tr}, s.apiURL, githubfake.WorkflowToken)
 	if err != nil {
@@ -151,10 +152,15 @@ func (s *Sim) beforeWrite(r *http.Request) {
 		s.violate("harness", fmt.Sprintf("run %d", run), "", "other writer: %v", err)
 		return
 	}
-	e := &engine.Engine{
-		Manifest: s.manifest, Store: st, Clock: clock, RealNow: clock.real,
-		Lookup: s.lookup, Masker: &secret.Masker{}, Sleep: clock.sleep,
+	e, err := engine.New(engine.Config{
+		Manifest: s.manifest, Store: st, Clock: clock, Real: realClock(clock), Lookup: s.lookup,
 		NewID: func() string { return fmt.Sprintf("cli%d", n) },
+		// As the command line writes the branch: with its status page.
+		Files: statuspage.Files(s.manifest),
+	})
+	if err != nil {
+		s.violate("harness", fmt.Sprintf("run %d", run), "", "other writer: %v", err)
+		return
 	}
 	d := logUniform(hashU(s.cfg.Seed, "cli-delay", n), time.Second, 12*time.Hour).Round(time.Second)
 	data := fmt.Sprintf(`{"job":"reminder","id":"cli-%d","delay":%q,"body":{"gen":"cli/%d"}}`, n, d.String(), n)

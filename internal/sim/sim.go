@@ -37,12 +37,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/github"
 	"github.com/cronrelay/cronrelay/internal/github/githubfake"
 	"github.com/cronrelay/cronrelay/internal/manifest"
-	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/store"
 )
@@ -99,7 +99,7 @@ func (v Violation) String() string {
 // runState is what happened in one run.
 type runState struct {
 	p     *runPlan
-	clock *simClock
+	clock *clocktest.Fake
 
 	mu          sync.Mutex
 	faults      map[string]int
@@ -226,15 +226,13 @@ func (s *Sim) execute(r *runState) {
 		r.err = err
 		return
 	}
-	e := &engine.Engine{
+	e, err := engine.New(engine.Config{
 		Manifest:  s.manifest,
 		Store:     &simStore{s: s, r: r, inner: st},
 		Clock:     r.clock,
-		RealNow:   r.clock.real,
+		Real:      realClock(r.clock),
 		Lookup:    s.lookup,
-		Masker:    &secret.Masker{},
 		Deliverer: &simDeliverer{s: s, r: r},
-		Sleep:     r.clock.sleep,
 		NewID: func() string {
 			r.mu.Lock()
 			defer r.mu.Unlock()
@@ -244,6 +242,10 @@ func (s *Sim) execute(r *runState) {
 			}
 			return fmt.Sprintf("r%d-%d", r.p.idx, r.idSeq)
 		},
+	})
+	if err != nil {
+		r.err = err
+		return
 	}
 	opts := engine.Options{}
 	if r.p.kind == kindDispatch {
@@ -285,7 +287,7 @@ func (st *simStore) begin() int {
 	r := st.r
 	r.mu.Lock()
 	if !r.passEnd.IsZero() {
-		r.clock.raise(r.passEnd)
+		r.clock.Raise(r.passEnd)
 		r.passEnd = time.Time{}
 	}
 	r.mu.Unlock()
@@ -294,7 +296,7 @@ func (st *simStore) begin() int {
 
 func (st *simStore) end(seq int, write bool) {
 	r := st.r
-	r.clock.advance(between(hashU(st.s.cfg.Seed, "op-latency", r.p.idx, seq), 80*time.Millisecond, 600*time.Millisecond))
+	r.clock.Advance(between(hashU(st.s.cfg.Seed, "op-latency", r.p.idx, seq), 80*time.Millisecond, 600*time.Millisecond))
 	if write {
 		// Only writes change the branch (another writer commits only
 		// inside a write, and a lost answer is a write's too).
@@ -463,8 +465,8 @@ func (d *simDeliverer) Deliver(ctx context.Context, req deliver.Request) deliver
 		c := &deliver.Client{
 			HTTP:      &http.Client{Transport: &deliveryTransport{base: d.s.httpTransport, seed: d.s.cfg.Seed, run: r.p.idx, clock: local, key: req.DeliveryID, timeout: req.Timeout}},
 			UserAgent: "cronrelay/sim",
-			Now:       local.real,
-			Sleep:     local.sleep,
+			Now:       realClock(local).Now,
+			Sleep:     local.Sleep,
 			Rand: func() float64 {
 				n++
 				return hashU(d.s.cfg.Seed, "jitter", req.DeliveryID, req.FirstAttempt, n)
@@ -478,7 +480,7 @@ func (d *simDeliverer) Deliver(ctx context.Context, req deliver.Request) deliver
 	}
 	r.pendingN--
 	if r.pendingN == 0 && !r.passEnd.IsZero() {
-		r.clock.raise(r.passEnd)
+		r.clock.Raise(r.passEnd)
 		r.passEnd = time.Time{}
 	}
 	r.mu.Unlock()

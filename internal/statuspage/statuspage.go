@@ -67,6 +67,15 @@ type Input struct {
 	Now time.Time
 }
 
+// Files returns the renderer the engine calls on each state write into a
+// store that keeps files beside the state (engine.Config.Files): the page
+// of m's jobs for the state doc as written at now.
+func Files(m *manifest.Manifest) func(doc *state.Doc, now time.Time) (map[string][]byte, error) {
+	return func(doc *state.Doc, now time.Time) (map[string][]byte, error) {
+		return Render(Input{Jobs: JobsFromManifest(m), State: doc, Samples: doc.Lateness, Now: now})
+	}
+}
+
 // Render returns the files of the status page: README.md, lateness.svg
 // and deliveries.svg. The same input always gives the same bytes.
 func Render(in Input) (map[string][]byte, error) {

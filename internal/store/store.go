@@ -65,6 +65,17 @@ type Multi interface {
 	Commit(ctx context.Context, changed map[string][]byte, deleted []string, version, message string) (newVersion string, err error)
 }
 
+// FilesWriter is a store that can keep more files beside the state in the
+// same commit (the branch store, through sharded): the engine writes what
+// its Files function renders (the branch's status page) with the state.
+type FilesWriter interface {
+	Store
+
+	// WriteFiles is Write with files beside the document in the same
+	// commit; the files must not be state files.
+	WriteFiles(ctx context.Context, data []byte, files map[string][]byte, version, message string) (newVersion string, err error)
+}
+
 // ErrConflict is wrapped by Write errors when the document changed since the
 // version the caller read.
 var ErrConflict = errors.New("state changed concurrently")

@@ -1,53 +1,23 @@
 package githubfake
 
 import (
-	"context"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	gh "github.com/google/go-github/v62/github"
 
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/github"
 )
 
-// SimClock is a simulated clock for a Transport: Sleep returns at once and
-// moves the clock forward, so tests of waits and deadlines take no time.
-type SimClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	slept []time.Duration
-}
+// SimClock is a simulated clock for a Transport: the shared fake clock,
+// whose Sleep returns at once and moves the clock forward, so tests of
+// waits and deadlines take no time.
+type SimClock = clocktest.Fake
 
 // NewSimClock returns a clock reading start.
-func NewSimClock(start time.Time) *SimClock { return &SimClock{now: start} }
-
-// Now returns the simulated time.
-func (c *SimClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Sleep records d and advances the clock by it, unless ctx is done.
-func (c *SimClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.slept = append(c.slept, d)
-	c.now = c.now.Add(d)
-	return nil
-}
-
-// Slept returns every wait so far.
-func (c *SimClock) Slept() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.slept...)
-}
+func NewSimClock(start time.Time) *SimClock { return clocktest.New(start) }
 
 // Client is a real go-github client wired to a Fake.
 type Client struct {

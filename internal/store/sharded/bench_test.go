@@ -8,12 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cronrelay/cronrelay/internal/clock"
+	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/github/githubfake"
 	"github.com/cronrelay/cronrelay/internal/manifest"
-	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/store"
 	"github.com/cronrelay/cronrelay/internal/store/branchstore"
@@ -80,14 +79,16 @@ func (r *repo) open(layout string) store.Store {
 	return sharded.New(b)
 }
 
-func newEngine(m *manifest.Manifest, st store.Store, now *time.Time) *engine.Engine {
+func newEngine(m *manifest.Manifest, st store.Store, now time.Time) *engine.Engine {
 	n := 0
-	return &engine.Engine{
-		Manifest: m, Store: st, Clock: clock.Func(func() time.Time { return *now }), RealNow: time.Now,
-		Lookup: func(string) (string, bool) { return "", false }, Masker: &secret.Masker{}, Deliverer: instant{},
-		Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
+	e, err := engine.New(engine.Config{
+		Manifest: m, Store: st, Clock: clocktest.New(now), Deliverer: instant{},
 		NewID: func() string { n++; return fmt.Sprint("id", n) },
+	})
+	if err != nil {
+		panic(err) // a complete configuration
 	}
+	return e
 }
 
 // pending adds a signup's three deliveries, 24 hours, 11 and 14 days after
@@ -154,7 +155,7 @@ func BenchmarkBranchRun100Of100000Pending(b *testing.B) {
 				_, before := r.fake.ObjectBytes()
 				r.sent.Store(0)
 				r.fake.ResetCalls()
-				e := newEngine(m, r.open(layout), &now)
+				e := newEngine(m, r.open(layout), now)
 				b.StartTimer()
 				rep, err := e.Run(context.Background(), engine.Options{})
 				b.StopTimer()
@@ -195,7 +196,7 @@ func BenchmarkBranchGrowthSaaS(b *testing.B) {
 				user := 1_000_000
 				for tick := 1; tick <= ticks; tick++ {
 					now = now.Add(5 * time.Minute)
-					e := newEngine(m, st, &now)
+					e := newEngine(m, st, now)
 					signups := 1000*tick/288 - 1000*(tick-1)/288
 					if _, err := e.Update(context.Background(), "cronrelay: enqueued", func(d *state.Doc, at time.Time) (bool, error) {
 						for k := 0; k < signups; k++ {
