@@ -18,10 +18,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/scaffold"
 )
 
-var initCmd = &command{
-	name:    "init",
-	summary: "set up a repository: workflow, manifest, signing key, secrets to add",
-	help: `Usage: cronrelay init --base-url URL [flags]
+const initHelp = `Usage: cronrelay init --base-url URL [flags]
 
 Writes .github/workflows/cronrelay.yml (the starter workflow) and
 .github/cronrelay.yml (a manifest with one job), generates CRON_SECRET and a
@@ -46,25 +43,18 @@ Flags:
   --force                 overwrite existing files
 
 Exit 0 when written, 2 for bad flags or a file that exists.
-`,
-}
-
-func init() { initCmd.run = runInit }
+`
 
 // repoNameRE is owner/repo as GitHub allows them: owners of letters,
 // digits and hyphens; names also with _ and ., but not . or .. alone.
 var repoNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*|\.[A-Za-z0-9_-][A-Za-z0-9_.-]*)$`)
 
-func runInit(_ context.Context, env *Env, args []string) int {
+func runInit(_ context.Context, env *Env, args []string) error {
 	var (
 		o           scaffold.Options
 		dir, nextjs string
 		force       bool
-		fs          = newFlags(initCmd, env)
-		fail        = func(format string, a ...any) int {
-			fmt.Fprintf(env.Stderr, "cronrelay init: "+format+"\n", a...)
-			return ExitBadInput
-		}
+		fs          = newFlags("init")
 	)
 	fs.StringVar(&o.BaseURL, "base-url", "", "")
 	fs.StringVar(&o.Job, "job", "hello", "")
@@ -75,12 +65,12 @@ func runInit(_ context.Context, env *Env, args []string) int {
 	fs.StringVar(&o.SchedulerRepo, "scheduler-repo", "", "")
 	fs.StringVar(&nextjs, "nextjs", "", "")
 	fs.BoolVar(&force, "force", false, "")
-	pos, code, done := parse(initCmd, fs, env, args)
-	if done {
-		return code
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(pos) > 0 {
-		return fail("unexpected argument %q; every answer is a flag (see --help)", pos[0])
+		return badInputf("unexpected argument %q; every answer is a flag (see --help)", pos[0])
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -110,13 +100,13 @@ func runInit(_ context.Context, env *Env, args []string) int {
 		ask("path", "Its path under the base URL", &o.Path)
 	}
 	if o.BaseURL == "" {
-		return fail("--base-url is required (like https://myapp.example.com); standard input is not a terminal, so init cannot ask")
+		return badInputf("--base-url is required (like https://myapp.example.com); standard input is not a terminal, so init cannot ask")
 	}
 	if o.Path == "" {
 		o.Path = "/api/cron/" + o.Job
 	}
 	if o.SchedulerRepo != "" && !repoNameRE.MatchString(o.SchedulerRepo) {
-		return fail("--scheduler-repo: %q is not owner/repo (like octo-org/scheduler)", o.SchedulerRepo)
+		return badInputf("--scheduler-repo: %q is not owner/repo (like octo-org/scheduler)", o.SchedulerRepo)
 	}
 
 	// What init writes must pass validate: check the manifest it would
@@ -141,7 +131,7 @@ func runInit(_ context.Context, env *Env, args []string) int {
 			}
 			lines = append(lines, msg)
 		}
-		return fail("%s", strings.Join(lines, "\ncronrelay init: "))
+		return badInputf("%s", strings.Join(lines, "\ncronrelay init: "))
 	}
 
 	root := env.path(dir)
@@ -165,11 +155,11 @@ func runInit(_ context.Context, env *Env, args []string) int {
 	}
 	secrets, err := scaffold.NewSecrets(env.Random)
 	if err != nil {
-		return fail("%v", err)
+		return badInput(err)
 	}
 	files, err := scaffold.Files(o)
 	if err != nil {
-		return fail("%v", err)
+		return badInput(err)
 	}
 	// Refuse before writing anything: all or nothing.
 	var exist []string
@@ -177,25 +167,25 @@ func runInit(_ context.Context, env *Env, args []string) int {
 		if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(f.Path))); err == nil {
 			exist = append(exist, shownPath(dir, f.Path))
 		} else if !errors.Is(err, os.ErrNotExist) {
-			return fail("%s: %v", shownPath(dir, f.Path), err)
+			return badInputf("%s: %v", shownPath(dir, f.Path), err)
 		}
 	}
 	if len(exist) > 0 && !force {
-		return fail("%s already exists; nothing was written (--force overwrites)", strings.Join(exist, " and "))
+		return badInputf("%s already exists; nothing was written (--force overwrites)", strings.Join(exist, " and "))
 	}
 	var written []string
 	for _, f := range files {
 		p := filepath.Join(root, filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return fail("%v", err)
+			return badInput(err)
 		}
 		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			return fail("%v", err)
+			return badInput(err)
 		}
 		written = append(written, shownPath(dir, f.Path))
 	}
 	fmt.Fprint(env.Stdout, scaffold.Instructions(o, secrets, written))
-	return ExitOK
+	return nil
 }
 
 // shownPath is p (relative to the repository in dir) as the user would

@@ -10,14 +10,10 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/lateness"
 	"github.com/cronrelay/cronrelay/internal/manifest"
-	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/state"
 )
 
-var statusCmd = &command{
-	name:    "status",
-	summary: "last result per job, claims and leases, pending, retrying, dead letters",
-	help: `Usage: cronrelay status [--json] [flags]
+const statusHelp = `Usage: cronrelay status [--json] [flags]
 
 Shows, from the state: each job's last result, last success and next fire
 time; the claimed deliveries with the run holding each and its lease end
@@ -27,10 +23,7 @@ longer in the manifest. Writes nothing.
 
 Flags:
 ` + commonHelp + remoteHelp + `  --json            print it as JSON
-`,
-}
-
-func init() { statusCmd.run = runStatus }
+`
 
 // Status is what cronrelay status --json prints.
 type Status struct {
@@ -72,57 +65,41 @@ type JobStatus struct {
 	Enabled     bool         `json:"enabled"`
 }
 
-func runStatus(ctx context.Context, env *Env, args []string) int {
+func runStatus(ctx context.Context, env *Env, args []string) error {
 	var c common
 	var asJSON bool
-	fs := newFlags(statusCmd, env)
+	fs := newFlags("status")
 	c.register(fs)
 	c.registerRemote(fs)
 	fs.BoolVar(&asJSON, "json", false, "")
-	pos, code, done := parse(statusCmd, fs, env, args)
-	if done {
-		return code
-	}
-	renv, err := c.stateEnv(env, "status")
+	pos, err := parse(fs, args)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay status: %v\n", err)
-		return ExitBadInput
+		return err
 	}
-	env = renv
+	if env, err = c.stateEnv(env, "status"); err != nil {
+		return badInput(err)
+	}
 	if len(pos) > 0 {
-		fmt.Fprintf(env.Stderr, "cronrelay status: unexpected argument %q\n", pos[0])
-		return ExitBadInput
+		return badInputf("unexpected argument %q", pos[0])
 	}
-	m, _, code := loadManifest(env, "status", c.manifest)
-	if m == nil {
-		return code
-	}
-	st, err := openStore(env, c.state)
+	eng, masker, err := openEngine(env, c, nil)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay status: %v\n", err)
-		return ExitBadInput
+		return err
 	}
-	clk, err := schedulingClock(env)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay status: %v\n", err)
-		return ExitBadInput
-	}
-	masker := &secret.Masker{}
-	eng := newEngine(env, m, st, clk, masker)
 	doc, err := eng.Status(ctx)
 	if err != nil {
-		return exitFor(env, "status", masker, err)
+		return failed(masker, err)
 	}
-	s := buildStatus(m, doc, clk.Now())
+	s := buildStatus(eng.Manifest, doc, eng.Clock.Now())
 	out := masker.Writer(env.Stdout)
 	defer out.Flush()
 	if asJSON {
 		b, _ := json.MarshalIndent(s, "", "  ")
 		fmt.Fprintf(out, "%s\n", b)
-		return ExitOK
+		return nil
 	}
 	printStatus(out, s)
-	return ExitOK
+	return nil
 }
 
 func buildStatus(m *manifest.Manifest, doc *state.Doc, now time.Time) *Status {
