@@ -35,7 +35,7 @@ func runAction(ctx context.Context, env *Env, fs *flag.FlagSet, f *runFlags, pos
 	}
 	if in.operation != nil {
 		s.out.Flush()
-		return reported(runOperation(ctx, s.env, s.act, s.out, s.masker, in.operation[0], in.operation))
+		return runOperation(ctx, s.env, s.act, s.out, s.masker, in.operation[0], in.operation)
 	}
 	rr, err := s.run(ctx, in)
 	if rr != nil {

@@ -72,68 +72,14 @@ func runInit(_ context.Context, env *Env, args []string) error {
 	if len(pos) > 0 {
 		return badInputf("unexpected argument %q; every answer is a flag (see --help)", pos[0])
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-
 	if isTerminal(env.Stdin) {
-		in := bufio.NewReader(env.Stdin)
-		ask := func(name, question string, v *string) {
-			if set[name] {
-				return
-			}
-			if *v != "" {
-				question += " [" + *v + "]"
-			}
-			fmt.Fprintf(env.Stderr, "%s: ", question)
-			line, _ := in.ReadString('\n')
-			if line = strings.TrimSpace(line); line != "" {
-				*v = line
-			}
-		}
-		ask("base-url", "Your app's base URL (https://...)", &o.BaseURL)
-		ask("job", "Name of the first job", &o.Job)
-		ask("schedule", "Its schedule (5-field cron)", &o.Schedule)
-		ask("timezone", "Its time zone (IANA name)", &o.Timezone)
-		if o.Path == "" {
-			o.Path = "/api/cron/" + o.Job
-		}
-		ask("path", "Its path under the base URL", &o.Path)
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		askMissing(env, set, &o)
 	}
-	if o.BaseURL == "" {
-		return badInputf("--base-url is required (like https://myapp.example.com); standard input is not a terminal, so init cannot ask")
+	if err := checkInit(&o); err != nil {
+		return err
 	}
-	if o.Path == "" {
-		o.Path = "/api/cron/" + o.Job
-	}
-	if o.SchedulerRepo != "" && !repoNameRE.MatchString(o.SchedulerRepo) {
-		return badInputf("--scheduler-repo: %q is not owner/repo (like octo-org/scheduler)", o.SchedulerRepo)
-	}
-
-	// What init writes must pass validate: check the manifest it would
-	// write, and name the flag at fault.
-	if _, diags := manifest.Parse(scaffold.ManifestPath, []byte(scaffold.Manifest(o))); diags.HasErrors() {
-		flags := map[string]string{"base_url": "--base-url", "timezone": "--timezone", "schedule": "--schedule", "path": "--path"}
-		var lines []string
-		for _, d := range diags {
-			if d.Warning {
-				continue
-			}
-			msg := d.Msg
-			for key, flagName := range flags {
-				if strings.Contains(msg, "."+key+": ") {
-					_, rest, _ := strings.Cut(msg, "."+key+": ")
-					msg = flagName + ": " + rest
-				}
-			}
-			// A name that is not plain letters is quoted in paths.
-			if strings.HasPrefix(msg, "jobs."+o.Job+": ") || strings.HasPrefix(msg, "jobs."+strconv.Quote(o.Job)+": ") || strings.HasPrefix(msg, "jobs: ") {
-				msg = "--job: " + msg
-			}
-			lines = append(lines, msg)
-		}
-		return badInputf("%s", strings.Join(lines, "\ncronrelay init: "))
-	}
-
 	root := env.path(dir)
 	if root == "" {
 		root = "."
@@ -142,16 +88,7 @@ func runInit(_ context.Context, env *Env, args []string) error {
 		o.Repo = gitrepo.OriginRepo(gr)
 	}
 	if nextjs != "" {
-		appDir := filepath.Join(nextjs, "app")
-		if st, err := os.Stat(filepath.Join(env.path(nextjs), "src", "app")); err == nil && st.IsDir() {
-			appDir = filepath.Join(nextjs, "src", "app")
-		}
-		rel, err := filepath.Rel(root, env.path(appDir))
-		if err != nil || strings.HasPrefix(rel, "..") {
-			// The app is elsewhere (another repository): paths stay as given.
-			rel = appDir
-		}
-		o.RouteDir, o.AppDir = filepath.ToSlash(rel), nextjs
+		placeRoute(env, root, nextjs, &o)
 	}
 	secrets, err := scaffold.NewSecrets(env.Random)
 	if err != nil {
@@ -161,31 +98,121 @@ func runInit(_ context.Context, env *Env, args []string) error {
 	if err != nil {
 		return badInput(err)
 	}
-	// Refuse before writing anything: all or nothing.
+	written, err := writeScaffold(root, dir, files, force)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(env.Stdout, scaffold.Instructions(o, secrets, written))
+	return nil
+}
+
+// askMissing asks on the terminal for what the flags did not set.
+func askMissing(env *Env, set map[string]bool, o *scaffold.Options) {
+	in := bufio.NewReader(env.Stdin)
+	ask := func(name, question string, v *string) {
+		if set[name] {
+			return
+		}
+		if *v != "" {
+			question += " [" + *v + "]"
+		}
+		fmt.Fprintf(env.Stderr, "%s: ", question)
+		line, _ := in.ReadString('\n')
+		if line = strings.TrimSpace(line); line != "" {
+			*v = line
+		}
+	}
+	ask("base-url", "Your app's base URL (https://...)", &o.BaseURL)
+	ask("job", "Name of the first job", &o.Job)
+	ask("schedule", "Its schedule (5-field cron)", &o.Schedule)
+	ask("timezone", "Its time zone (IANA name)", &o.Timezone)
+	if o.Path == "" {
+		o.Path = "/api/cron/" + o.Job
+	}
+	ask("path", "Its path under the base URL", &o.Path)
+}
+
+// checkInit checks the answers and fills the job's default path. What init
+// writes must pass validate: it checks the manifest it would write, and
+// names the flag at fault, one error a problem.
+func checkInit(o *scaffold.Options) error {
+	if o.BaseURL == "" {
+		return badInputf("--base-url is required (like https://myapp.example.com); standard input is not a terminal, so init cannot ask")
+	}
+	if o.Path == "" {
+		o.Path = "/api/cron/" + o.Job
+	}
+	if o.SchedulerRepo != "" && !repoNameRE.MatchString(o.SchedulerRepo) {
+		return badInputf("--scheduler-repo: %q is not owner/repo (like octo-org/scheduler)", o.SchedulerRepo)
+	}
+	_, diags := manifest.Parse(scaffold.ManifestPath, []byte(scaffold.Manifest(*o)))
+	flags := map[string]string{"base_url": "--base-url", "timezone": "--timezone", "schedule": "--schedule", "path": "--path"}
+	var errs problems
+	for _, d := range diags {
+		if d.Warning {
+			continue
+		}
+		msg := d.Msg
+		for key, flagName := range flags {
+			if strings.Contains(msg, "."+key+": ") {
+				_, rest, _ := strings.Cut(msg, "."+key+": ")
+				msg = flagName + ": " + rest
+			}
+		}
+		// A name that is not plain letters is quoted in paths.
+		if strings.HasPrefix(msg, "jobs."+o.Job+": ") || strings.HasPrefix(msg, "jobs."+strconv.Quote(o.Job)+": ") || strings.HasPrefix(msg, "jobs: ") {
+			msg = "--job: " + msg
+		}
+		errs = append(errs, errors.New(msg))
+	}
+	if len(errs) > 0 {
+		return badInput(errs)
+	}
+	return nil
+}
+
+// placeRoute sets where the Next.js route handler goes: DIR/src/app when it
+// exists, else DIR/app, relative to the repository when it is inside.
+func placeRoute(env *Env, root, nextjs string, o *scaffold.Options) {
+	appDir := filepath.Join(nextjs, "app")
+	if st, err := os.Stat(filepath.Join(env.path(nextjs), "src", "app")); err == nil && st.IsDir() {
+		appDir = filepath.Join(nextjs, "src", "app")
+	}
+	rel, err := filepath.Rel(root, env.path(appDir))
+	if err != nil || strings.HasPrefix(rel, "..") {
+		// The app is elsewhere (another repository): paths stay as given.
+		rel = appDir
+	}
+	o.RouteDir, o.AppDir = filepath.ToSlash(rel), nextjs
+}
+
+// writeScaffold writes the files under root, all or nothing: it refuses
+// before writing anything when one exists, unless force. It returns the
+// paths written, as the user would type them.
+func writeScaffold(root, dir string, files []scaffold.File, force bool) ([]string, error) {
 	var exist []string
 	for _, f := range files {
 		if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(f.Path))); err == nil {
 			exist = append(exist, shownPath(dir, f.Path))
 		} else if !errors.Is(err, os.ErrNotExist) {
-			return badInputf("%s: %v", shownPath(dir, f.Path), err)
+			return nil, badInputf("%s: %v", shownPath(dir, f.Path), err)
 		}
 	}
 	if len(exist) > 0 && !force {
-		return badInputf("%s already exists; nothing was written (--force overwrites)", strings.Join(exist, " and "))
+		return nil, badInputf("%s already exists; nothing was written (--force overwrites)", strings.Join(exist, " and "))
 	}
 	var written []string
 	for _, f := range files {
 		p := filepath.Join(root, filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return badInput(err)
+			return nil, badInput(err)
 		}
 		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			return badInput(err)
+			return nil, badInput(err)
 		}
 		written = append(written, shownPath(dir, f.Path))
 	}
-	fmt.Fprint(env.Stdout, scaffold.Instructions(o, secrets, written))
-	return nil
+	return written, nil
 }
 
 // shownPath is p (relative to the repository in dir) as the user would

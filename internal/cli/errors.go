@@ -68,6 +68,18 @@ func masked(masker *secret.Masker, err error) error {
 	return &exitError{code: exitCode(err), err: err, masker: masker}
 }
 
+// problems are several errors of one command, each printed on its own
+// line.
+type problems []error
+
+func (p problems) Error() string {
+	msgs := make([]string, len(p))
+	for i, err := range p {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
 // exitCode maps an error to an exit code: a store (or the GitHub API) that
 // could not be reached after its retries is 3, anything else bad input.
 func exitCode(err error) int {
@@ -93,17 +105,23 @@ func report(w io.Writer, name string, err error) int {
 	if e.err == nil {
 		return e.code
 	}
-	msg := e.err.Error()
-	if e.masker != nil {
-		msg = e.masker.Mask(msg)
-	}
-	if e.strip {
-		msg = strings.ReplaceAll(msg, "cronrelay "+name+": ", "")
-	}
 	prefix := "cronrelay: "
 	if name != "" {
 		prefix = "cronrelay " + name + ": "
 	}
-	fmt.Fprintf(w, "%s%s\n", prefix, msg)
+	list, ok := e.err.(problems)
+	if !ok {
+		list = problems{e.err}
+	}
+	for _, p := range list {
+		msg := p.Error()
+		if e.masker != nil {
+			msg = e.masker.Mask(msg)
+		}
+		if e.strip {
+			msg = strings.ReplaceAll(msg, prefix, "")
+		}
+		fmt.Fprintf(w, "%s%s\n", prefix, msg)
+	}
 	return e.code
 }
