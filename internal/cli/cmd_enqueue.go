@@ -48,19 +48,24 @@ Flags:
   --orphans         cancel every orphaned delivery
 `
 
+// enqueueFlags are the flags of cronrelay enqueue past the common ones.
+type enqueueFlags struct {
+	job, id, delay, at, body string
+	replace                  bool
+}
+
 func runEnqueue(ctx context.Context, env *Env, args []string) error {
 	var c common
-	var job, id, delay, at, body string
-	var replace bool
+	var f enqueueFlags
 	fs := newFlags("enqueue")
 	c.register(fs)
 	c.registerRemote(fs)
-	fs.StringVar(&job, "job", "", "")
-	fs.StringVar(&id, "id", "", "")
-	fs.StringVar(&delay, "delay", "", "")
-	fs.StringVar(&at, "at", "", "")
-	fs.StringVar(&body, "body", "", "")
-	fs.BoolVar(&replace, "replace", false, "")
+	fs.StringVar(&f.job, "job", "", "")
+	fs.StringVar(&f.id, "id", "", "")
+	fs.StringVar(&f.delay, "delay", "", "")
+	fs.StringVar(&f.at, "at", "", "")
+	fs.StringVar(&f.body, "body", "", "")
+	fs.BoolVar(&f.replace, "replace", false, "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -68,44 +73,50 @@ func runEnqueue(ctx context.Context, env *Env, args []string) error {
 	if env, err = c.stateEnv(env, "enqueue"); err != nil {
 		return badInput(err)
 	}
-	switch {
-	case len(pos) > 0:
+	if len(pos) > 0 {
 		return badInputf("unexpected argument %q", pos[0])
-	case job == "":
-		return badInputf("--job is required")
-	case delay == "" && at == "":
-		return badInputf("one of --delay or --at is required")
-	case delay != "" && at != "":
-		return badInputf("--delay and --at exclude each other; give one")
 	}
-	item := map[string]any{"job": job}
-	if id != "" {
-		item["id"] = id
+	data, err := f.request(env)
+	if err != nil {
+		return err
 	}
-	if delay != "" {
-		item["delay"] = delay
+	return applyRequest(ctx, env, "enqueue", c, data)
+}
+
+// request checks the flags and builds the enqueue request they say.
+func (f *enqueueFlags) request(env *Env) ([]byte, error) {
+	switch {
+	case f.job == "":
+		return nil, badInputf("--job is required")
+	case f.delay == "" && f.at == "":
+		return nil, badInputf("one of --delay or --at is required")
+	case f.delay != "" && f.at != "":
+		return nil, badInputf("--delay and --at exclude each other; give one")
 	}
-	if at != "" {
-		item["at"] = at
+	item := map[string]any{"job": f.job}
+	for key, v := range map[string]string{"id": f.id, "delay": f.delay, "at": f.at} {
+		if v != "" {
+			item[key] = v
+		}
 	}
-	if replace {
+	if f.replace {
 		item["replace"] = true
 	}
-	if body != "" {
-		data, err := readArg(env, "--body", body)
+	if f.body != "" {
+		data, err := readArg(env, "--body", f.body)
 		if err != nil {
-			return badInput(err)
+			return nil, badInput(err)
 		}
 		if !json.Valid(data) {
-			return badInputf("--body: not valid JSON (a string body is written as a JSON string: '\"text\"')")
+			return nil, badInputf("--body: not valid JSON (a string body is written as a JSON string: '\"text\"')")
 		}
 		item["body"] = json.RawMessage(data)
 	}
 	data, err := json.Marshal(map[string]any{"enqueue": []any{item}})
 	if err != nil {
-		return badInput(err)
+		return nil, badInput(err)
 	}
-	return applyRequest(ctx, env, "enqueue", c, data)
+	return data, nil
 }
 
 func runCancel(ctx context.Context, env *Env, args []string) error {

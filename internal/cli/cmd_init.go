@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -56,13 +57,8 @@ func runInit(_ context.Context, env *Env, args []string) error {
 		force       bool
 		fs          = newFlags("init")
 	)
-	fs.StringVar(&o.BaseURL, "base-url", "", "")
-	fs.StringVar(&o.Job, "job", "hello", "")
-	fs.StringVar(&o.Schedule, "schedule", "0 9 * * *", "")
-	fs.StringVar(&o.Timezone, "timezone", "UTC", "")
-	fs.StringVar(&o.Path, "path", "", "")
+	registerInit(fs, &o)
 	fs.StringVar(&dir, "dir", ".", "")
-	fs.StringVar(&o.SchedulerRepo, "scheduler-repo", "", "")
 	fs.StringVar(&nextjs, "nextjs", "", "")
 	fs.BoolVar(&force, "force", false, "")
 	pos, err := parse(fs, args)
@@ -80,10 +76,7 @@ func runInit(_ context.Context, env *Env, args []string) error {
 	if err := checkInit(&o); err != nil {
 		return err
 	}
-	root := env.path(dir)
-	if root == "" {
-		root = "."
-	}
+	root := cmp.Or(env.path(dir), ".")
 	if gr := gitrepo.Root(root); gr != "" {
 		o.Repo = gitrepo.OriginRepo(gr)
 	}
@@ -104,6 +97,16 @@ func runInit(_ context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprint(env.Stdout, scaffold.Instructions(o, secrets, written))
 	return nil
+}
+
+// registerInit adds the flags that answer init's questions.
+func registerInit(fs *flag.FlagSet, o *scaffold.Options) {
+	fs.StringVar(&o.BaseURL, "base-url", "", "")
+	fs.StringVar(&o.Job, "job", "hello", "")
+	fs.StringVar(&o.Schedule, "schedule", "0 9 * * *", "")
+	fs.StringVar(&o.Timezone, "timezone", "UTC", "")
+	fs.StringVar(&o.Path, "path", "", "")
+	fs.StringVar(&o.SchedulerRepo, "scheduler-repo", "", "")
 }
 
 // askMissing asks on the terminal for what the flags did not set.

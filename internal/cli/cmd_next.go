@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"text/tabwriter"
 	"time"
+
+	"github.com/cronrelay/cronrelay/internal/manifest"
 )
 
 const nextHelp = `Usage: cronrelay next [--job J] [--count N] [--manifest PATH]
@@ -48,11 +51,17 @@ func runNext(_ context.Context, env *Env, args []string) error {
 	if err != nil {
 		return badInput(err)
 	}
-	now := clk.Now()
 	if job != "" && m.Job(job) == nil {
 		return badInputf("--job: unknown job %q; valid are %q", job, jobNames(m))
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	printNext(env.Stdout, m, job, count, clk.Now())
+	return nil
+}
+
+// printNext prints the next count fire times after now of each scheduled
+// job, or of job.
+func printNext(w io.Writer, m *manifest.Manifest, job string, count int, now time.Time) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "JOB\tLOCAL\tUTC")
 	for _, j := range m.Jobs {
 		if job != "" && j.Name != job {
@@ -75,7 +84,6 @@ func runNext(_ context.Context, env *Env, args []string) error {
 		}
 	}
 	tw.Flush()
-	return nil
 }
 
 // local shows t in loc with the zone's abbreviation and name

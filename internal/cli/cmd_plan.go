@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"text/tabwriter"
 
+	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 )
 
@@ -65,6 +67,12 @@ func runPlan(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(out, "%s\n", b)
 		return nil
 	}
+	printPlan(out, p)
+	return nil
+}
+
+// printPlan prints a plan as a table of decisions.
+func printPlan(out io.Writer, p *engine.Plan) {
 	fmt.Fprintf(out, "plan for a run at %s: %d due\n", fmtTime(p.At), p.Due)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "DECISION\tDELIVERY\tDUE\tWHY")
@@ -77,7 +85,6 @@ func runPlan(ctx context.Context, env *Env, args []string) error {
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "next due: %s\n", fmtTime(p.NextDue))
-	return nil
 }
 
 func jobNames(m *manifest.Manifest) []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -145,7 +146,7 @@ func buildStatus(m *manifest.Manifest, doc *state.Doc, now time.Time) *Status {
 	return s
 }
 
-func printStatus(w interface{ Write([]byte) (int, error) }, s *Status) {
+func printStatus(w io.Writer, s *Status) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "JOB\tSCHEDULE\tZONE\tLAST\tLAST SUCCESS\tNEXT")
 	for _, j := range s.Jobs {
@@ -166,49 +167,58 @@ func printStatus(w interface{ Write([]byte) (int, error) }, s *Status) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", j.Job, sched, j.Zone, last, fmtTime(j.LastSuccess), fmtTime(j.Next))
 	}
 	tw.Flush()
-	section := func(title string, ds []*state.Delivery, dead bool) {
-		fmt.Fprintf(w, "\n%s: %d\n", title, len(ds))
-		if len(ds) == 0 {
-			return
-		}
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		if dead {
-			fmt.Fprintln(tw, "  DELIVERY\tDUE\tATTEMPTS\tDEAD AT\tREASON")
-		} else {
-			fmt.Fprintln(tw, "  DELIVERY\tDUE\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
-		}
-		for _, d := range ds {
-			if dead {
-				fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", d.ID, fmtTime(d.Due), d.Attempts, fmtTime(d.DeadAt), d.Reason)
-			} else {
-				fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", d.ID, fmtTime(d.Due), d.Attempts, fmtTime(d.NextAttempt), orDash(d.LastError))
-			}
-		}
-		tw.Flush()
-	}
-	fmt.Fprintf(w, "\nclaimed: %d\n", len(s.Claims))
-	if len(s.Claims) > 0 {
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  DELIVERY\tDUE\tATTEMPT\tRUN\tLEASE UNTIL\tLEASE")
-		for _, c := range s.Claims {
-			lease := "ran out: the next run delivers it again"
-			if c.Live {
-				lease = fmt.Sprintf("live for %s (cronrelay release --force ID if that run died)", c.LeaseEnd.Sub(s.At).Round(time.Second))
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\n", c.ID, fmtTime(c.Due), c.Attempt, c.Run, fmtTime(c.LeaseEnd), lease)
-		}
-		tw.Flush()
-	}
-	section("pending", s.Pending, false)
-	section("retrying", s.Retrying, false)
-	section("dead letters", s.Dead, true)
+	printClaims(w, s)
+	printSection(w, "pending", s.Pending, false)
+	printSection(w, "retrying", s.Retrying, false)
+	printSection(w, "dead letters", s.Dead, true)
 	if len(s.Orphaned) > 0 {
-		section("orphaned (job no longer in the manifest; kept)", s.Orphaned, false)
+		printSection(w, "orphaned (job no longer in the manifest; kept)", s.Orphaned, false)
 	}
 	if s.GitHubLateness != "" {
 		fmt.Fprintf(w, "\n%s\n", s.GitHubLateness)
 	}
 	fmt.Fprintf(w, "\nstate: %d bytes\n", s.StateSize)
+}
+
+// printSection prints a titled list of deliveries: open ones with their
+// next attempt, or dead letters with their reason.
+func printSection(w io.Writer, title string, ds []*state.Delivery, dead bool) {
+	fmt.Fprintf(w, "\n%s: %d\n", title, len(ds))
+	if len(ds) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if dead {
+		fmt.Fprintln(tw, "  DELIVERY\tDUE\tATTEMPTS\tDEAD AT\tREASON")
+	} else {
+		fmt.Fprintln(tw, "  DELIVERY\tDUE\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
+	}
+	for _, d := range ds {
+		if dead {
+			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", d.ID, fmtTime(d.Due), d.Attempts, fmtTime(d.DeadAt), d.Reason)
+		} else {
+			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", d.ID, fmtTime(d.Due), d.Attempts, fmtTime(d.NextAttempt), orDash(d.LastError))
+		}
+	}
+	tw.Flush()
+}
+
+// printClaims prints the claimed deliveries, each with its run and lease.
+func printClaims(w io.Writer, s *Status) {
+	fmt.Fprintf(w, "\nclaimed: %d\n", len(s.Claims))
+	if len(s.Claims) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  DELIVERY\tDUE\tATTEMPT\tRUN\tLEASE UNTIL\tLEASE")
+	for _, c := range s.Claims {
+		lease := "ran out: the next run delivers it again"
+		if c.Live {
+			lease = fmt.Sprintf("live for %s (cronrelay release --force ID if that run died)", c.LeaseEnd.Sub(s.At).Round(time.Second))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\n", c.ID, fmtTime(c.Due), c.Attempt, c.Run, fmtTime(c.LeaseEnd), lease)
+	}
+	tw.Flush()
 }
 
 func orDash(s string) string {

@@ -35,9 +35,7 @@ func runValidate(_ context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, d := range withFrequencyWarnings(env, c.manifest, m, diags) {
-		fmt.Fprintln(env.Stderr, d.String())
-	}
+	printDiagnostics(env, withFrequencyWarnings(env, c.manifest, m, diags))
 	jobs := fmt.Sprintf("%d jobs", len(m.Jobs))
 	if len(m.Jobs) == 1 {
 		jobs = "1 job"
