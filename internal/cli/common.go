@@ -340,19 +340,17 @@ func readArg(env *Env, flagName, v string) ([]byte, error) {
 	return []byte(v), nil
 }
 
-func readAll(r interface{ Read([]byte) (int, error) }, max int) ([]byte, error) {
-	var out []byte
-	buf := make([]byte, 32*1024)
-	for {
-		n, err := r.Read(buf)
-		out = append(out, buf[:n]...)
-		if len(out) > max {
-			return nil, fmt.Errorf("standard input is over %d bytes", max)
-		}
-		if err != nil {
-			return out, nil
-		}
+// readAll reads r to its end, at most max bytes. A read error is an
+// error: half a request is not a request.
+func readAll(r io.Reader, max int) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading standard input: %v", err)
 	}
+	if len(data) > max {
+		return nil, fmt.Errorf("standard input is over %d bytes", max)
+	}
+	return data, nil
 }
 
 // parseTime reads an RFC 3339 flag value.

@@ -114,3 +114,34 @@ func TestCommandsReportOnce(t *testing.T) {
 		})
 	}
 }
+
+// failingReader returns some data, then an error.
+type failingReader struct{ sent bool }
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.sent {
+		return 0, errors.New("connection reset")
+	}
+	r.sent = true
+	return copy(p, `{"enqueue": [`), nil
+}
+
+// TestReadAll: standard input that fails half way is an error, not half a
+// request; one over the limit is refused.
+func TestReadAll(t *testing.T) {
+	t.Parallel()
+	if data, err := readAll(&failingReader{}, 100); err == nil || err.Error() != "reading standard input: connection reset" {
+		t.Errorf("failing reader: %q, %v", data, err)
+	}
+	if _, err := readAll(strings.NewReader(strings.Repeat("x", 11)), 10); err == nil || err.Error() != "standard input is over 10 bytes" {
+		t.Errorf("over the limit: %v", err)
+	}
+	if data, err := readAll(strings.NewReader("0123456789"), 10); err != nil || string(data) != "0123456789" {
+		t.Errorf("at the limit: %q, %v", data, err)
+	}
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), []string{"enqueue", "--state", "file:x.json", "--job", "a", "--delay", "1h", "--body", "@-"}, Env{Stdin: &failingReader{}, Stdout: &out, Stderr: &errb, Dir: t.TempDir()})
+	if want := "cronrelay enqueue: reading standard input: connection reset\n"; code != ExitBadInput || errb.String() != want {
+		t.Errorf("enqueue --body @-: exit %d, stderr %q, want %q", code, errb.String(), want)
+	}
+}
