@@ -826,3 +826,33 @@ jobs:
 		}
 	}
 }
+
+// TestActionErrorReportedOnce: an error that stops the step, whether it
+// comes from reading the inputs or from the run, is printed once on
+// standard error, annotated once, and put in the step summary.
+func TestActionErrorReportedOnce(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t, quick)
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		msg  string
+	}{
+		{"input", map[string]string{"INPUT_FAIL-ON": "always"}, `input "fail-on" (INPUT_FAIL-ON): "always" is not one of dead, failure, never`},
+		{"run", map[string]string{"INPUT_STATE": "s3:bucket"}, `state URI "s3:bucket": unknown kind "s3"; valid are "file", "branch", "gist"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := r.step("2026-11-28T10:00:00Z", "schedule", tt.env)
+			res.must(t, ExitBadInput)
+			if want := "cronrelay run: " + tt.msg + "\n"; res.stderr != want {
+				t.Errorf("stderr %q, want %q", res.stderr, want)
+			}
+			if n := strings.Count(res.stdout, "::error title=cronrelay::"+tt.msg+"\n"); n != 1 {
+				t.Errorf("%d annotations of the error, want 1:\n%s", n, res.stdout)
+			}
+			if !strings.Contains(res.summary, "### cronrelay run failed") || !strings.Contains(res.summary, tt.msg) {
+				t.Errorf("summary:\n%s", res.summary)
+			}
+		})
+	}
+}

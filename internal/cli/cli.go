@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/cronrelay/cronrelay/internal/clock"
+	"github.com/cronrelay/cronrelay/internal/demo"
+	"github.com/cronrelay/cronrelay/internal/devloop"
 	"github.com/cronrelay/cronrelay/internal/diag"
 	"github.com/cronrelay/cronrelay/internal/secret"
 )
@@ -94,18 +96,36 @@ func (e *Env) newID() string {
 	return hex.EncodeToString(b)
 }
 
-// command is one subcommand.
+// command is one subcommand: a row of the command table.
 type command struct {
 	name    string
 	summary string
-	help    string
-	run     func(ctx context.Context, env *Env, args []string) int
+	// help is what --help prints, a constant beside the command.
+	help string
+	// run runs the command; report prints the error it returns.
+	run func(ctx context.Context, env *Env, args []string) error
 }
 
+// commands is the command table, in the order the usage lists them. It is
+// built when asked for, so that a command may look at the table (run's
+// state operations do) without an initialisation cycle.
 func commands() []*command {
 	return []*command{
-		initCmd, runCmd, validateCmd, planCmd, nextCmd, enqueueCmd, cancelCmd,
-		statusCmd, replayCmd, releaseCmd, demoCmd, devCmd, schemaCmd, stateKeyCmd, versionCmd,
+		{"init", "set up a repository: workflow, manifest, signing key, secrets to add", initHelp, runInit},
+		{"run", "the main job: decide, claim, deliver, record", runHelp, runRun},
+		{"validate", "check a manifest; every problem as FILE:LINE:COL: message", validateHelp, runValidate},
+		{"plan", "what a run at T would deliver and why; calls and writes nothing", planHelp, runPlan},
+		{"next", "the next fire times per job, in its zone and in UTC", nextHelp, runNext},
+		{"enqueue", "add a delayed job to the state", enqueueHelp, runEnqueue},
+		{"cancel", "cancel open deliveries: delayed jobs, retries, orphans", cancelHelp, runCancel},
+		{"status", "last result per job, claims and leases, pending, retrying, dead letters", statusHelp, runStatus},
+		{"replay", "move dead letters back to pending", replayHelp, runReplay},
+		{"release", "drop the claims of a run that died, so the next run delivers them", releaseHelp, runRelease},
+		{"demo", "a simulated day of the real engine against a demo app on loopback", demo.Help, runDemo},
+		{"dev", "run locally against your app on localhost; take enqueues on 127.0.0.1:8787", devloop.Help, runDev},
+		{"schema", "print the manifest's JSON Schema (for editors)", schemaHelp, runSchema},
+		{"state-key", "print a new key for encrypting the state's payloads", stateKeyHelp, runStateKey},
+		{"version", "version, commit, Go version", versionHelp, runVersion},
 	}
 }
 
@@ -133,6 +153,8 @@ func usageText() string {
 // Run runs the command line args (without the program name) and returns
 // the exit code.
 //
+// Commands return errors; Run is the one place that prints them (as
+// "cronrelay NAME: message", see report) and turns them into exit codes.
 // Everything a command prints goes through one writer per stream
 // (secret.Masker.Writer): a line that a GitHub Actions runner would read
 // as a workflow command is neutralised, whatever mode cronrelay runs in;
@@ -158,47 +180,58 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case "--version", "-version":
 		name = "version"
 	}
+	c, err := lookup(name)
+	if err != nil {
+		return report(env.Stderr, "", err)
+	}
+	err = c.run(ctx, &env, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(env.Stdout, c.help)
+		return ExitOK
+	}
+	return report(env.Stderr, c.name, err)
+}
+
+// lookup finds a command in the table by name.
+func lookup(name string) (*command, error) {
 	var names []string
 	for _, c := range commands() {
 		if c.name == name {
-			return c.run(ctx, &env, args[1:])
+			return c, nil
 		}
 		names = append(names, c.name)
 	}
-	msg := fmt.Sprintf("cronrelay: unknown command %q; valid are %q", name, names)
 	if s := diag.Closest(name, names); s != "" {
-		msg = fmt.Sprintf("cronrelay: unknown command %q; did you mean %q? (valid are %q)", name, s, names)
+		return nil, badInputf("unknown command %q; did you mean %q? (valid are %q)", name, s, names)
 	}
-	fmt.Fprintln(env.Stderr, msg)
-	return ExitBadInput
+	return nil, badInputf("unknown command %q; valid are %q", name, names)
 }
 
-// flags makes a flag set for a command whose --help prints help.
-func newFlags(c *command, env *Env) *flag.FlagSet {
-	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+// newFlags makes the flag set of a command; --help is left to Run.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	return fs
 }
 
 // parse parses flags and positional arguments in any order. It returns
-// done=true with the exit code when --help was asked or the flags were bad.
-func parse(c *command, fs *flag.FlagSet, env *Env, args []string) (pos []string, code int, done bool) {
+// flag.ErrHelp when --help was asked (Run prints the command's help), and
+// a bad-input error when the flags were bad.
+func parse(fs *flag.FlagSet, args []string) (pos []string, err error) {
 	for {
 		err := fs.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(env.Stdout, c.help)
-			return nil, ExitOK, true
+			return nil, err
 		}
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "cronrelay %s: %s\nRun \"cronrelay %s --help\" for usage.\n", c.name, flagError(fs, err), c.name)
-			return nil, ExitBadInput, true
+			return nil, badInputf("%s\nRun \"cronrelay %s --help\" for usage.", flagError(fs, err), fs.Name())
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
-			return pos, 0, false
+			return pos, nil
 		}
 		if rest[0] == "--" {
-			return append(pos, rest[1:]...), 0, false
+			return append(pos, rest[1:]...), nil
 		}
 		pos = append(pos, rest[0])
 		args = rest[1:]

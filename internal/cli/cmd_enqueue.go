@@ -8,13 +8,9 @@ import (
 	"time"
 
 	"github.com/cronrelay/cronrelay/internal/engine"
-	"github.com/cronrelay/cronrelay/internal/secret"
 )
 
-var enqueueCmd = &command{
-	name:    "enqueue",
-	summary: "add a delayed job to the state",
-	help: `Usage: cronrelay enqueue --job J [--id ID] (--delay D | --at T) [--body JSON|@FILE] [--replace]
+const enqueueHelp = `Usage: cronrelay enqueue --job J [--id ID] (--delay D | --at T) [--body JSON|@FILE] [--replace]
 
 Adds a delayed one-off delivery of job J to the state. The next run at or
 after its due time delivers it, with the delivery id J#ID. Enqueueing an id
@@ -28,13 +24,9 @@ Flags:
   --at T            due at T (RFC 3339)
   --body JSON       the body, replacing the job's own; @FILE reads a file
   --replace         replace a pending delivery with the same id
-`,
-}
+`
 
-var cancelCmd = &command{
-	name:    "cancel",
-	summary: "cancel open deliveries: delayed jobs, retries, orphans",
-	help: `Usage: cronrelay cancel (--job J --id ID | DELIVERY-ID... | --orphans) [flags]
+const cancelHelp = `Usage: cronrelay cancel (--job J --id ID | DELIVERY-ID... | --orphans) [flags]
 
 Removes open deliveries from the state, so that no run delivers them:
 
@@ -54,116 +46,108 @@ Flags:
 ` + commonHelp + remoteHelp + `  --job J           the job
   --id ID           the id given when it was enqueued
   --orphans         cancel every orphaned delivery
-`,
+`
+
+// enqueueFlags are the flags of cronrelay enqueue past the common ones.
+type enqueueFlags struct {
+	job, id, delay, at, body string
+	replace                  bool
 }
 
-func init() {
-	enqueueCmd.run = runEnqueue
-	cancelCmd.run = runCancel
-}
-
-func runEnqueue(ctx context.Context, env *Env, args []string) int {
+func runEnqueue(ctx context.Context, env *Env, args []string) error {
 	var c common
-	var job, id, delay, at, body string
-	var replace bool
-	fs := newFlags(enqueueCmd, env)
+	var f enqueueFlags
+	fs := newFlags("enqueue")
 	c.register(fs)
 	c.registerRemote(fs)
-	fs.StringVar(&job, "job", "", "")
-	fs.StringVar(&id, "id", "", "")
-	fs.StringVar(&delay, "delay", "", "")
-	fs.StringVar(&at, "at", "", "")
-	fs.StringVar(&body, "body", "", "")
-	fs.BoolVar(&replace, "replace", false, "")
-	pos, code, done := parse(enqueueCmd, fs, env, args)
-	if done {
-		return code
-	}
-	renv, err := c.stateEnv(env, "enqueue")
+	fs.StringVar(&f.job, "job", "", "")
+	fs.StringVar(&f.id, "id", "", "")
+	fs.StringVar(&f.delay, "delay", "", "")
+	fs.StringVar(&f.at, "at", "", "")
+	fs.StringVar(&f.body, "body", "", "")
+	fs.BoolVar(&f.replace, "replace", false, "")
+	pos, err := parse(fs, args)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay enqueue: %v\n", err)
-		return ExitBadInput
+		return err
 	}
-	env = renv
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(env.Stderr, "cronrelay enqueue: "+format+"\n", a...)
-		return ExitBadInput
+	if env, err = c.stateEnv(env, "enqueue"); err != nil {
+		return badInput(err)
 	}
+	if len(pos) > 0 {
+		return badInputf("unexpected argument %q", pos[0])
+	}
+	data, err := f.request(env)
+	if err != nil {
+		return err
+	}
+	return applyRequest(ctx, env, "enqueue", c, data)
+}
+
+// request checks the flags and builds the enqueue request they say.
+func (f *enqueueFlags) request(env *Env) ([]byte, error) {
 	switch {
-	case len(pos) > 0:
-		return fail("unexpected argument %q", pos[0])
-	case job == "":
-		return fail("--job is required")
-	case delay == "" && at == "":
-		return fail("one of --delay or --at is required")
-	case delay != "" && at != "":
-		return fail("--delay and --at exclude each other; give one")
+	case f.job == "":
+		return nil, badInputf("--job is required")
+	case f.delay == "" && f.at == "":
+		return nil, badInputf("one of --delay or --at is required")
+	case f.delay != "" && f.at != "":
+		return nil, badInputf("--delay and --at exclude each other; give one")
 	}
-	item := map[string]any{"job": job}
-	if id != "" {
-		item["id"] = id
+	item := map[string]any{"job": f.job}
+	for key, v := range map[string]string{"id": f.id, "delay": f.delay, "at": f.at} {
+		if v != "" {
+			item[key] = v
+		}
 	}
-	if delay != "" {
-		item["delay"] = delay
-	}
-	if at != "" {
-		item["at"] = at
-	}
-	if replace {
+	if f.replace {
 		item["replace"] = true
 	}
-	if body != "" {
-		data, err := readArg(env, "--body", body)
+	if f.body != "" {
+		data, err := readArg(env, "--body", f.body)
 		if err != nil {
-			return fail("%v", err)
+			return nil, badInput(err)
 		}
 		if !json.Valid(data) {
-			return fail("--body: not valid JSON (a string body is written as a JSON string: '\"text\"')")
+			return nil, badInputf("--body: not valid JSON (a string body is written as a JSON string: '\"text\"')")
 		}
 		item["body"] = json.RawMessage(data)
 	}
 	data, err := json.Marshal(map[string]any{"enqueue": []any{item}})
 	if err != nil {
-		return fail("%v", err)
+		return nil, badInput(err)
 	}
-	return applyRequest(ctx, env, enqueueCmd.name, c, data)
+	return data, nil
 }
 
-func runCancel(ctx context.Context, env *Env, args []string) int {
+func runCancel(ctx context.Context, env *Env, args []string) error {
 	var c common
 	var job, id string
 	var orphans bool
-	fs := newFlags(cancelCmd, env)
+	fs := newFlags("cancel")
 	c.register(fs)
 	c.registerRemote(fs)
 	fs.StringVar(&job, "job", "", "")
 	fs.StringVar(&id, "id", "", "")
 	fs.BoolVar(&orphans, "orphans", false, "")
-	pos, code, done := parse(cancelCmd, fs, env, args)
-	if done {
-		return code
-	}
-	renv, err := c.stateEnv(env, "cancel")
+	pos, err := parse(fs, args)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay cancel: %v\n", err)
-		return ExitBadInput
+		return err
 	}
-	env = renv
+	if env, err = c.stateEnv(env, "cancel"); err != nil {
+		return badInput(err)
+	}
 	byJob := job != "" || id != ""
 	switch {
 	case byJob && (len(pos) > 0 || orphans):
-		fmt.Fprintln(env.Stderr, "cronrelay cancel: give --job and --id, or delivery ids and --orphans, not both")
-		return ExitBadInput
+		return badInputf("give --job and --id, or delivery ids and --orphans, not both")
 	case byJob && (job == "" || id == ""):
-		fmt.Fprintln(env.Stderr, "cronrelay cancel: --job and --id go together")
-		return ExitBadInput
+		return badInputf("--job and --id go together")
 	case !byJob && len(pos) == 0 && !orphans:
-		fmt.Fprintln(env.Stderr, "cronrelay cancel: give --job and --id, delivery ids (see cronrelay status), or --orphans")
-		return ExitBadInput
+		return badInputf("give --job and --id, delivery ids (see cronrelay status), or --orphans")
 	case byJob:
-		m, _, code := loadManifest(env, cancelCmd.name, c.manifest)
-		if m == nil {
-			return code
+		m, _, err := loadManifest(env, c.manifest)
+		if err != nil {
+			return err
 		}
 		if m.Job(job) == nil {
 			// A job no longer in the manifest: its open deliveries are
@@ -171,34 +155,21 @@ func runCancel(ctx context.Context, env *Env, args []string) int {
 			return cancelIDs(ctx, env, c, []string{job + "#" + id}, false)
 		}
 		data, _ := json.Marshal(map[string]any{"cancel": []any{map[string]string{"job": job, "id": id}}})
-		return applyRequest(ctx, env, cancelCmd.name, c, data)
+		return applyRequest(ctx, env, "cancel", c, data)
 	}
 	return cancelIDs(ctx, env, c, pos, orphans)
 }
 
 // cancelIDs cancels open deliveries by id, and with orphans every open
 // delivery of a job no longer in the manifest.
-func cancelIDs(ctx context.Context, env *Env, c common, ids []string, orphans bool) int {
-	const name = "cancel"
-	m, _, code := loadManifest(env, name, c.manifest)
-	if m == nil {
-		return code
-	}
-	st, err := openStore(env, c.state)
+func cancelIDs(ctx context.Context, env *Env, c common, ids []string, orphans bool) error {
+	eng, masker, err := openEngine(env, c, nil)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay %s: %v\n", name, err)
-		return ExitBadInput
+		return err
 	}
-	clk, err := schedulingClock(env)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay %s: %v\n", name, err)
-		return ExitBadInput
-	}
-	masker := &secret.Masker{}
-	eng := newEngine(env, m, st, clk, masker)
 	notes, err := eng.Cancel(ctx, "cronrelay cancel", ids, orphans)
 	if err != nil {
-		return exitFor(env, name, masker, err)
+		return failed(masker, err)
 	}
 	for _, n := range notes {
 		fmt.Fprintln(env.Stdout, masker.Mask(fmt.Sprintf("%s %s (due %s): %s", n.Kind, n.ID, n.Due.UTC().Format(time.RFC3339), n.Reason)))
@@ -206,32 +177,20 @@ func cancelIDs(ctx context.Context, env *Env, c common, ids []string, orphans bo
 	if len(notes) == 0 {
 		fmt.Fprintln(env.Stdout, "no orphaned deliveries to cancel")
 	}
-	return ExitOK
+	return nil
 }
 
 // applyRequest applies an enqueue/cancel request to the state, prints what
 // happened, and exits 2 for a cancel of nothing.
-func applyRequest(ctx context.Context, env *Env, name string, c common, data []byte) int {
-	m, _, code := loadManifest(env, name, c.manifest)
-	if m == nil {
-		return code
-	}
-	st, err := openStore(env, c.state)
+func applyRequest(ctx context.Context, env *Env, name string, c common, data []byte) error {
+	eng, masker, err := openEngine(env, c, nil)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay %s: %v\n", name, err)
-		return ExitBadInput
+		return err
 	}
-	clk, err := schedulingClock(env)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay %s: %v\n", name, err)
-		return ExitBadInput
-	}
-	masker := &secret.Masker{}
-	eng := newEngine(env, m, st, clk, masker)
 	runKey, _ := env.LookupEnv("GITHUB_RUN_ID")
 	notes, err := eng.Enqueue(ctx, engine.Incoming{Source: "cronrelay " + name, Data: data, RunKey: strings.TrimSpace(runKey)})
 	if err != nil {
-		return exitFor(env, name, masker, err)
+		return failed(masker, err)
 	}
 	exit := ExitOK
 	for _, n := range notes {
@@ -244,5 +203,6 @@ func applyRequest(ctx context.Context, env *Env, name string, c common, data []b
 			exit = ExitBadInput
 		}
 	}
-	return exit
+	// The note printed says what was not found.
+	return reported(exit)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -18,10 +19,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/scaffold"
 )
 
-var initCmd = &command{
-	name:    "init",
-	summary: "set up a repository: workflow, manifest, signing key, secrets to add",
-	help: `Usage: cronrelay init --base-url URL [flags]
+const initHelp = `Usage: cronrelay init --base-url URL [flags]
 
 Writes .github/workflows/cronrelay.yml (the starter workflow) and
 .github/cronrelay.yml (a manifest with one job), generates CRON_SECRET and a
@@ -46,156 +44,178 @@ Flags:
   --force                 overwrite existing files
 
 Exit 0 when written, 2 for bad flags or a file that exists.
-`,
-}
-
-func init() { initCmd.run = runInit }
+`
 
 // repoNameRE is owner/repo as GitHub allows them: owners of letters,
 // digits and hyphens; names also with _ and ., but not . or .. alone.
 var repoNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*|\.[A-Za-z0-9_-][A-Za-z0-9_.-]*)$`)
 
-func runInit(_ context.Context, env *Env, args []string) int {
+func runInit(_ context.Context, env *Env, args []string) error {
 	var (
 		o           scaffold.Options
 		dir, nextjs string
 		force       bool
-		fs          = newFlags(initCmd, env)
-		fail        = func(format string, a ...any) int {
-			fmt.Fprintf(env.Stderr, "cronrelay init: "+format+"\n", a...)
-			return ExitBadInput
-		}
+		fs          = newFlags("init")
 	)
+	registerInit(fs, &o)
+	fs.StringVar(&dir, "dir", ".", "")
+	fs.StringVar(&nextjs, "nextjs", "", "")
+	fs.BoolVar(&force, "force", false, "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return badInputf("unexpected argument %q; every answer is a flag (see --help)", pos[0])
+	}
+	if isTerminal(env.Stdin) {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		askMissing(env, set, &o)
+	}
+	if err := checkInit(&o); err != nil {
+		return err
+	}
+	root := cmp.Or(env.path(dir), ".")
+	if gr := gitrepo.Root(root); gr != "" {
+		o.Repo = gitrepo.OriginRepo(gr)
+	}
+	if nextjs != "" {
+		placeRoute(env, root, nextjs, &o)
+	}
+	secrets, err := scaffold.NewSecrets(env.Random)
+	if err != nil {
+		return badInput(err)
+	}
+	files, err := scaffold.Files(o)
+	if err != nil {
+		return badInput(err)
+	}
+	written, err := writeScaffold(root, dir, files, force)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(env.Stdout, scaffold.Instructions(o, secrets, written))
+	return nil
+}
+
+// registerInit adds the flags that answer init's questions.
+func registerInit(fs *flag.FlagSet, o *scaffold.Options) {
 	fs.StringVar(&o.BaseURL, "base-url", "", "")
 	fs.StringVar(&o.Job, "job", "hello", "")
 	fs.StringVar(&o.Schedule, "schedule", "0 9 * * *", "")
 	fs.StringVar(&o.Timezone, "timezone", "UTC", "")
 	fs.StringVar(&o.Path, "path", "", "")
-	fs.StringVar(&dir, "dir", ".", "")
 	fs.StringVar(&o.SchedulerRepo, "scheduler-repo", "", "")
-	fs.StringVar(&nextjs, "nextjs", "", "")
-	fs.BoolVar(&force, "force", false, "")
-	pos, code, done := parse(initCmd, fs, env, args)
-	if done {
-		return code
-	}
-	if len(pos) > 0 {
-		return fail("unexpected argument %q; every answer is a flag (see --help)", pos[0])
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+}
 
-	if isTerminal(env.Stdin) {
-		in := bufio.NewReader(env.Stdin)
-		ask := func(name, question string, v *string) {
-			if set[name] {
-				return
-			}
-			if *v != "" {
-				question += " [" + *v + "]"
-			}
-			fmt.Fprintf(env.Stderr, "%s: ", question)
-			line, _ := in.ReadString('\n')
-			if line = strings.TrimSpace(line); line != "" {
-				*v = line
-			}
+// askMissing asks on the terminal for what the flags did not set.
+func askMissing(env *Env, set map[string]bool, o *scaffold.Options) {
+	in := bufio.NewReader(env.Stdin)
+	ask := func(name, question string, v *string) {
+		if set[name] {
+			return
 		}
-		ask("base-url", "Your app's base URL (https://...)", &o.BaseURL)
-		ask("job", "Name of the first job", &o.Job)
-		ask("schedule", "Its schedule (5-field cron)", &o.Schedule)
-		ask("timezone", "Its time zone (IANA name)", &o.Timezone)
-		if o.Path == "" {
-			o.Path = "/api/cron/" + o.Job
+		if *v != "" {
+			question += " [" + *v + "]"
 		}
-		ask("path", "Its path under the base URL", &o.Path)
+		fmt.Fprintf(env.Stderr, "%s: ", question)
+		line, _ := in.ReadString('\n')
+		if line = strings.TrimSpace(line); line != "" {
+			*v = line
+		}
 	}
+	ask("base-url", "Your app's base URL (https://...)", &o.BaseURL)
+	ask("job", "Name of the first job", &o.Job)
+	ask("schedule", "Its schedule (5-field cron)", &o.Schedule)
+	ask("timezone", "Its time zone (IANA name)", &o.Timezone)
+	if o.Path == "" {
+		o.Path = "/api/cron/" + o.Job
+	}
+	ask("path", "Its path under the base URL", &o.Path)
+}
+
+// checkInit checks the answers and fills the job's default path. What init
+// writes must pass validate: it checks the manifest it would write, and
+// names the flag at fault, one error a problem.
+func checkInit(o *scaffold.Options) error {
 	if o.BaseURL == "" {
-		return fail("--base-url is required (like https://myapp.example.com); standard input is not a terminal, so init cannot ask")
+		return badInputf("--base-url is required (like https://myapp.example.com); standard input is not a terminal, so init cannot ask")
 	}
 	if o.Path == "" {
 		o.Path = "/api/cron/" + o.Job
 	}
 	if o.SchedulerRepo != "" && !repoNameRE.MatchString(o.SchedulerRepo) {
-		return fail("--scheduler-repo: %q is not owner/repo (like octo-org/scheduler)", o.SchedulerRepo)
+		return badInputf("--scheduler-repo: %q is not owner/repo (like octo-org/scheduler)", o.SchedulerRepo)
 	}
+	_, diags := manifest.Parse(scaffold.ManifestPath, []byte(scaffold.Manifest(*o)))
+	flags := map[string]string{"base_url": "--base-url", "timezone": "--timezone", "schedule": "--schedule", "path": "--path"}
+	var errs problems
+	for _, d := range diags {
+		if d.Warning {
+			continue
+		}
+		msg := d.Msg
+		for key, flagName := range flags {
+			if strings.Contains(msg, "."+key+": ") {
+				_, rest, _ := strings.Cut(msg, "."+key+": ")
+				msg = flagName + ": " + rest
+			}
+		}
+		// A name that is not plain letters is quoted in paths.
+		if strings.HasPrefix(msg, "jobs."+o.Job+": ") || strings.HasPrefix(msg, "jobs."+strconv.Quote(o.Job)+": ") || strings.HasPrefix(msg, "jobs: ") {
+			msg = "--job: " + msg
+		}
+		errs = append(errs, errors.New(msg))
+	}
+	if len(errs) > 0 {
+		return badInput(errs)
+	}
+	return nil
+}
 
-	// What init writes must pass validate: check the manifest it would
-	// write, and name the flag at fault.
-	if _, diags := manifest.Parse(scaffold.ManifestPath, []byte(scaffold.Manifest(o))); diags.HasErrors() {
-		flags := map[string]string{"base_url": "--base-url", "timezone": "--timezone", "schedule": "--schedule", "path": "--path"}
-		var lines []string
-		for _, d := range diags {
-			if d.Warning {
-				continue
-			}
-			msg := d.Msg
-			for key, flagName := range flags {
-				if strings.Contains(msg, "."+key+": ") {
-					_, rest, _ := strings.Cut(msg, "."+key+": ")
-					msg = flagName + ": " + rest
-				}
-			}
-			// A name that is not plain letters is quoted in paths.
-			if strings.HasPrefix(msg, "jobs."+o.Job+": ") || strings.HasPrefix(msg, "jobs."+strconv.Quote(o.Job)+": ") || strings.HasPrefix(msg, "jobs: ") {
-				msg = "--job: " + msg
-			}
-			lines = append(lines, msg)
-		}
-		return fail("%s", strings.Join(lines, "\ncronrelay init: "))
+// placeRoute sets where the Next.js route handler goes: DIR/src/app when it
+// exists, else DIR/app, relative to the repository when it is inside.
+func placeRoute(env *Env, root, nextjs string, o *scaffold.Options) {
+	appDir := filepath.Join(nextjs, "app")
+	if st, err := os.Stat(filepath.Join(env.path(nextjs), "src", "app")); err == nil && st.IsDir() {
+		appDir = filepath.Join(nextjs, "src", "app")
 	}
+	rel, err := filepath.Rel(root, env.path(appDir))
+	if err != nil || strings.HasPrefix(rel, "..") {
+		// The app is elsewhere (another repository): paths stay as given.
+		rel = appDir
+	}
+	o.RouteDir, o.AppDir = filepath.ToSlash(rel), nextjs
+}
 
-	root := env.path(dir)
-	if root == "" {
-		root = "."
-	}
-	if gr := gitrepo.Root(root); gr != "" {
-		o.Repo = gitrepo.OriginRepo(gr)
-	}
-	if nextjs != "" {
-		appDir := filepath.Join(nextjs, "app")
-		if st, err := os.Stat(filepath.Join(env.path(nextjs), "src", "app")); err == nil && st.IsDir() {
-			appDir = filepath.Join(nextjs, "src", "app")
-		}
-		rel, err := filepath.Rel(root, env.path(appDir))
-		if err != nil || strings.HasPrefix(rel, "..") {
-			// The app is elsewhere (another repository): paths stay as given.
-			rel = appDir
-		}
-		o.RouteDir, o.AppDir = filepath.ToSlash(rel), nextjs
-	}
-	secrets, err := scaffold.NewSecrets(env.Random)
-	if err != nil {
-		return fail("%v", err)
-	}
-	files, err := scaffold.Files(o)
-	if err != nil {
-		return fail("%v", err)
-	}
-	// Refuse before writing anything: all or nothing.
+// writeScaffold writes the files under root, all or nothing: it refuses
+// before writing anything when one exists, unless force. It returns the
+// paths written, as the user would type them.
+func writeScaffold(root, dir string, files []scaffold.File, force bool) ([]string, error) {
 	var exist []string
 	for _, f := range files {
 		if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(f.Path))); err == nil {
 			exist = append(exist, shownPath(dir, f.Path))
 		} else if !errors.Is(err, os.ErrNotExist) {
-			return fail("%s: %v", shownPath(dir, f.Path), err)
+			return nil, badInputf("%s: %v", shownPath(dir, f.Path), err)
 		}
 	}
 	if len(exist) > 0 && !force {
-		return fail("%s already exists; nothing was written (--force overwrites)", strings.Join(exist, " and "))
+		return nil, badInputf("%s already exists; nothing was written (--force overwrites)", strings.Join(exist, " and "))
 	}
 	var written []string
 	for _, f := range files {
 		p := filepath.Join(root, filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return fail("%v", err)
+			return nil, badInput(err)
 		}
 		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			return fail("%v", err)
+			return nil, badInput(err)
 		}
 		written = append(written, shownPath(dir, f.Path))
 	}
-	fmt.Fprint(env.Stdout, scaffold.Instructions(o, secrets, written))
-	return ExitOK
+	return written, nil
 }
 
 // shownPath is p (relative to the repository in dir) as the user would

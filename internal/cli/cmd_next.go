@@ -3,14 +3,14 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"text/tabwriter"
 	"time"
+
+	"github.com/cronrelay/cronrelay/internal/manifest"
 )
 
-var nextCmd = &command{
-	name:    "next",
-	summary: "the next fire times per job, in its zone and in UTC",
-	help: `Usage: cronrelay next [--job J] [--count N] [--manifest PATH]
+const nextHelp = `Usage: cronrelay next [--job J] [--count N] [--manifest PATH]
 
 Prints the next N fire times of each scheduled job (or of job J), each in the
 job's zone and in UTC. Daylight saving is applied as cronrelay fires: a fixed
@@ -23,46 +23,45 @@ Flags:
   --manifest PATH   the manifest (default .github/cronrelay.yml)
 
 Environment: CRONRELAY_NOW (RFC 3339) sets "now".
-`,
-}
+`
 
-func init() { nextCmd.run = runNext }
-
-func runNext(_ context.Context, env *Env, args []string) int {
+func runNext(_ context.Context, env *Env, args []string) error {
 	var c common
 	var job string
 	var count int
-	fs := newFlags(nextCmd, env)
+	fs := newFlags("next")
 	c.register(fs)
 	fs.StringVar(&job, "job", "", "")
 	fs.IntVar(&count, "count", 5, "")
-	pos, code, done := parse(nextCmd, fs, env, args)
-	if done {
-		return code
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(pos) > 0 {
-		fmt.Fprintf(env.Stderr, "cronrelay next: unexpected argument %q\n", pos[0])
-		return ExitBadInput
+		return badInputf("unexpected argument %q", pos[0])
 	}
 	if count < 1 || count > 1000 {
-		fmt.Fprintf(env.Stderr, "cronrelay next: --count: %d is out of range 1-1000\n", count)
-		return ExitBadInput
+		return badInputf("--count: %d is out of range 1-1000", count)
 	}
-	m, _, code := loadManifest(env, "next", c.manifest)
-	if m == nil {
-		return code
+	m, _, err := loadManifest(env, c.manifest)
+	if err != nil {
+		return err
 	}
 	clk, err := schedulingClock(env)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay next: %v\n", err)
-		return ExitBadInput
+		return badInput(err)
 	}
-	now := clk.Now()
 	if job != "" && m.Job(job) == nil {
-		fmt.Fprintf(env.Stderr, "cronrelay next: --job: unknown job %q; valid are %q\n", job, jobNames(m))
-		return ExitBadInput
+		return badInputf("--job: unknown job %q; valid are %q", job, jobNames(m))
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	printNext(env.Stdout, m, job, count, clk.Now())
+	return nil
+}
+
+// printNext prints the next count fire times after now of each scheduled
+// job, or of job.
+func printNext(w io.Writer, m *manifest.Manifest, job string, count int, now time.Time) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "JOB\tLOCAL\tUTC")
 	for _, j := range m.Jobs {
 		if job != "" && j.Name != job {
@@ -85,7 +84,6 @@ func runNext(_ context.Context, env *Env, args []string) int {
 		}
 	}
 	tw.Flush()
-	return ExitOK
 }
 
 // local shows t in loc with the zone's abbreviation and name

@@ -4,16 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"text/tabwriter"
 
+	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/manifest"
-	"github.com/cronrelay/cronrelay/internal/secret"
 )
 
-var planCmd = &command{
-	name:    "plan",
-	summary: "what a run at T would deliver and why; calls and writes nothing",
-	help: `Usage: cronrelay plan [--at T] [flags]
+const planHelp = `Usage: cronrelay plan [--at T] [flags]
 
 Shows what a run at T (default now) would do with the current state: what is
 due, coalesced, missed, skipped for overlap, waiting on backoff, in flight,
@@ -23,68 +21,58 @@ nothing and writes nothing.
 Flags:
 ` + commonHelp + remoteHelp + `  --at T            the time of the imagined run (RFC 3339; default now)
   --json            print the plan as JSON
-`,
-}
+`
 
-func init() { planCmd.run = runPlan }
-
-func runPlan(ctx context.Context, env *Env, args []string) int {
+func runPlan(ctx context.Context, env *Env, args []string) error {
 	var c common
 	var at string
 	var asJSON bool
-	fs := newFlags(planCmd, env)
+	fs := newFlags("plan")
 	c.register(fs)
 	c.registerRemote(fs)
 	fs.StringVar(&at, "at", "", "")
 	fs.BoolVar(&asJSON, "json", false, "")
-	pos, code, done := parse(planCmd, fs, env, args)
-	if done {
-		return code
-	}
-	renv, err := c.stateEnv(env, "plan")
+	pos, err := parse(fs, args)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay plan: %v\n", err)
-		return ExitBadInput
+		return err
 	}
-	env = renv
+	if env, err = c.stateEnv(env, "plan"); err != nil {
+		return badInput(err)
+	}
 	if len(pos) > 0 {
-		fmt.Fprintf(env.Stderr, "cronrelay plan: unexpected argument %q\n", pos[0])
-		return ExitBadInput
+		return badInputf("unexpected argument %q", pos[0])
 	}
 	clk, err := schedulingClock(env)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay plan: %v\n", err)
-		return ExitBadInput
+		return badInput(err)
 	}
 	when := clk.Now()
 	if at != "" {
 		if when, err = parseTime("--at", at); err != nil {
-			fmt.Fprintf(env.Stderr, "cronrelay plan: %v\n", err)
-			return ExitBadInput
+			return badInput(err)
 		}
 	}
-	m, _, code := loadManifest(env, "plan", c.manifest)
-	if m == nil {
-		return code
-	}
-	st, err := openStore(env, c.state)
+	eng, masker, err := openEngine(env, c, clk)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay plan: %v\n", err)
-		return ExitBadInput
+		return err
 	}
-	masker := &secret.Masker{}
-	eng := newEngine(env, m, st, clk, masker)
 	p, err := eng.Plan(ctx, when)
 	if err != nil {
-		return exitFor(env, "plan", masker, err)
+		return failed(masker, err)
 	}
 	out := masker.Writer(env.Stdout)
 	defer out.Flush()
 	if asJSON {
 		b, _ := json.MarshalIndent(p, "", "  ")
 		fmt.Fprintf(out, "%s\n", b)
-		return ExitOK
+		return nil
 	}
+	printPlan(out, p)
+	return nil
+}
+
+// printPlan prints a plan as a table of decisions.
+func printPlan(out io.Writer, p *engine.Plan) {
 	fmt.Fprintf(out, "plan for a run at %s: %d due\n", fmtTime(p.At), p.Due)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "DECISION\tDELIVERY\tDUE\tWHY")
@@ -97,7 +85,6 @@ func runPlan(ctx context.Context, env *Env, args []string) int {
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "next due: %s\n", fmtTime(p.NextDue))
-	return ExitOK
 }
 
 func jobNames(m *manifest.Manifest) []string {

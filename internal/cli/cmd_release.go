@@ -3,14 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
-
-	"github.com/cronrelay/cronrelay/internal/secret"
 )
 
-var releaseCmd = &command{
-	name:    "release",
-	summary: "drop the claims of a run that died, so the next run delivers them",
-	help: `Usage: cronrelay release (DELIVERY-ID... | --all) [--force] [flags]
+const releaseHelp = `Usage: cronrelay release (DELIVERY-ID... | --all) [--force] [flags]
 
 A run claims what it delivers, with a lease of its budget plus 2 minutes.
 When a run is killed, its claims block those deliveries until the lease
@@ -28,56 +23,36 @@ written then.
 Flags:
 ` + commonHelp + remoteHelp + `  --all             every claimed delivery
   --force           also release claims whose lease has not run out
-`,
-}
+`
 
-func init() { releaseCmd.run = runRelease }
-
-func runRelease(ctx context.Context, env *Env, args []string) int {
+func runRelease(ctx context.Context, env *Env, args []string) error {
 	var c common
 	var all, force bool
-	fs := newFlags(releaseCmd, env)
+	fs := newFlags("release")
 	c.register(fs)
 	c.registerRemote(fs)
 	fs.BoolVar(&all, "all", false, "")
 	fs.BoolVar(&force, "force", false, "")
-	ids, code, done := parse(releaseCmd, fs, env, args)
-	if done {
-		return code
-	}
-	renv, err := c.stateEnv(env, "release")
+	ids, err := parse(fs, args)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay release: %v\n", err)
-		return ExitBadInput
+		return err
 	}
-	env = renv
+	if env, err = c.stateEnv(env, "release"); err != nil {
+		return badInput(err)
+	}
 	switch {
 	case all && len(ids) > 0:
-		fmt.Fprintln(env.Stderr, "cronrelay release: give delivery ids or --all, not both")
-		return ExitBadInput
+		return badInputf("give delivery ids or --all, not both")
 	case !all && len(ids) == 0:
-		fmt.Fprintln(env.Stderr, "cronrelay release: give a claimed delivery's id (see cronrelay status) or --all")
-		return ExitBadInput
+		return badInputf("give a claimed delivery's id (see cronrelay status) or --all")
 	}
-	m, _, code := loadManifest(env, "release", c.manifest)
-	if m == nil {
-		return code
-	}
-	st, err := openStore(env, c.state)
+	eng, masker, err := openEngine(env, c, nil)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay release: %v\n", err)
-		return ExitBadInput
+		return err
 	}
-	clk, err := schedulingClock(env)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay release: %v\n", err)
-		return ExitBadInput
-	}
-	masker := &secret.Masker{}
-	eng := newEngine(env, m, st, clk, masker)
 	released, err := eng.Release(ctx, ids, all, force)
 	if err != nil {
-		return exitFor(env, "release", masker, err)
+		return failed(masker, err)
 	}
 	for _, r := range released {
 		how := "its lease had run out"
@@ -89,5 +64,5 @@ func runRelease(ctx context.Context, env *Env, args []string) int {
 	if len(released) == 0 {
 		fmt.Fprintln(env.Stdout, "no claims to release")
 	}
-	return ExitOK
+	return nil
 }

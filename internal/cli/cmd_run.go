@@ -17,10 +17,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/secret"
 )
 
-var runCmd = &command{
-	name:    "run",
-	summary: "the main job: decide, claim, deliver, record",
-	help: `Usage: cronrelay run [flags]
+const runHelp = `Usage: cronrelay run [flags]
 
 Decides which deliveries are due (cron occurrences since the last run,
 delayed jobs whose time has come, retries whose backoff has passed), claims
@@ -67,10 +64,7 @@ cronrelay, whose client_payload is an enqueue request), masks every secret
 first, reads the manifest through the API at GITHUB_SHA when the workspace
 has none, and writes annotations, a log group per job, the outputs and the
 step summary. The default state there is branch:cronrelay-state.
-`,
-}
-
-func init() { runCmd.run = runRun }
+`
 
 // runFlags are the flags of cronrelay run.
 type runFlags struct {
@@ -117,38 +111,36 @@ func (f *runFlags) name(flagName string) string {
 	return "--" + flagName
 }
 
-func runRun(ctx context.Context, env *Env, args []string) int {
+func runRun(ctx context.Context, env *Env, args []string) error {
 	f := runFlags{src: map[string]string{}}
-	fs := newFlags(runCmd, env)
+	fs := newFlags("run")
 	f.register(fs)
-	pos, code, done := parse(runCmd, fs, env, args)
-	if done {
-		return code
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
 	}
 	if action.Enabled(env.LookupEnv) {
 		return runAction(ctx, env, fs, &f, pos)
 	}
 	if err := f.check(pos); err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay run: %v\n", err)
-		return ExitBadInput
+		return badInput(err)
 	}
-	m, _, code := loadManifest(env, "run", f.manifest)
-	if m == nil {
-		return code
+	m, _, err := loadManifest(env, f.manifest)
+	if err != nil {
+		return err
 	}
 	rc := &runConfig{masker: &secret.Masker{}}
 	registerSecrets(env, m, rc.masker)
 	if err := f.configure(env, rc, nil); err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay run: %v\n", err)
-		return ExitBadInput
+		return badInput(err)
 	}
 	out := rc.masker.Writer(env.Stdout)
 	defer out.Flush()
 	logw := rc.masker.Writer(env.Stderr)
 	defer logw.Flush()
 	rc.out, rc.log = out, logw
-	code, _, _ = runWith(ctx, env, m, rc)
-	return code
+	_, err = runWith(ctx, env, m, rc)
+	return err
 }
 
 func (f *runFlags) check(pos []string) error {
@@ -236,22 +228,23 @@ type runReport struct {
 }
 
 // runWith opens the store, runs the engine and prints the report; the
-// action mode shares it and adds its outputs. It returns the exit code,
-// the report (nil when the run failed) and the error that stopped it,
-// already printed.
-func runWith(ctx context.Context, env *Env, m *manifest.Manifest, rc *runConfig) (int, *runReport, error) {
+// action mode shares it and adds its outputs. It returns the report (nil
+// when the run failed) and the error that sets the exit code: why the run
+// failed, or the outcome of a run that finished (a dead letter, bad input
+// it went past, a signal).
+func runWith(ctx context.Context, env *Env, m *manifest.Manifest, rc *runConfig) (*runReport, error) {
 	history := rc.history
 	if history == 0 {
 		history = m.StateHistory
 	}
 	st, err := openStoreWith(env, rc.state, rc.gh, storeOptions{history: history, log: rc.log})
 	if err != nil {
-		return exitFor(env, "run", rc.masker, err), nil, err
+		return nil, failed(rc.masker, err)
 	}
 	clk := rc.clk
 	if clk == nil {
 		if clk, err = schedulingClock(env); err != nil {
-			return exitFor(env, "run", rc.masker, err), nil, err
+			return nil, failed(rc.masker, err)
 		}
 	}
 	eng := newEngine(env, m, st, clk, rc.masker)
@@ -262,11 +255,11 @@ func runWith(ctx context.Context, env *Env, m *manifest.Manifest, rc *runConfig)
 		fl.Flush()
 	}
 	if err != nil {
-		code := exitFor(env, "run", rc.masker, err)
+		e := failed(rc.masker, err)
 		if ctx.Err() != nil {
-			code = ExitInterrupted
+			e.code = ExitInterrupted
 		}
-		return code, nil, err
+		return nil, e
 	}
 	rr := &runReport{Report: rep, APICalls: rc.gh.calls()}
 	if rc.json {
@@ -279,29 +272,34 @@ func runWith(ctx context.Context, env *Env, m *manifest.Manifest, rc *runConfig)
 	if ctx.Err() != nil {
 		// A signal: the run stopped starting deliveries and recorded what
 		// it did; say so, and fail so that the stop is visible.
-		fmt.Fprintf(env.Stderr, "cronrelay run: stopped (%s): %d delivered, %d not started (they keep their attempt numbers for the next run); the outcomes were recorded\n",
-			context.Cause(ctx), rep.Delivered, rep.NotStarted)
-		return ExitInterrupted, rr, nil
+		return rr, &exitError{code: ExitInterrupted, err: fmt.Errorf("stopped (%s): %d delivered, %d not started (they keep their attempt numbers for the next run); the outcomes were recorded",
+			context.Cause(ctx), rep.Delivered, rep.NotStarted)}
 	}
-	if bad {
+	// The report and inputProblems said what went wrong; what is left is
+	// the exit code.
+	return rr, reported(outcome(rc.failOn, rep, bad))
+}
+
+// outcome is the exit code of a run that finished.
+func outcome(failOn string, rep *engine.Report, bad bool) int {
+	switch {
+	case bad:
 		// Bad input the run went past (a job it skipped, a request it
 		// refused) fails the run whatever --fail-on says: --fail-on is
 		// about deliveries, and the Actions run must be red.
-		return ExitBadInput, rr, nil
-	}
-	switch {
+		return ExitBadInput
 	case len(rep.Problems) > 0:
 		// A job the state stops (a cursor far ahead): the other jobs ran,
 		// and the run fails so that someone looks.
-		return ExitBadInput, rr, nil
-	case rc.failOn == "never":
-		return ExitOK, rr, nil
+		return ExitBadInput
+	case failOn == "never":
+		return ExitOK
 	case rep.Dead > 0:
-		return ExitFailed, rr, nil
-	case rc.failOn == "failure" && rep.Failed > 0:
-		return ExitFailed, rr, nil
+		return ExitFailed
+	case failOn == "failure" && rep.Failed > 0:
+		return ExitFailed
 	}
-	return ExitOK, rr, nil
+	return ExitOK
 }
 
 // inputProblems prints, on standard error, the bad input a run went past:

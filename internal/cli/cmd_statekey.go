@@ -11,10 +11,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/statekey"
 )
 
-var stateKeyCmd = &command{
-	name:    "state-key",
-	summary: "print a new key for encrypting the state's payloads",
-	help: `Usage: cronrelay state-key
+const stateKeyHelp = `Usage: cronrelay state-key
 
 Prints a new random key (an age X25519 identity, AGE-SECRET-KEY-1...) for
 CRONRELAY_STATE_KEY. Store it as a repository secret and pass it to the
@@ -22,28 +19,22 @@ action as the state-key input: request bodies, failure reports and response
 excerpts are then stored encrypted. To rotate, set the secret to the new key
 followed by the old one ("NEW OLD"); once a run has written the state, drop
 the old one.
-`,
-}
+`
 
-func init() { stateKeyCmd.run = runStateKey }
-
-func runStateKey(_ context.Context, env *Env, args []string) int {
-	fs := newFlags(stateKeyCmd, env)
-	pos, code, done := parse(stateKeyCmd, fs, env, args)
-	if done {
-		return code
+func runStateKey(_ context.Context, env *Env, args []string) error {
+	pos, err := parse(newFlags("state-key"), args)
+	if err != nil {
+		return err
 	}
 	if len(pos) > 0 {
-		fmt.Fprintf(env.Stderr, "cronrelay state-key: unexpected argument %q\n", pos[0])
-		return ExitBadInput
+		return badInputf("unexpected argument %q", pos[0])
 	}
 	k, err := statekey.Generate()
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay state-key: %v\n", err)
-		return ExitBadInput
+		return badInput(err)
 	}
 	fmt.Fprintln(env.Stdout, k)
-	return ExitOK
+	return nil
 }
 
 // stateKeys returns the state keys CRONRELAY_STATE_KEY holds, masked, or

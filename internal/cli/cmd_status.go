@@ -4,20 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"text/tabwriter"
 	"time"
 
 	"github.com/cronrelay/cronrelay/internal/lateness"
 	"github.com/cronrelay/cronrelay/internal/manifest"
-	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/state"
 )
 
-var statusCmd = &command{
-	name:    "status",
-	summary: "last result per job, claims and leases, pending, retrying, dead letters",
-	help: `Usage: cronrelay status [--json] [flags]
+const statusHelp = `Usage: cronrelay status [--json] [flags]
 
 Shows, from the state: each job's last result, last success and next fire
 time; the claimed deliveries with the run holding each and its lease end
@@ -27,10 +24,7 @@ longer in the manifest. Writes nothing.
 
 Flags:
 ` + commonHelp + remoteHelp + `  --json            print it as JSON
-`,
-}
-
-func init() { statusCmd.run = runStatus }
+`
 
 // Status is what cronrelay status --json prints.
 type Status struct {
@@ -72,57 +66,41 @@ type JobStatus struct {
 	Enabled     bool         `json:"enabled"`
 }
 
-func runStatus(ctx context.Context, env *Env, args []string) int {
+func runStatus(ctx context.Context, env *Env, args []string) error {
 	var c common
 	var asJSON bool
-	fs := newFlags(statusCmd, env)
+	fs := newFlags("status")
 	c.register(fs)
 	c.registerRemote(fs)
 	fs.BoolVar(&asJSON, "json", false, "")
-	pos, code, done := parse(statusCmd, fs, env, args)
-	if done {
-		return code
-	}
-	renv, err := c.stateEnv(env, "status")
+	pos, err := parse(fs, args)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay status: %v\n", err)
-		return ExitBadInput
+		return err
 	}
-	env = renv
+	if env, err = c.stateEnv(env, "status"); err != nil {
+		return badInput(err)
+	}
 	if len(pos) > 0 {
-		fmt.Fprintf(env.Stderr, "cronrelay status: unexpected argument %q\n", pos[0])
-		return ExitBadInput
+		return badInputf("unexpected argument %q", pos[0])
 	}
-	m, _, code := loadManifest(env, "status", c.manifest)
-	if m == nil {
-		return code
-	}
-	st, err := openStore(env, c.state)
+	eng, masker, err := openEngine(env, c, nil)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay status: %v\n", err)
-		return ExitBadInput
+		return err
 	}
-	clk, err := schedulingClock(env)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay status: %v\n", err)
-		return ExitBadInput
-	}
-	masker := &secret.Masker{}
-	eng := newEngine(env, m, st, clk, masker)
 	doc, err := eng.Status(ctx)
 	if err != nil {
-		return exitFor(env, "status", masker, err)
+		return failed(masker, err)
 	}
-	s := buildStatus(m, doc, clk.Now())
+	s := buildStatus(eng.Manifest, doc, eng.Clock.Now())
 	out := masker.Writer(env.Stdout)
 	defer out.Flush()
 	if asJSON {
 		b, _ := json.MarshalIndent(s, "", "  ")
 		fmt.Fprintf(out, "%s\n", b)
-		return ExitOK
+		return nil
 	}
 	printStatus(out, s)
-	return ExitOK
+	return nil
 }
 
 func buildStatus(m *manifest.Manifest, doc *state.Doc, now time.Time) *Status {
@@ -168,7 +146,7 @@ func buildStatus(m *manifest.Manifest, doc *state.Doc, now time.Time) *Status {
 	return s
 }
 
-func printStatus(w interface{ Write([]byte) (int, error) }, s *Status) {
+func printStatus(w io.Writer, s *Status) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "JOB\tSCHEDULE\tZONE\tLAST\tLAST SUCCESS\tNEXT")
 	for _, j := range s.Jobs {
@@ -189,49 +167,58 @@ func printStatus(w interface{ Write([]byte) (int, error) }, s *Status) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", j.Job, sched, j.Zone, last, fmtTime(j.LastSuccess), fmtTime(j.Next))
 	}
 	tw.Flush()
-	section := func(title string, ds []*state.Delivery, dead bool) {
-		fmt.Fprintf(w, "\n%s: %d\n", title, len(ds))
-		if len(ds) == 0 {
-			return
-		}
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		if dead {
-			fmt.Fprintln(tw, "  DELIVERY\tDUE\tATTEMPTS\tDEAD AT\tREASON")
-		} else {
-			fmt.Fprintln(tw, "  DELIVERY\tDUE\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
-		}
-		for _, d := range ds {
-			if dead {
-				fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", d.ID, fmtTime(d.Due), d.Attempts, fmtTime(d.DeadAt), d.Reason)
-			} else {
-				fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", d.ID, fmtTime(d.Due), d.Attempts, fmtTime(d.NextAttempt), orDash(d.LastError))
-			}
-		}
-		tw.Flush()
-	}
-	fmt.Fprintf(w, "\nclaimed: %d\n", len(s.Claims))
-	if len(s.Claims) > 0 {
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  DELIVERY\tDUE\tATTEMPT\tRUN\tLEASE UNTIL\tLEASE")
-		for _, c := range s.Claims {
-			lease := "ran out: the next run delivers it again"
-			if c.Live {
-				lease = fmt.Sprintf("live for %s (cronrelay release --force ID if that run died)", c.LeaseEnd.Sub(s.At).Round(time.Second))
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\n", c.ID, fmtTime(c.Due), c.Attempt, c.Run, fmtTime(c.LeaseEnd), lease)
-		}
-		tw.Flush()
-	}
-	section("pending", s.Pending, false)
-	section("retrying", s.Retrying, false)
-	section("dead letters", s.Dead, true)
+	printClaims(w, s)
+	printSection(w, "pending", s.Pending, false)
+	printSection(w, "retrying", s.Retrying, false)
+	printSection(w, "dead letters", s.Dead, true)
 	if len(s.Orphaned) > 0 {
-		section("orphaned (job no longer in the manifest; kept)", s.Orphaned, false)
+		printSection(w, "orphaned (job no longer in the manifest; kept)", s.Orphaned, false)
 	}
 	if s.GitHubLateness != "" {
 		fmt.Fprintf(w, "\n%s\n", s.GitHubLateness)
 	}
 	fmt.Fprintf(w, "\nstate: %d bytes\n", s.StateSize)
+}
+
+// printSection prints a titled list of deliveries: open ones with their
+// next attempt, or dead letters with their reason.
+func printSection(w io.Writer, title string, ds []*state.Delivery, dead bool) {
+	fmt.Fprintf(w, "\n%s: %d\n", title, len(ds))
+	if len(ds) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if dead {
+		fmt.Fprintln(tw, "  DELIVERY\tDUE\tATTEMPTS\tDEAD AT\tREASON")
+	} else {
+		fmt.Fprintln(tw, "  DELIVERY\tDUE\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
+	}
+	for _, d := range ds {
+		if dead {
+			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", d.ID, fmtTime(d.Due), d.Attempts, fmtTime(d.DeadAt), d.Reason)
+		} else {
+			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", d.ID, fmtTime(d.Due), d.Attempts, fmtTime(d.NextAttempt), orDash(d.LastError))
+		}
+	}
+	tw.Flush()
+}
+
+// printClaims prints the claimed deliveries, each with its run and lease.
+func printClaims(w io.Writer, s *Status) {
+	fmt.Fprintf(w, "\nclaimed: %d\n", len(s.Claims))
+	if len(s.Claims) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  DELIVERY\tDUE\tATTEMPT\tRUN\tLEASE UNTIL\tLEASE")
+	for _, c := range s.Claims {
+		lease := "ran out: the next run delivers it again"
+		if c.Live {
+			lease = fmt.Sprintf("live for %s (cronrelay release --force ID if that run died)", c.LeaseEnd.Sub(s.At).Round(time.Second))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\n", c.ID, fmtTime(c.Due), c.Attempt, c.Run, fmtTime(c.LeaseEnd), lease)
+	}
+	tw.Flush()
 }
 
 func orDash(s string) string {

@@ -5,10 +5,7 @@ import (
 	"fmt"
 )
 
-var validateCmd = &command{
-	name:    "validate",
-	summary: "check a manifest; every problem as FILE:LINE:COL: message",
-	help: `Usage: cronrelay validate [--manifest PATH] [PATH]
+const validateHelp = `Usage: cronrelay validate [--manifest PATH] [PATH]
 
 Checks the manifest and prints every problem at once, one per line, as
 FILE:LINE:COL: message. Warnings do not fail the check: a schedule that sets
@@ -18,37 +15,31 @@ than GitHub's 5-minute minimum or than the cron of the workflow in
 Secrets (${VAR}) need not be set.
 
 Exit 0 when the manifest is valid (warnings allowed), 2 otherwise.
-`,
-}
+`
 
-func init() { validateCmd.run = runValidate }
-
-func runValidate(_ context.Context, env *Env, args []string) int {
+func runValidate(_ context.Context, env *Env, args []string) error {
 	var c common
-	fs := newFlags(validateCmd, env)
+	fs := newFlags("validate")
 	c.register(fs)
-	pos, code, done := parse(validateCmd, fs, env, args)
-	if done {
-		return code
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(pos) > 1 {
-		fmt.Fprintf(env.Stderr, "cronrelay validate: one manifest at a time; got %d\n", len(pos))
-		return ExitBadInput
+		return badInputf("one manifest at a time; got %d", len(pos))
 	}
 	if len(pos) == 1 {
 		c.manifest = pos[0]
 	}
-	m, diags, code := loadManifest(env, "validate", c.manifest)
-	if m == nil {
-		return code
+	m, diags, err := loadManifest(env, c.manifest)
+	if err != nil {
+		return err
 	}
-	for _, d := range withFrequencyWarnings(env, c.manifest, m, diags) {
-		fmt.Fprintln(env.Stderr, d.String())
-	}
+	printDiagnostics(env, withFrequencyWarnings(env, c.manifest, m, diags))
 	jobs := fmt.Sprintf("%d jobs", len(m.Jobs))
 	if len(m.Jobs) == 1 {
 		jobs = "1 job"
 	}
 	fmt.Fprintf(env.Stdout, "%s: ok, %s\n", c.manifest, jobs)
-	return ExitOK
+	return nil
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/request"
 	"github.com/cronrelay/cronrelay/internal/secret"
-	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/statuspage"
 	"github.com/cronrelay/cronrelay/internal/store"
 	"github.com/cronrelay/cronrelay/internal/store/stores"
@@ -64,31 +63,53 @@ func (e *Env) path(p string) string {
 	return filepath.Join(e.Dir, p)
 }
 
-// loadManifest reads and parses the manifest, printing every problem. It
-// returns nil (and the exit code) when the manifest cannot be used.
-func loadManifest(env *Env, name, path string) (*manifest.Manifest, manifest.Diagnostics, int) {
+// loadManifest reads and parses the manifest. When the manifest cannot be
+// used it prints every problem and returns the count of them as the error.
+func loadManifest(env *Env, path string) (*manifest.Manifest, manifest.Diagnostics, error) {
 	data, err := readFile(env.path(path), maxManifestFile)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cronrelay %s: manifest %s: %v\n", name, path, err)
-		return nil, nil, ExitBadInput
+		return nil, nil, badInputf("manifest %s: %v", path, err)
 	}
 	m, diags := manifest.Parse(path, data)
 	if diags.HasErrors() {
-		printDiagnostics(env, name, path, diags)
-		return nil, diags, ExitBadInput
+		printDiagnostics(env, diags)
+		return nil, diags, manifestErrors(path, diags)
 	}
-	return m, diags, ExitOK
+	return m, diags, nil
 }
 
-// printDiagnostics prints a manifest's problems, one a line, and a count
-// of its errors.
-func printDiagnostics(env *Env, name, path string, diags manifest.Diagnostics) {
+// printDiagnostics prints a manifest's problems, one a line.
+func printDiagnostics(env *Env, diags manifest.Diagnostics) {
 	for _, d := range diags {
 		fmt.Fprintln(env.Stderr, d.String())
 	}
-	if diags.HasErrors() {
-		fmt.Fprintf(env.Stderr, "cronrelay %s: %s has %s\n", name, path, countErrors(diags))
+}
+
+// manifestErrors is the error of a manifest with errors, which
+// printDiagnostics printed: the count of them.
+func manifestErrors(path string, diags manifest.Diagnostics) error {
+	return badInputf("%s has %s", path, countErrors(diags))
+}
+
+// openEngine loads the manifest, opens the state store and builds the
+// engine, for the commands that read or change the state; clk nil is the
+// scheduling clock. The masker masks what the engine may show.
+func openEngine(env *Env, c common, clk clock.Clock) (*engine.Engine, *secret.Masker, error) {
+	m, _, err := loadManifest(env, c.manifest)
+	if err != nil {
+		return nil, nil, err
 	}
+	st, err := openStore(env, c.state)
+	if err != nil {
+		return nil, nil, badInput(err)
+	}
+	if clk == nil {
+		if clk, err = schedulingClock(env); err != nil {
+			return nil, nil, badInput(err)
+		}
+	}
+	masker := &secret.Masker{}
+	return newEngine(env, m, st, clk, masker), masker, nil
 }
 
 func countErrors(diags manifest.Diagnostics) string {
@@ -271,23 +292,6 @@ func newEngine(env *Env, m *manifest.Manifest, st store.Store, clk clock.Clock, 
 	return e
 }
 
-// exitFor maps an error to an exit code and prints it once.
-func exitFor(env *Env, name string, masker *secret.Masker, err error) int {
-	// A request built by this command names the command as its source.
-	msg := strings.ReplaceAll(masker.Mask(err.Error()), "cronrelay "+name+": ", "")
-	fmt.Fprintf(env.Stderr, "cronrelay %s: %s\n", name, msg)
-	return exitCode(err)
-}
-
-// exitCode maps an error to an exit code: a store (or the GitHub API) that
-// could not be reached after its retries is 3, anything else bad input.
-func exitCode(err error) int {
-	if errors.Is(err, engine.ErrStore) || errors.Is(err, errAPIUnavailable) || errors.Is(err, state.ErrDamaged) {
-		return ExitStore
-	}
-	return ExitBadInput
-}
-
 // readArg reads a JSON|@file argument: text as is, or a file's contents.
 func readArg(env *Env, flagName, v string) ([]byte, error) {
 	if strings.HasPrefix(v, "@") {
@@ -304,19 +308,17 @@ func readArg(env *Env, flagName, v string) ([]byte, error) {
 	return []byte(v), nil
 }
 
-func readAll(r interface{ Read([]byte) (int, error) }, max int) ([]byte, error) {
-	var out []byte
-	buf := make([]byte, 32*1024)
-	for {
-		n, err := r.Read(buf)
-		out = append(out, buf[:n]...)
-		if len(out) > max {
-			return nil, fmt.Errorf("standard input is over %d bytes", max)
-		}
-		if err != nil {
-			return out, nil
-		}
+// readAll reads r to its end, at most max bytes. A read error is an
+// error: half a request is not a request.
+func readAll(r io.Reader, max int) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading standard input: %v", err)
 	}
+	if len(data) > max {
+		return nil, fmt.Errorf("standard input is over %d bytes", max)
+	}
+	return data, nil
 }
 
 // parseTime reads an RFC 3339 flag value.

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/cronrelay/cronrelay/internal/action"
@@ -99,13 +98,13 @@ func operationArgs(name, arg, manifest, state string) ([]string, error) {
 
 // runOperation runs a state operation (replay, cancel, release) chosen in
 // the Actions tab as the CLI command of that name, against the run's
-// state, and puts what it printed in the step summary.
-func runOperation(ctx context.Context, env *Env, act *action.Action, out io.Writer, masker *secret.Masker, name string, args []string) int {
-	if !slices.ContainsFunc(commands(), func(c *command) bool { return c.name == name }) {
-		msg := fmt.Sprintf("command %q is not in this version of cronrelay", name)
-		fmt.Fprintf(env.Stderr, "cronrelay run: %s\n", msg)
-		act.Error(action.Annotation{Title: "cronrelay"}, msg)
-		return ExitBadInput
+// state, and puts what it printed in the step summary. The operation
+// printed its own errors; the error returned carries its exit code.
+func runOperation(ctx context.Context, env *Env, act *action.Action, out io.Writer, masker *secret.Masker, name string, args []string) error {
+	if _, err := lookup(name); err != nil {
+		err := fmt.Errorf("command %q is not in this version of cronrelay", name)
+		act.Error(action.Annotation{Title: "cronrelay"}, err.Error())
+		return badInput(err)
 	}
 	fmt.Fprintf(out, "cronrelay %s\n", strings.Join(args, " "))
 	var buf bytes.Buffer
@@ -123,5 +122,5 @@ func runOperation(ctx context.Context, env *Env, act *action.Action, out io.Writ
 	if err := act.AddSummary(summary); err != nil {
 		act.Warning(action.Annotation{Title: "cronrelay"}, masker.Mask(err.Error()))
 	}
-	return code
+	return reported(code)
 }

@@ -49,6 +49,27 @@ func (c *common) stateEnv(env *Env, name string) (*Env, error) {
 	if kind, _, err := store.ParseURI(c.state); err == nil && kind == store.KindFile {
 		return nil, fmt.Errorf("--remote acts on GitHub, but --state %s is a local file; drop one of them", c.state)
 	}
+	overlay, err := remoteOverlay(env, root, name)
+	if err != nil {
+		return nil, err
+	}
+	if len(overlay) == 0 {
+		return env, nil
+	}
+	out := *env
+	lookup := env.LookupEnv
+	out.LookupEnv = func(k string) (string, bool) {
+		if v, ok := overlay[k]; ok {
+			return v, true
+		}
+		return lookup(k)
+	}
+	return &out, nil
+}
+
+// remoteOverlay is what --remote adds to the environment: GITHUB_REPOSITORY
+// from the git remote and GITHUB_TOKEN from GH_TOKEN, when they are unset.
+func remoteOverlay(env *Env, root, name string) (map[string]string, error) {
 	overlay := map[string]string{}
 	if v, _ := env.LookupEnv("GITHUB_REPOSITORY"); strings.TrimSpace(v) == "" {
 		repo := ""
@@ -67,18 +88,7 @@ func (c *common) stateEnv(env *Env, name string) (*Env, error) {
 		}
 		overlay["GITHUB_TOKEN"] = gh
 	}
-	if len(overlay) == 0 {
-		return env, nil
-	}
-	out := *env
-	lookup := env.LookupEnv
-	out.LookupEnv = func(k string) (string, bool) {
-		if v, ok := overlay[k]; ok {
-			return v, true
-		}
-		return lookup(k)
-	}
-	return &out, nil
+	return overlay, nil
 }
 
 // branchStateEvidence says why the repository at root keeps its state on
