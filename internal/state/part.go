@@ -33,6 +33,21 @@ type Part struct {
 	// Sealed is the document's encrypted payloads (Doc.Sealed), in the
 	// index file.
 	Sealed string `json:"sealed,omitempty"`
+	// Buckets, in the index: for each file of open deliveries sharded by
+	// hour, how many it holds and the earliest due time among them, so
+	// that a run reads only the hours it needs.
+	Buckets map[string]Bucket `json:"buckets,omitempty"`
+	// IDs, in a file of the id index: the hour file each open delivery
+	// was written to, by id, so that an enqueue or a cancel finds an id
+	// without reading every hour. An entry may be stale (the delivery was
+	// claimed or finished since): it names where to look, never more.
+	IDs map[string]string `json:"ids,omitempty"`
+}
+
+// Bucket summarizes one hour file of open deliveries.
+type Bucket struct {
+	N     int       `json:"n"`
+	First time.Time `json:"first"`
 }
 
 // Encode renders the part as Doc.Encode renders a document. A job's
@@ -121,6 +136,27 @@ func (p *Part) Encode() ([]byte, error) {
 		w.hourly(p.Hourly)
 	}
 	w.strField("sealed", p.Sealed)
+	if p.Buckets != nil {
+		w.field("buckets")
+		w.open('{')
+		for _, path := range sortedKeys(p.Buckets) {
+			b := p.Buckets[path]
+			w.field(path)
+			w.open('{')
+			w.timeField("first", b.First)
+			w.intField("n", b.N)
+			w.close('}')
+		}
+		w.close('}')
+	}
+	if p.IDs != nil {
+		w.field("ids")
+		w.open('{')
+		for _, id := range sortedKeys(p.IDs) {
+			w.strField(id, p.IDs[id])
+		}
+		w.close('}')
+	}
 	w.close('}')
 	w.buf = append(w.buf, '\n')
 	return w.buf, nil

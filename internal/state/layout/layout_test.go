@@ -173,7 +173,9 @@ func TestDiffOnlyWhatChanged(t *testing.T) {
 	}
 	changed, deleted := Diff(before, after)
 	want := []string{Index, Active, HourFile(OpenDir, done.Due), HourFile(OpenDir, t0.Add(24*time.Hour)),
-		HourFile(RecentDir, t0), HistoryFile(done.Job), "hourly/2026-11-28.json"}
+		HourFile(RecentDir, t0), HistoryFile(done.Job), "hourly/2026-11-28.json",
+		// Split from a whole document keeps the id index exact.
+		IDFile(done.ID), IDFile("welcome#new")}
 	sort.Strings(want)
 	want = compactStrings(want)
 	if diff := cmp.Diff(want, keys(changed)); diff != "" {
