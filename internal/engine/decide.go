@@ -138,7 +138,7 @@ type decideInput struct {
 func decide(doc *state.Doc, in decideInput) (*decision, error) {
 	d := &decision{doc: doc.Clone()}
 	now := in.now
-	firstRun := doc.LastRun.IsZero() && len(doc.Jobs) == 0 && len(doc.Open) == 0
+	firstRun := doc.LastRun.IsZero() && len(doc.Jobs) == 0 && doc.OpenCount() == 0
 	if firstRun {
 		d.changed = true
 	}
@@ -226,7 +226,7 @@ func (d *decision) occurrenceBudget(in decideInput, lastRun time.Time) map[strin
 		}
 		claimable++
 	}
-	budget := min(MaxClaims-claimable, state.MaxOpen-len(d.doc.Open))
+	budget := min(MaxClaims-claimable, state.MaxOpen-d.doc.OpenCount())
 	type cand struct {
 		t   time.Time
 		job int
