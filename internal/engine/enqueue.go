@@ -114,8 +114,8 @@ func (d *decision) apply(m *manifest.Manifest, sr sourcedRequest, now time.Time,
 			added++
 		}
 	}
-	if d.doc.OpenCount()+added > state.MaxOpen {
-		return &RequestError{Source: sr.source, Err: fmt.Errorf("the state already holds %d open deliveries; %d more would pass the cap of %d, so nothing in this request was applied", d.doc.OpenCount(), added, state.MaxOpen)}
+	if d.doc.OpenCount()+added > d.openCap() {
+		return &RequestError{Source: sr.source, Err: fmt.Errorf("the state already holds %d open deliveries; %d more would pass the cap of %d, so nothing in this request was applied", d.doc.OpenCount(), added, d.openCap())}
 	}
 	for i, it := range sr.req.Enqueue {
 		job := m.Job(it.Job)

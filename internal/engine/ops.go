@@ -25,7 +25,7 @@ func (e *Engine) Plan(ctx context.Context, at time.Time) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	dec, err := decide(doc, decideInput{m: e.Manifest, now: at, runID: "plan", newID: e.NewID})
+	dec, err := decide(doc, decideInput{m: e.Manifest, now: at, runID: "plan", newID: e.NewID, maxOpen: capOf(e.Store)})
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func (e *Engine) Enqueue(ctx context.Context, inc Incoming) ([]Note, error) {
 	// are read, the rest of the pending deliveries are not.
 	sc := &store.Scope{Through: start, IDs: requestIDs(reqs, nil)}
 	_, err = e.update(ctx, "cronrelay: enqueue", sc, func(doc *state.Doc, now time.Time) (bool, error) {
-		d := &decision{doc: doc}
+		d := &decision{doc: doc, maxOpen: capOf(e.Store)}
 		if err := d.apply(e.Manifest, reqs[0], now, nil); err != nil {
 			return false, err
 		}

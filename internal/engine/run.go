@@ -230,7 +230,8 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 	resolved, broken := e.resolveAll()
 	rep.Broken = broken
 	in := decideInput{
-		m: e.Manifest, runID: rep.RunID, lease: opts.Budget + leaseMargin,
+		maxOpen: capOf(e.Store),
+		m:       e.Manifest, runID: rep.RunID, lease: opts.Budget + leaseMargin,
 		manual: opts.Jobs, requests: reqs, newID: e.NewID, claim: !opts.DryRun,
 		workflow: opts.Workflow, broken: map[string]bool{}, rejects: reports, lenient: true,
 	}
@@ -597,6 +598,15 @@ func (e *Engine) statusPage(doc *state.Doc) (map[string][]byte, error) {
 		files[name] = []byte(e.Masker.Mask(string(b)))
 	}
 	return files, nil
+}
+
+// capOf is the store's cap on open deliveries: a store that holds them in
+// many files says its own (store.Capped), the others hold state.MaxOpen.
+func capOf(s store.Store) int {
+	if c, ok := s.(store.Capped); ok {
+		return c.MaxOpen()
+	}
+	return state.MaxOpen
 }
 
 // known is the document as this run last read or wrote it, with its

@@ -102,6 +102,12 @@ type Scoped interface {
 	ReadScope(ctx context.Context, sc Scope) (data []byte, version string, err error)
 }
 
+// Capped is a Store that holds more open deliveries than state.MaxOpen
+// (the multi-file layout, package sharded): MaxOpen is its cap.
+type Capped interface {
+	MaxOpen() int
+}
+
 // ErrConflict is wrapped by Write errors when the document changed since the
 // version the caller read.
 var ErrConflict = errors.New("state changed concurrently")

@@ -24,8 +24,14 @@ func (s *Store) writePartial(ctx context.Context, doc *state.Doc, extra map[stri
 	if r == nil || r.version != version {
 		return "", fmt.Errorf("%s: %w: the document was read in part at version %s, and this store no longer holds that read", s, store.ErrConflict, short(version))
 	}
-	lister := s.inner.(store.Lister) // a partial read needs one
 	doc.Unread = nil
+	return s.writeParts(ctx, r, doc, extra, message)
+}
+
+// writeParts writes doc over the files of r: those it loaded, and those it
+// left out (unread), which it keeps. version is r's.
+func (s *Store) writeParts(ctx context.Context, r *partial, doc *state.Doc, extra map[string][]byte, message string) (string, error) {
+	version := r.version
 	parts := layout.SplitParts(doc)
 
 	// The ids added to an hour file go into the id index.
@@ -58,6 +64,7 @@ func (s *Store) writePartial(ctx context.Context, doc *state.Doc, extra map[stri
 	}
 	got := map[string][]byte{}
 	if len(toRead) > 0 {
+		lister := s.inner.(store.Lister) // a read in part had one
 		var err error
 		if got, err = lister.ReadFiles(ctx, version, toRead); err != nil {
 			return "", err
@@ -170,7 +177,7 @@ func (s *Store) writePartial(ctx context.Context, doc *state.Doc, extra map[stri
 			}
 		}
 	}
-	if len(changed) == 0 && len(deleted) == 0 {
+	if version != "" && len(changed) == 0 && len(deleted) == 0 {
 		return version, nil
 	}
 	v, err := s.inner.Commit(ctx, changed, deleted, version, message)
@@ -201,7 +208,7 @@ func (s *Store) writePartial(ctx context.Context, doc *state.Doc, extra map[stri
 	}
 	s.mu.Lock()
 	r.version, r.files, r.seen, r.buckets = v, files, seen, idx.Buckets
-	s.files, s.version, s.whole = files, v, false
+	s.files, s.version, s.whole, s.seen = files, v, len(r.unread) == 0, seen
 	s.mu.Unlock()
 	return v, nil
 }

@@ -50,6 +50,9 @@ type Store struct {
 	files   layout.Files // as of version
 	version string
 	whole   bool // files are every file at version
+	// seen: the ids in the hour files of files, with their file (nil:
+	// not known).
+	seen map[string]string
 	// bare: the files and head of a branch that exists without a state
 	// (Read returned no document); the first commit goes on top of it.
 	bare        layout.Files
@@ -105,6 +108,15 @@ type pageWriter interface {
 	WriteFiles(ctx context.Context, data []byte, files map[string][]byte, version, message string) (string, error)
 }
 
+// MaxOpen is the cap on open deliveries in the multi-file layout: runs,
+// enqueues and cancels by id read only the hours they need, so their cost
+// does not grow with it (see the README's Limits for what reads the whole
+// state). It implements store.Capped.
+const MaxOpen = 1_000_000
+
+// MaxOpen implements store.Capped.
+func (s *Store) MaxOpen() int { return MaxOpen }
+
 // String names the inner store.
 func (s *Store) String() string { return s.inner.String() }
 
@@ -132,14 +144,26 @@ func (s *Store) Read(ctx context.Context) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	s.remember(files, version, true)
+	s.remember(files, version, true, hourIDs(doc))
 	return data, version, nil
 }
 
-func (s *Store) remember(files layout.Files, version string, whole bool) {
+// hourIDs maps the ids of the open deliveries of doc kept in hour files
+// to their file.
+func hourIDs(doc *state.Doc) map[string]string {
+	seen := map[string]string{}
+	for id, dl := range doc.Open {
+		if f := layout.OpenFile(dl); layout.IsHour(f) {
+			seen[id] = f
+		}
+	}
+	return seen
+}
+
+func (s *Store) remember(files layout.Files, version string, whole bool, seen map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.files, s.version, s.whole = files, version, whole
+	s.files, s.version, s.whole, s.seen = files, version, whole, seen
 }
 
 // ReadScope returns the part of the state sc needs (see the package
@@ -263,11 +287,7 @@ func (s *Store) readScope(ctx context.Context, lister store.Lister, sc store.Sco
 			}
 		}
 	}
-	for id, dl := range doc.Open {
-		if f := layout.OpenFile(dl); layout.IsHour(f) {
-			r.seen[id] = f
-		}
-	}
+	r.seen = hourIDs(doc)
 	if len(r.unread) > 0 {
 		doc.Unread = u
 		s.keep(u.Read, r)
@@ -276,7 +296,7 @@ func (s *Store) readScope(ctx context.Context, lister store.Lister, sc store.Sco
 	if err != nil {
 		return nil, "", err
 	}
-	s.remember(files, version, len(r.unread) == 0)
+	s.remember(files, version, len(r.unread) == 0, r.seen)
 	return data, version, nil
 }
 
@@ -329,16 +349,23 @@ func (s *Store) write(ctx context.Context, data []byte, extra map[string][]byte,
 	if doc.Unread != nil {
 		return s.writePartial(ctx, doc, extra, version, message)
 	}
+	prev, at, seen, err := s.filesAt(ctx, version)
+	if err != nil {
+		return "", err
+	}
+	if seen != nil {
+		// The id index is kept as a run keeps it: the ids added to an
+		// hour are added, and stale entries go when their file changes
+		// anyway, so that a write stays proportional to what changed.
+		r := &partial{version: at, files: prev, unread: map[string]unreadFile{}, seen: seen}
+		return s.writeParts(ctx, r, doc, extra, message)
+	}
 	next, err := layout.Split(doc)
 	if err != nil {
 		return "", fmt.Errorf("%s: write: %w", s, err)
 	}
 	for path, b := range extra {
 		next[path] = b
-	}
-	prev, at, err := s.filesAt(ctx, version)
-	if err != nil {
-		return "", err
 	}
 	changed, deleted := layout.Diff(prev, next)
 	if version != "" && len(changed) == 0 && len(deleted) == 0 {
@@ -348,7 +375,7 @@ func (s *Store) write(ctx context.Context, data []byte, extra map[string][]byte,
 	if err != nil {
 		return "", err
 	}
-	s.remember(apply(prev, changed, deleted), v, true)
+	s.remember(apply(prev, changed, deleted), v, true, hourIDs(doc))
 	return v, nil
 }
 
@@ -374,25 +401,25 @@ func apply(prev, changed layout.Files, deleted []string) layout.Files {
 // write is a conflict). Version "" is nothing stored, or a branch without a
 // state, whose head the commit goes on. A whole document written over a
 // state this store last read in part needs the whole state: read afresh.
-func (s *Store) filesAt(ctx context.Context, version string) (layout.Files, string, error) {
+func (s *Store) filesAt(ctx context.Context, version string) (layout.Files, string, map[string]string, error) {
 	s.mu.Lock()
-	files, at, whole, bare, bareAt := s.files, s.version, s.whole, s.bare, s.bareVersion
+	files, at, whole, seen, bare, bareAt := s.files, s.version, s.whole, s.seen, s.bare, s.bareVersion
 	s.mu.Unlock()
 	if version == "" {
-		return bare, bareAt, nil
+		return bare, bareAt, nil, nil
 	}
 	if at == version && files != nil && whole {
-		return files, version, nil
+		return files, version, seen, nil
 	}
 	files, at, err := s.inner.ReadAll(ctx)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	if at != version || files[layout.Index] == nil {
-		return nil, "", fmt.Errorf("%s: %w: expected version %s, found %s", s, store.ErrConflict, short(version), short(at))
+		return nil, "", nil, fmt.Errorf("%s: %w: expected version %s, found %s", s, store.ErrConflict, short(version), short(at))
 	}
-	s.remember(files, at, true)
-	return files, version, nil
+	s.remember(files, at, true, nil)
+	return files, version, nil, nil
 }
 
 func short(v string) string {
