@@ -144,8 +144,24 @@ func (s *Store) Read(ctx context.Context) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	s.remember(files, version, true, hourIDs(doc))
+	var seen map[string]string
+	if s.indexed(files) {
+		seen = hourIDs(doc)
+	}
+	s.remember(files, version, true, seen)
 	return data, version, nil
+}
+
+// indexed reports whether files are a version 2 state with the index's
+// summaries and the id index (Part.Buckets); a version 1 document, or a
+// version 2 state written before them, is read whole and its first write
+// builds them.
+func (s *Store) indexed(files layout.Files) bool {
+	if layout.IsVersion1(files) {
+		return false
+	}
+	idx, err := state.DecodePart(s.String(), layout.Index, files[layout.Index], layout.Version)
+	return err == nil && idx.Buckets != nil
 }
 
 // hourIDs maps the ids of the open deliveries of doc kept in hour files
@@ -201,7 +217,7 @@ func (s *Store) readScope(ctx context.Context, lister store.Lister, sc store.Sco
 	if err != nil {
 		return nil, "", err
 	}
-	if idx.Sealed != "" {
+	if idx.Sealed != "" || idx.Buckets == nil {
 		return nil, "", errWhole
 	}
 	need := map[string]string{}
