@@ -11,6 +11,8 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/state/layout"
+	"github.com/cronrelay/cronrelay/internal/store/sharded"
 )
 
 // gen is one accepted generation of a delayed job: an enqueue, or a
@@ -53,6 +55,8 @@ type observer struct {
 	s *Sim
 
 	mu       sync.Mutex
+	head     string // with Layout2: the head whose state is headData
+	headData []byte
 	last     []byte
 	lastDoc  *state.Doc
 	commits  int
@@ -81,14 +85,48 @@ func marker(body json.RawMessage) string {
 	return b.Gen
 }
 
+// stateData is the state on the branch as one document: state.json, or
+// with Layout2 every file of the layout joined (once per head). Called
+// with o.mu held.
+func (o *observer) stateData(r *runState) ([]byte, bool) {
+	if !o.s.cfg.Layout2 {
+		return o.s.fake.File(stateBranch, "state.json")
+	}
+	head := o.s.fake.Head(stateBranch)
+	if head == "" {
+		return nil, false
+	}
+	if head == o.head {
+		return o.headData, true
+	}
+	files := layout.Files{}
+	for _, p := range o.s.fake.Paths(stateBranch) {
+		if layout.Owns(p) {
+			b, _ := o.s.fake.File(stateBranch, p)
+			files[p] = b
+		}
+	}
+	doc, err := layout.Join("sim", files)
+	var data []byte
+	if err == nil {
+		data, err = doc.Encode()
+	}
+	if err != nil {
+		o.s.violate("state-parses", r.name(), "", "%v", err)
+		return nil, false
+	}
+	o.head, o.headData = head, data
+	return data, true
+}
+
 // observe looks at the branch after operation seq by run r.
 func (o *observer) observe(seq int, r *runState) {
-	data, ok := o.s.fake.File(stateBranch, "state.json")
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	data, ok := o.stateData(r)
 	if !ok {
 		return
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
 	if bytes.Equal(data, o.last) {
 		return
 	}
@@ -114,8 +152,24 @@ func (o *observer) observe(seq int, r *runState) {
 	if c := o.s.cfg.OpenCap; c > 0 && len(doc.Open) > c {
 		o.s.violate("open-bounded", who, "", "%d open deliveries; a pass claims at most %d, and no more should be created", len(doc.Open), c)
 	}
-	if len(doc.Dead) > state.MaxDead || len(doc.Recent) > state.MaxRecent || len(doc.Open) > state.MaxOpen {
-		o.s.violate("state-caps", who, "", "dead %d/%d, recent %d/%d, open %d/%d", len(doc.Dead), state.MaxDead, len(doc.Recent), state.MaxRecent, len(doc.Open), state.MaxOpen)
+	maxOpen := state.MaxOpen
+	if o.s.cfg.Layout2 {
+		maxOpen = sharded.MaxOpen
+	}
+	if len(doc.Dead) > state.MaxDead || len(doc.Recent) > state.MaxRecent || len(doc.Open) > maxOpen {
+		o.s.violate("state-caps", who, "", "dead %d/%d, recent %d/%d, open %d/%d", len(doc.Dead), state.MaxDead, len(doc.Recent), state.MaxRecent, len(doc.Open), maxOpen)
+	}
+	// The seeded deliveries are due after the simulation: all stay.
+	if n := o.s.seeded; n > 0 {
+		kept := 0
+		for id := range doc.Open {
+			if strings.Contains(id, "#seed-") {
+				kept++
+			}
+		}
+		if kept != n {
+			o.s.violate("seeded-kept", who, "", "%d of the %d seeded pending deliveries are open", kept, n)
+		}
 	}
 	// Nothing is scheduled past its give-up time.
 	for id, dl := range doc.Open {
@@ -201,7 +255,7 @@ func (o *observer) observe(seq int, r *runState) {
 	// New generations and claims.
 	for id, dl := range doc.Open {
 		old := prev.Open[id]
-		if dl.Kind == state.KindDelayed {
+		if dl.Kind == state.KindDelayed && !strings.Contains(id, "#seed-") { // seeded: see seeded-kept
 			m := marker(dl.Body)
 			switch {
 			case m == "":
