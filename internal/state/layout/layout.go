@@ -79,9 +79,10 @@ const (
 	IDsDir = "ids/"
 )
 
-// IDShards is how many files the id index is spread over: an enqueue of
-// one item rewrites one of them (about 1/256 of the ids).
-const IDShards = 256
+// IDShards is how many files the id index is spread over, 256 in each of
+// 16 folders: an enqueue of one item rewrites one of them (1/4096 of the
+// ids), of 1,000 items about 900 small ones.
+const IDShards = 4096
 
 // Files maps paths, relative to the state's root, to contents.
 type Files map[string][]byte
@@ -130,8 +131,18 @@ func IsHour(path string) bool {
 func IDFile(id string) string {
 	h := fnv.New32a()
 	h.Write([]byte(id))
-	return fmt.Sprintf("%s%02x/ids.json", IDsDir, h.Sum32()%IDShards)
+	n := h.Sum32() % IDShards
+	return fmt.Sprintf("%s%x/%02x.json", IDsDir, n>>8, n&0xff)
 }
+
+// IDEntry is what the id index says of an hour file: its hour,
+// "2026-11-29/10" for open/2026-11-29/10.json.
+func IDEntry(hourFile string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(hourFile, OpenDir), ".json")
+}
+
+// IDHour is the hour file an entry of the id index names.
+func IDHour(entry string) string { return OpenDir + entry + ".json" }
 
 // HistoryFile returns the file of a job's history. Job names are safe file
 // names (the manifest allows [a-z0-9_-]); any other name, which only a hand
@@ -167,7 +178,7 @@ func Split(d *state.Doc) (Files, error) {
 				ip = &state.Part{Version: Version, IDs: map[string]string{}}
 				parts[f] = ip
 			}
-			ip.IDs[id] = path
+			ip.IDs[id] = IDEntry(path)
 		}
 	}
 	return EncodeParts(parts)

@@ -124,20 +124,25 @@ func (s *Store) writeParts(ctx context.Context, r *partial, doc *state.Doc, extr
 	// The id index: the additions, and the entries found stale on the way
 	// (their file is gone, or was read and no longer holds the id).
 	for shard, entries := range adds {
-		ip := &state.Part{Version: layout.Version}
-		if b := content(shard); b != nil {
-			var err error
-			if ip, err = state.DecodePart(s.String(), shard, b, layout.Version); err != nil {
+		ip := &state.Part{Version: layout.Version, IDs: map[string]string{}}
+		if p := r.shards[shard]; p != nil {
+			for id, e := range p.IDs { // decoded by the read
+				ip.IDs[id] = e
+			}
+		} else if b := content(shard); b != nil {
+			p, err := state.DecodePart(s.String(), shard, b, layout.Version)
+			if err != nil {
 				return "", err
 			}
-		}
-		if ip.IDs == nil {
-			ip.IDs = map[string]string{}
+			for id, e := range p.IDs {
+				ip.IDs[id] = e
+			}
 		}
 		for id, path := range entries {
-			ip.IDs[id] = path
+			ip.IDs[id] = layout.IDEntry(path)
 		}
-		for id, path := range ip.IDs {
+		for id, entry := range ip.IDs {
+			path := layout.IDHour(entry)
 			_, unread := r.unread[path]
 			if p, ok := parts[path]; !hours[path] || ok && !unread && p.Open[id] == nil {
 				delete(ip.IDs, id)
@@ -207,7 +212,7 @@ func (s *Store) writeParts(ctx context.Context, r *partial, doc *state.Doc, extr
 		}
 	}
 	s.mu.Lock()
-	r.version, r.files, r.seen, r.buckets = v, files, seen, idx.Buckets
+	r.version, r.files, r.seen, r.buckets, r.shards = v, files, seen, idx.Buckets, nil
 	s.files, s.version, s.whole, s.seen = files, v, len(r.unread) == 0, seen
 	s.mu.Unlock()
 	return v, nil

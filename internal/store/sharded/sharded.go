@@ -75,6 +75,8 @@ type partial struct {
 	seen map[string]string
 	// buckets: the index's summaries as of version.
 	buckets map[string]state.Bucket
+	// shards: the files of the id index the read decoded, as of version.
+	shards map[string]*state.Part
 }
 
 type unreadFile struct {
@@ -265,6 +267,7 @@ func (s *Store) readScope(ctx context.Context, lister store.Lister, sc store.Sco
 	}
 	// The hours the id index names for the ids looked up.
 	more := map[string]string{}
+	decoded := map[string]*state.Part{}
 	for shard := range shards {
 		b, ok := files[shard]
 		if !ok {
@@ -274,8 +277,10 @@ func (s *Store) readScope(ctx context.Context, lister store.Lister, sc store.Sco
 		if err != nil {
 			return nil, "", err
 		}
+		decoded[shard] = p
 		for _, id := range sc.IDs {
-			if hour, ok := p.IDs[id]; ok && layout.IDFile(id) == shard {
+			if e, ok := p.IDs[id]; ok && layout.IDFile(id) == shard {
+				hour := layout.IDHour(e)
 				if _, loaded := files[hour]; !loaded && deeper[hour] != "" {
 					more[hour] = deeper[hour]
 				}
@@ -289,7 +294,7 @@ func (s *Store) readScope(ctx context.Context, lister store.Lister, sc store.Sco
 	if err != nil {
 		return nil, "", err
 	}
-	r := &partial{version: version, files: files, unread: map[string]unreadFile{}, seen: map[string]string{}, buckets: idx.Buckets}
+	r := &partial{version: version, files: files, unread: map[string]unreadFile{}, seen: map[string]string{}, buckets: idx.Buckets, shards: decoded}
 	u := &state.Unread{Read: fmt.Sprintf("r%d", readSeq.Add(1))}
 	for path, ref := range deeper {
 		if _, loaded := files[path]; loaded {
