@@ -3,6 +3,7 @@ package sharded_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/github/githubfake"
 	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/state/layout"
 	"github.com/cronrelay/cronrelay/internal/store"
 	"github.com/cronrelay/cronrelay/internal/store/branchstore"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
@@ -162,5 +164,55 @@ func TestScopedRunsDecideAsWholeReads(t *testing.T) {
 				t.Errorf("%d open deliveries left, want the far ones kept", len(ga.Open))
 			}
 		})
+	}
+}
+
+// TestScopedReadNamesADamagedFile: a due hour file that does not parse
+// stops the run with the file and the position, and nothing is written;
+// a damaged hour file the run does not need is not read, and a command
+// that needs it (enqueue of an id due then) stops the same way.
+func TestScopedReadNamesADamagedFile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	inner := filestore.New(filepath.Join(t.TempDir(), "state.json"))
+	st := sharded.New(inner)
+	seed(t, st, 600, 5, now)
+	files, v, err := inner.ReadAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := layout.HourFile(layout.OpenDir, now.Add(-time.Second))
+	far := layout.HourFile(layout.OpenDir, now.Add(10*24*time.Hour))
+	if files[due] == nil || files[far] == nil {
+		t.Fatalf("no %s or %s among %d files", due, far, len(files))
+	}
+	bad := []byte("{\n  \"version\": 2,\n  \"open\": {,\n}\n")
+	v, err = inner.Commit(ctx, map[string][]byte{far: bad}, nil, v, "damage a far hour")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := saasManifest(t)
+	rep, err := newEngine(m, st, &now).Run(ctx, engine.Options{})
+	if err != nil || rep.Delivered < 5 {
+		t.Fatalf("a run that does not need the damaged hour: delivered %d, %v", rep.Delivered, err)
+	}
+	_, v, err = inner.ReadAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inner.Commit(ctx, map[string][]byte{due: bad}, nil, v, "damage the due hour"); err != nil {
+		t.Fatal(err)
+	}
+	later := now.Add(time.Minute)
+	before, _, _ := inner.ReadAll(ctx)
+	_, err = newEngine(m, sharded.New(inner), &later).Run(ctx, engine.Options{Requests: []engine.Incoming{{Source: "--enqueue",
+		Data: []byte(`{"enqueue":[{"job":"welcome","id":"x","delay":"1m"}]}`)}}})
+	if err == nil || !strings.Contains(err.Error(), due) || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("run over a damaged due hour: %v, want the file and the position", err)
+	}
+	after, _, _ := inner.ReadAll(ctx)
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("the damaged state was written (-before +after):\n%s", diff)
 	}
 }
