@@ -579,7 +579,13 @@ func (c *docCache) decode(data []byte) (*state.Doc, error) {
 	}
 	c.m[k] = d
 	c.q = append(c.q, k)
-	if len(c.q) > 64 {
+	// Documents of 100,000 deliveries take about 100 MB each decoded:
+	// keep few of them.
+	limit := 64
+	if len(d.Open) > 10000 {
+		limit = 3
+	}
+	for len(c.q) > limit {
 		delete(c.m, c.q[0])
 		c.q = c.q[1:]
 	}

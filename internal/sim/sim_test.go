@@ -167,7 +167,7 @@ func TestWedgeProfile(t *testing.T) {
 var pending100kFlag = flag.Bool("sim.pending100k", false, "run TestPending100kProfile: 100,000 pending delayed jobs in the multi-file layout (minutes; not in CI)")
 
 // TestPending100kProfile is issue 15's profile: 100,000 pending delayed
-// jobs (due after the simulation) in the multi-file layout, under six
+// jobs (due after the simulation) in the multi-file layout, under three
 // hours of the full-fault profile: every run reads only what it needs,
 // every invariant holds and every pending job is kept. It joins the whole
 // state after every commit to check it, which takes minutes: it runs with
@@ -176,7 +176,7 @@ func TestPending100kProfile(t *testing.T) {
 	if !*pending100kFlag {
 		t.Skip("slow: run with -sim.pending100k")
 	}
-	cfg := Default(*seedFlag, shortStart, shortStart.Add(6*time.Hour))
+	cfg := Default(*seedFlag, shortStart, shortStart.Add(3*time.Hour))
 	cfg.Layout2, cfg.Pending = true, 100000
 	res := runProfile(t, cfg)
 	if n := seededOpen(t, res); n != 100000 {

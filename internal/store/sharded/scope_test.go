@@ -188,7 +188,7 @@ func TestScopedReadNamesADamagedFile(t *testing.T) {
 		t.Fatalf("no %s or %s among %d files", due, far, len(files))
 	}
 	bad := []byte("{\n  \"version\": 2,\n  \"open\": {,\n}\n")
-	v, err = inner.Commit(ctx, map[string][]byte{far: bad}, nil, v, "damage a far hour")
+	_, err = inner.Commit(ctx, map[string][]byte{far: bad}, nil, v, "damage a far hour")
 	if err != nil {
 		t.Fatal(err)
 	}
