@@ -44,10 +44,32 @@ type Part struct {
 	IDs map[string]string `json:"ids,omitempty"`
 }
 
-// Bucket summarizes one hour file of open deliveries.
+// Bucket summarizes one hour file of open deliveries: stored as
+// [N, "FIRST"], one line each, because the index holding them is written
+// by every write.
 type Bucket struct {
-	N     int       `json:"n"`
-	First time.Time `json:"first"`
+	N     int
+	First time.Time
+}
+
+// MarshalJSON writes [N, "FIRST"].
+func (b Bucket) MarshalJSON() ([]byte, error) {
+	return json.Marshal([]any{b.N, b.First.UTC().Format(time.RFC3339Nano)})
+}
+
+// UnmarshalJSON reads [N, "FIRST"].
+func (b *Bucket) UnmarshalJSON(data []byte) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil || len(raw) != 2 {
+		return fmt.Errorf("a bucket is [count, \"first due time\"], found %s", data)
+	}
+	if err := json.Unmarshal(raw[0], &b.N); err != nil || b.N < 0 {
+		return fmt.Errorf("a bucket's count is a number of 0 or more, found %s", raw[0])
+	}
+	if err := json.Unmarshal(raw[1], &b.First); err != nil {
+		return fmt.Errorf("a bucket's first due time is an RFC 3339 time, found %s", raw[1])
+	}
+	return nil
 }
 
 // Encode renders the part as Doc.Encode renders a document. A job's
@@ -140,12 +162,12 @@ func (p *Part) Encode() ([]byte, error) {
 		w.field("buckets")
 		w.open('{')
 		for _, path := range sortedKeys(p.Buckets) {
-			b := p.Buckets[path]
+			b, err := p.Buckets[path].MarshalJSON()
+			if err != nil {
+				return nil, fmt.Errorf("encode state: bucket %s: %w", path, err)
+			}
 			w.field(path)
-			w.open('{')
-			w.timeField("first", b.First)
-			w.intField("n", b.N)
-			w.close('}')
+			w.buf = append(w.buf, b...)
 		}
 		w.close('}')
 	}

@@ -79,9 +79,10 @@ const (
 	IDsDir = "ids/"
 )
 
-// IDShards is how many files the id index is spread over, 256 in each of
-// 16 folders: an enqueue of one item rewrites one of them (1/4096 of the
-// ids), of 1,000 items about 900 small ones.
+// IDShards is how many files the id index is spread over, 64 in each of
+// 64 folders (small git trees: a commit that changes a file rewrites its
+// folder's listing): an enqueue of one item rewrites one of them (1/4096
+// of the ids), of 1,000 items about 900 small ones.
 const IDShards = 4096
 
 // Files maps paths, relative to the state's root, to contents.
@@ -132,7 +133,7 @@ func IDFile(id string) string {
 	h := fnv.New32a()
 	h.Write([]byte(id))
 	n := h.Sum32() % IDShards
-	return fmt.Sprintf("%s%x/%02x.json", IDsDir, n>>8, n&0xff)
+	return fmt.Sprintf("%s%02x/%02x.json", IDsDir, n/64, n%64)
 }
 
 // IDEntry is what the id index says of an hour file: its hour,

@@ -14,7 +14,7 @@ import (
 //
 // ReadTop is the query of ReadAll with the texts of the files two folders
 // deep at most: the third level (open/DAY/HOUR.json, recent/DAY/HOUR.json,
-// ids/XX/ids.json) comes as names and oids. ReadFiles then asks for the
+// ids/XX/YY.json) comes as names and oids. ReadFiles then asks for the
 // texts of the files a run needs by oid, up to maxFilesPerQuery in one
 // GraphQL query (Repository.object with an alias each): a blob's oid names
 // its content, so the answer is the version's whatever the branch did

@@ -17,7 +17,7 @@
 // the in-flight deliveries, the history, dead letters and aggregates (all
 // bounded), and of the open deliveries sharded by hour only the hours
 // whose earliest due time (the index's summary, Part.Buckets) is within
-// the scope, plus the hours the id index (ids/XX/ids.json) names for the
+// the scope, plus the hours the id index (ids/XX/YY.json) names for the
 // ids it looks up. The document it returns says so ("unread": how many
 // open deliveries it left out, the earliest due among them, and which read
 // it was), and a Write of it keeps the files it left out: an hour it did
