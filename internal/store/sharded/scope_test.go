@@ -216,3 +216,54 @@ func TestScopedReadNamesADamagedFile(t *testing.T) {
 		t.Errorf("the damaged state was written (-before +after):\n%s", diff)
 	}
 }
+
+// capped is a store with a cap of its own on open deliveries.
+type capped struct {
+	store.Store
+	n int
+}
+
+func (c capped) MaxOpen() int { return c.n }
+
+// cappedScoped is capped, read in part.
+type cappedScoped struct {
+	*sharded.Store
+	n int
+}
+
+func (c cappedScoped) MaxOpen() int { return c.n }
+
+// TestTheStoreSetsTheOpenCap: the engine applies the store's cap
+// (store.Capped): 1,000,000 in the multi-file layout, state.MaxOpen
+// (50,000) in a single document, and whatever a store says.
+func TestTheStoreSetsTheOpenCap(t *testing.T) {
+	t.Parallel()
+	inner := filestore.New(filepath.Join(t.TempDir(), "state.json"))
+	if c, ok := sharded.New(inner).(store.Capped); !ok || c.MaxOpen() != 1_000_000 {
+		t.Fatalf("the multi-file layout's cap: %v", ok)
+	}
+	if _, ok := store.Store(inner).(store.Capped); ok {
+		t.Fatal("a single document has a cap of its own")
+	}
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	st := capped{Store: sharded.New(inner), n: 600}
+	seed(t, st, 598, 0, now)
+	e := newEngine(saasManifest(t), st, &now)
+	_, err := e.Enqueue(context.Background(), engine.Incoming{Source: "--enqueue",
+		Data: []byte(`{"enqueue":[{"job":"welcome","id":"a","delay":"1h"},{"job":"welcome","id":"b","delay":"1h"},{"job":"welcome","id":"c","delay":"1h"}]}`)})
+	if err == nil || !strings.Contains(err.Error(), "cap of 600") {
+		t.Fatalf("enqueue past the store's cap: %v", err)
+	}
+	if _, err := e.Enqueue(context.Background(), engine.Incoming{Source: "--enqueue",
+		Data: []byte(`{"enqueue":[{"job":"welcome","id":"a","delay":"1h"}]}`)}); err != nil {
+		t.Fatalf("enqueue within the store's cap: %v", err)
+	}
+	// Read in part, the deliveries not read count against the cap too.
+	part := cappedScoped{Store: sharded.New(inner).(*sharded.Store), n: 600}
+	e = newEngine(saasManifest(t), part, &now)
+	_, err = e.Enqueue(context.Background(), engine.Incoming{Source: "--enqueue",
+		Data: []byte(`{"enqueue":[{"job":"welcome","id":"d","delay":"1h"},{"job":"welcome","id":"e","delay":"1h"},{"job":"welcome","id":"f","delay":"1h"}]}`)})
+	if err == nil || !strings.Contains(err.Error(), "cap of 600") {
+		t.Fatalf("enqueue past the store's cap, read in part: %v", err)
+	}
+}
