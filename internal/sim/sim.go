@@ -238,7 +238,8 @@ func (s *Sim) seed(tb testing.TB) {
 	d := state.New()
 	for i := 0; i < s.cfg.Pending; i++ {
 		id := fmt.Sprintf("%s#seed-%07d", job, i)
-		due := s.cfg.End.Add(time.Hour + time.Duration(i)*13*24*time.Hour/time.Duration(s.cfg.Pending)).UTC()
+		// 13 days / Pending apart (13 days times i overflows a Duration).
+		due := s.cfg.End.Add(time.Hour + time.Duration(i)*(13*24*time.Hour/time.Duration(s.cfg.Pending))).UTC()
 		d.Open[id] = &state.Delivery{ID: id, Job: job, Kind: state.KindDelayed, Due: due, Created: s.cfg.Start,
 			GiveUp: due.Add(24 * time.Hour), Body: []byte(fmt.Sprintf(`{"seed":%d}`, i))}
 	}
