@@ -17,8 +17,9 @@ trap 'rm -f "$raw"' EXIT
   go test -run '^$' -bench 'ProcessVersion|ProcessIdleRun' -benchtime 20x ./cmd/cronrelay
   go test -run '^$' -bench 'ProcessBacklog1000Jobs|ProcessLookaheadWait' -benchtime 1x ./cmd/cronrelay
   # The state layouts side by side on the branch store (GitHub fake): v1 the
-  # single document, v2 the multi-file layout (internal/state/layout).
-  go test -run '^$' -bench 'BranchRun100Of100000Pending|BranchGrowthSaaS' -benchtime 1x ./internal/store/sharded
+  # single document, "whole" the multi-file layout read whole on every run
+  # (before store.Scoped), v2 the multi-file layout read in part.
+  go test -run '^$' -bench 'BranchRun100Of100000Pending|BranchIdle100000Pending|BranchEnqueue1000|BranchGrowthSaaS' -benchtime 1x ./internal/store/sharded
 } >>"$raw"
 if [ -n "${BENCH_RAW:-}" ]; then cat "$raw"; echo; fi
 
@@ -38,6 +39,8 @@ function ns(name) { return v[name] }
     if ($(i+1) == "object-bytes") obj[name] = $i
     if ($(i+1) == "object-bytes-per-day") day[name] = $i
     if ($(i+1) == "api-calls") calls[name] = $i
+    if ($(i+1) == "base-rss-MB") base[name] = $i
+    if ($(i+1) == "state-writes") writes[name] = $i
   }
 }
 END {
@@ -65,11 +68,18 @@ END {
   printf "| backlog run: state document after it | %.0f KiB | - | - |\n", bytes[bl] / 1024
   lw = "BenchmarkProcessLookaheadWait"
   printf "| CPU while waiting in --lookahead on another run (%.0f s wall) | %.2f %% of a core | < 5 %% | %.2f |\n", wall[lw], cpu[lw], cpu[lw] / 5
-  r1 = "BenchmarkBranchRun100Of100000Pending/layout=v1"; r2 = "BenchmarkBranchRun100Of100000Pending/layout=v2"
-  printf "| branch, 100,000 pending, run delivering 100: bytes sent in writes, v1 / v2 | %.0f KiB / %.0f KiB | <= 256 KiB | %.2f |\n", sent[r1] / 1024, sent[r2] / 1024, sent[r2] / 1024 / 256
-  printf "| branch, 100,000 pending, run delivering 100: new git object bytes, v1 / v2 | %.0f KiB / %.0f KiB | - | - |\n", obj[r1] / 1024, obj[r2] / 1024
-  printf "| branch, 100,000 pending, run delivering 100, endpoints excluded, v1 / v2 | %.2f s / %.2f s | < 1 s | %.2f |\n", ns(r1) / 1e9, ns(r2) / 1e9, ns(r2) / 1e9
-  printf "| branch, 100,000 pending, run delivering 100: API calls, v1 / v2 | %d / %d | - | - |\n", calls[r1], calls[r2]
+  r1 = "BenchmarkBranchRun100Of100000Pending/layout=whole"; r2 = "BenchmarkBranchRun100Of100000Pending/layout=v2"
+  printf "| branch, 100,000 pending, run delivering 100, endpoints excluded, read whole / in part | %.2f s / %.3f s | < 1 s | %.3f |\n", ns(r1) / 1e9, ns(r2) / 1e9, ns(r2) / 1e9
+  printf "| branch, 100,000 pending, run delivering 100: peak RSS of the test process (the GitHub fake and its repository included: %.0f MB before the run), whole / in part | %.0f MB / %.0f MB | < 150 MB | %.2f |\n", base[r2], rss[r1], rss[r2], rss[r2] / 150
+  printf "| branch, 100,000 pending, run delivering 100: bytes sent in writes, whole / in part | %.0f KiB / %.0f KiB | <= 256 KiB | %.2f |\n", sent[r1] / 1024, sent[r2] / 1024, sent[r2] / 1024 / 256
+  printf "| branch, 100,000 pending, run delivering 100: new git object bytes, whole / in part | %.0f KiB / %.0f KiB | - | - |\n", obj[r1] / 1024, obj[r2] / 1024
+  printf "| branch, 100,000 pending, run delivering 100: API calls, whole / in part | %d / %d | - | - |\n", calls[r1], calls[r2]
+  i1 = "BenchmarkBranchIdle100000Pending/layout=whole"; i2 = "BenchmarkBranchIdle100000Pending/layout=v2"
+  printf "| branch, 100,000 pending, idle run: API calls (state writes), whole / in part | %d (%d) / %d (%d) | <= 2 (0) | %.2f |\n", calls[i1], writes[i1], calls[i2], writes[i2], calls[i2] / 2
+  printf "| branch, 100,000 pending, idle run: time, whole / in part | %.0f ms / %.0f ms | - | - |\n", ns(i1) / 1e6, ns(i2) / 1e6
+  e1 = "BenchmarkBranchEnqueue1000/layout=whole"; e2 = "BenchmarkBranchEnqueue1000/layout=v2"
+  printf "| branch, 100,000 pending, enqueue of 1,000 items due in 24 h, whole / in part | %.0f ms / %.0f ms | < 300 ms | %.2f |\n", ns(e1) / 1e6, ns(e2) / 1e6, ns(e2) / 1e6 / 300
+  printf "| branch, 100,000 pending, enqueue of 1,000 items: bytes sent, whole / in part | %.0f KiB / %.0f KiB | - | - |\n", sent[e1] / 1024, sent[e2] / 1024
   g1 = "BenchmarkBranchGrowthSaaS/layout=v1"; g2 = "BenchmarkBranchGrowthSaaS/layout=v2"
   printf "| repository growth per day, */5, 26,000 pending, 1,000 signups/day (uncompressed objects), v1 / v2 | %.0f MiB / %.1f MiB | - | %.4f |\n", day[g1] / 1048576, day[g2] / 1048576, day[g2] / day[g1]
 }' "$raw"

@@ -75,6 +75,16 @@ type decision struct {
 	// problems are errors in the state that stop a job (a cursor far
 	// ahead of the clock); the run reports them and fails.
 	problems []string
+	// maxOpen is the store's cap on open deliveries (see capOf).
+	maxOpen int
+}
+
+// openCap is the cap on open deliveries the decision applies.
+func (d *decision) openCap() int {
+	if d.maxOpen > 0 {
+		return d.maxOpen
+	}
+	return state.MaxOpen
 }
 
 // changeSummary counts what a write changes, for the commit message.
@@ -129,6 +139,8 @@ type decideInput struct {
 	// secret, a bad signing key): their cursors stay and their deliveries
 	// wait, so that nothing is lost while the configuration is fixed.
 	broken map[string]bool
+	// maxOpen caps the open deliveries (0: state.MaxOpen).
+	maxOpen int
 }
 
 // decide turns the state and the manifest into the deliveries due at now.
@@ -136,9 +148,9 @@ type decideInput struct {
 // run that loses a compare-and-swap race simply decides again on what it
 // re-read.
 func decide(doc *state.Doc, in decideInput) (*decision, error) {
-	d := &decision{doc: doc.Clone()}
+	d := &decision{doc: doc.Clone(), maxOpen: in.maxOpen}
 	now := in.now
-	firstRun := doc.LastRun.IsZero() && len(doc.Jobs) == 0 && len(doc.Open) == 0
+	firstRun := doc.LastRun.IsZero() && len(doc.Jobs) == 0 && doc.OpenCount() == 0
 	if firstRun {
 		d.changed = true
 	}
@@ -208,7 +220,7 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 // occurrenceBudget decides how many occurrences each scheduled job may turn
 // into deliveries on this pass, so that a pass creates only what it can
 // claim: at most MaxClaims deliveries due at once (those already open and
-// claimable count), and never more open deliveries than state.MaxOpen.
+// claimable count), and never more open deliveries than the store's cap.
 // When the budget is short, the oldest occurrences across all jobs go
 // first; the others stay behind their job's cursor and wait for a later
 // pass or run, where max_lateness may still record them as missed. Jobs
@@ -226,7 +238,7 @@ func (d *decision) occurrenceBudget(in decideInput, lastRun time.Time) map[strin
 		}
 		claimable++
 	}
-	budget := min(MaxClaims-claimable, state.MaxOpen-len(d.doc.Open))
+	budget := min(MaxClaims-claimable, d.openCap()-d.doc.OpenCount())
 	type cand struct {
 		t   time.Time
 		job int

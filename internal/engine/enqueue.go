@@ -85,6 +85,24 @@ func newSourced(source string, req *request.Request, received time.Time, newID f
 	return sr
 }
 
+// requestIDs are the delivery ids the requests enqueue, cancel or report:
+// a run reads them wherever they are (store.Scope).
+func requestIDs(reqs []sourcedRequest, rejects []rejectReport) []string {
+	var ids []string
+	for _, sr := range reqs {
+		for i, it := range sr.req.Enqueue {
+			ids = append(ids, deliveryID(it.Job, sr.ids[i], time.Time{}))
+		}
+		for _, c := range sr.req.Cancel {
+			ids = append(ids, deliveryID(c.Job, c.ID, time.Time{}))
+		}
+	}
+	for _, r := range rejects {
+		ids = append(ids, r.id)
+	}
+	return ids
+}
+
 // apply adds a request's enqueues and cancels to the state. The request was
 // checked against the manifest when it was received; a state that would
 // exceed its cap refuses the request whole.
@@ -96,8 +114,8 @@ func (d *decision) apply(m *manifest.Manifest, sr sourcedRequest, now time.Time,
 			added++
 		}
 	}
-	if len(d.doc.Open)+added > state.MaxOpen {
-		return &RequestError{Source: sr.source, Err: fmt.Errorf("the state already holds %d open deliveries; %d more would pass the cap of %d, so nothing in this request was applied", len(d.doc.Open), added, state.MaxOpen)}
+	if d.doc.OpenCount()+added > d.openCap() {
+		return &RequestError{Source: sr.source, Err: fmt.Errorf("the state already holds %d open deliveries; %d more would pass the cap of %d, so nothing in this request was applied", d.doc.OpenCount(), added, d.openCap())}
 	}
 	for i, it := range sr.req.Enqueue {
 		job := m.Job(it.Job)

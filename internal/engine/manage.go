@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/store"
 )
 
 // Released is a claim that Release dropped.
@@ -92,7 +93,12 @@ func (e *Engine) Release(ctx context.Context, ids []string, all, force bool) ([]
 // may still arrive.
 func (e *Engine) Cancel(ctx context.Context, source string, ids []string, orphans bool) ([]Note, error) {
 	var notes []Note
-	_, err := e.Update(ctx, "cronrelay: cancelled", func(doc *state.Doc, now time.Time) (bool, error) {
+	// Cancelling by id reads the hours of those ids; orphans need all.
+	var sc *store.Scope
+	if !orphans {
+		sc = &store.Scope{Through: e.Clock.Now(), IDs: ids}
+	}
+	_, err := e.update(ctx, "cronrelay: cancelled", sc, func(doc *state.Doc, now time.Time) (bool, error) {
 		notes = nil
 		var targets []*state.Delivery
 		var missing []string

@@ -25,7 +25,7 @@ func (e *Engine) Plan(ctx context.Context, at time.Time) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	dec, err := decide(doc, decideInput{m: e.Manifest, now: at, runID: "plan", newID: e.NewID})
+	dec, err := decide(doc, decideInput{m: e.Manifest, now: at, runID: "plan", newID: e.NewID, maxOpen: capOf(e.Store)})
 	if err != nil {
 		return nil, err
 	}
@@ -41,8 +41,14 @@ func (e *Engine) Plan(ctx context.Context, at time.Time) (*Plan, error) {
 // and applying again on a conflict. fn reports whether it changed the
 // document; an unchanged document is not written.
 func (e *Engine) Update(ctx context.Context, msg string, fn func(doc *state.Doc, now time.Time) (bool, error)) (*state.Doc, error) {
+	return e.update(ctx, msg, nil, fn)
+}
+
+// update is Update on the part of the state sc names (nil: the whole
+// state; see readScope).
+func (e *Engine) update(ctx context.Context, msg string, sc *store.Scope, fn func(doc *state.Doc, now time.Time) (bool, error)) (*state.Doc, error) {
 	for try := 0; ; try++ {
-		doc, version, err := e.read(ctx)
+		doc, version, err := e.readScope(ctx, sc)
 		if err != nil {
 			return nil, err
 		}
@@ -75,8 +81,11 @@ func (e *Engine) Enqueue(ctx context.Context, inc Incoming) ([]Note, error) {
 	}
 	var notes []Note
 	var sum changeSummary
-	_, err = e.Update(ctx, "cronrelay: enqueue", func(doc *state.Doc, now time.Time) (bool, error) {
-		d := &decision{doc: doc}
+	// Only the ids of the request are looked up: the hours they are in
+	// are read, the rest of the pending deliveries are not.
+	sc := &store.Scope{Through: start, IDs: requestIDs(reqs, nil)}
+	_, err = e.update(ctx, "cronrelay: enqueue", sc, func(doc *state.Doc, now time.Time) (bool, error) {
+		d := &decision{doc: doc, maxOpen: capOf(e.Store)}
 		if err := d.apply(e.Manifest, reqs[0], now, nil); err != nil {
 			return false, err
 		}

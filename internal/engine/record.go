@@ -384,6 +384,10 @@ func nextDue(m *manifest.Manifest, doc *state.Doc, now time.Time) (time.Time, bo
 		}
 		consider(t)
 	}
+	// The deliveries a run did not read are all due after what it read.
+	if t := doc.UnreadFirstDue(); !t.IsZero() {
+		consider(t)
+	}
 	return best, !best.IsZero()
 }
 
@@ -436,6 +440,9 @@ func wakeAt(m *manifest.Manifest, doc *state.Doc, now time.Time) (time.Time, str
 		}
 		consider(t, fmt.Sprintf("%s, due %s", dl.ID, rfc(t)))
 	}
+	if t := doc.UnreadFirstDue(); !t.IsZero() {
+		consider(t, fmt.Sprintf("a delayed job due %s", rfc(t)))
+	}
 	if foreign && blocked {
 		consider(now.Add(otherRunPoll), "another run to record what it is delivering")
 	}
@@ -453,6 +460,9 @@ func (e *Engine) summarize(rep *Report, doc *state.Doc) {
 		} else {
 			rep.Pending++
 		}
+	}
+	if doc.Unread != nil {
+		rep.Pending += doc.Unread.Open // pending delayed jobs, never tried
 	}
 	rep.DeadTotal = len(doc.Dead)
 	if t, ok := nextDue(e.Manifest, doc, e.Clock.Now()); ok {

@@ -198,7 +198,8 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 	resolved, broken := e.resolveAll()
 	rep.Broken = broken
 	in := decideInput{
-		m: e.Manifest, runID: rep.RunID, lease: opts.Budget + leaseMargin,
+		maxOpen: capOf(e.Store),
+		m:       e.Manifest, runID: rep.RunID, lease: opts.Budget + leaseMargin,
 		manual: opts.Jobs, requests: reqs, newID: e.NewID, claim: !opts.DryRun,
 		workflow: opts.Workflow, broken: map[string]bool{}, rejects: reports, lenient: true,
 	}
@@ -220,7 +221,10 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 	defer rcancel()
 
 	var last *state.Doc
-	k := &known{}
+	// A run reads what it decides on: the open deliveries due up to the
+	// end of its lookahead and those its requests name (store.Scoped);
+	// the others are counted, not read.
+	k := &known{scope: &store.Scope{Through: start.Add(opts.Lookahead), IDs: requestIDs(reqs, reports)}}
 	for pass := 0; pass < maxPasses; pass++ {
 		if ctx.Err() != nil {
 			// A signal or the end of the budget: claim nothing more.
@@ -285,7 +289,7 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		// Another run may have written meanwhile (recorded what this run
 		// waits for, claimed what falls due): decide on what is there now.
-		*k = known{}
+		*k = known{scope: k.scope}
 		pass = 0 // lookahead passes do not count against maxPasses
 	}
 	e.summarize(rep, last)
@@ -444,7 +448,7 @@ func (e *Engine) claim(ctx context.Context, in decideInput, rep *Report, dryRun 
 			return nil, nil, err
 		}
 		if dryRun || !dec.changed {
-			*k = known{doc: doc, version: version}
+			*k = known{doc: doc, version: version, scope: k.scope}
 			return dec, dec.doc, nil
 		}
 		v, err := e.write(ctx, dec.doc, version, dec.summary.message("cursors"))
@@ -457,7 +461,7 @@ func (e *Engine) claim(ctx context.Context, in decideInput, rep *Report, dryRun 
 			return nil, nil, err
 		}
 		rep.Writes++
-		*k = known{doc: dec.doc, version: v}
+		*k = known{doc: dec.doc, version: v, scope: k.scope}
 		for _, dl := range dec.claimed {
 			e.logf("claimed %s (attempt %d)", dl.ID, dl.Attempts)
 		}
@@ -466,7 +470,25 @@ func (e *Engine) claim(ctx context.Context, in decideInput, rep *Report, dryRun 
 }
 
 func (e *Engine) read(ctx context.Context) (*state.Doc, string, error) {
-	data, version, err := e.Store.Read(ctx)
+	return e.readScope(ctx, nil)
+}
+
+// readScope reads the part of the state sc needs when the store can read
+// part of it (store.Scoped), else the whole state; sc nil is the whole
+// state. The scope's Through is never before now.
+func (e *Engine) readScope(ctx context.Context, sc *store.Scope) (*state.Doc, string, error) {
+	var data []byte
+	var version string
+	var err error
+	if ss, ok := e.Store.(store.Scoped); ok && sc != nil {
+		s := *sc
+		if now := e.Clock.Now(); s.Through.Before(now) {
+			s.Through = now
+		}
+		data, version, err = ss.ReadScope(ctx, s)
+	} else {
+		data, version, err = e.Store.Read(ctx)
+	}
 	if err != nil {
 		return nil, "", storeErr(err)
 	}
@@ -539,18 +561,32 @@ func (e *Engine) files(doc *state.Doc) (map[string][]byte, error) {
 	return files, nil
 }
 
+// capOf is the store's cap on open deliveries: a store that holds them in
+// many files says its own (store.Capped), the others hold state.MaxOpen.
+func capOf(s store.Store) int {
+	if c, ok := s.(store.Capped); ok {
+		return c.MaxOpen()
+	}
+	return state.MaxOpen
+}
+
 // known is the document as this run last read or wrote it, with its
 // version: the next read-modify-write starts from it and re-reads only when
 // the store says another run wrote in between.
 type known struct {
 	doc     *state.Doc
 	version string
+	// scope is what the run reads (nil: the whole state).
+	scope *store.Scope
 }
 
 // load returns the known document on a first try, else reads the store.
 func (e *Engine) load(ctx context.Context, k *known, try int) (*state.Doc, string, error) {
 	if try == 0 && k != nil && k.doc != nil {
 		return k.doc, k.version, nil
+	}
+	if k != nil {
+		return e.readScope(ctx, k.scope)
 	}
 	return e.read(ctx)
 }

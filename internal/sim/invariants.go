@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/store/sharded"
 )
 
 // invariant is one property the simulator holds cronrelay to. A check on
@@ -46,8 +47,25 @@ var invariants = []invariant{
 				c.fail("", "job %s keeps %d history events, cap %d", name, len(j.History), state.MaxHistory)
 			}
 		}
-		if len(c.doc.Dead) > state.MaxDead || len(c.doc.Recent) > state.MaxRecent || len(c.doc.Open) > state.MaxOpen {
-			c.fail("", "dead %d/%d, recent %d/%d, open %d/%d", len(c.doc.Dead), state.MaxDead, len(c.doc.Recent), state.MaxRecent, len(c.doc.Open), state.MaxOpen)
+		maxOpen := state.MaxOpen
+		if c.s.cfg.Layout2 {
+			maxOpen = sharded.MaxOpen
+		}
+		if len(c.doc.Dead) > state.MaxDead || len(c.doc.Recent) > state.MaxRecent || len(c.doc.Open) > maxOpen {
+			c.fail("", "dead %d/%d, recent %d/%d, open %d/%d", len(c.doc.Dead), state.MaxDead, len(c.doc.Recent), state.MaxRecent, len(c.doc.Open), maxOpen)
+		}
+	}},
+	{name: "seeded-kept", rule: "with Config.Pending, every seeded pending delivery (due after the simulation) stays open in every write", onWrite: func(c *writeCheck) {
+		if n := c.s.seeded; n > 0 {
+			kept := 0
+			for id := range c.doc.Open {
+				if strings.Contains(id, "#seed-") {
+					kept++
+				}
+			}
+			if kept != n {
+				c.fail("", "%d of the %d seeded pending deliveries are open", kept, n)
+			}
 		}
 	}},
 	{name: "open-bounded", rule: "with Config.OpenCap, no state write holds more open deliveries than a pass claims", onWrite: func(c *writeCheck) {

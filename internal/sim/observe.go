@@ -11,6 +11,7 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/state/layout"
 )
 
 // gen is one accepted generation of a delayed job: an enqueue, or a
@@ -53,6 +54,8 @@ type observer struct {
 	s *Sim
 
 	mu       sync.Mutex
+	head     string // with Layout2: the head whose state is headData
+	headData []byte
 	last     []byte
 	lastDoc  *state.Doc
 	commits  int
@@ -81,14 +84,48 @@ func marker(body json.RawMessage) string {
 	return b.Gen
 }
 
+// stateData is the state on the branch as one document: state.json, or
+// with Layout2 every file of the layout joined (once per head). Called
+// with o.mu held.
+func (o *observer) stateData(r *runState) ([]byte, bool) {
+	if !o.s.cfg.Layout2 {
+		return o.s.fake.File(stateBranch, "state.json")
+	}
+	head := o.s.fake.Head(stateBranch)
+	if head == "" {
+		return nil, false
+	}
+	if head == o.head {
+		return o.headData, true
+	}
+	files := layout.Files{}
+	for _, p := range o.s.fake.Paths(stateBranch) {
+		if layout.Owns(p) {
+			b, _ := o.s.fake.File(stateBranch, p)
+			files[p] = b
+		}
+	}
+	doc, err := layout.Join("sim", files)
+	var data []byte
+	if err == nil {
+		data, err = doc.Encode()
+	}
+	if err != nil {
+		o.s.violate("state-parses", r.name(), "", "%v", err)
+		return nil, false
+	}
+	o.head, o.headData = head, data
+	return data, true
+}
+
 // observe looks at the branch after operation seq by run r.
 func (o *observer) observe(seq int, r *runState) {
-	data, ok := o.s.fake.File(stateBranch, "state.json")
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	data, ok := o.stateData(r)
 	if !ok {
 		return
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
 	if bytes.Equal(data, o.last) {
 		return
 	}
@@ -180,7 +217,7 @@ func (o *observer) observe(seq int, r *runState) {
 	// New generations and claims.
 	for id, dl := range doc.Open {
 		old := prev.Open[id]
-		if dl.Kind == state.KindDelayed {
+		if dl.Kind == state.KindDelayed && !strings.Contains(id, "#seed-") { // seeded: see seeded-kept
 			m := marker(dl.Body)
 			switch {
 			case m == "":

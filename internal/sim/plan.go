@@ -55,6 +55,16 @@ type Config struct {
 	// into the body it enqueues. Plain configuration must be recorded as
 	// is and the secret masked; neither may stop a run from recording.
 	EchoConfig bool
+	// Layout2: the runs keep the state in the multi-file layout (package
+	// sharded) and read only what they need of it (store.Scoped).
+	Layout2 bool
+	// Pending delayed deliveries are in the state before the first run,
+	// due after End: every run must keep them, none may deliver them.
+	Pending int
+	// Version1: the state before the first run is a version 1 document,
+	// which the first write of the runs (Layout2) migrates; the runs of
+	// the first ticks race for it.
+	Version1 bool
 }
 
 // Backlog is the backlog profile: jobs jobs at "* * * * *" with catch_up:

@@ -36,6 +36,8 @@ type Result struct {
 	Violations []Violation
 	// FinalState is the state document at the end.
 	FinalState []byte
+	// BranchFiles are the files on the state branch at the end.
+	BranchFiles []string
 	// EchoedWrites is how many state writes held a continuation that
 	// echoed the app's URL, X-Env and the masked secret (Config.EchoConfig).
 	EchoedWrites int
@@ -302,6 +304,7 @@ func (s *Sim) finish() *Result {
 
 	res.Violations = s.violations
 	res.FinalState = o.last
+	res.BranchFiles = s.fake.Paths(stateBranch)
 	h := sha256.New()
 	h.Write(o.digest)
 	for _, x := range hits {

@@ -45,6 +45,8 @@ import (
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/store"
+	"github.com/cronrelay/cronrelay/internal/store/branchstore"
+	"github.com/cronrelay/cronrelay/internal/store/sharded"
 )
 
 // launchWindow is how far ahead of the slowest live run new runs are
@@ -67,6 +69,8 @@ type Sim struct {
 	appURL        string
 
 	docs docCache
+	// seeded is how many delayed deliveries seed stored.
+	seeded int
 
 	mu         sync.Mutex
 	runs       []*runState
@@ -195,6 +199,9 @@ func Run(tb testing.TB, cfg Config) *Result {
 	tb.Cleanup(s.httpTransport.CloseIdleConnections)
 	s.fake = githubfake.New()
 	s.apiURL = s.fake.Start(tb)
+	if cfg.Pending > 0 || cfg.Version1 {
+		s.seed(tb)
+	}
 	s.fake.SetOnRequest(s.onRequest)
 	s.fake.SetBeforeWrite(s.beforeWrite)
 	s.obs = newObserver(s)
@@ -219,12 +226,55 @@ func Run(tb testing.TB, cfg Config) *Result {
 	return s.finish()
 }
 
+// seed stores the state before the first run: cfg.Pending delayed
+// deliveries of the manifest's first job without a schedule, due over the
+// 13 days after End, as a version 1 document (cfg.Version1) or in the
+// multi-file layout.
+func (s *Sim) seed(tb testing.TB) {
+	tb.Helper()
+	var job string
+	for _, j := range s.manifest.Jobs {
+		if j.Schedule == nil {
+			job = j.Name
+			break
+		}
+	}
+	d := state.New()
+	for i := 0; i < s.cfg.Pending; i++ {
+		id := fmt.Sprintf("%s#seed-%07d", job, i)
+		// 13 days / Pending apart (13 days times i overflows a Duration).
+		due := s.cfg.End.Add(time.Hour + time.Duration(i)*(13*24*time.Hour/time.Duration(s.cfg.Pending))).UTC()
+		d.Open[id] = &state.Delivery{ID: id, Job: job, Kind: state.KindDelayed, Due: due, Created: s.cfg.Start,
+			GiveUp: due.Add(24 * time.Hour), Body: []byte(fmt.Sprintf(`{"seed":%d}`, i))}
+	}
+	data, err := d.Encode()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c, err := github.NewClient(&http.Client{Transport: s.httpTransport}, s.apiURL, githubfake.WorkflowToken)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var st store.Store = branchstore.New(c, githubfake.Owner, githubfake.Repo, stateBranch)
+	if !s.cfg.Version1 {
+		st = sharded.New(st.(store.Multi))
+	}
+	if _, err := st.Write(context.Background(), data, "", "sim: seed"); err != nil {
+		tb.Fatal(err)
+	}
+	s.seeded = s.cfg.Pending
+}
+
 // execute runs the engine once, as the workflow would.
 func (s *Sim) execute(r *runState) {
-	st, counter, err := s.newAPIClient(r.p.idx, r.clock)
+	bs, counter, err := s.newAPIClient(r.p.idx, r.clock)
 	if err != nil {
 		r.err = err
 		return
+	}
+	var st store.Store = bs
+	if s.cfg.Layout2 {
+		st = sharded.New(bs)
 	}
 	e, err := engine.New(engine.Config{
 		Manifest:  s.manifest,
@@ -308,7 +358,28 @@ func (st *simStore) end(seq int, write bool) {
 	st.s.sched.release(r.p.idx, r.clock.Now())
 }
 
+// ReadScope reads the part of the state sc names when the store can
+// (store.Scoped), else all of it.
+func (st *simStore) ReadScope(ctx context.Context, sc store.Scope) ([]byte, string, error) {
+	if ss, ok := st.inner.(store.Scoped); ok {
+		return st.read(ctx, func() ([]byte, string, error) { return ss.ReadScope(ctx, sc) })
+	}
+	return st.Read(ctx)
+}
+
+// MaxOpen is the inner store's cap on open deliveries (store.Capped).
+func (st *simStore) MaxOpen() int {
+	if c, ok := st.inner.(store.Capped); ok {
+		return c.MaxOpen()
+	}
+	return state.MaxOpen
+}
+
 func (st *simStore) Read(ctx context.Context) ([]byte, string, error) {
+	return st.read(ctx, func() ([]byte, string, error) { return st.inner.Read(ctx) })
+}
+
+func (st *simStore) read(ctx context.Context, readFn func() ([]byte, string, error)) ([]byte, string, error) {
 	seq := st.begin()
 	defer st.end(seq, false)
 	r := st.r
@@ -316,7 +387,7 @@ func (st *simStore) Read(ctx context.Context) ([]byte, string, error) {
 	if r.killed {
 		return nil, "", errKilled
 	}
-	data, v, err := st.inner.Read(ctx)
+	data, v, err := readFn()
 	if err == nil {
 		r.mu.Lock()
 		first := r.firstRead == 0
@@ -515,7 +586,13 @@ func (c *docCache) decode(data []byte) (*state.Doc, error) {
 	}
 	c.m[k] = d
 	c.q = append(c.q, k)
-	if len(c.q) > 64 {
+	// Documents of 100,000 deliveries take about 100 MB each decoded:
+	// keep few of them.
+	limit := 64
+	if len(d.Open) > 10000 {
+		limit = 3
+	}
+	for len(c.q) > limit {
 		delete(c.m, c.q[0])
 		c.q = c.q[1:]
 	}

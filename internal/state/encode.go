@@ -98,6 +98,14 @@ func (d *Doc) Encode() ([]byte, error) {
 		w.field("hourly")
 		w.hourly(d.Hourly)
 	}
+	if u := d.Unread; u != nil {
+		w.field("unread")
+		w.open('{')
+		w.timeField("first_due", u.FirstDue)
+		w.intField("open", u.Open)
+		w.strField("read", u.Read)
+		w.close('}')
+	}
 	w.close('}')
 	w.buf = append(w.buf, '\n')
 	return w.buf, nil

@@ -33,6 +33,43 @@ type Part struct {
 	// Sealed is the document's encrypted payloads (Doc.Sealed), in the
 	// index file.
 	Sealed string `json:"sealed,omitempty"`
+	// Buckets, in the index: for each file of open deliveries sharded by
+	// hour, how many it holds and the earliest due time among them, so
+	// that a run reads only the hours it needs.
+	Buckets map[string]Bucket `json:"buckets,omitempty"`
+	// IDs, in a file of the id index: the hour file each open delivery
+	// was written to, by id, so that an enqueue or a cancel finds an id
+	// without reading every hour. An entry may be stale (the delivery was
+	// claimed or finished since): it names where to look, never more.
+	IDs map[string]string `json:"ids,omitempty"`
+}
+
+// Bucket summarizes one hour file of open deliveries: stored as
+// [N, "FIRST"], one line each, because the index holding them is written
+// by every write.
+type Bucket struct {
+	N     int
+	First time.Time
+}
+
+// MarshalJSON writes [N, "FIRST"].
+func (b Bucket) MarshalJSON() ([]byte, error) {
+	return json.Marshal([]any{b.N, b.First.UTC().Format(time.RFC3339Nano)})
+}
+
+// UnmarshalJSON reads [N, "FIRST"].
+func (b *Bucket) UnmarshalJSON(data []byte) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil || len(raw) != 2 {
+		return fmt.Errorf("a bucket is [count, \"first due time\"], found %s", data)
+	}
+	if err := json.Unmarshal(raw[0], &b.N); err != nil || b.N < 0 {
+		return fmt.Errorf("a bucket's count is a number of 0 or more, found %s", raw[0])
+	}
+	if err := json.Unmarshal(raw[1], &b.First); err != nil {
+		return fmt.Errorf("a bucket's first due time is an RFC 3339 time, found %s", raw[1])
+	}
+	return nil
 }
 
 // Encode renders the part as Doc.Encode renders a document. A job's
@@ -121,6 +158,27 @@ func (p *Part) Encode() ([]byte, error) {
 		w.hourly(p.Hourly)
 	}
 	w.strField("sealed", p.Sealed)
+	if p.Buckets != nil {
+		w.field("buckets")
+		w.open('{')
+		for _, path := range sortedKeys(p.Buckets) {
+			b, err := p.Buckets[path].MarshalJSON()
+			if err != nil {
+				return nil, fmt.Errorf("encode state: bucket %s: %w", path, err)
+			}
+			w.field(path)
+			w.buf = append(w.buf, b...)
+		}
+		w.close('}')
+	}
+	if p.IDs != nil {
+		w.field("ids")
+		w.open('{')
+		for _, id := range sortedKeys(p.IDs) {
+			w.strField(id, p.IDs[id])
+		}
+		w.close('}')
+	}
 	w.close('}')
 	w.buf = append(w.buf, '\n')
 	return w.buf, nil

@@ -69,6 +69,37 @@ type Doc struct {
 	// Hourly: per job and UTC hour, the finished deliveries by outcome and
 	// latency bucket, for HourlyFor (see Hour). AddHistory keeps them.
 	Hourly []Hour `json:"hourly,omitempty"`
+	// Unread marks a document read in part (a multi-file store reads only
+	// the hours a run needs, see store.Scoped) and describes the open
+	// deliveries it left in the store: they count against MaxOpen and in
+	// the report, and the earliest of them is a next due time. It passes
+	// between the store and the engine only: a store never keeps it.
+	Unread *Unread `json:"unread,omitempty"`
+}
+
+// Unread summarizes the open deliveries a read left in the store. Read
+// names the read, for the store to know what it left out.
+type Unread struct {
+	Open     int       `json:"open"`
+	FirstDue time.Time `json:"first_due,omitzero"`
+	Read     string    `json:"read"`
+}
+
+// OpenCount is the number of open deliveries, loaded or not.
+func (d *Doc) OpenCount() int {
+	if d.Unread == nil {
+		return len(d.Open)
+	}
+	return len(d.Open) + d.Unread.Open
+}
+
+// UnreadFirstDue is the earliest due time of the open deliveries not
+// loaded, zero if none.
+func (d *Doc) UnreadFirstDue() time.Time {
+	if d.Unread == nil || d.Unread.Open == 0 {
+		return time.Time{}
+	}
+	return d.Unread.FirstDue
 }
 
 // Job is what the state remembers of one job.
@@ -269,6 +300,10 @@ func (d *Doc) Clone() *Doc {
 	c.LatenessFlushed = d.LatenessFlushed
 	c.Sealed = d.Sealed
 	c.Hourly = cloneHourly(d.Hourly)
+	if d.Unread != nil {
+		u := *d.Unread
+		c.Unread = &u
+	}
 	return c
 }
 

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Store keeps one document with compare-and-swap writes.
@@ -74,6 +75,48 @@ type FilesWriter interface {
 	// WriteFiles is Write with files beside the document in the same
 	// commit; the files must not be state files.
 	WriteFiles(ctx context.Context, data []byte, files map[string][]byte, version, message string) (newVersion string, err error)
+}
+
+// Lister is a Multi whose files can be read a few at a time, so that a
+// run reads the state's small files and only the hours of open deliveries
+// it needs (package sharded).
+type Lister interface {
+	Multi
+
+	// ReadTop returns the files at most two folders deep with their
+	// contents, the deeper ones (open/DAY/HOUR.json and the like) by path
+	// with a reference for ReadFiles, and the version of the set. Nothing
+	// stored yet returns (nil, nil, "", nil).
+	ReadTop(ctx context.Context) (files map[string][]byte, deeper map[string]string, version string, err error)
+
+	// ReadFiles returns the files named by refs (path to the reference
+	// ReadTop gave) as they are at version; an error wrapping ErrConflict
+	// when the store can no longer give that version.
+	ReadFiles(ctx context.Context, version string, refs map[string]string) (map[string][]byte, error)
+}
+
+// Scope is the part of the state a read needs: what a run decides on.
+type Scope struct {
+	// Through: every open delivery due at or before it is read.
+	Through time.Time
+	// IDs are delivery ids the caller looks up (enqueues, cancels): each
+	// is read wherever it is.
+	IDs []string
+}
+
+// Scoped is a Store that can read part of the state (package sharded over
+// a Lister). The document it returns holds what sc needs, and its
+// "unread" member counts the open deliveries left out (state.Unread); a
+// Write of that document, or of one derived from it, keeps them.
+type Scoped interface {
+	Store
+	ReadScope(ctx context.Context, sc Scope) (data []byte, version string, err error)
+}
+
+// Capped is a Store that holds more open deliveries than state.MaxOpen
+// (the multi-file layout, package sharded): MaxOpen is its cap.
+type Capped interface {
+	MaxOpen() int
 }
 
 // ErrConflict is wrapped by Write errors when the document changed since the

@@ -310,6 +310,22 @@ func (x *gqlExec) repository(field *ast.Field) any {
 		"id":            value(RepositoryID),
 		"nameWithOwner": value(Owner + "/" + Repo),
 		"ref":           func(s *ast.Field) any { return x.ref(s, qualify(x.strArg(s, "qualifiedName"))) },
+		// object by oid (blobs, trees and commits); by expression it is
+		// not served.
+		"object": func(s *ast.Field) any {
+			if x.strArg(s, "expression") != "" {
+				x.unserved(s, "Repository")
+				return nil
+			}
+			oid := x.strArg(s, "oid")
+			switch {
+			case x.f.get(oid, kindBlob) != nil:
+				return x.blob(s, oid)
+			case x.f.get(oid, kindTree) != nil:
+				return x.tree(s, oid, "")
+			}
+			return x.commit(s, oid)
+		},
 	})
 }
 

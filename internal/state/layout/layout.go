@@ -47,6 +47,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"strings"
 	"time"
@@ -73,7 +74,16 @@ const (
 	RecentDir  = "recent/"
 	HistoryDir = "history/"
 	HourlyDir  = "hourly/"
+	// IDsDir holds the id index: IDFile(id) maps the ids of the open
+	// deliveries in hour files to their file (Part.IDs).
+	IDsDir = "ids/"
 )
+
+// IDShards is how many files the id index is spread over, 64 in each of
+// 64 folders (small git trees: a commit that changes a file rewrites its
+// folder's listing): an enqueue of one item rewrites one of them (1/4096
+// of the ids), of 1,000 items about 900 small ones.
+const IDShards = 4096
 
 // Files maps paths, relative to the state's root, to contents.
 type Files map[string][]byte
@@ -86,7 +96,7 @@ func Owns(path string) bool {
 	case Index, Lateness, Dead:
 		return true
 	}
-	for _, dir := range []string{OpenDir, RecentDir, HistoryDir, HourlyDir} {
+	for _, dir := range []string{OpenDir, RecentDir, HistoryDir, HourlyDir, IDsDir} {
 		if strings.HasPrefix(path, dir) && strings.HasSuffix(path, ".json") {
 			return true
 		}
@@ -112,6 +122,29 @@ func OpenFile(dl *state.Delivery) string {
 	return HourFile(OpenDir, dl.Due)
 }
 
+// IsHour reports whether path is a file of open deliveries sharded by
+// hour (open/DAY/HOUR.json), not Active.
+func IsHour(path string) bool {
+	return strings.HasPrefix(path, OpenDir) && path != Active && strings.HasSuffix(path, ".json")
+}
+
+// IDFile returns the file of the id index that holds id.
+func IDFile(id string) string {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	n := h.Sum32() % IDShards
+	return fmt.Sprintf("%s%02x/%02x.json", IDsDir, n/64, n%64)
+}
+
+// IDEntry is what the id index says of an hour file: its hour,
+// "2026-11-29/10" for open/2026-11-29/10.json.
+func IDEntry(hourFile string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(hourFile, OpenDir), ".json")
+}
+
+// IDHour is the hour file an entry of the id index names.
+func IDHour(entry string) string { return OpenDir + entry + ".json" }
+
 // HistoryFile returns the file of a job's history. Job names are safe file
 // names (the manifest allows [a-z0-9_-]); any other name, which only a hand
 // edit can bring, is written in hex behind an underscore.
@@ -127,8 +160,58 @@ func HistoryFile(job string) string {
 	return HistoryDir + job + ".json"
 }
 
-// Split turns a document into the files of layout version 2.
+// Split turns a document into the files of layout version 2: the index
+// summarizes every hour file (Part.Buckets) and the id index maps every id
+// in an hour file to it.
 func Split(d *state.Doc) (Files, error) {
+	parts := SplitParts(d)
+	idx := parts[Index]
+	idx.Buckets = map[string]state.Bucket{}
+	for path, p := range parts {
+		if !IsHour(path) {
+			continue
+		}
+		idx.Buckets[path] = Summary(p)
+		for id := range p.Open {
+			f := IDFile(id)
+			ip := parts[f]
+			if ip == nil {
+				ip = &state.Part{Version: Version, IDs: map[string]string{}}
+				parts[f] = ip
+			}
+			ip.IDs[id] = IDEntry(path)
+		}
+	}
+	return EncodeParts(parts)
+}
+
+// Summary returns the index's summary of an hour file.
+func Summary(p *state.Part) state.Bucket {
+	b := state.Bucket{N: len(p.Open)}
+	for _, dl := range p.Open {
+		if b.First.IsZero() || dl.Due.Before(b.First) {
+			b.First = dl.Due
+		}
+	}
+	return b
+}
+
+// EncodeParts encodes the parts; errors name the file.
+func EncodeParts(parts map[string]*state.Part) (Files, error) {
+	files := make(Files, len(parts))
+	for path, p := range parts {
+		b, err := p.Encode()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		files[path] = b
+	}
+	return files, nil
+}
+
+// SplitParts turns a document into the parts of layout version 2, without
+// the index's summaries and the id index (Split adds them).
+func SplitParts(d *state.Doc) map[string]*state.Part {
 	parts := map[string]*state.Part{}
 	part := func(path string) *state.Part {
 		p := parts[path]
@@ -178,15 +261,7 @@ func Split(d *state.Doc) (Files, error) {
 		p := part(HourlyDir + h.Hour.UTC().Format("2006-01-02") + ".json")
 		p.Hourly = append(p.Hourly, h)
 	}
-	files := make(Files, len(parts))
-	for path, p := range parts {
-		b, err := p.Encode()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		files[path] = b
-	}
-	return files, nil
+	return parts
 }
 
 // Join reads the files of a state back into a document. store names the

@@ -98,6 +98,14 @@ func (s *Store) ReadAll(ctx context.Context) (map[string][]byte, string, error) 
 		return nil, "", err
 	}
 	ctx = github.WithCounter(ctx, s.counter)
+	files, _, version, err := s.readTree(ctx, readAllDoc)
+	return files, version, err
+}
+
+// readTree runs doc, the query of ReadAll or of ReadTop, and returns the
+// files whose texts it has, and the blobs it names without an object (the
+// third level of ReadTop) by path with their oids.
+func (s *Store) readTree(ctx context.Context, doc string) (map[string][]byte, map[string]string, string, error) {
 	var data struct {
 		Repository *struct {
 			Ref *struct {
@@ -114,28 +122,31 @@ func (s *Store) ReadAll(ctx context.Context) (map[string][]byte, string, error) 
 			} `json:"ref"`
 		} `json:"repository"`
 	}
-	err := s.queryLimit(ctx, readAllDoc, map[string]any{"owner": s.owner, "name": s.repo, "ref": "refs/heads/" + s.branch}, &data, 2*s.maxSize+maxGraphQLAnswer)
+	err := s.queryLimit(ctx, doc, map[string]any{"owner": s.owner, "name": s.repo, "ref": "refs/heads/" + s.branch}, &data, 2*s.maxSize+maxGraphQLAnswer)
 	if err != nil {
-		return nil, "", s.gqlFail("read", err)
+		return nil, nil, "", s.gqlFail("read", err)
 	}
 	if data.Repository == nil {
-		return nil, "", fmt.Errorf("%s: read: repository %s/%s not found, or the token cannot see it; check GITHUB_REPOSITORY and the token", s, s.owner, s.repo)
+		return nil, nil, "", fmt.Errorf("%s: read: repository %s/%s not found, or the token cannot see it; check GITHUB_REPOSITORY and the token", s, s.owner, s.repo)
 	}
 	if data.Repository.Ref == nil {
-		return nil, "", nil
+		return nil, nil, "", nil
 	}
 	t := data.Repository.Ref.Target
 	files := map[string][]byte{}
+	deeper := map[string]string{}
 	var size int64
-	var walk func(prefix string, entries []gqlEntry) error
-	walk = func(prefix string, entries []gqlEntry) error {
+	var walk func(prefix string, entries []gqlEntry, depth int) error
+	walk = func(prefix string, entries []gqlEntry, depth int) error {
 		for _, e := range entries {
 			path := prefix + e.Name
 			switch {
 			case e.Type == "tree" && e.Object != nil:
-				if err := walk(path+"/", e.Object.Entries); err != nil {
+				if err := walk(path+"/", e.Object.Entries, depth+1); err != nil {
 					return err
 				}
+			case e.Type == "blob" && e.Object == nil && depth == MaxTreeDepth && doc == readTopDoc:
+				deeper[path] = e.OID
 			case e.Type == "blob":
 				var b []byte
 				if o := e.Object; o != nil && o.Text != nil && !o.IsTruncated && !o.IsBinary {
@@ -159,11 +170,11 @@ func (s *Store) ReadAll(ctx context.Context) (map[string][]byte, string, error) 
 		}
 		return nil
 	}
-	if err := walk("", t.Tree.Entries); err != nil {
-		return nil, "", err
+	if err := walk("", t.Tree.Entries, 1); err != nil {
+		return nil, nil, "", err
 	}
 	s.setTip(tip{commit: t.OID, version: t.OID, depth: t.History.TotalCount})
-	return files, t.OID, nil
+	return files, deeper, t.OID, nil
 }
 
 // Commit writes changed and deletes deleted in one commit on the head

@@ -71,47 +71,115 @@ func readPointer(data []byte) (pointer, bool) {
 // document as "state.json", with the pointer's (or document's) version. It
 // implements store.Multi.
 func (s *Store) ReadAll(ctx context.Context) (map[string][]byte, string, error) {
+	var files map[string][]byte
+	var version string
+	err := s.shared(ctx, func() error {
+		var err error
+		files, _, version, err = s.readTop(false)
+		return err
+	})
+	return files, version, err
+}
+
+// ReadTop returns the files at most two folders deep, and the deeper ones
+// by path. It implements store.Lister.
+func (s *Store) ReadTop(ctx context.Context) (map[string][]byte, map[string]string, string, error) {
+	var files map[string][]byte
+	var deeper map[string]string
+	var version string
+	err := s.shared(ctx, func() error {
+		var err error
+		files, deeper, version, err = s.readTop(true)
+		return err
+	})
+	return files, deeper, version, err
+}
+
+// ReadFiles reads files of the generation at version. It implements
+// store.Lister.
+func (s *Store) ReadFiles(ctx context.Context, version string, refs map[string]string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := s.shared(ctx, func() error {
+		data, now, err := s.readCurrent("read")
+		if err != nil {
+			return err
+		}
+		p, ok := readPointer(data)
+		if now != version || !ok {
+			return fmt.Errorf("%s: %w: expected version %s, found %s", s, store.ErrConflict, shortVersion(version), shortVersion(now))
+		}
+		for path := range refs {
+			if err := checkRel(path); err != nil {
+				return fmt.Errorf("%s: read: %w", s, err)
+			}
+			b, err := os.ReadFile(filepath.Join(s.genDir(p.Generation), filepath.FromSlash(path)))
+			if err != nil {
+				return s.fail("read", err)
+			}
+			out[path] = b
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func shortVersion(v string) string {
+	if v == "" {
+		return "none"
+	}
+	return v[:min(len(v), 12)]
+}
+
+// shared runs fn under the shared lock (or without it on a read-only
+// folder).
+func (s *Store) shared(ctx context.Context, fn func() error) error {
 	if err := ctx.Err(); err != nil {
-		return nil, "", fmt.Errorf("%s: read: %w", s, err)
+		return fmt.Errorf("%s: read: %w", s, err)
 	}
 	lock, err := s.openLock()
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if _, statErr := os.Stat(s.path); errors.Is(statErr, fs.ErrNotExist) {
-			return nil, "", nil
+			return nil
 		}
-		return nil, "", s.fail("read", err)
+		return s.fail("read", err)
 	case errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS):
-		return s.readAllCurrent()
+		return fn()
 	case err != nil:
-		return nil, "", s.fail("read", err)
+		return s.fail("read", err)
 	}
 	defer lock.Close()
 	if err := s.flock(ctx, lock, syscall.LOCK_SH); err != nil {
-		return nil, "", err
+		return err
 	}
-	return s.readAllCurrent()
+	return fn()
 }
 
-func (s *Store) readAllCurrent() (map[string][]byte, string, error) {
+func (s *Store) readTop(top bool) (map[string][]byte, map[string]string, string, error) {
 	data, version, err := s.readCurrent("read")
 	if err != nil || version == "" {
-		return nil, version, err
+		return nil, nil, version, err
 	}
 	p, ok := readPointer(data)
 	if !ok {
-		return map[string][]byte{"state.json": data}, version, nil
+		return map[string][]byte{"state.json": data}, nil, version, nil
 	}
-	files, err := s.readGeneration(p.Generation)
+	files, deeper, err := s.readGeneration(p.Generation, top)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
-	return files, version, nil
+	return files, deeper, version, nil
 }
 
-func (s *Store) readGeneration(gen int) (map[string][]byte, error) {
+// readGeneration reads the files of a generation; with top, those more
+// than two folders deep are listed, not read.
+func (s *Store) readGeneration(gen int, top bool) (map[string][]byte, map[string]string, error) {
 	root := s.genDir(gen)
 	files := map[string][]byte{}
+	deeper := map[string]string{}
 	var total int64
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -123,6 +191,15 @@ func (s *Store) readGeneration(gen int) (map[string][]byte, error) {
 		if !d.Type().IsRegular() {
 			return fmt.Errorf("%s is not a regular file", path)
 		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if top && strings.Count(rel, "/") >= 2 {
+			deeper[rel] = rel
+			return nil
+		}
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return err
@@ -130,24 +207,20 @@ func (s *Store) readGeneration(gen int) (map[string][]byte, error) {
 		if total += int64(len(b)); total > s.maxSize {
 			return s.tooLarge(total)
 		}
-		rel, err := filepath.Rel(root, path)
-		if err != nil {
-			return err
-		}
-		files[filepath.ToSlash(rel)] = b
+		files[rel] = b
 		return nil
 	})
 	if errors.Is(err, store.ErrTooLarge) {
-		return nil, err
+		return nil, nil, err
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &store.UnavailableError{Store: s.String(), Op: "read",
+		return nil, nil, &store.UnavailableError{Store: s.String(), Op: "read",
 			Err: fmt.Errorf("%s points at generation %d, but %s is missing: the state's folder was changed by hand", s.path, gen, root)}
 	}
 	if err != nil {
-		return nil, s.fail("read", err)
+		return nil, nil, s.fail("read", err)
 	}
-	return files, nil
+	return files, deeper, nil
 }
 
 // Commit builds the next generation from the current one with changed and
