@@ -37,7 +37,7 @@ actionlint: ## actionlint with shellcheck over the workflows and the starter wor
 	actionlint -shellcheck="$$(command -v shellcheck)" .github/workflows/*.yml workflows-templates/*.yml
 	shellcheck .ci/run .ci/*.sh
 
-fuzz: ## every native fuzz target for FUZZTIME each (CI: 60s)
+fuzz: ## every native fuzz target for FUZZTIME each (CI: 45s)
 	FUZZTIME=$(FUZZTIME) bash .ci/fuzz.sh
 
 bench: ## the performance figures of the README as one table

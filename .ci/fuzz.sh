@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every native fuzz target in the repository (each `func FuzzX` in a
-# _test.go file under internal/ and cmd/) for FUZZTIME each (default 60s),
+# _test.go file under internal/ and cmd/) for FUZZTIME each (default 45s),
 # one at a time from its package's folder, as `go test -fuzz` requires.
 # Targets are found by grepping, so new ones are picked up without editing
 # this script. It stops at the first failure and prints the failing input
@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
-fuzztime=${FUZZTIME:-60s}
+fuzztime=${FUZZTIME:-45s}
 
 # "internal/manifest/fuzz_test.go:func FuzzParse(" lines, one per target.
 targets=$(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*(' internal cmd | sort -u || true)
