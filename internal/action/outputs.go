@@ -75,7 +75,7 @@ func (a *Action) Finish(r Result) error {
 		errs = append(errs, a.Warning(Annotation{Title: "cronrelay"}, m.Mask(p)))
 	}
 	for _, n := range r.Report.Notes {
-		if n.Kind == engine.NoteMissed || n.Kind == "refused" {
+		if n.Kind == engine.NoteMissed || n.Kind == engine.NoteRefused {
 			errs = append(errs, a.Warning(Annotation{Title: "cronrelay: " + n.Kind}, m.Mask(noteID(n)+": "+n.Reason)))
 		}
 	}

@@ -364,7 +364,7 @@ func (p *printer) run(rep *engine.Report, hits []hit, sum *Summary) {
 		switch n.Kind {
 		case engine.NoteEnqueued:
 			p.printf("%s  enqueued  %s  due %s (%s)\n", p.when(n.Job, rep.Started), n.ID, p.clock(n.Job, n.Due), n.Reason)
-		case engine.NoteCoalesced, engine.NoteMissed, engine.NoteDuplicate, engine.NoteCancelled, "refused":
+		case engine.NoteCoalesced, engine.NoteMissed, engine.NoteDuplicate, engine.NoteCancelled, engine.NoteRefused:
 			p.printf("%s  %-9s %s  %s\n", p.when(n.Job, rep.Started), n.Kind, n.ID, n.Reason)
 		}
 	}

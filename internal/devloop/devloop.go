@@ -388,7 +388,7 @@ func (l *Loop) report(rep *engine.Report) {
 		switch n.Kind {
 		case engine.NoteEnqueued, engine.NoteReplaced:
 			fmt.Fprintf(&b, "%s  %-9s %s  due %s (%s)\n", l.clock(rep.Started), n.Kind, n.ID, l.clock(n.Due), n.Reason)
-		case engine.NoteDuplicate, engine.NoteCancelled, engine.NoteNotFound, engine.NoteCoalesced, engine.NoteMissed, engine.NoteSkipped, engine.NoteOrphaned, "refused":
+		case engine.NoteDuplicate, engine.NoteCancelled, engine.NoteNotFound, engine.NoteCoalesced, engine.NoteMissed, engine.NoteSkipped, engine.NoteOrphaned, engine.NoteRefused:
 			id := n.ID
 			if id == "" {
 				id = n.Job

@@ -47,8 +47,11 @@ const (
 	NoteNotFound   = "not-found"
 	NoteDeferred   = "deferred"
 	NoteRemoved    = "removed"
-	NoteBroken     = "broken"
-	NoteAhead      = "cursor-ahead"
+	// NoteRefused: a continuation in a 2xx response broke a rule; its
+	// delivery is dead-lettered with the reason.
+	NoteRefused = "refused"
+	NoteBroken  = "broken"
+	NoteAhead   = "cursor-ahead"
 )
 
 // brokenReason is the note on what a broken job leaves waiting.

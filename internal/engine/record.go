@@ -244,7 +244,7 @@ func (e *Engine) continuation(doc *state.Doc, dl *state.Delivery, res deliver.Re
 		// carried a continuation, rather than dropping it silently.
 		if b := bytes.TrimSpace(res.Body); bytes.HasPrefix(b, []byte("{")) && bytes.Contains(b, []byte(`"cronrelay"`)) {
 			why := "response body over 64 KiB; continuation ignored"
-			return 0, []Note{{Kind: "refused", Job: dl.Job, ID: dl.ID, Reason: source + ": " + why}}, why
+			return 0, []Note{{Kind: NoteRefused, Job: dl.Job, ID: dl.ID, Reason: source + ": " + why}}, why
 		}
 		return 0, nil, ""
 	}
@@ -269,7 +269,7 @@ func (e *Engine) continuation(doc *state.Doc, dl *state.Delivery, res deliver.Re
 			reason = err.Error() // it names the source itself
 		}
 		reason = e.Masker.Mask(reason)
-		return 0, []Note{{Kind: "refused", Job: dl.Job, ID: dl.ID, Reason: reason}}, strings.ReplaceAll(strings.TrimPrefix(reason, source+": "), "\n"+source+": ", "; ")
+		return 0, []Note{{Kind: NoteRefused, Job: dl.Job, ID: dl.ID, Reason: reason}}, strings.ReplaceAll(strings.TrimPrefix(reason, source+": "), "\n"+source+": ", "; ")
 	}
 	// Ids for items without one derive from the delivery, so that recording
 	// the same response twice (after a conflict) enqueues once.
@@ -283,7 +283,7 @@ func (e *Engine) continuation(doc *state.Doc, dl *state.Delivery, res deliver.Re
 	d := &decision{doc: doc}
 	if err := d.apply(e.Manifest, sr, now, nil); err != nil {
 		reason := e.Masker.Mask(err.Error())
-		return 0, []Note{{Kind: "refused", Job: dl.Job, ID: dl.ID, Reason: reason}}, strings.TrimPrefix(reason, source+": ")
+		return 0, []Note{{Kind: NoteRefused, Job: dl.Job, ID: dl.ID, Reason: reason}}, strings.TrimPrefix(reason, source+": ")
 	}
 	sum.enqueued += d.summary.enqueued
 	sum.cancelled += d.summary.cancelled
