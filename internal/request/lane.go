@@ -20,22 +20,27 @@ const ReservedIDPrefix = "dead:"
 func (r *Request) CheckTargets(may func(job string) string) error {
 	p := &parser{source: r.source}
 	for i, it := range r.Enqueue {
-		if why := may(it.Job); why != "" {
-			p.add(r.itemPath("enqueue", i, "job"), why)
-		}
-		if strings.HasPrefix(it.ID, ReservedIDPrefix) {
-			p.add(r.itemPath("enqueue", i, "id"), reservedID(it.ID))
-		}
+		r.checkTarget(p, may, "enqueue", i, it.Job, it.ID)
 	}
 	for i, c := range r.Cancel {
-		if why := may(c.Job); why != "" {
-			p.add(r.itemPath("cancel", i, "job"), why)
-		}
-		if strings.HasPrefix(c.ID, ReservedIDPrefix) {
-			p.add(r.itemPath("cancel", i, "id"), reservedID(c.ID))
-		}
+		r.checkTarget(p, may, "cancel", i, c.Job, c.ID)
 	}
 	return p.err()
+}
+
+// checkTarget adds to p the problems of the i-th item of list (its job,
+// its id) and reports whether it has none.
+func (r *Request) checkTarget(p *parser, may func(job string) string, list string, i int, job, id string) bool {
+	ok := true
+	if why := may(job); why != "" {
+		p.add(r.itemPath(list, i, "job"), why)
+		ok = false
+	}
+	if strings.HasPrefix(id, ReservedIDPrefix) {
+		p.add(r.itemPath(list, i, "id"), reservedID(id))
+		ok = false
+	}
+	return ok
 }
 
 func reservedID(id string) string {
@@ -55,14 +60,7 @@ func (r *Request) DropTargets(may func(job string) string, perr *Error) *Error {
 	var keep []Item
 	var keepAt []int
 	for i, it := range r.Enqueue {
-		n := len(p.problems)
-		if why := may(it.Job); why != "" {
-			p.add(r.itemPath("enqueue", i, "job"), why)
-		}
-		if strings.HasPrefix(it.ID, ReservedIDPrefix) {
-			p.add(r.itemPath("enqueue", i, "id"), reservedID(it.ID))
-		}
-		if len(p.problems) == n {
+		if r.checkTarget(p, may, "enqueue", i, it.Job, it.ID) {
 			keep = append(keep, it)
 			keepAt = append(keepAt, docIndex(r.enqueueAt, i))
 		}
@@ -70,14 +68,7 @@ func (r *Request) DropTargets(may func(job string) string, perr *Error) *Error {
 	var keepC []Cancel
 	var keepCAt []int
 	for i, c := range r.Cancel {
-		n := len(p.problems)
-		if why := may(c.Job); why != "" {
-			p.add(r.itemPath("cancel", i, "job"), why)
-		}
-		if strings.HasPrefix(c.ID, ReservedIDPrefix) {
-			p.add(r.itemPath("cancel", i, "id"), reservedID(c.ID))
-		}
-		if len(p.problems) == n {
+		if r.checkTarget(p, may, "cancel", i, c.Job, c.ID) {
 			keepC = append(keepC, c)
 			keepCAt = append(keepCAt, docIndex(r.cancelAt, i))
 		}
