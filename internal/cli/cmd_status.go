@@ -22,24 +22,46 @@ time; the claimed deliveries with the run holding each and its lease end
 retried; the dead letters with their last error; and orphans of jobs no
 longer in the manifest. Writes nothing.
 
+It lists the next pending delayed jobs due (--pending N, default 50) and
+counts the others by due day (by due hour with --json). On a branch or a
+file state it reads the small files and only the hours of pending jobs it
+lists, whatever their number; orphans among the pending jobs it did not
+read are not listed (cronrelay cancel --orphans finds them all).
+
 Flags:
 ` + commonHelp + remoteHelp + `  --json            print it as JSON
+  --pending N       list the next N pending jobs due (default 50)
 `
+
+// defaultPendingListed is how many pending deliveries status lists.
+const defaultPendingListed = 50
 
 // Status is what cronrelay status --json prints.
 type Status struct {
-	At        time.Time         `json:"at"`
-	Jobs      []JobStatus       `json:"jobs"`
-	Pending   []*state.Delivery `json:"pending"`
-	Retrying  []*state.Delivery `json:"retrying"`
-	Dead      []*state.Delivery `json:"dead"`
-	Orphaned  []*state.Delivery `json:"orphaned,omitempty"`
-	StateSize int               `json:"state_bytes"`
+	At       time.Time         `json:"at"`
+	Jobs     []JobStatus       `json:"jobs"`
+	Pending  []*state.Delivery `json:"pending"`
+	Retrying []*state.Delivery `json:"retrying"`
+	Dead     []*state.Delivery `json:"dead"`
+	Orphaned []*state.Delivery `json:"orphaned,omitempty"`
+	// PendingTotal counts the pending deliveries, listed or not;
+	// PendingHours counts them by due hour.
+	PendingTotal int         `json:"pending_total"`
+	PendingHours []HourCount `json:"pending_hours"`
+	StateSize    int         `json:"state_bytes"`
 	// GitHubLateness describes the latest scheduled run GitHub started.
 	GitHubLateness string `json:"github_lateness,omitempty"`
 	// Claims are the deliveries a run has claimed: being delivered, or
 	// left behind by a run that died (its lease then runs out).
 	Claims []ClaimStatus `json:"claims"`
+}
+
+// HourCount is how many pending deliveries are due in one UTC hour, and
+// the earliest of them.
+type HourCount struct {
+	Hour  time.Time `json:"hour"`
+	Count int       `json:"count"`
+	First time.Time `json:"first_due"`
 }
 
 // ClaimStatus is one claimed delivery: the run holding it and its lease.
@@ -69,10 +91,12 @@ type JobStatus struct {
 func runStatus(ctx context.Context, env *Env, args []string) error {
 	var c common
 	var asJSON bool
+	var listed int
 	fs := newFlags("status")
 	c.register(fs)
 	c.registerRemote(fs)
 	fs.BoolVar(&asJSON, "json", false, "")
+	fs.IntVar(&listed, "pending", defaultPendingListed, "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -83,15 +107,18 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 	if len(pos) > 0 {
 		return badInputf("unexpected argument %q", pos[0])
 	}
+	if listed < 0 {
+		return badInputf("--pending: want 0 or more, got %d", listed)
+	}
 	eng, masker, err := openEngine(env, c, nil)
 	if err != nil {
 		return err
 	}
-	doc, err := eng.Status(ctx)
+	doc, err := eng.Status(ctx, listed)
 	if err != nil {
 		return failed(masker, err)
 	}
-	s := buildStatus(eng.Manifest, doc, eng.Clock.Now())
+	s := buildStatus(eng.Manifest, doc, eng.Clock.Now(), listed)
 	out := masker.Writer(env.Stdout)
 	defer out.Flush()
 	if asJSON {
@@ -103,8 +130,10 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-func buildStatus(m *manifest.Manifest, doc *state.Doc, now time.Time) *Status {
-	s := &Status{At: now, GitHubLateness: lateness.Summary(doc.Lateness, time.UTC), Claims: []ClaimStatus{}}
+// buildStatus builds the status of doc, listing the first listed pending
+// deliveries due; doc may have been read in part (state.Unread).
+func buildStatus(m *manifest.Manifest, doc *state.Doc, now time.Time, listed int) *Status {
+	s := &Status{At: now, GitHubLateness: lateness.Summary(doc.Lateness, time.UTC), Claims: []ClaimStatus{}, PendingHours: []HourCount{}}
 	if b, err := doc.Encode(); err == nil {
 		s.StateSize = len(b)
 	}
@@ -141,6 +170,36 @@ func buildStatus(m *manifest.Manifest, doc *state.Doc, now time.Time) *Status {
 			s.Pending = append(s.Pending, dl)
 		}
 	}
+	hours := map[time.Time]*HourCount{}
+	count := func(first time.Time, n int) {
+		h := first.UTC().Truncate(time.Hour)
+		c := hours[h]
+		if c == nil {
+			c = &HourCount{Hour: h, First: first.UTC()}
+			hours[h] = c
+		}
+		c.Count += n
+		if first.Before(c.First) {
+			c.First = first.UTC()
+		}
+	}
+	for _, dl := range s.Pending {
+		count(dl.Due, 1)
+	}
+	s.PendingTotal = len(s.Pending)
+	if u := doc.Unread; u != nil {
+		s.PendingTotal += u.Open
+		for _, b := range u.Buckets {
+			count(b.First, b.N)
+		}
+	}
+	for _, c := range hours {
+		s.PendingHours = append(s.PendingHours, *c)
+	}
+	sort.Slice(s.PendingHours, func(a, b int) bool { return s.PendingHours[a].Hour.Before(s.PendingHours[b].Hour) })
+	if len(s.Pending) > listed {
+		s.Pending = s.Pending[:listed]
+	}
 	s.Dead = append(s.Dead, doc.Dead...)
 	sort.SliceStable(s.Dead, func(a, b int) bool { return s.Dead[a].DeadAt.After(s.Dead[b].DeadAt) })
 	return s
@@ -168,7 +227,11 @@ func printStatus(w io.Writer, s *Status) {
 	}
 	tw.Flush()
 	printClaims(w, s)
-	printSection(w, "pending", s.Pending, false)
+	if s.PendingTotal > len(s.Pending) {
+		printPending(w, s)
+	} else {
+		printSection(w, "pending", s.Pending, false)
+	}
 	printSection(w, "retrying", s.Retrying, false)
 	printSection(w, "dead letters", s.Dead, true)
 	if len(s.Orphaned) > 0 {
@@ -180,10 +243,34 @@ func printStatus(w io.Writer, s *Status) {
 	fmt.Fprintf(w, "\nstate: %d bytes\n", s.StateSize)
 }
 
+// printPending prints the pending deliveries when not all are listed: the
+// next ones due, then how many are due each day.
+func printPending(w io.Writer, s *Status) {
+	fmt.Fprintf(w, "\npending: %d (the next %d due below; --pending N lists more)\n", s.PendingTotal, len(s.Pending))
+	printRows(w, s.Pending, false)
+	fmt.Fprintln(w, "\npending by due day (UTC):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  DAY\tCOUNT\tFIRST DUE")
+	for i := 0; i < len(s.PendingHours); {
+		day := s.PendingHours[i].Hour.Format(time.DateOnly)
+		n, first := 0, s.PendingHours[i].First
+		for ; i < len(s.PendingHours) && s.PendingHours[i].Hour.Format(time.DateOnly) == day; i++ {
+			n += s.PendingHours[i].Count
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%s\n", day, n, fmtTime(first))
+	}
+	tw.Flush()
+}
+
 // printSection prints a titled list of deliveries: open ones with their
 // next attempt, or dead letters with their reason.
 func printSection(w io.Writer, title string, ds []*state.Delivery, dead bool) {
 	fmt.Fprintf(w, "\n%s: %d\n", title, len(ds))
+	printRows(w, ds, dead)
+}
+
+// printRows prints the table of printSection, nothing when ds is empty.
+func printRows(w io.Writer, ds []*state.Delivery, dead bool) {
 	if len(ds) == 0 {
 		return
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -35,9 +36,13 @@ func (e *LeaseLiveError) Error() string { return e.Msg }
 // Idempotency-Key). The attempt the claim reserved stays counted. A
 // request that names something not open or not claimed, or a live lease
 // without force, is refused whole: nothing is written.
+//
+// Claims are in flight (open/active.json in the multi-file layout): it
+// reads those and the hours of the ids given, not every pending delivery.
 func (e *Engine) Release(ctx context.Context, ids []string, all, force bool) ([]Released, error) {
 	var out []Released
-	_, err := e.Update(ctx, "cronrelay: released claims", func(doc *state.Doc, now time.Time) (bool, error) {
+	sc := &store.Scope{Through: e.Clock.Now(), IDs: ids}
+	_, err := e.update(ctx, "cronrelay: released claims", sc, func(doc *state.Doc, now time.Time) (bool, error) {
 		out = nil
 		var targets []*state.Delivery
 		var problems []string
@@ -91,13 +96,87 @@ func (e *Engine) Release(ctx context.Context, ids []string, all, force bool) ([]
 // refuses the whole request: nothing is written. A delivery a run is
 // delivering right now is cancelled too, and its note says that attempt
 // may still arrive.
+//
+// Cancelling by id reads the hours of those ids (store.Scoped). Orphans
+// may be in any hour: on a store.Walker it visits the open deliveries a
+// few files at a time for the ids of orphans, then cancels them
+// orphanBatch at a time, each batch one write of the files it changes.
 func (e *Engine) Cancel(ctx context.Context, source string, ids []string, orphans bool) ([]Note, error) {
-	var notes []Note
-	// Cancelling by id reads the hours of those ids; orphans need all.
-	var sc *store.Scope
-	if !orphans {
-		sc = &store.Scope{Through: e.Clock.Now(), IDs: ids}
+	w, walks := e.Store.(store.Walker)
+	if !orphans || !walks {
+		var sc *store.Scope
+		if !orphans {
+			sc = &store.Scope{Through: e.Clock.Now(), IDs: ids}
+		}
+		return e.cancel(ctx, source, sc, ids, orphans, false)
 	}
+	found, err := e.orphanIDs(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	// The ids given first, so that one that is not open refuses the
+	// command before anything is written.
+	var notes []Note
+	if len(ids) > 0 {
+		if notes, err = e.cancel(ctx, source, &store.Scope{Through: e.Clock.Now(), IDs: ids}, ids, false, false); err != nil {
+			return nil, err
+		}
+	}
+	for len(found) > 0 {
+		n := min(len(found), orphanBatch)
+		more, err := e.cancel(ctx, source, &store.Scope{Through: e.Clock.Now(), IDs: found[:n]}, found[:n], false, true)
+		if err != nil {
+			return notes, err
+		}
+		notes = append(notes, more...)
+		found = found[n:]
+	}
+	return notes, nil
+}
+
+// orphanBatch bounds the orphans one write of cancel --orphans removes,
+// and so the hours it holds in memory.
+const orphanBatch = 20_000
+
+// orphanIDs walks the open deliveries for those of jobs the manifest no
+// longer has, sorted.
+func (e *Engine) orphanIDs(ctx context.Context, w store.Walker) ([]string, error) {
+	for try := 0; ; try++ {
+		var found []string
+		err := w.WalkOpen(ctx, func(ids []string) error {
+			for _, id := range ids {
+				if e.Manifest.Job(jobOfID(id)) == nil {
+					found = append(found, id)
+				}
+			}
+			return nil
+		})
+		if errors.Is(err, store.ErrConflict) && try < maxWriteTries {
+			continue
+		}
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		sort.Strings(found)
+		return found, nil
+	}
+}
+
+// jobOfID is the job a delivery id belongs to: JOB@TIME, JOB#ID (the
+// state's validation makes every open delivery's id start with its job,
+// and job names hold neither "@" nor "#").
+func jobOfID(id string) string {
+	if i := strings.IndexAny(id, "@#"); i >= 0 {
+		return id[:i]
+	}
+	return id
+}
+
+// cancel is Cancel on the part of the state sc names (nil: whole). With
+// gone, ids no longer open are skipped, not refused: orphans a walk found
+// that another command removed since.
+func (e *Engine) cancel(ctx context.Context, source string, sc *store.Scope, ids []string, orphans, gone bool) ([]Note, error) {
+	var notes []Note
 	_, err := e.update(ctx, "cronrelay: cancelled", sc, func(doc *state.Doc, now time.Time) (bool, error) {
 		notes = nil
 		var targets []*state.Delivery
@@ -106,7 +185,9 @@ func (e *Engine) Cancel(ctx context.Context, source string, ids []string, orphan
 		for _, id := range ids {
 			dl, ok := doc.Open[id]
 			if !ok {
-				missing = append(missing, id)
+				if !gone {
+					missing = append(missing, id)
+				}
 				continue
 			}
 			if !seen[id] {

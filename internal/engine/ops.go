@@ -20,8 +20,12 @@ type Plan struct {
 }
 
 // Plan decides as a run at `at` would, writing nothing and calling nothing.
+//
+// It reads the cursors, the deliveries in flight and the hours of pending
+// deliveries due by at, not the others (store.Scoped): they are counted,
+// and the earliest of them is the next due when nothing read is sooner.
 func (e *Engine) Plan(ctx context.Context, at time.Time) (*Plan, error) {
-	doc, _, err := e.read(ctx)
+	doc, _, err := e.readScope(ctx, &store.Scope{Through: at})
 	if err != nil {
 		return nil, err
 	}
@@ -103,9 +107,31 @@ func (e *NotFoundError) Error() string { return e.What }
 
 // Replay moves dead letters back to the open deliveries, due now. The
 // delivery keeps its id and attempt count; retry.until counts from now.
+//
+// The dead letters are few (state.MaxDead): it reads them, the deliveries
+// in flight, and, through the id index, the hours that may hold an open
+// delivery with the id of a dead letter it replays (store.Scoped), not
+// every pending delivery. With all, the dead letters' ids come from a
+// first read; one that died between the two reads stays dead.
 func (e *Engine) Replay(ctx context.Context, ids []string, all bool) ([]string, error) {
+	look := ids
+	if all {
+		doc, _, err := e.readScope(ctx, &store.Scope{Through: e.Clock.Now()})
+		if err != nil {
+			return nil, err
+		}
+		look = nil
+		for _, dl := range doc.Dead {
+			look = append(look, dl.ID)
+		}
+	}
+	lookSet := map[string]bool{}
+	for _, id := range look {
+		lookSet[id] = true
+	}
 	var replayed []string
-	_, err := e.Update(ctx, "cronrelay: replay", func(doc *state.Doc, now time.Time) (bool, error) {
+	sc := &store.Scope{Through: e.Clock.Now(), IDs: look}
+	_, err := e.update(ctx, "cronrelay: replay", sc, func(doc *state.Doc, now time.Time) (bool, error) {
 		replayed = nil
 		want := map[string]bool{}
 		for _, id := range ids {
@@ -113,7 +139,7 @@ func (e *Engine) Replay(ctx context.Context, ids []string, all bool) ([]string, 
 		}
 		var keep []*state.Delivery
 		for _, dl := range doc.Dead {
-			if !all && !want[dl.ID] {
+			if !all && !want[dl.ID] || all && !lookSet[dl.ID] && doc.Unread != nil {
 				keep = append(keep, dl)
 				continue
 			}
@@ -146,9 +172,13 @@ func (e *Engine) Replay(ctx context.Context, ids []string, all bool) ([]string, 
 	return replayed, err
 }
 
-// Status reads the state for cronrelay status.
-func (e *Engine) Status(ctx context.Context) (*state.Doc, error) {
-	doc, _, err := e.read(ctx)
+// Status reads the state for cronrelay status: the cursors, history,
+// aggregates, dead letters and deliveries in flight, the pending
+// deliveries due now, and the earliest hours of pending deliveries until
+// they hold next of them. On a store that reads in part (store.Scoped)
+// the other hours are not read: doc.Unread counts them, hour by hour.
+func (e *Engine) Status(ctx context.Context, next int) (*state.Doc, error) {
+	doc, _, err := e.readScope(ctx, &store.Scope{Through: e.Clock.Now(), Next: next})
 	return doc, err
 }
 

@@ -104,6 +104,19 @@ func (d *Doc) Encode() ([]byte, error) {
 		w.timeField("first_due", u.FirstDue)
 		w.intField("open", u.Open)
 		w.strField("read", u.Read)
+		if len(u.Buckets) > 0 {
+			w.field("buckets")
+			w.open('[')
+			for _, b := range u.Buckets {
+				j, err := b.MarshalJSON()
+				if err != nil {
+					return nil, fmt.Errorf("encode state: unread bucket: %w", err)
+				}
+				w.item()
+				w.buf = append(w.buf, j...)
+			}
+			w.close(']')
+		}
 		w.close('}')
 	}
 	w.close('}')

@@ -83,6 +83,9 @@ type Unread struct {
 	Open     int       `json:"open"`
 	FirstDue time.Time `json:"first_due,omitzero"`
 	Read     string    `json:"read"`
+	// Buckets summarize the hours of pending deliveries left out, one
+	// each, by first due time (what status shows of them).
+	Buckets []Bucket `json:"buckets,omitempty"`
 }
 
 // OpenCount is the number of open deliveries, loaded or not.
@@ -302,6 +305,7 @@ func (d *Doc) Clone() *Doc {
 	c.Hourly = cloneHourly(d.Hourly)
 	if d.Unread != nil {
 		u := *d.Unread
+		u.Buckets = append([]Bucket(nil), u.Buckets...)
 		c.Unread = &u
 	}
 	return c

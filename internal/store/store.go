@@ -102,6 +102,9 @@ type Scope struct {
 	// IDs are delivery ids the caller looks up (enqueues, cancels): each
 	// is read wherever it is.
 	IDs []string
+	// Next: the earliest hours of pending deliveries are read too, until
+	// they hold at least Next of them (status lists the next ones due).
+	Next int
 }
 
 // Scoped is a Store that can read part of the state (package sharded over
@@ -111,6 +114,18 @@ type Scope struct {
 type Scoped interface {
 	Store
 	ReadScope(ctx context.Context, sc Scope) (data []byte, version string, err error)
+}
+
+// Walker is a Scoped store whose open deliveries can be visited a few
+// files at a time (package sharded), so that a command that must look at
+// every one of them (cancel --orphans) holds only a few files in memory.
+type Walker interface {
+	Scoped
+	// WalkOpen calls fn with the ids of the open deliveries of each file
+	// in turn, all as of one version; an error of fn stops the walk and is
+	// returned. A store that changed under the walk returns an error
+	// wrapping ErrConflict.
+	WalkOpen(ctx context.Context, fn func(ids []string) error) error
 }
 
 // Capped is a Store that holds more open deliveries than state.MaxOpen

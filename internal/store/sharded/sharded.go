@@ -33,6 +33,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -224,10 +225,11 @@ func (s *Store) readScope(ctx context.Context, lister store.Lister, sc store.Sco
 	}
 	need := map[string]string{}
 	anyHour := false
+	next := nextHours(idx.Buckets, deeper, sc.Next)
 	for path, ref := range deeper {
 		switch {
 		case layout.IsHour(path):
-			if b, ok := idx.Buckets[path]; !ok || !b.First.After(sc.Through) {
+			if b, ok := idx.Buckets[path]; !ok || !b.First.After(sc.Through) || next[path] {
 				need[path] = ref
 				anyHour = true
 			}
@@ -306,8 +308,10 @@ func (s *Store) readScope(ctx context.Context, lister store.Lister, sc store.Sco
 			if u.FirstDue.IsZero() || b.First.Before(u.FirstDue) {
 				u.FirstDue = b.First
 			}
+			u.Buckets = append(u.Buckets, b)
 		}
 	}
+	sort.Slice(u.Buckets, func(i, j int) bool { return u.Buckets[i].First.Before(u.Buckets[j].First) })
 	r.seen = hourIDs(doc)
 	if len(r.unread) > 0 {
 		doc.Unread = u
@@ -319,6 +323,31 @@ func (s *Store) readScope(ctx context.Context, lister store.Lister, sc store.Sco
 	}
 	s.remember(files, version, len(r.unread) == 0, r.seen)
 	return data, version, nil
+}
+
+// nextHours returns the earliest hour files, by their summaries' first
+// due time, that together hold at least n pending deliveries. Hours are
+// disjoint spans of time, so they hold the n earliest.
+func nextHours(buckets map[string]state.Bucket, deeper map[string]string, n int) map[string]bool {
+	if n <= 0 {
+		return nil
+	}
+	var hours []string
+	for path := range deeper {
+		if _, ok := buckets[path]; ok && layout.IsHour(path) {
+			hours = append(hours, path)
+		}
+	}
+	sort.Strings(hours) // open/DAY/HH.json sorts by time
+	out := map[string]bool{}
+	for _, h := range hours {
+		if n <= 0 {
+			break
+		}
+		out[h] = true
+		n -= buckets[h].N
+	}
+	return out
 }
 
 func (s *Store) fetch(ctx context.Context, lister store.Lister, version string, refs map[string]string, into layout.Files) error {
