@@ -15,7 +15,7 @@ trap 'rm -f "$raw"' EXIT
   go test -run '^$' -bench 'Occurrences10000Jobs|NextWrapper$|NextGronxBare' -benchtime 100x ./internal/schedule
   go test -run '^$' -bench 'Deliver1000At50|RunDelivers100Of10000Pending|IdleRun20Jobs' -benchtime 3x ./internal/engine
   go test -run '^$' -bench 'ProcessVersion|ProcessIdleRun' -benchtime 20x ./cmd/cronrelay
-  go test -run '^$' -bench 'ProcessBacklog1000Jobs|ProcessLookaheadWait' -benchtime 1x ./cmd/cronrelay
+  go test -run '^$' -bench 'ProcessBacklog1000Jobs|ProcessLookaheadWait|ProcessRun100Of100000Pending' -benchtime 1x ./cmd/cronrelay
   # The state layouts side by side on the branch store (GitHub fake): v1 the
   # single document, "whole" the multi-file layout read whole on every run
   # (before store.Scoped), v2 the multi-file layout read in part.
@@ -33,6 +33,7 @@ function ns(name) { return v[name] }
     if ($(i+1) == "x-ideal") ideal[name] = $i
     if ($(i+1) == "wall-s") wall[name] = $i
     if ($(i+1) == "peak-rss-MB") rss[name] = $i
+    if ($(i+1) == "status-rss-MB") srss[name] = $i
     if ($(i+1) == "cpu-%") cpu[name] = $i
     if ($(i+1) == "delivered") delivered[name] = $i
     if ($(i+1) == "sent-bytes") sent[name] = $i
@@ -71,6 +72,9 @@ END {
   r1 = "BenchmarkBranchRun100Of100000Pending/layout=whole"; r2 = "BenchmarkBranchRun100Of100000Pending/layout=v2"
   printf "| branch, 100,000 pending, run delivering 100, endpoints excluded, read whole / in part | %.2f s / %.3f s | < 1 s | %.3f |\n", ns(r1) / 1e9, ns(r2) / 1e9, ns(r2) / 1e9
   printf "| branch, 100,000 pending, run delivering 100: peak RSS of the test process (the GitHub fake and its repository included: %.0f MB before the run), whole / in part | %.0f MB / %.0f MB | < 150 MB | %.2f |\n", base[r2], rss[r1], rss[r2], rss[r2] / 150
+  pr = "BenchmarkProcessRun100Of100000Pending"
+  printf "| 100,000 pending, run delivering 100: peak RSS of the cronrelay process alone (file state, multi-file layout; /usr/bin/time) / of the test process above | %.0f MB / %.0f MB | < 150 MB | %.2f |\n", rss[pr], rss[r2], rss[pr] / 150
+  printf "| 100,000 pending: peak RSS of cronrelay status alone (file state) | %.0f MB | < 150 MB | %.2f |\n", srss[pr], srss[pr] / 150
   printf "| branch, 100,000 pending, run delivering 100: bytes sent in writes, whole / in part | %.0f KiB / %.0f KiB | <= 256 KiB | %.2f |\n", sent[r1] / 1024, sent[r2] / 1024, sent[r2] / 1024 / 256
   printf "| branch, 100,000 pending, run delivering 100: new git object bytes, whole / in part | %.0f KiB / %.0f KiB | - | - |\n", obj[r1] / 1024, obj[r2] / 1024
   printf "| branch, 100,000 pending, run delivering 100: API calls, whole / in part | %d / %d | - | - |\n", calls[r1], calls[r2]
