@@ -78,6 +78,9 @@ END {
   printf "| branch, 100,000 pending, run delivering 100: bytes sent in writes, whole / in part | %.0f KiB / %.0f KiB | <= 256 KiB | %.2f |\n", sent[r1] / 1024, sent[r2] / 1024, sent[r2] / 1024 / 256
   printf "| branch, 100,000 pending, run delivering 100: new git object bytes, whole / in part | %.0f KiB / %.0f KiB | - | - |\n", obj[r1] / 1024, obj[r2] / 1024
   printf "| branch, 100,000 pending, run delivering 100: API calls, whole / in part | %d / %d | - | - |\n", calls[r1], calls[r2]
+  k1 = "BenchmarkBranchRun100Of100000PendingWithKey/mode=sealed-whole"; k2 = "BenchmarkBranchRun100Of100000PendingWithKey/mode=per-file"
+  printf "| branch, 100,000 pending, with a state key, run delivering 100: bytes sent in writes, payloads sealed in one text / file by file | %.0f KiB / %.0f KiB | <= 256 KiB | %.2f |\n", sent[k1] / 1024, sent[k2] / 1024, sent[k2] / 1024 / 256
+  printf "| branch, 100,000 pending, with a state key, run delivering 100: time, sealed in one text / file by file | %.2f s / %.3f s | < 1 s | %.3f |\n", ns(k1) / 1e9, ns(k2) / 1e9, ns(k2) / 1e9
   i1 = "BenchmarkBranchIdle100000Pending/layout=whole"; i2 = "BenchmarkBranchIdle100000Pending/layout=v2"
   printf "| branch, 100,000 pending, idle run: API calls (state writes), whole / in part | %d (%d) / %d (%d) | <= 2 (0) | %.2f |\n", calls[i1], writes[i1], calls[i2], writes[i2], calls[i2] / 2
   printf "| branch, 100,000 pending, idle run: time, whole / in part | %.0f ms / %.0f ms | - | - |\n", ns(i1) / 1e6, ns(i2) / 1e6

@@ -52,7 +52,7 @@ func TestEncryptedState(t *testing.T) {
 		t.Fatalf("run: exit %d\n%s", code, errs)
 	}
 	sealed := read()
-	if strings.Contains(sealed, "private-456") || strings.Contains(sealed, "userId") || !strings.Contains(sealed, `"sealed": "`) {
+	if strings.Contains(sealed, "private-456") || strings.Contains(sealed, "userId") || !strings.Contains(sealed, `"payloads": [`) {
 		t.Fatalf("the state holds the body in the clear, or nothing sealed:\n%s", sealed)
 	}
 	if !strings.Contains(sealed, `"welcome-followup#u1"`) {
@@ -151,7 +151,7 @@ func TestActionStateKeyAndPublicWarning(t *testing.T) {
 	r = newRepo(t, quick)
 	res = r.step("2026-11-28T10:00:00Z", "repository_dispatch", map[string]string{"GITHUB_EVENT_PATH": payload, "INPUT_STATE-KEY": key})
 	res.must(t, ExitOK)
-	if strings.Contains(res.summary, "is public") || strings.Contains(string(res.state), "private-456") || !strings.Contains(string(res.state), `"sealed": "`) {
+	if strings.Contains(res.summary, "is public") || strings.Contains(string(res.state), "private-456") || !strings.Contains(string(res.state), `"sealed_files": {`) {
 		t.Errorf("with a key: summary\n%s\nstate\n%s", res.summary, res.state)
 	}
 	if !strings.Contains(res.stdout, "::add-mask::"+key) || strings.Count(res.stdout, key) != 1 {

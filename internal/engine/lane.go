@@ -10,6 +10,8 @@ import (
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/request"
 	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/state/layout"
+	"github.com/cronrelay/cronrelay/internal/store"
 )
 
 // Origin says who sent a request, which decides the jobs it may reach.
@@ -99,11 +101,19 @@ func validRunKey(k string) bool {
 // seal returns the document as it is stored: with the payloads encrypted
 // when the engine has keys. A document still sealed (read without a key)
 // is never written: its payloads would be lost.
+//
+// On a store that keeps the state as files and reads them in part
+// (store.Scoped) the payloads are sealed file by file, so that a write
+// re-encrypts and rewrites only the files whose payloads changed; on
+// others, in one text.
 func (e *Engine) seal(doc *state.Doc) (*state.Doc, error) {
 	if e.StateKeys != nil {
+		if _, ok := e.Store.(store.Scoped); ok {
+			return doc.SealFiles(e.StateKeys, layout.OpenFile, layout.Dead)
+		}
 		return doc.Seal(e.StateKeys)
 	}
-	if doc.Sealed != "" {
+	if doc.Sealed != "" || len(doc.SealedFiles) > 0 {
 		return nil, &state.Error{Store: e.Store.String(), Msg: "its payloads are encrypted (\"sealed\") and no key is set, so this run cannot write it without losing them; " +
 			"set CRONRELAY_STATE_KEY (the action input state-key). The document was left untouched"}
 	}

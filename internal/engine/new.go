@@ -102,6 +102,10 @@ func New(c Config) (*Engine, error) {
 	if c.NewID == nil {
 		c.NewID = randomID
 	}
+	if _, ok := c.StateKeys.(*state.FileSealer); c.StateKeys != nil && !ok {
+		// Files whose payloads did not change keep their texts.
+		c.StateKeys = state.NewFileSealer(c.StateKeys)
+	}
 	return &Engine{Config: c}, nil
 }
 

@@ -504,6 +504,11 @@ func (e *Engine) readScope(ctx context.Context, sc *store.Scope) (*state.Doc, st
 	if err := doc.CheckLeases(e.Store.String(), e.leaseNow()); err != nil {
 		return nil, "", err
 	}
+	if e.StateKeys != nil && sc != nil && doc.Unread != nil && doc.SealedTo != "" && doc.SealedTo != state.Recipient(e.StateKeys) {
+		// The key is being rotated: the whole state is read, so that
+		// this run's write seals every file to the new key.
+		return e.readScope(ctx, nil)
+	}
 	if e.StateKeys != nil {
 		if err := doc.Unseal(e.Store.String(), e.StateKeys); err != nil {
 			return nil, "", err

@@ -94,6 +94,16 @@ func (d *Doc) Encode() ([]byte, error) {
 	}
 	w.timeField("lateness_flushed", d.LatenessFlushed)
 	w.strField("sealed", d.Sealed)
+	w.strField("sealed_to", d.SealedTo)
+	if len(d.SealedFiles) > 0 {
+		w.field("sealed_files")
+		w.open('{')
+		for _, f := range sortedKeys(d.SealedFiles) {
+			w.field(f)
+			w.strings(d.SealedFiles[f])
+		}
+		w.close('}')
+	}
 	if len(d.Hourly) > 0 {
 		w.field("hourly")
 		w.hourly(d.Hourly)
@@ -241,6 +251,16 @@ func (w *writer) strField(name, s string) {
 	}
 	w.field(name)
 	w.str(s)
+}
+
+// strings appends a JSON array of strings.
+func (w *writer) strings(ss []string) {
+	w.open('[')
+	for _, s := range ss {
+		w.item()
+		w.str(s)
+	}
+	w.close(']')
 }
 
 func (w *writer) intField(name string, n int) {

@@ -33,6 +33,11 @@ type Part struct {
 	// Sealed is the document's encrypted payloads (Doc.Sealed), in the
 	// index file.
 	Sealed string `json:"sealed,omitempty"`
+	// Payloads are the encrypted payloads of this file's deliveries
+	// (Doc.SealedFiles), later texts winning.
+	Payloads []string `json:"payloads,omitempty"`
+	// SealedTo, in the index: Doc.SealedTo.
+	SealedTo string `json:"sealed_to,omitempty"`
 	// Buckets, in the index: for each file of open deliveries sharded by
 	// hour, how many it holds and the earliest due time among them, so
 	// that a run reads only the hours it needs.
@@ -158,6 +163,11 @@ func (p *Part) Encode() ([]byte, error) {
 		w.hourly(p.Hourly)
 	}
 	w.strField("sealed", p.Sealed)
+	w.strField("sealed_to", p.SealedTo)
+	if len(p.Payloads) > 0 {
+		w.field("payloads")
+		w.strings(p.Payloads)
+	}
 	if p.Buckets != nil {
 		w.field("buckets")
 		w.open('{')

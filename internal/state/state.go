@@ -66,6 +66,14 @@ type Doc struct {
 	// state has a key (see Seal); "" when they are in the clear or once
 	// Unseal has put them back.
 	Sealed string `json:"sealed,omitempty"`
+	// SealedFiles holds the payloads encrypted file by file, in a state
+	// kept as several files (see SealFiles): by the file's path, the texts
+	// that hold the payloads of its deliveries, later ones winning.
+	SealedFiles map[string][]string `json:"sealed_files,omitempty"`
+	// SealedTo names the key (its age recipient) every text of
+	// SealedFiles was sealed to: a run whose first key differs is
+	// rotating, and reads and seals the whole state again.
+	SealedTo string `json:"sealed_to,omitempty"`
 	// Hourly: per job and UTC hour, the finished deliveries by outcome and
 	// latency bucket, for HourlyFor (see Hour). AddHistory keeps them.
 	Hourly []Hour `json:"hourly,omitempty"`
@@ -301,7 +309,13 @@ func (d *Doc) Clone() *Doc {
 	}
 	c.Lateness = append([]lateness.Sample(nil), d.Lateness...)
 	c.LatenessFlushed = d.LatenessFlushed
-	c.Sealed = d.Sealed
+	c.Sealed, c.SealedTo = d.Sealed, d.SealedTo
+	if d.SealedFiles != nil {
+		c.SealedFiles = make(map[string][]string, len(d.SealedFiles))
+		for f, texts := range d.SealedFiles {
+			c.SealedFiles[f] = append([]string(nil), texts...)
+		}
+	}
 	c.Hourly = cloneHourly(d.Hourly)
 	if d.Unread != nil {
 		u := *d.Unread

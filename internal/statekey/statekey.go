@@ -86,6 +86,16 @@ func (k *Keys) Seal(plain []byte) (string, error) {
 	return base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }
 
+// OpenFirst decrypts text sealed by Seal with the first key alone (the
+// one Seal uses), so that a text sealed to an older key can be told from
+// one that need not be sealed again (state.FirstKeyOpener).
+func (k *Keys) OpenFirst(sealed string) ([]byte, error) {
+	return (&Keys{ids: k.ids[:1]}).Open(sealed)
+}
+
+// Recipient names the first key: its age public key.
+func (k *Keys) Recipient() string { return k.ids[0].Recipient().String() }
+
 // ErrWrongKey is returned by Open when none of the keys opens the text.
 var ErrWrongKey = errors.New("wrong key")
 

@@ -223,10 +223,10 @@ func SplitParts(d *state.Doc) map[string]*state.Part {
 	}
 	idx := part(Index)
 	idx.UpdatedAt, idx.LastRun = d.UpdatedAt, d.LastRun
-	// The encrypted payloads (CRONRELAY_STATE_KEY) are one text for the
-	// whole document: it lives in the index, so a write that changes a
-	// payload rewrites the index with it (see the README's Limits).
-	idx.Sealed = d.Sealed
+	// The encrypted payloads (CRONRELAY_STATE_KEY) are sealed file by file
+	// (Payloads, below); a state sealed whole by an earlier version keeps
+	// its one text in the index until its first write.
+	idx.Sealed, idx.SealedTo = d.Sealed, d.SealedTo
 	idx.Jobs = make(map[string]*state.Job, len(d.Jobs))
 	for name, j := range d.Jobs {
 		c := *j
@@ -261,6 +261,13 @@ func SplitParts(d *state.Doc) map[string]*state.Part {
 		p := part(HourlyDir + h.Hour.UTC().Format("2006-01-02") + ".json")
 		p.Hourly = append(p.Hourly, h)
 	}
+	// Payloads sealed file by file (state.Doc.SealFiles) ride with their
+	// file; a text for a file that holds nothing else is dropped with it.
+	for path, texts := range d.SealedFiles {
+		if p := parts[path]; p != nil {
+			p.Payloads = texts
+		}
+	}
 	return parts
 }
 
@@ -294,9 +301,15 @@ func Join(store string, files Files) (*state.Doc, error) {
 		bad := func(format string, args ...any) error {
 			return &state.Error{Store: store, Msg: path + ": " + fmt.Sprintf(format, args...) + "; the state was left untouched"}
 		}
+		if len(p.Payloads) > 0 {
+			if d.SealedFiles == nil {
+				d.SealedFiles = map[string][]string{}
+			}
+			d.SealedFiles[path] = p.Payloads
+		}
 		switch {
 		case path == Index:
-			d.UpdatedAt, d.LastRun, d.Sealed = p.UpdatedAt, p.LastRun, p.Sealed
+			d.UpdatedAt, d.LastRun, d.Sealed, d.SealedTo = p.UpdatedAt, p.LastRun, p.Sealed, p.SealedTo
 			for name, j := range p.Jobs {
 				if read := d.Jobs[name]; read != nil {
 					j.History = read.History // history/ sorts first

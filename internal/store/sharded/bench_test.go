@@ -17,6 +17,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/github/githubfake"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/state/layout"
 	"github.com/cronrelay/cronrelay/internal/store"
 	"github.com/cronrelay/cronrelay/internal/store/branchstore"
 	"github.com/cronrelay/cronrelay/internal/store/sharded"
@@ -354,6 +355,73 @@ func BenchmarkBranchGrowthSaaS(b *testing.B) {
 				perDay += float64(after-before) * 288 / ticks
 			}
 			b.ReportMetric(perDay/float64(b.N), "object-bytes-per-day")
+		})
+	}
+}
+
+// unscoped hides store.Scoped: the engine then reads the state whole and
+// seals its payloads in one text, as it did before they were sealed file
+// by file.
+type unscoped struct{ store.FilesWriter }
+
+// BenchmarkBranchRun100Of100000PendingWithKey is the run of
+// BenchmarkBranchRun100Of100000Pending on a state with a key
+// (CRONRELAY_STATE_KEY): "sealed-whole" seals every payload in one text
+// in the index (read whole, rewritten by each write), "per-file" seals
+// each file's payloads on their own (read in part, only the changed files
+// sealed again). It reports the bytes sent in the run's writes.
+func BenchmarkBranchRun100Of100000PendingWithKey(b *testing.B) {
+	for _, mode := range []string{"sealed-whole", "per-file"} {
+		b.Run("mode="+mode, func(b *testing.B) {
+			m := saasManifest(b)
+			now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+			k := keys(b)
+			var sent int64
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				r := newRepo(b)
+				st := r.open("v2")
+				seed(b, st, 100000, 100, now)
+				data, v, err := st.Read(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				d, err := state.DecodeStored("seed", data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if mode == "per-file" {
+					d, err = d.SealFiles(k, layout.OpenFile, layout.Dead)
+				} else {
+					d, err = d.Seal(k)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				enc, _ := d.Encode()
+				if _, err := st.Write(context.Background(), enc, v, "sealed"); err != nil {
+					b.Fatal(err)
+				}
+				run := r.open("v2")
+				if mode == "sealed-whole" {
+					run = unscoped{run.(store.FilesWriter)}
+				}
+				e, err := engine.New(engine.Config{Manifest: m, Store: run, Clock: ptrClock{&now}, Deliverer: instant{}, StateKeys: k,
+					NewID: func() string { return "id" }})
+				if err != nil {
+					b.Fatal(err)
+				}
+				r.sent.Store(0)
+				b.StartTimer()
+				rep, err := e.Run(context.Background(), engine.Options{})
+				b.StopTimer()
+				if err != nil || rep.Delivered < 100 {
+					b.Fatalf("delivered %d: %v", rep.Delivered, err)
+				}
+				sent += r.sent.Load()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(sent)/float64(b.N), "sent-bytes")
 		})
 	}
 }

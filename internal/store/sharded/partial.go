@@ -96,6 +96,11 @@ func (s *Store) writeParts(ctx context.Context, r *partial, doc *state.Doc, extr
 				p.Open[id] = dl
 			}
 		}
+		// The file's sealed payloads: those of the deliveries kept, then
+		// the document's, which win for an id in both (state.Doc.Unseal).
+		if len(old.Payloads) > 0 {
+			p.Payloads = append(append([]string(nil), old.Payloads...), p.Payloads...)
+		}
 		for id, t := range old.Recent {
 			if p.Recent == nil {
 				p.Recent = map[string]time.Time{}
