@@ -5,7 +5,9 @@
 // The files, by path relative to the state's root:
 //
 //	state.json                 version 2: run times, the cursor of every job,
-//	                           and the encrypted payloads when the state has a key
+//	                           the hour files' summaries, the key payloads are
+//	                           sealed to; each file holds its own sealed
+//	                           payloads when the state has a key
 //	lateness.json              GitHub's lateness samples (at most 500)
 //	history/JOB.json           the last 20 history events of one job
 //	dead.json                  the dead letters (at most 200)

@@ -24,9 +24,11 @@
 // not read and the document adds to is read then and merged (an id the
 // scope did not name cannot be in it: the id index says where each id
 // is). An idle run is one read (ReadTop) and no write; a run with due
-// hours reads them in one more. A state with encrypted payloads
-// (CRONRELAY_STATE_KEY: one sealed text for the whole document) is
-// always read whole.
+// hours reads them in one more. With CRONRELAY_STATE_KEY each file's
+// payloads are sealed in that file (state.Doc.SealFiles), and a write
+// that merges into a file it did not read keeps the file's sealed texts
+// beside its own; a state sealed in one text in the index (an earlier
+// release) is read whole until its first write.
 package sharded
 
 import (
