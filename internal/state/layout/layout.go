@@ -5,9 +5,10 @@
 // The files, by path relative to the state's root:
 //
 //	state.json                 version 2: run times, the cursor of every job,
-//	                           the hour files' summaries, the key payloads are
-//	                           sealed to; each file holds its own sealed
-//	                           payloads when the state has a key
+//	                           the key payloads are sealed to; each file holds
+//	                           its own sealed payloads when the state has a key
+//	buckets/YYYY-MM-DD.json    the summaries of that day's hour files
+//	                           (count, earliest due), which say what to read
 //	lateness.json              GitHub's lateness samples (at most 500)
 //	history/JOB.json           the last 20 history events of one job
 //	dead.json                  the dead letters (at most 200)
@@ -79,6 +80,10 @@ const (
 	// IDsDir holds the id index: IDFile(id) maps the ids of the open
 	// deliveries in hour files to their file (Part.IDs).
 	IDsDir = "ids/"
+	// BucketsDir holds the summaries of the hour files (Part.Buckets), a
+	// file per day (BucketFile), so that a write rewrites the summaries
+	// of the days it changed, not of every hour pending.
+	BucketsDir = "buckets/"
 )
 
 // IDShards is how many files the id index is spread over, 64 in each of
@@ -98,7 +103,7 @@ func Owns(path string) bool {
 	case Index, Lateness, Dead:
 		return true
 	}
-	for _, dir := range []string{OpenDir, RecentDir, HistoryDir, HourlyDir, IDsDir} {
+	for _, dir := range []string{OpenDir, RecentDir, HistoryDir, HourlyDir, IDsDir, BucketsDir} {
 		if strings.HasPrefix(path, dir) && strings.HasSuffix(path, ".json") {
 			return true
 		}
@@ -128,6 +133,57 @@ func OpenFile(dl *state.Delivery) string {
 // hour (open/DAY/HOUR.json), not Active.
 func IsHour(path string) bool {
 	return strings.HasPrefix(path, OpenDir) && path != Active && strings.HasSuffix(path, ".json")
+}
+
+// BucketFile returns the file of the summary of an hour file: that of its
+// day, buckets/DAY.json.
+func BucketFile(hourFile string) string {
+	day, _, _ := strings.Cut(strings.TrimPrefix(hourFile, OpenDir), "/")
+	return BucketsDir + day + ".json"
+}
+
+// SetBuckets stores the summaries of every hour file, all, in parts: in
+// the day files of BucketsDir, and as an empty "buckets" in the index,
+// which says that the summaries exist (a state without them is read
+// whole until a write adds them).
+func SetBuckets(parts map[string]*state.Part, all map[string]state.Bucket) {
+	parts[Index].Buckets = map[string]state.Bucket{}
+	for path, b := range all {
+		f := BucketFile(path)
+		p := parts[f]
+		if p == nil {
+			p = &state.Part{Version: Version, Buckets: map[string]state.Bucket{}}
+			parts[f] = p
+		}
+		p.Buckets[path] = b
+	}
+}
+
+// Buckets returns the summaries of the hour files: those of the day files
+// of BucketsDir among files, and those an earlier version kept in the
+// index, idx, which win (a state written by it since). ok is false for a
+// state without summaries.
+func Buckets(store string, files Files, idx *state.Part) (map[string]state.Bucket, bool, error) {
+	if idx.Buckets == nil {
+		return nil, false, nil
+	}
+	if len(idx.Buckets) > 0 {
+		return idx.Buckets, true, nil
+	}
+	all := map[string]state.Bucket{}
+	for path, b := range files {
+		if !strings.HasPrefix(path, BucketsDir) {
+			continue
+		}
+		p, err := state.DecodePart(store, path, b, Version)
+		if err != nil {
+			return nil, false, err
+		}
+		for hour, bk := range p.Buckets {
+			all[hour] = bk
+		}
+	}
+	return all, true, nil
 }
 
 // IDFile returns the file of the id index that holds id.
@@ -167,13 +223,12 @@ func HistoryFile(job string) string {
 // in an hour file to it.
 func Split(d *state.Doc) (Files, error) {
 	parts := SplitParts(d)
-	idx := parts[Index]
-	idx.Buckets = map[string]state.Bucket{}
+	all := map[string]state.Bucket{}
 	for path, p := range parts {
 		if !IsHour(path) {
 			continue
 		}
-		idx.Buckets[path] = Summary(p)
+		all[path] = Summary(p)
 		for id := range p.Open {
 			f := IDFile(id)
 			ip := parts[f]
@@ -184,6 +239,7 @@ func Split(d *state.Doc) (Files, error) {
 			ip.IDs[id] = IDEntry(path)
 		}
 	}
+	SetBuckets(parts, all)
 	return EncodeParts(parts)
 }
 

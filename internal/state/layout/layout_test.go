@@ -175,7 +175,10 @@ func TestDiffOnlyWhatChanged(t *testing.T) {
 	want := []string{Index, Active, HourFile(OpenDir, done.Due), HourFile(OpenDir, t0.Add(24*time.Hour)),
 		HourFile(RecentDir, t0), HistoryFile(done.Job), "hourly/2026-11-28.json",
 		// Split from a whole document keeps the id index exact.
-		IDFile(done.ID), IDFile("welcome#new")}
+		IDFile(done.ID), IDFile("welcome#new"),
+		// The summaries of the two days whose hours changed, not of
+		// every day pending.
+		BucketFile(HourFile(OpenDir, done.Due)), BucketFile(HourFile(OpenDir, t0.Add(24*time.Hour)))}
 	sort.Strings(want)
 	want = compactStrings(want)
 	if diff := cmp.Diff(want, keys(changed)); diff != "" {

@@ -112,20 +112,20 @@ func (s *Store) writeParts(ctx context.Context, r *partial, doc *state.Doc, extr
 	}
 	// Every hour file after the write, and its summary in the index.
 	hours := map[string]bool{}
-	idx := parts[layout.Index]
-	idx.Buckets = map[string]state.Bucket{}
+	buckets := map[string]state.Bucket{}
 	for path, p := range parts {
 		if layout.IsHour(path) {
 			hours[path] = true
-			idx.Buckets[path] = layout.Summary(p)
+			buckets[path] = layout.Summary(p)
 		}
 	}
 	for path := range r.unread {
 		if layout.IsHour(path) && !hours[path] {
 			hours[path] = true
-			idx.Buckets[path] = r.buckets[path]
+			buckets[path] = r.buckets[path]
 		}
 	}
+	layout.SetBuckets(parts, buckets)
 	// The id index: the additions, and the entries found stale on the way
 	// (their file is gone, or was read and no longer holds the id).
 	for shard, entries := range adds {
@@ -217,7 +217,7 @@ func (s *Store) writeParts(ctx context.Context, r *partial, doc *state.Doc, extr
 		}
 	}
 	s.mu.Lock()
-	r.version, r.files, r.seen, r.buckets, r.shards = v, files, seen, idx.Buckets, nil
+	r.version, r.files, r.seen, r.buckets, r.shards = v, files, seen, buckets, nil
 	s.files, s.version, s.whole, s.seen = files, v, len(r.unread) == 0, seen
 	s.mu.Unlock()
 	return v, nil

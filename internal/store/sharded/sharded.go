@@ -166,7 +166,11 @@ func (s *Store) indexed(files layout.Files) bool {
 		return false
 	}
 	idx, err := state.DecodePart(s.String(), layout.Index, files[layout.Index], layout.Version)
-	return err == nil && idx.Buckets != nil
+	if err != nil {
+		return false
+	}
+	_, ok, err := layout.Buckets(s.String(), files, idx)
+	return err == nil && ok
 }
 
 // hourIDs maps the ids of the open deliveries of doc kept in hour files
@@ -222,16 +226,20 @@ func (s *Store) readScope(ctx context.Context, lister store.Lister, sc store.Sco
 	if err != nil {
 		return nil, "", err
 	}
-	if idx.Sealed != "" || idx.Buckets == nil {
+	buckets, ok, err := layout.Buckets(s.String(), top, idx)
+	if err != nil {
+		return nil, "", err
+	}
+	if idx.Sealed != "" || !ok {
 		return nil, "", errWhole
 	}
 	need := map[string]string{}
 	anyHour := false
-	next := nextHours(idx.Buckets, deeper, sc.Next)
+	next := nextHours(buckets, deeper, sc.Next)
 	for path, ref := range deeper {
 		switch {
 		case layout.IsHour(path):
-			if b, ok := idx.Buckets[path]; !ok || !b.First.After(sc.Through) || next[path] {
+			if b, ok := buckets[path]; !ok || !b.First.After(sc.Through) || next[path] {
 				need[path] = ref
 				anyHour = true
 			}
@@ -298,14 +306,14 @@ func (s *Store) readScope(ctx context.Context, lister store.Lister, sc store.Sco
 	if err != nil {
 		return nil, "", err
 	}
-	r := &partial{version: version, files: files, unread: map[string]unreadFile{}, seen: map[string]string{}, buckets: idx.Buckets, shards: decoded}
+	r := &partial{version: version, files: files, unread: map[string]unreadFile{}, seen: map[string]string{}, buckets: buckets, shards: decoded}
 	u := &state.Unread{Read: fmt.Sprintf("r%d", readSeq.Add(1))}
 	for path, ref := range deeper {
 		if _, loaded := files[path]; loaded {
 			continue
 		}
 		r.unread[path] = unreadFile{ref: ref}
-		if b, ok := idx.Buckets[path]; ok && layout.IsHour(path) {
+		if b, ok := buckets[path]; ok && layout.IsHour(path) {
 			u.Open += b.N
 			if u.FirstDue.IsZero() || b.First.Before(u.FirstDue) {
 				u.FirstDue = b.First

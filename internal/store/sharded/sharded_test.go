@@ -164,8 +164,8 @@ func TestWritesOnlyChangedFiles(t *testing.T) {
 					shards[layout.IDFile(id)] = true
 				}
 			}
-			if n := len(sp.commits[0].changed); n != 10+3+len(shards) {
-				t.Errorf("first commit wrote %d files %v, want %d (10 hours, 3 others, the id index)", n, sp.commits[0].changed, 13+len(shards))
+			if n := len(sp.commits[0].changed); n != 10+4+len(shards) {
+				t.Errorf("first commit wrote %d files %v, want %d (10 hours, their day's summaries, 3 others, the id index)", n, sp.commits[0].changed, 14+len(shards))
 			}
 
 			// An idle run: one read, no write.
@@ -200,7 +200,7 @@ func TestWritesOnlyChangedFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := sp.commits[len(sp.commits)-1]
-			want := []string{"history/welcome.json", "hourly/2026-11-28.json", "open/2026-11-28/08.json", "open/active.json", "recent/2026-11-28/08.json", "state.json"}
+			want := []string{"buckets/2026-11-28.json", "history/welcome.json", "hourly/2026-11-28.json", "open/2026-11-28/08.json", "open/active.json", "recent/2026-11-28/08.json", "state.json"}
 			// The ids that left their hour stay in the id index (stale
 			// entries name where to look, never more): no shard changes.
 			if diff := cmp.Diff(want, c.changed); diff != "" {
