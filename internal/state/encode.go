@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cronrelay/cronrelay/internal/lateness"
 )
 
 // The document is written by hand rather than with json.MarshalIndent: a
@@ -33,64 +35,31 @@ func (d *Doc) Encode() ([]byte, error) {
 		j := d.Jobs[name]
 		w.field(name)
 		w.open('{')
-		w.timeField("cursor", j.Cursor)
-		w.timeField("last_success", j.LastSuccess)
-		w.timeField("newest_delivered", j.NewestDelivered)
+		w.jobFields(j)
 		if len(j.History) > 0 {
 			w.field("history")
-			w.open('[')
-			for _, e := range j.History {
-				w.item()
-				w.event(e)
-			}
-			w.close(']')
+			w.events(j.History)
 		}
 		w.close('}')
 	}
 	w.close('}')
 
 	w.field("open")
-	w.open('{')
-	for _, id := range sortedKeys(d.Open) {
-		w.field(id)
-		if err := w.delivery(d.Open[id]); err != nil {
-			return nil, err
-		}
+	if err := w.openMap(d.Open); err != nil {
+		return nil, err
 	}
-	w.close('}')
 
 	w.field("dead")
 	if d.Dead == nil {
 		w.buf = append(w.buf, "null"...)
-	} else {
-		w.open('[')
-		for _, dl := range d.Dead {
-			w.item()
-			if err := w.delivery(dl); err != nil {
-				return nil, err
-			}
-		}
-		w.close(']')
+	} else if err := w.deliveries(d.Dead); err != nil {
+		return nil, err
 	}
 
 	w.field("recent")
-	w.open('{')
-	for _, id := range sortedKeys(d.Recent) {
-		w.timeField(id, d.Recent[id])
-	}
-	w.close('}')
-	if len(d.Lateness) > 0 {
-		w.field("lateness")
-		w.open('[')
-		for _, smp := range d.Lateness {
-			b, err := json.Marshal(smp)
-			if err != nil {
-				return nil, fmt.Errorf("encode state: lateness sample: %w", err)
-			}
-			w.item()
-			w.buf = append(w.buf, b...)
-		}
-		w.close(']')
+	w.times(d.Recent)
+	if err := w.lateness(d.Lateness); err != nil {
+		return nil, err
 	}
 	w.timeField("lateness_flushed", d.LatenessFlushed)
 	w.strField("sealed", d.Sealed)
@@ -118,12 +87,8 @@ func (d *Doc) Encode() ([]byte, error) {
 			w.field("buckets")
 			w.open('[')
 			for _, b := range u.Buckets {
-				j, err := b.MarshalJSON()
-				if err != nil {
-					return nil, fmt.Errorf("encode state: unread bucket: %w", err)
-				}
 				w.item()
-				w.buf = append(w.buf, j...)
+				w.bucket(b)
 			}
 			w.close(']')
 		}
@@ -132,6 +97,87 @@ func (d *Doc) Encode() ([]byte, error) {
 	w.close('}')
 	w.buf = append(w.buf, '\n')
 	return w.buf, nil
+}
+
+// jobFields writes the members of a job other than its history.
+func (w *writer) jobFields(j *Job) {
+	w.timeField("cursor", j.Cursor)
+	w.timeField("last_success", j.LastSuccess)
+	w.timeField("newest_delivered", j.NewestDelivered)
+}
+
+// events writes a history as an array.
+func (w *writer) events(es []Event) {
+	w.open('[')
+	for _, e := range es {
+		w.item()
+		w.event(e)
+	}
+	w.close(']')
+}
+
+// openMap writes open deliveries as an object by id.
+func (w *writer) openMap(open map[string]*Delivery) error {
+	w.open('{')
+	for _, id := range sortedKeys(open) {
+		w.field(id)
+		if err := w.delivery(open[id]); err != nil {
+			return err
+		}
+	}
+	w.close('}')
+	return nil
+}
+
+// deliveries writes deliveries as an array.
+func (w *writer) deliveries(ds []*Delivery) error {
+	w.open('[')
+	for _, dl := range ds {
+		w.item()
+		if err := w.delivery(dl); err != nil {
+			return err
+		}
+	}
+	w.close(']')
+	return nil
+}
+
+// times writes times by key as an object.
+func (w *writer) times(m map[string]time.Time) {
+	w.open('{')
+	for _, k := range sortedKeys(m) {
+		w.timeField(k, m[k])
+	}
+	w.close('}')
+}
+
+// lateness writes the "lateness" member, if there are samples.
+func (w *writer) lateness(samples []lateness.Sample) error {
+	if len(samples) == 0 {
+		return nil
+	}
+	w.field("lateness")
+	w.open('[')
+	for _, smp := range samples {
+		b, err := json.Marshal(smp)
+		if err != nil {
+			return fmt.Errorf("encode state: lateness sample: %w", err)
+		}
+		w.item()
+		w.buf = append(w.buf, b...)
+	}
+	w.close(']')
+	return nil
+}
+
+// bucket writes a Bucket as MarshalJSON does, without its error: the time
+// format cannot fail.
+func (w *writer) bucket(b Bucket) {
+	w.buf = append(w.buf, '[')
+	w.buf = strconv.AppendInt(w.buf, int64(b.N), 10)
+	w.buf = append(w.buf, ',')
+	w.str(b.First.UTC().Format(time.RFC3339Nano))
+	w.buf = append(w.buf, ']')
 }
 
 func (w *writer) event(e Event) {

@@ -93,9 +93,7 @@ func (p *Part) Encode() ([]byte, error) {
 			j := p.Jobs[name]
 			w.field(name)
 			w.open('{')
-			w.timeField("cursor", j.Cursor)
-			w.timeField("last_success", j.LastSuccess)
-			w.timeField("newest_delivered", j.NewestDelivered)
+			w.jobFields(j)
 			w.close('}')
 		}
 		w.close('}')
@@ -105,57 +103,28 @@ func (p *Part) Encode() ([]byte, error) {
 		w.open('{')
 		for _, name := range sortedKeys(p.History) {
 			w.field(name)
-			w.open('[')
-			for _, e := range p.History[name] {
-				w.item()
-				w.event(e)
-			}
-			w.close(']')
+			w.events(p.History[name])
 		}
 		w.close('}')
 	}
 	if p.Open != nil {
 		w.field("open")
-		w.open('{')
-		for _, id := range sortedKeys(p.Open) {
-			w.field(id)
-			if err := w.delivery(p.Open[id]); err != nil {
-				return nil, err
-			}
+		if err := w.openMap(p.Open); err != nil {
+			return nil, err
 		}
-		w.close('}')
 	}
 	if p.Dead != nil {
 		w.field("dead")
-		w.open('[')
-		for _, dl := range p.Dead {
-			w.item()
-			if err := w.delivery(dl); err != nil {
-				return nil, err
-			}
+		if err := w.deliveries(p.Dead); err != nil {
+			return nil, err
 		}
-		w.close(']')
 	}
 	if p.Recent != nil {
 		w.field("recent")
-		w.open('{')
-		for _, id := range sortedKeys(p.Recent) {
-			w.timeField(id, p.Recent[id])
-		}
-		w.close('}')
+		w.times(p.Recent)
 	}
-	if len(p.Lateness) > 0 {
-		w.field("lateness")
-		w.open('[')
-		for _, smp := range p.Lateness {
-			b, err := json.Marshal(smp)
-			if err != nil {
-				return nil, fmt.Errorf("encode state: lateness sample: %w", err)
-			}
-			w.item()
-			w.buf = append(w.buf, b...)
-		}
-		w.close(']')
+	if err := w.lateness(p.Lateness); err != nil {
+		return nil, err
 	}
 	w.timeField("lateness_flushed", p.LatenessFlushed)
 	if len(p.Hourly) > 0 {
@@ -172,12 +141,8 @@ func (p *Part) Encode() ([]byte, error) {
 		w.field("buckets")
 		w.open('{')
 		for _, path := range sortedKeys(p.Buckets) {
-			b, err := p.Buckets[path].MarshalJSON()
-			if err != nil {
-				return nil, fmt.Errorf("encode state: bucket %s: %w", path, err)
-			}
 			w.field(path)
-			w.buf = append(w.buf, b...)
+			w.bucket(p.Buckets[path])
 		}
 		w.close('}')
 	}

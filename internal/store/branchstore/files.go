@@ -142,14 +142,9 @@ type committed struct {
 }
 
 func (s *Store) commitFiles(ctx context.Context, expected string, data []byte, files map[string][]byte, message string) (committed, error) {
-	additions := []map[string]any{{"path": s.file, "contents": base64.StdEncoding.EncodeToString(data)}}
-	for _, path := range sortedPaths(files) {
-		additions = append(additions, map[string]any{"path": path, "contents": base64.StdEncoding.EncodeToString(files[path])})
-	}
-	headline, body, _ := strings.Cut(strings.TrimSpace(message), "\n")
-	msg := map[string]any{"headline": strings.TrimSpace(headline)}
-	if body = strings.TrimSpace(body); body != "" {
-		msg["body"] = body
+	changed := map[string][]byte{s.file: data}
+	for path, b := range files {
+		changed[path] = b
 	}
 	var out struct {
 		CreateCommitOnBranch *struct {
@@ -165,13 +160,8 @@ func (s *Store) commitFiles(ctx context.Context, expected string, data []byte, f
 		} `json:"createCommitOnBranch"`
 	}
 	err := s.query(ctx, createCommitMutation, map[string]any{
-		"path": s.file,
-		"input": map[string]any{
-			"branch":          map[string]any{"repositoryNameWithOwner": s.owner + "/" + s.repo, "branchName": s.branch},
-			"expectedHeadOid": expected,
-			"fileChanges":     map[string]any{"additions": additions},
-			"message":         msg,
-		},
+		"path":  s.file,
+		"input": s.commitInput(expected, changed, nil, message),
 	}, &out)
 	if err != nil {
 		return committed{}, err

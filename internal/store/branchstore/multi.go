@@ -270,7 +270,10 @@ const commitChangesMutation = `mutation($input: CreateCommitOnBranchInput!) {
   }
 }`
 
-func (s *Store) commitChanges(ctx context.Context, expected string, changed map[string][]byte, deleted []string, message string) (committed, error) {
+// commitInput is the input of createCommitOnBranch: changed and deleted
+// on expected, the message's first line as the headline and the rest as
+// the body.
+func (s *Store) commitInput(expected string, changed map[string][]byte, deleted []string, message string) map[string]any {
 	additions := []map[string]any{}
 	for _, path := range sortedPaths(changed) {
 		additions = append(additions, map[string]any{"path": path, "contents": base64.StdEncoding.EncodeToString(changed[path])})
@@ -284,6 +287,15 @@ func (s *Store) commitChanges(ctx context.Context, expected string, changed map[
 	if body = strings.TrimSpace(body); body != "" {
 		msg["body"] = body
 	}
+	return map[string]any{
+		"branch":          map[string]any{"repositoryNameWithOwner": s.owner + "/" + s.repo, "branchName": s.branch},
+		"expectedHeadOid": expected,
+		"fileChanges":     map[string]any{"additions": additions, "deletions": deletions},
+		"message":         msg,
+	}
+}
+
+func (s *Store) commitChanges(ctx context.Context, expected string, changed map[string][]byte, deleted []string, message string) (committed, error) {
 	var out struct {
 		CreateCommitOnBranch *struct {
 			Commit *struct {
@@ -294,14 +306,7 @@ func (s *Store) commitChanges(ctx context.Context, expected string, changed map[
 			} `json:"commit"`
 		} `json:"createCommitOnBranch"`
 	}
-	err := s.query(ctx, commitChangesMutation, map[string]any{
-		"input": map[string]any{
-			"branch":          map[string]any{"repositoryNameWithOwner": s.owner + "/" + s.repo, "branchName": s.branch},
-			"expectedHeadOid": expected,
-			"fileChanges":     map[string]any{"additions": additions, "deletions": deletions},
-			"message":         msg,
-		},
-	}, &out)
+	err := s.query(ctx, commitChangesMutation, map[string]any{"input": s.commitInput(expected, changed, deleted, message)}, &out)
 	if err != nil {
 		return committed{}, err
 	}

@@ -240,25 +240,13 @@ func (s *Store) Commit(ctx context.Context, changed map[string][]byte, deleted [
 	if total > s.maxSize {
 		return "", fmt.Errorf("%s: write: %w: %d bytes, at most %d", s, store.ErrTooLarge, total, s.maxSize)
 	}
-	dir := filepath.Dir(s.path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", s.fail("write", err)
-	}
-	lock, err := s.openLock()
-	if err != nil {
-		return "", s.fail("write", err)
-	}
-	defer lock.Close()
-	if err := s.flock(ctx, lock, syscall.LOCK_EX); err != nil {
-		return "", err
-	}
-	data, current, err := s.readCurrent("write")
-	if err != nil {
-		return "", err
-	}
-	if current != version {
-		return "", s.conflict(version, current)
-	}
+	return s.exclusive(ctx, version, func(dir string, data []byte) (string, error) {
+		return s.commitGeneration(dir, data, changed, deleted)
+	})
+}
+
+// commitGeneration is Commit under the lock, on the current document data.
+func (s *Store) commitGeneration(dir string, data []byte, changed map[string][]byte, deleted []string) (string, error) {
 	prev, isGen := readPointer(data)
 	next := 1
 	if isGen {

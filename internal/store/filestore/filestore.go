@@ -128,6 +128,18 @@ func (s *Store) Write(ctx context.Context, data []byte, version string, message 
 	if int64(len(data)) > s.maxSize {
 		return "", fmt.Errorf("%s: write: %w: %d bytes, at most %d", s, store.ErrTooLarge, len(data), s.maxSize)
 	}
+	return s.exclusive(ctx, version, func(dir string, _ []byte) (string, error) {
+		if err := s.replace(dir, data); err != nil {
+			return "", s.fail("write", err)
+		}
+		return Version(data), nil
+	})
+}
+
+// exclusive runs fn under the exclusive lock if the document is still at
+// version ("": none yet), with the document's folder (created if need be)
+// and its current bytes; a mismatch is a conflict (store.ErrConflict).
+func (s *Store) exclusive(ctx context.Context, version string, fn func(dir string, current []byte) (string, error)) (string, error) {
 	dir := filepath.Dir(s.path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", s.fail("write", err)
@@ -140,19 +152,14 @@ func (s *Store) Write(ctx context.Context, data []byte, version string, message 
 	if err := s.flock(ctx, lock, syscall.LOCK_EX); err != nil {
 		return "", err
 	}
-
-	_, current, err := s.readCurrent("write")
+	data, current, err := s.readCurrent("write")
 	if err != nil {
 		return "", err
 	}
 	if current != version {
 		return "", s.conflict(version, current)
 	}
-
-	if err := s.replace(dir, data); err != nil {
-		return "", s.fail("write", err)
-	}
-	return Version(data), nil
+	return fn(dir, data)
 }
 
 func (s *Store) conflict(want, found string) error {
