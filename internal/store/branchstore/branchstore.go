@@ -251,14 +251,8 @@ func (s *Store) checkRepo(ctx context.Context, op string) error {
 // https://docs.github.com/rest/git/commits#create-a-commit and
 // https://docs.github.com/rest/git/refs#create-a-reference.
 func (s *Store) Write(ctx context.Context, data []byte, version string, message string) (string, error) {
-	if err := s.check(); err != nil {
+	if err := s.checkWrite(data, message); err != nil {
 		return "", err
-	}
-	if int64(len(data)) > s.maxSize {
-		return "", s.tooLarge(int64(len(data)))
-	}
-	if strings.TrimSpace(message) == "" {
-		return "", fmt.Errorf("%s: write: empty commit message", s)
 	}
 	if data == nil {
 		data = []byte{}
@@ -322,18 +316,9 @@ func (s *Store) create(ctx context.Context, data []byte, extra map[string][]byte
 		Path: gh.String(s.file), Mode: gh.String("100644"), Type: gh.String("blob"), SHA: blob.SHA,
 	}}
 	for _, path := range sortedPaths(extra) {
-		e := &gh.TreeEntry{Path: gh.String(path), Mode: gh.String("100644"), Type: gh.String("blob")}
-		if content := extra[path]; utf8.Valid(content) {
-			e.Content = gh.String(string(content))
-		} else {
-			b, _, err := s.client.Git.CreateBlob(ctx, s.owner, s.repo, &gh.Blob{
-				Content:  gh.String(base64.StdEncoding.EncodeToString(content)),
-				Encoding: gh.String("base64"),
-			})
-			if err != nil {
-				return "", s.gitFail(ctx, err)
-			}
-			e.SHA = b.SHA
+		e, err := s.treeEntry(ctx, path, extra[path])
+		if err != nil {
+			return "", err
 		}
 		entries = append(entries, e)
 	}
@@ -415,4 +400,37 @@ func (s *Store) fail(op string, err error) error {
 			s, op, repo, github.Describe(err))
 	}
 	return fmt.Errorf("%s: %s: %w", s, op, err)
+}
+
+// checkWrite refuses a write this store cannot make: no client, a document
+// over the size cap, an empty commit message.
+func (s *Store) checkWrite(data []byte, message string) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	if int64(len(data)) > s.maxSize {
+		return s.tooLarge(int64(len(data)))
+	}
+	if strings.TrimSpace(message) == "" {
+		return fmt.Errorf("%s: write: empty commit message", s)
+	}
+	return nil
+}
+
+// treeEntry is the tree entry of a file for the Git Data API: its text
+// inline when it is UTF-8, else a blob created first.
+func (s *Store) treeEntry(ctx context.Context, path string, content []byte) (*gh.TreeEntry, error) {
+	e := &gh.TreeEntry{Path: gh.String(path), Mode: gh.String("100644"), Type: gh.String("blob")}
+	if utf8.Valid(content) {
+		e.Content = gh.String(string(content))
+		return e, nil
+	}
+	b, _, err := s.client.Git.CreateBlob(ctx, s.owner, s.repo, &gh.Blob{
+		Content: gh.String(base64.StdEncoding.EncodeToString(content)), Encoding: gh.String("base64"),
+	})
+	if err != nil {
+		return nil, s.gitFail(ctx, err)
+	}
+	e.SHA = b.SHA
+	return e, nil
 }

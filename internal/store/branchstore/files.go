@@ -36,14 +36,8 @@ const MaxFilesPayload = 20 << 20
 //
 // It implements https://docs.github.com/graphql/reference/mutations#createcommitonbranch.
 func (s *Store) WriteFiles(ctx context.Context, data []byte, files map[string][]byte, version, message string) (string, error) {
-	if err := s.check(); err != nil {
+	if err := s.checkWrite(data, message); err != nil {
 		return "", err
-	}
-	if int64(len(data)) > s.maxSize {
-		return "", s.tooLarge(int64(len(data)))
-	}
-	if strings.TrimSpace(message) == "" {
-		return "", fmt.Errorf("%s: write: empty commit message", s)
 	}
 	payload := base64.StdEncoding.EncodedLen(len(data))
 	for path, content := range files {
@@ -146,35 +140,10 @@ func (s *Store) commitFiles(ctx context.Context, expected string, data []byte, f
 	for path, b := range files {
 		changed[path] = b
 	}
-	var out struct {
-		CreateCommitOnBranch *struct {
-			Commit *struct {
-				OID     string `json:"oid"`
-				History struct {
-					TotalCount int `json:"totalCount"`
-				} `json:"history"`
-				File *struct {
-					OID string `json:"oid"`
-				} `json:"file"`
-			} `json:"commit"`
-		} `json:"createCommitOnBranch"`
-	}
-	err := s.query(ctx, createCommitMutation, map[string]any{
+	return s.createCommit(ctx, createCommitMutation, map[string]any{
 		"path":  s.file,
 		"input": s.commitInput(expected, changed, nil, message),
-	}, &out)
-	if err != nil {
-		return committed{}, err
-	}
-	p := out.CreateCommitOnBranch
-	if p == nil || p.Commit == nil || p.Commit.OID == "" {
-		return committed{}, fmt.Errorf("GitHub's createCommitOnBranch answer has no commit")
-	}
-	c := committed{commit: p.Commit.OID, commits: p.Commit.History.TotalCount}
-	if p.Commit.File != nil {
-		c.file = p.Commit.File.OID
-	}
-	return c, nil
+	})
 }
 
 // afterCommit checks a createCommitOnBranch answer, remembers the new head

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	gh "github.com/google/go-github/v62/github"
 
@@ -296,6 +295,13 @@ func (s *Store) commitInput(expected string, changed map[string][]byte, deleted 
 }
 
 func (s *Store) commitChanges(ctx context.Context, expected string, changed map[string][]byte, deleted []string, message string) (committed, error) {
+	return s.createCommit(ctx, commitChangesMutation, map[string]any{"input": s.commitInput(expected, changed, deleted, message)})
+}
+
+// createCommit runs a createCommitOnBranch mutation and reads its answer:
+// the commit, the branch's depth, and the blob of the file at $path when
+// the mutation asks for it.
+func (s *Store) createCommit(ctx context.Context, mutation string, vars map[string]any) (committed, error) {
 	var out struct {
 		CreateCommitOnBranch *struct {
 			Commit *struct {
@@ -303,18 +309,24 @@ func (s *Store) commitChanges(ctx context.Context, expected string, changed map[
 				History struct {
 					TotalCount int `json:"totalCount"`
 				} `json:"history"`
+				File *struct {
+					OID string `json:"oid"`
+				} `json:"file"`
 			} `json:"commit"`
 		} `json:"createCommitOnBranch"`
 	}
-	err := s.query(ctx, commitChangesMutation, map[string]any{"input": s.commitInput(expected, changed, deleted, message)}, &out)
-	if err != nil {
+	if err := s.query(ctx, mutation, vars, &out); err != nil {
 		return committed{}, err
 	}
 	p := out.CreateCommitOnBranch
 	if p == nil || p.Commit == nil || p.Commit.OID == "" {
 		return committed{}, fmt.Errorf("GitHub's createCommitOnBranch answer has no commit")
 	}
-	return committed{commit: p.Commit.OID, commits: p.Commit.History.TotalCount}, nil
+	c := committed{commit: p.Commit.OID, commits: p.Commit.History.TotalCount}
+	if p.Commit.File != nil {
+		c.file = p.Commit.File.OID
+	}
+	return c, nil
 }
 
 // commitGitData makes the commit with the Git Data API: the branch's root
@@ -334,17 +346,9 @@ func (s *Store) commitGitData(ctx context.Context, changed map[string][]byte, de
 	}
 	var entries []*gh.TreeEntry
 	for _, path := range sortedPaths(changed) {
-		e := &gh.TreeEntry{Path: gh.String(path), Mode: gh.String("100644"), Type: gh.String("blob")}
-		if content := changed[path]; utf8.Valid(content) {
-			e.Content = gh.String(string(content))
-		} else {
-			b, _, err := s.client.Git.CreateBlob(ctx, s.owner, s.repo, &gh.Blob{
-				Content: gh.String(base64.StdEncoding.EncodeToString(content)), Encoding: gh.String("base64"),
-			})
-			if err != nil {
-				return "", s.gitFail(ctx, err)
-			}
-			e.SHA = b.SHA
+		e, err := s.treeEntry(ctx, path, changed[path])
+		if err != nil {
+			return "", err
 		}
 		entries = append(entries, e)
 	}
