@@ -37,6 +37,12 @@ func setup(t *testing.T, token string, opts ...branchstore.Option) *env {
 	return &env{fake: f, client: c, store: branchstore.New(c.Client, githubfake.Owner, githubfake.Repo, branch, opts...), mainHead: f.Head("main")}
 }
 
+// fresh is another store on the same branch, which knows nothing of what
+// e.store did.
+func (e *env) fresh(opts ...branchstore.Option) *branchstore.Store {
+	return branchstore.New(e.client.Client, githubfake.Owner, githubfake.Repo, branch, opts...)
+}
+
 // counted runs fn and returns the API calls it made.
 func (e *env) counted(fn func()) github.Counts {
 	e.client.Counter.Reset()

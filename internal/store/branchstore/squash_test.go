@@ -177,7 +177,7 @@ func TestSquashAutomatic(t *testing.T) {
 		e := setup(t, githubfake.WorkflowToken, branchstore.WithCountEvery(1), branchstore.WithSquashReport(reps.add))
 		version := grow(t, e, 600)
 		// A fresh store does not know the depth: it counts after the write.
-		fresh := branchstore.New(e.client.Client, githubfake.Owner, githubfake.Repo, branch, branchstore.WithCountEvery(1), branchstore.WithSquashReport(reps.add))
+		fresh := e.fresh(branchstore.WithCountEvery(1), branchstore.WithSquashReport(reps.add))
 		calls := e.counted(func() { mustWrite(t, fresh, []byte(`{"n":600}`), version, "w") })
 		if diff := cmp.Diff(github.Counts{Calls: 4, Reads: 1, Writes: 3}, calls); diff != "" {
 			t.Errorf("calls (-want +got):\n%s", diff)
@@ -193,7 +193,7 @@ func TestSquashAutomatic(t *testing.T) {
 		t.Parallel()
 		e := setup(t, githubfake.WorkflowToken)
 		version := grow(t, e, 30)
-		fresh := branchstore.New(e.client.Client, githubfake.Owner, githubfake.Repo, branch, branchstore.WithMaxCommits(10), branchstore.WithCountEvery(0))
+		fresh := e.fresh(branchstore.WithMaxCommits(10), branchstore.WithCountEvery(0))
 		calls := e.counted(func() { mustWrite(t, fresh, []byte(`{}`), version, "w") })
 		if diff := cmp.Diff(github.Counts{Calls: 1, Writes: 1}, calls); diff != "" {
 			t.Errorf("calls (-want +got):\n%s", diff)
@@ -347,7 +347,7 @@ func TestWriteFiles(t *testing.T) {
 			t.Errorf("version, message, README, svg (-want +got):\n%s", diff)
 		}
 		// A fresh store reads the head first.
-		fresh := branchstore.New(e.client.Client, githubfake.Owner, githubfake.Repo, branch)
+		fresh := e.fresh()
 		calls = e.counted(func() {
 			var err error
 			version, err = fresh.WriteFiles(context.Background(), []byte(`{"v":3}`), page, version, "w")
@@ -397,7 +397,7 @@ func TestWriteFiles(t *testing.T) {
 			t.Errorf("state.json = %q", got)
 		}
 		// A stale version from a fresh store: one query, no mutation.
-		fresh := branchstore.New(e.client.Client, githubfake.Owner, githubfake.Repo, branch)
+		fresh := e.fresh()
 		calls = e.counted(func() { _, err = fresh.WriteFiles(context.Background(), []byte(`3`), page, version, "ours") })
 		if !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("WriteFiles with a stale version = %v, want ErrConflict", err)
@@ -437,7 +437,7 @@ func TestWriteFiles(t *testing.T) {
 		var reps reports
 		e := setup(t, githubfake.WorkflowToken, branchstore.WithMaxCommits(4), branchstore.WithSquashReport(reps.add))
 		version := grow(t, e, 4)
-		fresh := branchstore.New(e.client.Client, githubfake.Owner, githubfake.Repo, branch, branchstore.WithMaxCommits(4), branchstore.WithCountEvery(0), branchstore.WithSquashReport(reps.add))
+		fresh := e.fresh(branchstore.WithMaxCommits(4), branchstore.WithCountEvery(0), branchstore.WithSquashReport(reps.add))
 		calls := e.counted(func() {
 			if _, err := fresh.WriteFiles(context.Background(), []byte(`5`), page, version, "w"); err != nil {
 				t.Fatal(err)
