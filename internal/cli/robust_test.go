@@ -83,12 +83,7 @@ func TestIdleRunReportHasEmptyListsAndNoLockFile(t *testing.T) {
 func TestOnFailureKeyIsNewForEachDeath(t *testing.T) {
 	t.Parallel()
 	w := newWorkspace(t, quick)
-	w.app.status = func(r *http.Request) int {
-		if strings.Contains(r.URL.Path, "welcome") {
-			return http.StatusGone
-		}
-		return http.StatusOK
-	}
+	failWelcome(w.app)
 	if code, out, errs := w.cli("2026-11-28T10:00:00Z", "enqueue", "--job", "welcome-followup", "--id", "u1", "--delay", "1m"); code != ExitOK {
 		t.Fatalf("enqueue: %d %s %s", code, out, errs)
 	}
