@@ -347,15 +347,9 @@ func bodyBytes(raw json.RawMessage) ([]byte, bool) {
 	return []byte(raw), true
 }
 
-// nextDue is the earliest time after now at which something becomes due:
-// an occurrence of an enabled schedule, a delayed job, or a retry.
-func nextDue(m *manifest.Manifest, doc *state.Doc, now time.Time) (time.Time, bool) {
-	var best time.Time
-	consider := func(t time.Time) {
-		if t.After(now) && (best.IsZero() || t.Before(best)) {
-			best = t
-		}
-	}
+// eachNextOccurrence calls f with the next occurrence of every enabled
+// schedule after now, or after the job's cursor when that is later.
+func eachNextOccurrence(m *manifest.Manifest, doc *state.Doc, now time.Time, f func(j *manifest.Job, t time.Time)) {
 	for _, j := range m.Jobs {
 		if j.Schedule == nil || !j.Enabled {
 			continue
@@ -365,9 +359,21 @@ func nextDue(m *manifest.Manifest, doc *state.Doc, now time.Time) (time.Time, bo
 			from = js.Cursor
 		}
 		if t, ok := j.Schedule.Next(from); ok {
-			consider(t)
+			f(j, t)
 		}
 	}
+}
+
+// nextDue is the earliest time after now at which something becomes due:
+// an occurrence of an enabled schedule, a delayed job, or a retry.
+func nextDue(m *manifest.Manifest, doc *state.Doc, now time.Time) (time.Time, bool) {
+	var best time.Time
+	consider := func(t time.Time) {
+		if t.After(now) && (best.IsZero() || t.Before(best)) {
+			best = t
+		}
+	}
+	eachNextOccurrence(m, doc, now, func(_ *manifest.Job, t time.Time) { consider(t) })
 	for _, dl := range doc.Open {
 		if job := m.Job(dl.Job); job == nil || !job.Enabled {
 			continue
@@ -408,18 +414,9 @@ func wakeAt(m *manifest.Manifest, doc *state.Doc, now time.Time) (time.Time, str
 			best, why = t, reason
 		}
 	}
-	for _, j := range m.Jobs {
-		if j.Schedule == nil || !j.Enabled {
-			continue
-		}
-		from := now
-		if js := doc.Jobs[j.Name]; js != nil && js.Cursor.After(from) {
-			from = js.Cursor
-		}
-		if t, ok := j.Schedule.Next(from); ok {
-			consider(t, fmt.Sprintf("the occurrence of %s at %s", j.Name, rfc(t)))
-		}
-	}
+	eachNextOccurrence(m, doc, now, func(j *manifest.Job, t time.Time) {
+		consider(t, fmt.Sprintf("the occurrence of %s at %s", j.Name, rfc(t)))
+	})
 	foreign, blocked := false, false
 	for _, dl := range doc.Open {
 		if dl.ClaimedAt(now) {
