@@ -20,25 +20,8 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/engine"
+	"github.com/cronrelay/cronrelay/internal/testkit/syncbuf"
 )
-
-// syncBuffer is an output safe to read while the loop writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // app is the app under development: it records what it receives.
 type app struct {
@@ -69,7 +52,7 @@ type fixture struct {
 	t        *testing.T
 	app      *app
 	clock    *clocktest.Fake
-	out      *syncBuffer
+	out      *syncbuf.Buffer
 	manifest string
 	cfg      Config
 }
@@ -88,7 +71,7 @@ jobs:
 func newFixture(t *testing.T, text string) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	f := &fixture{t: t, app: newApp(t), clock: clocktest.New(time.Time{}), out: &syncBuffer{}, manifest: filepath.Join(dir, "cronrelay.yml")}
+	f := &fixture{t: t, app: newApp(t), clock: clocktest.New(time.Time{}), out: &syncbuf.Buffer{}, manifest: filepath.Join(dir, "cronrelay.yml")}
 	f.write(text)
 	f.clock.Set(ts("2026-11-28T07:59:00Z"))
 	ids := 0
