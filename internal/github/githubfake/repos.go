@@ -365,17 +365,37 @@ var validModes = map[string]string{
 	"040000": kindTree, "160000": kindCommit,
 }
 
+// treeItem is an entry of a create-a-tree request.
+type treeItem struct {
+	Path    string  `json:"path"`
+	Mode    string  `json:"mode"`
+	Type    string  `json:"type"`
+	SHA     *string `json:"sha"`
+	Content *string `json:"content"`
+}
+
+// problem says what is wrong with the entry at (a JSON path), as GitHub
+// does, or returns "".
+func (e treeItem) problem(at string) string {
+	kind, ok := validModes[e.Mode]
+	switch {
+	case e.Path == "" || strings.HasPrefix(e.Path, "/") || strings.HasSuffix(e.Path, "/") || strings.Contains(e.Path, "//"):
+		return at + ".path " + quote(e.Path) + " is not a valid path."
+	case !ok:
+		return at + ".mode " + quote(e.Mode) + " is not a valid mode."
+	case e.Type != kind:
+		return at + ".type " + quote(e.Type) + " does not match mode " + e.Mode + "."
+	case e.SHA != nil && e.Content != nil:
+		return at + ": give sha or content, not both."
+	}
+	return ""
+}
+
 // createTree implements https://docs.github.com/rest/git/trees#create-a-tree.
 func (f *Fake) createTree(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		BaseTree string `json:"base_tree"`
-		Tree     []struct {
-			Path    string  `json:"path"`
-			Mode    string  `json:"mode"`
-			Type    string  `json:"type"`
-			SHA     *string `json:"sha"`
-			Content *string `json:"content"`
-		} `json:"tree"`
+		BaseTree string     `json:"base_tree"`
+		Tree     []treeItem `json:"tree"`
 	}
 	if !decode(w, r, &body) {
 		return
@@ -394,19 +414,8 @@ func (f *Fake) createTree(w http.ResponseWriter, r *http.Request) {
 	}
 	for i, e := range body.Tree {
 		at := "tree." + itoa(i)
-		kind, ok := validModes[e.Mode]
-		switch {
-		case e.Path == "" || strings.HasPrefix(e.Path, "/") || strings.HasSuffix(e.Path, "/") || strings.Contains(e.Path, "//"):
-			WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\n"+at+".path "+quote(e.Path)+" is not a valid path.")
-			return
-		case !ok:
-			WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\n"+at+".mode "+quote(e.Mode)+" is not a valid mode.")
-			return
-		case e.Type != kind:
-			WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\n"+at+".type "+quote(e.Type)+" does not match mode "+e.Mode+".")
-			return
-		case e.SHA != nil && e.Content != nil:
-			WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\n"+at+": give sha or content, not both.")
+		if msg := e.problem(at); msg != "" {
+			WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\n"+msg)
 			return
 		}
 		var entry *treeEntry
