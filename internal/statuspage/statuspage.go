@@ -227,34 +227,38 @@ func (p *page) jobRow(b *strings.Builder, j Job) {
 		if !js.LastSuccess.IsZero() {
 			success = local(js.LastSuccess, loc)
 		}
-		ok, all := 0, 0
-		history := js.History
-		if len(doc.Hourly) > 0 {
-			// The aggregates count every delivery of the window.
-			history = nil
-			for _, a := range doc.Hourly {
-				if a.Job == j.Name && !a.Hour.Before(p.end.Add(-Window)) && a.Hour.Before(p.end) {
-					ok += a.Outcomes["delivered"]
-					all += a.Outcomes["delivered"] + a.Outcomes["dead"]
-				}
-			}
-		}
-		for _, e := range history {
-			if e.At.After(p.end.Add(-Window)) && !e.At.After(p.end) {
-				switch e.Outcome {
-				case "delivered":
-					ok++
-					all++
-				case "dead":
-					all++
-				}
-			}
-		}
-		if all > 0 {
+		if ok, all := p.successes(j.Name, js.History); all > 0 {
 			rate = fmt.Sprintf("%d%% (%d of %d)", ok*100/all, ok, all)
 		}
 	}
 	fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s | %s | %s |\n", j.Name, sched, zone, last, success, next, rate)
+}
+
+// successes counts the job's deliveries in the window and those that
+// succeeded, from the hourly aggregates (every delivery of the window) or,
+// for a state written before them, from the job's history.
+func (p *page) successes(job string, history []state.Event) (ok, all int) {
+	if len(p.in.State.Hourly) > 0 {
+		for _, a := range p.in.State.Hourly {
+			if a.Job == job && !a.Hour.Before(p.end.Add(-Window)) && a.Hour.Before(p.end) {
+				ok += a.Outcomes["delivered"]
+				all += a.Outcomes["delivered"] + a.Outcomes["dead"]
+			}
+		}
+		return ok, all
+	}
+	for _, e := range history {
+		if e.At.After(p.end.Add(-Window)) && !e.At.After(p.end) {
+			switch e.Outcome {
+			case "delivered":
+				ok++
+				all++
+			case "dead":
+				all++
+			}
+		}
+	}
+	return ok, all
 }
 
 func known(jobs []Job, name string) bool {
