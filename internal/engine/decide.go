@@ -291,19 +291,7 @@ func (d *decision) occurrenceBudget(in decideInput, lastRun time.Time) map[strin
 // its occurrences it takes (see occurrenceBudget).
 func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time, allow map[string]int) {
 	js := d.doc.JobState(job.Name)
-	if js.Cursor.IsZero() {
-		start := lastRun
-		if start.IsZero() || start.After(now) {
-			start = now
-		}
-		js.Cursor = start.UTC()
-		d.changed = true
-		d.notes = append(d.notes, Note{Kind: NoteFirstSight, Job: job.Name, Reason: fmt.Sprintf("first seen: occurrences after %s count, none before", rfc(start))})
-	}
-	if ahead := js.Cursor.Sub(now); ahead > maxCursorSkew {
-		msg := fmt.Sprintf("job %s: its cursor %s is %s ahead of the clock (%s), so the job would stay silent until then; a run whose clock was ahead wrote it. If the clock is right, reset the job: delete \"cursor\" under \"jobs\": {\"%s\": ...} in the state document, and the job starts again from the next run, without backfill", job.Name, rfc(js.Cursor), ahead.Round(time.Second), rfc(now), job.Name)
-		d.problems = append(d.problems, msg)
-		d.notes = append(d.notes, Note{Kind: NoteAhead, Job: job.Name, Reason: msg})
+	if !d.checkCursor(job, js, lastRun, now) {
 		return
 	}
 	if !js.Cursor.Before(now) {
@@ -346,8 +334,45 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time, allow 
 		d.skip(job.Name, occ, NoteDisabled, "the job is disabled (enabled: false)", now)
 		return
 	}
+	fresh := d.sortOut(job, occ, newest, now)
+	if len(fresh) == 0 {
+		return
+	}
+	if !d.open(job, fresh, now) {
+		return
+	}
+	if more {
+		d.notes = append(d.notes, Note{Kind: NoteDeferred, Job: job.Name, Reason: fmt.Sprintf("more occurrences are due than this pass takes (at most %d per job, %d deliveries in all): the rest follow from %s on", MaxCatchUp, MaxClaims, rfc(newest))})
+	}
+}
+
+// checkCursor starts a job's cursor at its first sight (the last run, or
+// now), and refuses one that is ahead of the clock by more than
+// maxCursorSkew (false: the job is left alone on this pass).
+func (d *decision) checkCursor(job *manifest.Job, js *state.Job, lastRun, now time.Time) bool {
+	if js.Cursor.IsZero() {
+		start := lastRun
+		if start.IsZero() || start.After(now) {
+			start = now
+		}
+		js.Cursor = start.UTC()
+		d.changed = true
+		d.notes = append(d.notes, Note{Kind: NoteFirstSight, Job: job.Name, Reason: fmt.Sprintf("first seen: occurrences after %s count, none before", rfc(start))})
+	}
+	if ahead := js.Cursor.Sub(now); ahead > maxCursorSkew {
+		msg := fmt.Sprintf("job %s: its cursor %s is %s ahead of the clock (%s), so the job would stay silent until then; a run whose clock was ahead wrote it. If the clock is right, reset the job: delete \"cursor\" under \"jobs\": {\"%s\": ...} in the state document, and the job starts again from the next run, without backfill", job.Name, rfc(js.Cursor), ahead.Round(time.Second), rfc(now), job.Name)
+		d.problems = append(d.problems, msg)
+		d.notes = append(d.notes, Note{Kind: NoteAhead, Job: job.Name, Reason: msg})
+		return false
+	}
+	return true
+}
+
+// sortOut takes the occurrences of a window apart: those older than
+// max_lateness when first seen are missed, and catch_up: latest coalesces
+// all but the newest; it records both and returns what is to be delivered.
+func (d *decision) sortOut(job *manifest.Job, occ []time.Time, newest, now time.Time) (fresh []time.Time) {
 	// Missed: older than max_lateness when first seen.
-	var fresh []time.Time
 	var missed []time.Time
 	for _, t := range occ {
 		if job.MaxLateness > 0 && now.Sub(t) > job.MaxLateness {
@@ -366,7 +391,7 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time, allow 
 		d.skip(job.Name, missed, NoteMissed, fmt.Sprintf("older than max_lateness (%s) when first seen", job.MaxLateness), now)
 	}
 	if len(fresh) == 0 {
-		return
+		return nil
 	}
 	if job.CatchUp != "all" {
 		if len(fresh) > 1 || !fresh[len(fresh)-1].Equal(newest) {
@@ -386,11 +411,17 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time, allow 
 		}
 		fresh = []time.Time{newest}
 	}
+	return fresh
+}
+
+// open creates the deliveries of fresh occurrences, unless overlap: skip
+// finds one of the job's still open (false).
+func (d *decision) open(job *manifest.Job, fresh []time.Time, now time.Time) bool {
 	if job.Overlap == "skip" {
 		for _, dl := range d.doc.Open {
 			if dl.Job == job.Name && dl.Kind == state.KindCron {
 				d.skip(job.Name, fresh, NoteSkipped, fmt.Sprintf("overlap: skip, and %s is still open", dl.ID), now)
-				return
+				return false
 			}
 		}
 	}
@@ -404,9 +435,7 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time, allow 
 			GiveUp: t.UTC().Add(job.Retry.Until),
 		}
 	}
-	if more {
-		d.notes = append(d.notes, Note{Kind: NoteDeferred, Job: job.Name, Reason: fmt.Sprintf("more occurrences are due than this pass takes (at most %d per job, %d deliveries in all): the rest follow from %s on", MaxCatchUp, MaxClaims, rfc(newest))})
-	}
+	return true
 }
 
 // skip records occurrences that will not be delivered, as one history event.
