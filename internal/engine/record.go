@@ -79,19 +79,8 @@ func (e *Engine) record(ctx context.Context, results []outcome, rep *Report, k *
 
 // apply records one outcome in doc.
 func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSummary) (DeliveryReport, []Note) {
-	res := o.res
-	first := o.first
-	dr := DeliveryReport{
-		ID: o.dl.ID, Job: o.dl.Job, Kind: o.dl.Kind, Due: o.dl.Due, Started: o.started,
-		Lateness: o.started.Sub(o.dl.Due), Status: res.Status, Error: e.Masker.Mask(res.Err), Duration: res.Duration,
-	}
-	for i := range res.Attempts {
-		dr.Attempts = append(dr.Attempts, first+i)
-	}
-	last := first
-	if n := len(res.Attempts); n > 0 {
-		last = first + n - 1
-	}
+	res, first := o.res, o.first
+	dr, last := e.report(o)
 	var notes []Note
 	dl, ok := doc.Open[o.dl.ID]
 	if !ok {
@@ -144,33 +133,13 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 		e.kill(doc, dl, reason, res, now, sum)
 	case res.Outcome == deliver.Success:
 		dr.Outcome = "delivered"
-		delete(doc.Open, dl.ID)
-		doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: "delivered", Attempts: dl.Attempts, Status: res.Status})
-		js := doc.JobState(dl.Job)
-		js.LastSuccess = now
-		if dl.Kind == state.KindCron && dl.Due.After(js.NewestDelivered) {
-			js.NewestDelivered = dl.Due
-		}
-		if dl.Kind == state.KindDelayed || dl.Kind == state.KindFailure {
-			doc.Remember(dl.ID, now)
-		}
+		delivered(doc, dl, res.Status, now)
 		sum.delivered++
 		dr.Continued = continued
 	case res.Outcome == deliver.Retry && job != nil && now.Before(dl.GiveUp):
 		dr.Outcome = "retrying"
-		wait := runBackoff(dl.Attempts, job.Retry.Attempts)
-		next := now.Add(wait)
-		if !res.RetryAfter.IsZero() {
-			// Retry-After is in real time; the state is on the scheduling clock.
-			if asked := now.Add(res.RetryAfter.Sub(e.Real.Now())); asked.After(next) {
-				next = asked
-			}
-		}
-		if next.After(dl.GiveUp) {
-			next = dl.GiveUp // one last try when retry.until runs out
-		}
-		dl.NextAttempt = next
-		dr.NextTry = next
+		dl.NextAttempt = e.retryAt(dl, job, res, now)
+		dr.NextTry = dl.NextAttempt
 		sum.retrying++
 	default:
 		dr.Outcome = "dead"
@@ -181,6 +150,57 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 		e.kill(doc, dl, reason, res, now, sum)
 	}
 	return dr, notes
+}
+
+// report starts the report of a delivery from its outcome, and returns the
+// number of its last attempt (the first, if none was made).
+func (e *Engine) report(o outcome) (dr DeliveryReport, last int) {
+	res := o.res
+	dr = DeliveryReport{
+		ID: o.dl.ID, Job: o.dl.Job, Kind: o.dl.Kind, Due: o.dl.Due, Started: o.started,
+		Lateness: o.started.Sub(o.dl.Due), Status: res.Status, Error: e.Masker.Mask(res.Err), Duration: res.Duration,
+	}
+	for i := range res.Attempts {
+		dr.Attempts = append(dr.Attempts, o.first+i)
+	}
+	last = o.first
+	if n := len(res.Attempts); n > 0 {
+		last = o.first + n - 1
+	}
+	return dr, last
+}
+
+// delivered closes a delivery that succeeded: out of the open set, into
+// the job's history and its newest delivered occurrence, and remembered by
+// id when it was enqueued (so that the same id is a duplicate).
+func delivered(doc *state.Doc, dl *state.Delivery, status int, now time.Time) {
+	delete(doc.Open, dl.ID)
+	doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: "delivered", Attempts: dl.Attempts, Status: status})
+	js := doc.JobState(dl.Job)
+	js.LastSuccess = now
+	if dl.Kind == state.KindCron && dl.Due.After(js.NewestDelivered) {
+		js.NewestDelivered = dl.Due
+	}
+	if dl.Kind == state.KindDelayed || dl.Kind == state.KindFailure {
+		doc.Remember(dl.ID, now)
+	}
+}
+
+// retryAt is when a failed delivery is tried again: after the backoff, or
+// later if the endpoint's Retry-After asks, but not after its give-up time
+// (one last try when retry.until runs out).
+func (e *Engine) retryAt(dl *state.Delivery, job *manifest.Job, res deliver.Result, now time.Time) time.Time {
+	next := now.Add(runBackoff(dl.Attempts, job.Retry.Attempts))
+	if !res.RetryAfter.IsZero() {
+		// Retry-After is in real time; the state is on the scheduling clock.
+		if asked := now.Add(res.RetryAfter.Sub(e.Real.Now())); asked.After(next) {
+			next = asked
+		}
+	}
+	if next.After(dl.GiveUp) {
+		next = dl.GiveUp
+	}
+	return next
 }
 
 // OutcomeNotStarted is the report outcome of a delivery that was claimed
