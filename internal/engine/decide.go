@@ -304,28 +304,9 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time, allow 
 		}
 		return
 	}
-	limit := maxCount + 1
-	if job.CatchUp == "all" {
-		limit = MaxCatchUp + 1
-	}
-	occ := job.Schedule.Occurrences(js.Cursor, now, limit)
+	occ, newest, more := window(job, js.Cursor, now, n, capped)
 	if len(occ) == 0 {
 		return
-	}
-	more := false
-	if job.CatchUp == "all" && len(occ) > MaxCatchUp {
-		occ, more = occ[:MaxCatchUp], true
-	}
-	if capped && job.CatchUp == "all" && len(occ) > n {
-		occ, more = occ[:n], true
-	}
-	newest := occ[len(occ)-1]
-	if job.CatchUp != "all" {
-		// latest: the newest occurrence in the window, found directly so
-		// that a long gap costs no more than a short one.
-		if p, ok := job.Schedule.Prev(now); ok && p.After(js.Cursor) {
-			newest = p
-		}
 	}
 	js.Cursor = newest.UTC()
 	d.changed = true
@@ -344,6 +325,36 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time, allow 
 	if more {
 		d.notes = append(d.notes, Note{Kind: NoteDeferred, Job: job.Name, Reason: fmt.Sprintf("more occurrences are due than this pass takes (at most %d per job, %d deliveries in all): the rest follow from %s on", MaxCatchUp, MaxClaims, rfc(newest))})
 	}
+}
+
+// window returns the occurrences after cursor up to now that this pass
+// takes (catch_up: all takes at most MaxCatchUp, and n when capped; more
+// says some are left), and the newest occurrence, which the cursor moves
+// to (for catch_up: latest, the newest in the whole window).
+func window(job *manifest.Job, cursor, now time.Time, n int, capped bool) (occ []time.Time, newest time.Time, more bool) {
+	limit := maxCount + 1
+	if job.CatchUp == "all" {
+		limit = MaxCatchUp + 1
+	}
+	occ = job.Schedule.Occurrences(cursor, now, limit)
+	if len(occ) == 0 {
+		return nil, time.Time{}, false
+	}
+	if job.CatchUp == "all" && len(occ) > MaxCatchUp {
+		occ, more = occ[:MaxCatchUp], true
+	}
+	if capped && job.CatchUp == "all" && len(occ) > n {
+		occ, more = occ[:n], true
+	}
+	newest = occ[len(occ)-1]
+	if job.CatchUp != "all" {
+		// latest: the newest occurrence in the window, found directly so
+		// that a long gap costs no more than a short one.
+		if p, ok := job.Schedule.Prev(now); ok && p.After(cursor) {
+			newest = p
+		}
+	}
+	return occ, newest, more
 }
 
 // checkCursor starts a job's cursor at its first sight (the last run, or
