@@ -233,15 +233,7 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 // whole window.
 func (d *decision) occurrenceBudget(in decideInput, lastRun time.Time) map[string]int {
 	now := in.now
-	claimable := 0
-	for _, dl := range d.doc.Open {
-		job := in.m.Job(dl.Job)
-		if job == nil || !job.Enabled || dl.ClaimedAt(now) || dl.Due.After(now) || dl.NextAttempt.After(now) {
-			continue
-		}
-		claimable++
-	}
-	budget := min(MaxClaims-claimable, d.openCap()-d.doc.OpenCount())
+	budget := min(MaxClaims-d.claimable(in.m, now), d.openCap()-d.doc.OpenCount())
 	type cand struct {
 		t   time.Time
 		job int
@@ -285,6 +277,20 @@ func (d *decision) occurrenceBudget(in decideInput, lastRun time.Time) map[strin
 		allow[in.m.Jobs[c.job].Name]++
 	}
 	return allow
+}
+
+// claimable counts the open deliveries a pass at now may claim: due, not
+// waiting on a backoff, not claimed by another run, of an enabled job.
+func (d *decision) claimable(m *manifest.Manifest, now time.Time) int {
+	n := 0
+	for _, dl := range d.doc.Open {
+		job := m.Job(dl.Job)
+		if job == nil || !job.Enabled || dl.ClaimedAt(now) || dl.Due.After(now) || dl.NextAttempt.After(now) {
+			continue
+		}
+		n++
+	}
+	return n
 }
 
 // occurrences handles one scheduled job's window; allow caps how many of

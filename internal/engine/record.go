@@ -268,18 +268,9 @@ func (e *Engine) continuation(doc *state.Doc, dl *state.Delivery, res deliver.Re
 		}
 		return 0, nil, ""
 	}
-	req, ok, err := request.Continuation(source, res.Body)
-	if !ok && err == nil {
+	req, ok, err := e.parseContinuation(source, dl.Job, res.Body, now)
+	if !ok {
 		return 0, nil, ""
-	}
-	if err == nil {
-		err = checkParsed(e.Manifest, req)
-	}
-	if err == nil {
-		err = checkContinuation(e.Manifest, dl.Job, req)
-	}
-	if err == nil {
-		err = checkHorizon(source, req, now)
 	}
 	if err != nil {
 		reason := fmt.Sprintf("%s: %v", source, err)
@@ -308,6 +299,26 @@ func (e *Engine) continuation(doc *state.Doc, dl *state.Delivery, res deliver.Re
 	sum.enqueued += d.summary.enqueued
 	sum.cancelled += d.summary.cancelled
 	return d.summary.enqueued, d.notes, ""
+}
+
+// parseContinuation reads the continuation in a response body of a
+// delivery of job and checks it against the manifest, the job's continues
+// and the horizon; ok is false when the body carries none.
+func (e *Engine) parseContinuation(source, job string, body []byte, now time.Time) (req *request.Request, ok bool, err error) {
+	req, ok, err = request.Continuation(source, body)
+	if !ok && err == nil {
+		return nil, false, nil
+	}
+	if err == nil {
+		err = checkParsed(e.Manifest, req)
+	}
+	if err == nil {
+		err = checkContinuation(e.Manifest, job, req)
+	}
+	if err == nil {
+		err = checkHorizon(source, req, now)
+	}
+	return req, true, err
 }
 
 // sanitizeID turns a delivery id into characters an enqueue id may hold.
