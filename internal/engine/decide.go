@@ -180,9 +180,23 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 		d.occurrences(job, doc.LastRun, now, allow)
 	}
 
-	// Forget the cursors of jobs that left the manifest; their open work stays.
+	d.dropRemovedCursors(in.m)
+	d.addManual(in)
+
+	d.claimDue(in)
+	d.sampleLateness(in.workflow, now)
+	if d.changed {
+		d.doc.LastRun = now
+		d.doc.UpdatedAt = now
+	}
+	return d, nil
+}
+
+// dropRemovedCursors forgets the cursors of jobs that left the manifest;
+// their open work stays.
+func (d *decision) dropRemovedCursors(m *manifest.Manifest) {
 	for name := range d.doc.Jobs {
-		if in.m.Job(name) == nil {
+		if m.Job(name) == nil {
 			if js := d.doc.Jobs[name]; !js.Cursor.IsZero() {
 				js.Cursor = time.Time{}
 				d.changed = true
@@ -190,10 +204,14 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 			}
 		}
 	}
+}
 
-	// --jobs: deliver these now, whatever their schedule. The id names the
-	// run, so that two runs in the same second are two deliveries with two
-	// Idempotency-Keys, not one key a receiver would de-duplicate.
+// addManual opens the deliveries of --jobs: these now, whatever their
+// schedule. The id names the run, so that two runs in the same second are
+// two deliveries with two Idempotency-Keys, not one key a receiver would
+// de-duplicate.
+func (d *decision) addManual(in decideInput) {
+	now := in.now
 	for _, name := range in.manual {
 		job := in.m.Job(name)
 		id := manualID(name, now, in.runID)
@@ -210,14 +228,6 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 		}
 		d.changed = true
 	}
-
-	d.claimDue(in)
-	d.sampleLateness(in.workflow, now)
-	if d.changed {
-		d.doc.LastRun = now
-		d.doc.UpdatedAt = now
-	}
-	return d, nil
 }
 
 // occurrenceBudget decides how many occurrences each scheduled job may turn
