@@ -106,7 +106,6 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 	dl.Claim = nil
 	dl.LastStatus = res.Status
 	dl.LastError = e.Masker.Mask(res.Err)
-	job := e.Manifest.Job(dl.Job)
 
 	// A 2xx whose continuation is refused is a failed delivery for the
 	// job's purposes: the chain it was to continue ends, so it is
@@ -120,6 +119,16 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 		notes = append(notes, cnotes...)
 	}
 
+	e.settle(doc, dl, res, refused, now, sum, &dr)
+	dr.Continued = continued
+	return dr, notes
+}
+
+// settle records what becomes of a delivery that was sent: delivered,
+// retrying or dead (refused: why its continuation was refused, which makes
+// a 2xx a failure), in doc and in its report dr.
+func (e *Engine) settle(doc *state.Doc, dl *state.Delivery, res deliver.Result, refused string, now time.Time, sum *changeSummary, dr *DeliveryReport) {
+	job := e.Manifest.Job(dl.Job)
 	switch {
 	case res.Outcome == deliver.Success && refused != "":
 		dr.Outcome = "dead"
@@ -135,7 +144,6 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 		dr.Outcome = "delivered"
 		delivered(doc, dl, res.Status, now)
 		sum.delivered++
-		dr.Continued = continued
 	case res.Outcome == deliver.Retry && job != nil && now.Before(dl.GiveUp):
 		dr.Outcome = "retrying"
 		dl.NextAttempt = e.retryAt(dl, job, res, now)
@@ -149,7 +157,6 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 		}
 		e.kill(doc, dl, reason, res, now, sum)
 	}
-	return dr, notes
 }
 
 // report starts the report of a delivery from its outcome, and returns the
