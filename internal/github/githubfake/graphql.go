@@ -110,23 +110,9 @@ func (f *Fake) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	schema := githubSchema()
-	doc, errs := gqlparser.LoadQueryWithRules(schema, body.Query, nil)
+	doc, op, vars, errs := parseRequest(schema, body.Query, body.OperationName, body.Variables)
 	if len(errs) > 0 {
-		writeJSON(w, http.StatusOK, map[string]any{"errors": gqlErrors(errs)})
-		return
-	}
-	op := doc.Operations.ForName(body.OperationName)
-	if op == nil {
-		msg := fmt.Sprintf("No operation named %q", body.OperationName)
-		if body.OperationName == "" {
-			msg = "An operation name is required"
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"errors": []gqlError{{Message: msg}}})
-		return
-	}
-	vars, err := validator.VariableValues(schema, op, body.Variables)
-	if err != nil {
-		writeJSON(w, http.StatusOK, map[string]any{"errors": []gqlError{variableError(op, err)}})
+		writeJSON(w, http.StatusOK, map[string]any{"errors": errs})
 		return
 	}
 	kind, _ := f.token(r)
@@ -157,6 +143,29 @@ func (f *Fake) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		out["errors"] = x.errs
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// parseRequest parses and validates a GraphQL request against the schema:
+// the document, the operation it names and its variables' values, or the
+// errors GitHub would answer with.
+func parseRequest(schema *ast.Schema, query, opName string, variables map[string]any) (*ast.QueryDocument, *ast.OperationDefinition, map[string]any, []gqlError) {
+	doc, errs := gqlparser.LoadQueryWithRules(schema, query, nil)
+	if len(errs) > 0 {
+		return nil, nil, nil, gqlErrors(errs)
+	}
+	op := doc.Operations.ForName(opName)
+	if op == nil {
+		msg := fmt.Sprintf("No operation named %q", opName)
+		if opName == "" {
+			msg = "An operation name is required"
+		}
+		return nil, nil, nil, []gqlError{{Message: msg}}
+	}
+	vars, err := validator.VariableValues(schema, op, variables)
+	if err != nil {
+		return nil, nil, nil, []gqlError{variableError(op, err)}
+	}
+	return doc, op, vars, nil
 }
 
 // undefinedField is gqlparser's message for a field the type does not have.
