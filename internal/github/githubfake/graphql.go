@@ -619,30 +619,10 @@ func (x *gqlExec) createCommitOnBranch(w http.ResponseWriter, field *ast.Field, 
 	}
 	tree := f.get(head, kindCommit).commit.Tree
 	changes, _ := input["fileChanges"].(map[string]any)
-	dels, _ := changes["deletions"].([]any)
-	for _, d := range dels {
-		m, _ := d.(map[string]any)
-		p := strings.Trim(str(m, "path"), "/")
-		if _, ok := f.lookup(tree, p); !ok || p == "" {
-			x.failed(w, field, "UNPROCESSABLE", fmt.Sprintf("A path was requested for deletion which does not exist as of commit oid `%s`", head))
-			return nil
-		}
-		tree = f.setPath(tree, strings.Split(p, "/"), nil)
-	}
-	adds, _ := changes["additions"].([]any)
-	for _, a := range adds {
-		m, _ := a.(map[string]any)
-		p := str(m, "path")
-		if p == "" || strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "//") {
-			x.failed(w, field, "UNPROCESSABLE", fmt.Sprintf("%q is not a valid path", p))
-			return nil
-		}
-		data, err := base64.StdEncoding.DecodeString(str(m, "contents"))
-		if err != nil {
-			x.failed(w, field, "", "Variable $input of type CreateCommitOnBranchInput! was provided invalid value for fileChanges.additions.contents (Could not coerce value to Base64String)")
-			return nil
-		}
-		tree = f.setPath(tree, strings.Split(p, "/"), &treeEntry{Mode: "100644", Type: kindBlob, SHA: f.putBlob(data)})
+	tree, errType, errMsg := f.applyFileChanges(tree, head, changes)
+	if errMsg != "" {
+		x.failed(w, field, errType, errMsg)
+		return nil
 	}
 	msg := str(message, "headline")
 	if b := str(message, "body"); b != "" {
@@ -655,4 +635,33 @@ func (x *gqlExec) createCommitOnBranch(w http.ResponseWriter, field *ast.Field, 
 		"commit":           func(s *ast.Field) any { return x.commit(s, sha) },
 		"ref":              func(s *ast.Field) any { return x.ref(s, ref) },
 	})
+}
+
+// applyFileChanges applies a createCommitOnBranch's deletions, then its
+// additions, to tree (the tree of head). A problem comes back as GitHub's
+// error type and message, and no tree.
+func (f *Fake) applyFileChanges(tree, head string, changes map[string]any) (newTree, errType, errMsg string) {
+	dels, _ := changes["deletions"].([]any)
+	for _, d := range dels {
+		m, _ := d.(map[string]any)
+		p := strings.Trim(str(m, "path"), "/")
+		if _, ok := f.lookup(tree, p); !ok || p == "" {
+			return "", "UNPROCESSABLE", fmt.Sprintf("A path was requested for deletion which does not exist as of commit oid `%s`", head)
+		}
+		tree = f.setPath(tree, strings.Split(p, "/"), nil)
+	}
+	adds, _ := changes["additions"].([]any)
+	for _, a := range adds {
+		m, _ := a.(map[string]any)
+		p := str(m, "path")
+		if p == "" || strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "//") {
+			return "", "UNPROCESSABLE", fmt.Sprintf("%q is not a valid path", p)
+		}
+		data, err := base64.StdEncoding.DecodeString(str(m, "contents"))
+		if err != nil {
+			return "", "", "Variable $input of type CreateCommitOnBranchInput! was provided invalid value for fileChanges.additions.contents (Could not coerce value to Base64String)"
+		}
+		tree = f.setPath(tree, strings.Split(p, "/"), &treeEntry{Mode: "100644", Type: kindBlob, SHA: f.putBlob(data)})
+	}
+	return tree, "", ""
 }
