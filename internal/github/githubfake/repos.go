@@ -1,6 +1,7 @@
 package githubfake
 
 import (
+	"cmp"
 	"encoding/base64"
 	"net/http"
 	"strings"
@@ -268,10 +269,7 @@ func (f *Fake) putContents(w http.ResponseWriter, r *http.Request) {
 	}
 	f.write(r)
 	defer f.mu.Unlock()
-	branch := body.Branch
-	if branch == "" {
-		branch = DefaultBranch
-	}
+	branch := cmp.Or(body.Branch, DefaultBranch)
 	head := f.refs["refs/heads/"+branch]
 	if head == "" {
 		WriteError(w, http.StatusNotFound, "Branch "+branch+" not found")
@@ -279,15 +277,8 @@ func (f *Fake) putContents(w http.ResponseWriter, r *http.Request) {
 	}
 	tree := f.get(head, kindCommit).commit.Tree
 	existing, exists := f.lookup(tree, path)
-	switch {
-	case exists && existing.Type != kindBlob:
-		WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\n"+path+" is a directory.")
-		return
-	case exists && body.SHA == "":
-		WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\n\"sha\" wasn't supplied.")
-		return
-	case body.SHA != "" && (!exists || existing.SHA != body.SHA):
-		WriteError(w, http.StatusConflict, path+" does not match "+body.SHA)
+	if status, msg := putConflict(path, body.SHA, existing, exists); msg != "" {
+		WriteError(w, status, msg)
 		return
 	}
 	commitSHA := f.commitFile(branch, path, data, *body.Message)
@@ -300,6 +291,21 @@ func (f *Fake) putContents(w http.ResponseWriter, r *http.Request) {
 		"content": f.contentJSON(r, path, e, false),
 		"commit":  f.commitJSON(r, commitSHA),
 	})
+}
+
+// putConflict checks a create-or-update-file of path over what the branch
+// holds there (existing, if exists), as GitHub does: sha must name the
+// file being replaced, and only a file.
+func putConflict(path, sha string, existing treeEntry, exists bool) (status int, msg string) {
+	switch {
+	case exists && existing.Type != kindBlob:
+		return http.StatusUnprocessableEntity, "Invalid request.\n\n" + path + " is a directory."
+	case exists && sha == "":
+		return http.StatusUnprocessableEntity, "Invalid request.\n\n\"sha\" wasn't supplied."
+	case sha != "" && (!exists || existing.SHA != sha):
+		return http.StatusConflict, path + " does not match " + sha
+	}
+	return 0, ""
 }
 
 // createBlob implements https://docs.github.com/rest/git/blobs#create-a-blob.
