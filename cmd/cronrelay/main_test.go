@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cronrelay/cronrelay/internal/testkit/statedocs"
 )
 
 // buildBinary builds cronrelay once into a temporary folder.
@@ -168,26 +170,6 @@ func tail(out []byte) string {
 	return string(out)
 }
 
-// waitingState has hourly@09:00 claimed by another run until 12:00 and
-// hourly@10:00, which catch_up: latest holds back until 09:00 is recorded:
-// a run with a lookahead has nothing to do but wait.
-const waitingState = `{
-  "version": 1,
-  "updated_at": "2026-11-28T10:00:10Z",
-  "last_run": "2026-11-28T10:00:10Z",
-  "jobs": {"hourly": {"cursor": "2026-11-28T10:00:00Z"}},
-  "open": {
-    "hourly@2026-11-28T09:00:00Z": {"id": "hourly@2026-11-28T09:00:00Z", "job": "hourly", "kind": "cron",
-      "due": "2026-11-28T09:00:00Z", "attempts": 1, "give_up": "2026-11-29T09:00:00Z", "created": "2026-11-28T09:00:10Z",
-      "claim": {"run": "other-run", "until": "2026-11-28T12:00:00Z"}},
-    "hourly@2026-11-28T10:00:00Z": {"id": "hourly@2026-11-28T10:00:00Z", "job": "hourly", "kind": "cron",
-      "due": "2026-11-28T10:00:00Z", "attempts": 0, "give_up": "2026-11-29T10:00:00Z", "created": "2026-11-28T10:00:10Z"}
-  },
-  "dead": [],
-  "recent": {}
-}
-`
-
 // BenchmarkProcessLookaheadWait is a run with --lookahead 20s that has
 // nothing to do but wait for another run to record an older occurrence.
 // It reports the CPU the process used (user + system) as a share of one
@@ -197,7 +179,7 @@ func BenchmarkProcessLookaheadWait(b *testing.B) {
 	dir := b.TempDir()
 	files := map[string]string{
 		".github/cronrelay.yml": "version: 1\njobs:\n  hourly: {schedule: \"0 * * * *\", url: \"http://127.0.0.1:9/hourly\"}\n",
-		".cronrelay/state.json": waitingState,
+		".cronrelay/state.json": statedocs.Waiting,
 	}
 	for name, content := range files {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/github/githubfake"
 	"github.com/cronrelay/cronrelay/internal/store/giststore"
 	"github.com/cronrelay/cronrelay/internal/testkit/golden"
+	"github.com/cronrelay/cronrelay/internal/testkit/syncbuf"
 )
 
 // realNow is the real clock the action tests run with: frozen, so that the
@@ -95,24 +96,6 @@ type stepResult struct {
 	state    []byte // state.json on the state branch after the step
 }
 
-// lockedBuffer is a goroutine-safe buffer.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // step runs cronrelay as the container action's step at the given
 // scheduling time, on event (a file in testdata/events, without .json),
 // with env added to what the runner sets.
@@ -150,7 +133,7 @@ func (r *repo) step(at, event string, env map[string]string, args ...string) ste
 		vars[k] = v
 	}
 	var stdout, stderr bytes.Buffer
-	combined := &lockedBuffer{}
+	combined := &syncbuf.Buffer{}
 	code := Run(context.Background(), append([]string{"run"}, args...), Env{
 		Stdout:    &syncWriter{w: []*bytes.Buffer{&stdout}, all: combined},
 		Stderr:    &syncWriter{w: []*bytes.Buffer{&stderr}, all: combined},
@@ -187,7 +170,7 @@ func (r *repo) step(at, event string, env map[string]string, args ...string) ste
 // order across stdout and stderr.
 type syncWriter struct {
 	w   []*bytes.Buffer
-	all *lockedBuffer
+	all *syncbuf.Buffer
 	mu  sync.Mutex
 }
 

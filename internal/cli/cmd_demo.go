@@ -17,12 +17,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&seed, "seed", strconv.Itoa(demo.DefaultSeed), "")
 	fs.StringVar(&day, "day", "", "")
 	fs.StringVar(&keep, "keep-state", "", "")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return badInputf("unexpected argument %q", pos[0])
 	}
 	cfg := demo.Config{Out: env.Stdout, Now: env.Clock.Now}
 	n, err := strconv.ParseUint(seed, 10, 64)
@@ -52,12 +48,8 @@ func runDev(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&manifestPath, "manifest", DefaultManifest, "")
 	fs.StringVar(&statePath, "state", "", "")
 	fs.StringVar(&addr, "addr", devloop.DefaultAddr, "")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return badInputf("unexpected argument %q", pos[0])
 	}
 	clk, err := schedulingClock(env)
 	if err != nil {

@@ -66,15 +66,9 @@ func runEnqueue(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.at, "at", "", "")
 	fs.StringVar(&f.body, "body", "", "")
 	fs.BoolVar(&f.replace, "replace", false, "")
-	pos, err := parse(fs, args)
+	env, err := parseStateFlags(fs, args, &c, env)
 	if err != nil {
 		return err
-	}
-	if env, err = c.stateEnv(env, "enqueue"); err != nil {
-		return badInput(err)
-	}
-	if len(pos) > 0 {
-		return badInputf("unexpected argument %q", pos[0])
 	}
 	data, err := f.request(env)
 	if err != nil {

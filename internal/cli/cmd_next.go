@@ -33,12 +33,8 @@ func runNext(_ context.Context, env *Env, args []string) error {
 	c.register(fs)
 	fs.StringVar(&job, "job", "", "")
 	fs.IntVar(&count, "count", 5, "")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return badInputf("unexpected argument %q", pos[0])
 	}
 	if count < 1 || count > 1000 {
 		return badInputf("--count: %d is out of range 1-1000", count)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -32,15 +31,9 @@ func runPlan(ctx context.Context, env *Env, args []string) error {
 	c.registerRemote(fs)
 	fs.StringVar(&at, "at", "", "")
 	fs.BoolVar(&asJSON, "json", false, "")
-	pos, err := parse(fs, args)
+	env, err := parseStateFlags(fs, args, &c, env)
 	if err != nil {
 		return err
-	}
-	if env, err = c.stateEnv(env, "plan"); err != nil {
-		return badInput(err)
-	}
-	if len(pos) > 0 {
-		return badInputf("unexpected argument %q", pos[0])
 	}
 	clk, err := schedulingClock(env)
 	if err != nil {
@@ -62,12 +55,7 @@ func runPlan(ctx context.Context, env *Env, args []string) error {
 	}
 	out := masker.Writer(env.Stdout)
 	defer out.Flush()
-	if asJSON {
-		b, _ := json.MarshalIndent(p, "", "  ")
-		fmt.Fprintf(out, "%s\n", b)
-		return nil
-	}
-	printPlan(out, p)
+	printAs(out, asJSON, p, printPlan)
 	return nil
 }
 

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -262,12 +261,7 @@ func runWith(ctx context.Context, env *Env, m *manifest.Manifest, rc *runConfig)
 		return nil, e
 	}
 	rr := &runReport{Report: rep, APICalls: rc.gh.calls()}
-	if rc.json {
-		b, _ := json.MarshalIndent(rr, "", "  ")
-		fmt.Fprintf(rc.out, "%s\n", b)
-	} else {
-		printReport(rc.out, rr)
-	}
+	printAs(rc.out, rc.json, rr, printReport)
 	bad := inputProblems(env, rc.masker, rep)
 	if ctx.Err() != nil {
 		// A signal: the run stopped starting deliveries and recorded what

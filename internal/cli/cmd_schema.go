@@ -15,12 +15,8 @@ it from a comment on the manifest's first line:
 `
 
 func runSchema(_ context.Context, env *Env, args []string) error {
-	pos, err := parse(newFlags("schema"), args)
-	if err != nil {
+	if err := parseNoArgs(newFlags("schema"), args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return badInputf("unexpected argument %q", pos[0])
 	}
 	env.Stdout.Write(manifest.Schema())
 	return nil

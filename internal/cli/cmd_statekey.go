@@ -22,12 +22,8 @@ the old one.
 `
 
 func runStateKey(_ context.Context, env *Env, args []string) error {
-	pos, err := parse(newFlags("state-key"), args)
-	if err != nil {
+	if err := parseNoArgs(newFlags("state-key"), args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return badInputf("unexpected argument %q", pos[0])
 	}
 	k, err := statekey.Generate()
 	if err != nil {

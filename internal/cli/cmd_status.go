@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -97,15 +96,9 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 	c.registerRemote(fs)
 	fs.BoolVar(&asJSON, "json", false, "")
 	fs.IntVar(&listed, "pending", defaultPendingListed, "")
-	pos, err := parse(fs, args)
+	env, err := parseStateFlags(fs, args, &c, env)
 	if err != nil {
 		return err
-	}
-	if env, err = c.stateEnv(env, "status"); err != nil {
-		return badInput(err)
-	}
-	if len(pos) > 0 {
-		return badInputf("unexpected argument %q", pos[0])
 	}
 	if listed < 0 {
 		return badInputf("--pending: want 0 or more, got %d", listed)
@@ -121,12 +114,7 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 	s := buildStatus(eng.Manifest, doc, eng.Clock.Now(), listed)
 	out := masker.Writer(env.Stdout)
 	defer out.Flush()
-	if asJSON {
-		b, _ := json.MarshalIndent(s, "", "  ")
-		fmt.Fprintf(out, "%s\n", b)
-		return nil
-	}
-	printStatus(out, s)
+	printAs(out, asJSON, s, printStatus)
 	return nil
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/signing"
 	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/testkit/statedocs"
 )
 
 // nulls lists the JSON paths whose value is null.
@@ -82,12 +83,7 @@ func TestIdleRunReportHasEmptyListsAndNoLockFile(t *testing.T) {
 func TestOnFailureKeyIsNewForEachDeath(t *testing.T) {
 	t.Parallel()
 	w := newWorkspace(t, quick)
-	w.app.status = func(r *http.Request) int {
-		if strings.Contains(r.URL.Path, "welcome") {
-			return http.StatusGone
-		}
-		return http.StatusOK
-	}
+	failWelcome(w.app)
 	if code, out, errs := w.cli("2026-11-28T10:00:00Z", "enqueue", "--job", "welcome-followup", "--id", "u1", "--delay", "1m"); code != ExitOK {
 		t.Fatalf("enqueue: %d %s %s", code, out, errs)
 	}
@@ -281,25 +277,6 @@ func (w *workspace) cliAt(ft *clocktest.Fake, at string, args ...string) (code i
 	return code, out.String(), errb.String()
 }
 
-// waitingState has hourly@09:00 claimed by another run until 10:09 and
-// hourly@10:00, which catch_up: latest holds back until 09:00 is recorded.
-const waitingState = `{
-  "version": 1,
-  "updated_at": "2026-11-28T10:00:10Z",
-  "last_run": "2026-11-28T10:00:10Z",
-  "jobs": {"hourly": {"cursor": "2026-11-28T10:00:00Z"}},
-  "open": {
-    "hourly@2026-11-28T09:00:00Z": {"id": "hourly@2026-11-28T09:00:00Z", "job": "hourly", "kind": "cron",
-      "due": "2026-11-28T09:00:00Z", "attempts": 2, "give_up": "2026-11-29T09:00:00Z", "created": "2026-11-28T09:00:10Z",
-      "claim": {"run": "other-run", "until": "2026-11-28T10:09:00Z"}},
-    "hourly@2026-11-28T10:00:00Z": {"id": "hourly@2026-11-28T10:00:00Z", "job": "hourly", "kind": "cron",
-      "due": "2026-11-28T10:00:00Z", "attempts": 0, "give_up": "2026-11-29T10:00:00Z", "created": "2026-11-28T10:00:10Z"}
-  },
-  "dead": [],
-  "recent": {}
-}
-`
-
 func TestLookaheadSleepsAndReReadsWhileAnotherRunDelivers(t *testing.T) {
 	t.Parallel()
 	w := newWorkspace(t, `
@@ -310,13 +287,13 @@ jobs:
     schedule: "0 * * * *"
     path: /hourly
 `)
-	w.write(".cronrelay/state.json", waitingState)
+	w.write(".cronrelay/state.json", statedocs.Waiting)
 	ft := fakeTime(ts("2026-11-28T10:00:30Z"), func(n int) {
 		if n != 1 {
 			return
 		}
 		// The other run records 09:00 as delivered while this one sleeps.
-		done := strings.Replace(waitingState, `"jobs": {"hourly": {"cursor": "2026-11-28T10:00:00Z"}}`,
+		done := strings.Replace(statedocs.Waiting, `"jobs": {"hourly": {"cursor": "2026-11-28T10:00:00Z"}}`,
 			`"jobs": {"hourly": {"cursor": "2026-11-28T10:00:00Z", "newest_delivered": "2026-11-28T09:00:00Z"}}`, 1)
 		i := strings.Index(done, `    "hourly@2026-11-28T09:00:00Z"`)
 		j := strings.Index(done, `    "hourly@2026-11-28T10:00:00Z"`)

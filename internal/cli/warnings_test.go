@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -107,12 +106,7 @@ jobs:
 			w.env["GITHUB_SERVER_URL"] = "https://github.com"
 			w.env["GITHUB_REPOSITORY"] = "octo-org/web-app"
 			w.env["GITHUB_RUN_ID"] = "4242"
-			w.app.status = func(r *http.Request) int {
-				if strings.Contains(r.URL.Path, "welcome") {
-					return http.StatusGone
-				}
-				return http.StatusOK
-			}
+			failWelcome(w.app)
 			if code, out, errs := w.cli("2026-11-28T10:00:00Z", "enqueue", "--job", "welcome-followup", "--id", "u1", "--delay", "1m"); code != ExitOK {
 				t.Fatalf("enqueue: %d %s %s", code, out, errs)
 			}

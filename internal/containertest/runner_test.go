@@ -8,13 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -81,10 +82,10 @@ func (c container) run(t *testing.T) result {
 		args = append(args, "--workdir", c.workdir)
 	}
 	args = append(args, c.flags...)
-	for _, target := range sortedKeys(c.mounts) {
+	for _, target := range slices.Sorted(maps.Keys(c.mounts)) {
 		args = append(args, "-v", c.mounts[target]+":"+target)
 	}
-	for _, k := range sortedKeys(c.env) {
+	for _, k := range slices.Sorted(maps.Keys(c.env)) {
 		args = append(args, "-e", k+"="+c.env[k])
 	}
 	args = append(args, c.image)
@@ -111,15 +112,6 @@ func (c container) run(t *testing.T) result {
 		t.Fatalf("podman run: %v", err)
 	}
 	return res
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // actionFile is the part of action.yml the runner reads for a container

@@ -269,6 +269,14 @@ func (d *delivery) run() Result {
 		// The body was already closed by net/http or drained by retryablehttp.
 		return res
 	}
+	d.readBody(resp, &res)
+	return res
+}
+
+// readBody reads the final response's body into res (at most MaxBody, and
+// says so when it is cut), closes it, and ends the last attempt's duration
+// there.
+func (d *delivery) readBody(resp *http.Response, res *Result) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
 	if len(body) > MaxBody {
@@ -284,7 +292,6 @@ func (d *delivery) run() Result {
 		// The status decided the outcome; the body is informational.
 		res.Err = "reading response body: " + describeErr(err, d.timeout)
 	}
-	return res
 }
 
 func (d *delivery) validate() error {

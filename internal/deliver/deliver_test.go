@@ -105,9 +105,7 @@ func TestDeliverSuccessHeaders(t *testing.T) {
 			got := testClient(srv, clock).Deliver(context.Background(), r)
 
 			want := Result{Outcome: Success, Status: 200, Attempts: []Attempt{{N: r.FirstAttempt, Status: 200}}}
-			if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
-				t.Errorf("Result (-want +got):\n%s", diff)
-			}
+			checkResult(t, want, got)
 			if diff := cmp.Diff(`{"ok":true}`, string(got.Body)); diff != "" {
 				t.Errorf("Body (-want +got):\n%s", diff)
 			}
@@ -143,9 +141,7 @@ func TestDeliverRetryableThenSuccess(t *testing.T) {
 				Attempts: []Attempt{{N: 4, Status: code, Err: e}, {N: 5, Status: code, Err: e}, {N: 6, Status: 200}},
 				Duration: 1500 * time.Millisecond,
 			}
-			if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
-				t.Errorf("Result (-want +got):\n%s", diff)
-			}
+			checkResult(t, want, got)
 			// Rand 0.5: half of 1s, then half of 2s.
 			if diff := cmp.Diff([]time.Duration{500 * time.Millisecond, time.Second}, clock.Slept()); diff != "" {
 				t.Errorf("sleeps (-want +got):\n%s", diff)
@@ -202,9 +198,7 @@ func TestDeliverRetriesExhausted(t *testing.T) {
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Result{}, "Header")); diff != "" {
 		t.Errorf("Result (-want +got):\n%s", diff)
 	}
-	if n := len(rec.Requests()); n != 3 {
-		t.Errorf("server got %d requests, want 3", n)
-	}
+	wantRequests(t, rec, 3)
 }
 
 func TestDeliverPermanent(t *testing.T) {
@@ -217,12 +211,8 @@ func TestDeliverPermanent(t *testing.T) {
 			got := testClient(srv, clock).Deliver(context.Background(), testRequest(srv.URL))
 			e := statusText(code)
 			want := Result{Outcome: Permanent, Status: code, Err: e, Attempts: []Attempt{{N: 1, Status: code, Err: e}}}
-			if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
-				t.Errorf("Result (-want +got):\n%s", diff)
-			}
-			if n := len(rec.Requests()); n != 1 {
-				t.Errorf("server got %d requests, want 1", n)
-			}
+			checkResult(t, want, got)
+			wantRequests(t, rec, 1)
 			if len(clock.Slept()) != 0 {
 				t.Errorf("slept %v, want no sleep", clock.Slept())
 			}
@@ -249,9 +239,7 @@ func TestDeliverCustomSuccess(t *testing.T) {
 			r := testRequest(srv.URL)
 			r.IsSuccess = isSuccess
 			got := testClient(srv, newClock()).Deliver(context.Background(), r)
-			if diff := cmp.Diff(tc.want, got, ignoreWire); diff != "" {
-				t.Errorf("Result (-want +got):\n%s", diff)
-			}
+			checkResult(t, tc.want, got)
 		})
 	}
 }
@@ -267,9 +255,7 @@ func TestDeliverConnectionRefused(t *testing.T) {
 	got := (&Client{HTTP: NewHTTPClient(), Now: clock.Now, Sleep: clock.Sleep, Rand: func() float64 { return 0 }}).Deliver(context.Background(), r)
 	e := "connection refused"
 	want := Result{Outcome: Retry, Err: e, Attempts: []Attempt{{N: 1, Err: e}, {N: 2, Err: e}}}
-	if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
-		t.Errorf("Result (-want +got):\n%s", diff)
-	}
+	checkResult(t, want, got)
 	if diff := cmp.Diff([]time.Duration{0}, clock.Slept()); diff != "" {
 		t.Errorf("sleeps (-want +got):\n%s", diff)
 	}
@@ -293,9 +279,7 @@ func TestDeliverConnectionReset(t *testing.T) {
 	got := testClient(srv, newClock()).Deliver(context.Background(), testRequest(srv.URL))
 	want := Result{Outcome: Success, Status: 200, Duration: 500 * time.Millisecond,
 		Attempts: []Attempt{{N: 1, Err: "connection reset"}, {N: 2, Status: 200}}}
-	if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
-		t.Errorf("Result (-want +got):\n%s", diff)
-	}
+	checkResult(t, want, got)
 	reqs := rec.Requests()
 	if len(reqs) != 2 || reqs[1].Body != reqs[0].Body || reqs[1].Body == "" {
 		t.Errorf("want the same non-empty body sent twice, got %+v", reqs)
@@ -317,9 +301,7 @@ func TestDeliverTimeout(t *testing.T) {
 	got := testClient(srv, newClock()).Deliver(context.Background(), r)
 	e := "timeout after 20ms"
 	want := Result{Outcome: Retry, Err: e, Attempts: []Attempt{{N: 1, Err: e}}}
-	if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
-		t.Errorf("Result (-want +got):\n%s", diff)
-	}
+	checkResult(t, want, got)
 }
 
 func TestDeliverRetryAfter(t *testing.T) {
@@ -411,15 +393,11 @@ func TestDeliverRetryAfter(t *testing.T) {
 				r.Backoff, r.MaxBackoff = tc.backoff, tc.backoff
 			}
 			got := testClient(srv, clock).Deliver(context.Background(), r)
-			if diff := cmp.Diff(tc.want, got, ignoreWire); diff != "" {
-				t.Errorf("Result (-want +got):\n%s", diff)
-			}
+			checkResult(t, tc.want, got)
 			if diff := cmp.Diff(tc.wantSleeps, clock.Slept(), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("sleeps (-want +got):\n%s", diff)
 			}
-			if n := len(rec.Requests()); n != len(tc.want.Attempts) {
-				t.Errorf("server got %d requests, want %d", n, len(tc.want.Attempts))
-			}
+			wantRequests(t, rec, len(tc.want.Attempts))
 		})
 	}
 }
@@ -521,9 +499,7 @@ func TestDeliverSameHostRedirects(t *testing.T) {
 			r.FollowRedirectsAsGET = tc.wantMethod == "GET"
 			got := testClient(srv, newClock()).Deliver(context.Background(), r)
 			want := Result{Outcome: Success, Status: 200, Attempts: []Attempt{{N: 1, Status: 200}}}
-			if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
-				t.Errorf("Result (-want +got):\n%s", diff)
-			}
+			checkResult(t, want, got)
 			reqs := rec.Requests()
 			if len(reqs) != MaxRedirects+1 {
 				t.Fatalf("server got %d requests, want %d", len(reqs), MaxRedirects+1)
@@ -569,9 +545,7 @@ func TestDeliverRedirectThatDropsTheBodyFails(t *testing.T) {
 			got := testClient(srv, newClock()).Deliver(context.Background(), testRequest(srv.URL+"/hop0"))
 			e := fmt.Sprintf("HTTP %d redirect to /hop1 refused: following it would send a GET instead of the POST, without the body (the endpoint should answer 307 or 308, which keep both; or set follow_redirects_as_get: true)", code)
 			want := Result{Outcome: Permanent, Status: code, Err: e, Attempts: []Attempt{{N: 1, Status: code, Err: e}}}
-			if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
-				t.Errorf("Result (-want +got):\n%s", diff)
-			}
+			checkResult(t, want, got)
 			if n := len(rec.Requests()); n != 1 {
 				t.Errorf("server got %d requests, want 1 (the redirect not followed)", n)
 			}
@@ -585,9 +559,7 @@ func TestDeliverTooManyRedirects(t *testing.T) {
 	got := testClient(srv, newClock()).Deliver(context.Background(), testRequest(srv.URL+"/hop0"))
 	e := "more than 3 redirects (the last to /hop4) refused"
 	want := Result{Outcome: Permanent, Status: 307, Err: e, Attempts: []Attempt{{N: 1, Status: 307, Err: e}}}
-	if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
-		t.Errorf("Result (-want +got):\n%s", diff)
-	}
+	checkResult(t, want, got)
 	var paths []string
 	for _, req := range rec.Requests() {
 		paths = append(paths, req.Path)
@@ -632,9 +604,7 @@ func TestDeliverCrossHostRedirectRefused(t *testing.T) {
 			got := testClient(srv, newClock()).Deliver(context.Background(), testRequest(srv.URL))
 			e := tc.want(self)
 			want := Result{Outcome: Permanent, Status: 307, Err: e, Attempts: []Attempt{{N: 1, Status: 307, Err: e}}}
-			if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
-				t.Errorf("Result (-want +got):\n%s", diff)
-			}
+			checkResult(t, want, got)
 			if n := len(rec.Requests()); n != 1 {
 				t.Errorf("redirecting server got %d requests, want 1 (no retry)", n)
 			}
@@ -657,12 +627,8 @@ func TestDeliverDowngradeRefused(t *testing.T) {
 	got := testClient(srv, newClock()).Deliver(context.Background(), testRequest(srv.URL))
 	e := "redirect from https to http (" + host + " -> " + host + ") refused: requests are never downgraded to plain http"
 	want := Result{Outcome: Permanent, Status: 308, Err: e, Attempts: []Attempt{{N: 1, Status: 308, Err: e}}}
-	if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
-		t.Errorf("Result (-want +got):\n%s", diff)
-	}
-	if n := len(rec.Requests()); n != 1 {
-		t.Errorf("server got %d requests, want 1", n)
-	}
+	checkResult(t, want, got)
+	wantRequests(t, rec, 1)
 }
 
 func TestDeliverCancelled(t *testing.T) {
@@ -678,9 +644,7 @@ func TestDeliverCancelled(t *testing.T) {
 		if diff := cmp.Diff(Result{Outcome: Retry, Err: cancelledMsg}, got, ignoreWire); diff != "" {
 			t.Errorf("Result (-want +got):\n%s", diff)
 		}
-		if n := len(rec.Requests()); n != 0 {
-			t.Errorf("server got %d requests, want 0", n)
-		}
+		wantRequests(t, rec, 0)
 	})
 
 	t.Run("during an attempt", func(t *testing.T) {
@@ -693,9 +657,7 @@ func TestDeliverCancelled(t *testing.T) {
 		})
 		got := testClient(srv, newClock()).Deliver(ctx, testRequest(srv.URL))
 		want := Result{Outcome: Retry, Err: cancelledMsg, Attempts: []Attempt{{N: 1, Err: cancelledMsg}}}
-		if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
-			t.Errorf("Result (-want +got):\n%s", diff)
-		}
+		checkResult(t, want, got)
 	})
 
 	t.Run("while waiting to retry", func(t *testing.T) {
@@ -710,12 +672,8 @@ func TestDeliverCancelled(t *testing.T) {
 		}
 		got := testClient(srv, clock).Deliver(ctx, testRequest(srv.URL))
 		want := Result{Outcome: Retry, Status: 503, Err: cancelledMsg, Attempts: []Attempt{{N: 1, Status: 503, Err: "HTTP 503"}}}
-		if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
-			t.Errorf("Result (-want +got):\n%s", diff)
-		}
-		if n := len(rec.Requests()); n != 1 {
-			t.Errorf("server got %d requests, want 1", n)
-		}
+		checkResult(t, want, got)
+		wantRequests(t, rec, 1)
 	})
 }
 
@@ -745,9 +703,7 @@ func TestDeliverInvalidRequest(t *testing.T) {
 			tc.edit(&r)
 			got := testClient(srv, newClock()).Deliver(context.Background(), r)
 			want := Result{Outcome: Permanent, Err: "invalid delivery: " + tc.want}
-			if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
-				t.Errorf("Result (-want +got):\n%s", diff)
-			}
+			checkResult(t, want, got)
 		})
 	}
 	t.Cleanup(func() {
@@ -818,9 +774,7 @@ func TestDeliverBodyCutOff(t *testing.T) {
 	got := testClient(srv, newClock()).Deliver(context.Background(), testRequest(srv.URL))
 	want := Result{Outcome: Success, Status: 200, Err: "reading response body: connection closed before a complete response",
 		Attempts: []Attempt{{N: 1, Status: 200}}}
-	if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
-		t.Errorf("Result (-want +got):\n%s", diff)
-	}
+	checkResult(t, want, got)
 	if string(got.Body) != "partial" {
 		t.Errorf("Body = %q, want the part that arrived", got.Body)
 	}

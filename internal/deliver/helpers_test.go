@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/signing"
 	"github.com/cronrelay/cronrelay/internal/testkit/endpoint"
@@ -38,6 +40,23 @@ func serve(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, n i
 	t.Helper()
 	rec := endpoint.Start(t, func(w http.ResponseWriter, r *http.Request, got endpoint.Request) { handle(w, r, got.Seq) })
 	return rec.Server, rec
+}
+
+// checkResult fails the test when got differs from want, the wire details
+// (Header, Body) aside.
+func checkResult(t *testing.T, want, got Result) {
+	t.Helper()
+	if diff := cmp.Diff(want, got, ignoreWire); diff != "" {
+		t.Errorf("Result (-want +got):\n%s", diff)
+	}
+}
+
+// wantRequests fails the test unless rec received n requests.
+func wantRequests(t *testing.T, rec *endpoint.Server, n int) {
+	t.Helper()
+	if got := len(rec.Requests()); got != n {
+		t.Errorf("server got %d requests, want %d", got, n)
+	}
 }
 
 // statuses answers the n-th request with codes[n-1], then 200.

@@ -11,6 +11,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -176,14 +177,8 @@ func Run(ctx context.Context, cfg Config) error {
 }
 
 func run(ctx context.Context, cfg Config) (*Summary, error) {
-	out := cfg.Out
-	if out == nil {
-		out = io.Discard
-	}
-	seed := cfg.Seed
-	if seed == 0 {
-		seed = DefaultSeed
-	}
+	out := cmp.Or(cfg.Out, io.Discard)
+	seed := cmp.Or(cfg.Seed, DefaultSeed)
 	day := DefaultDay
 	if !cfg.Day.IsZero() {
 		y, m, d := cfg.Day.Date()
@@ -191,19 +186,12 @@ func run(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	rnd := rand.New(rand.NewPCG(seed, 0x63726f6e72656c61)) // "cronrela"
 
-	dir := cfg.StateDir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "cronrelay-demo-")
-		if err != nil {
-			return nil, fmt.Errorf("demo: state directory: %w", err)
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+	dir, cleanup, err := stateDir(cfg.StateDir)
+	if err != nil {
+		return nil, err
 	}
+	defer cleanup()
 	statePath := filepath.Join(dir, "state.json")
-	if _, err := os.Stat(statePath); err == nil {
-		return nil, fmt.Errorf("demo: %s already exists; the demo starts from an empty state (remove it or choose another directory)", statePath)
-	}
 
 	key := signingKey(rnd)
 	wall := cfg.Now
@@ -212,14 +200,10 @@ func run(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	clk, real := newClocks(wall())
 	demoApp := newApp(cronSecret, []string{key}, real.Now)
-	ln, err := listen(cfg.Listen)
+	srv, err := serve(cfg.Listen, demoApp)
 	if err != nil {
 		return nil, err
 	}
-	srv := httptest.NewUnstartedServer(demoApp)
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
 	defer srv.Close()
 
 	m, diags := manifest.Parse("demo.yml", []byte(Manifest(srv.URL)))
@@ -233,33 +217,32 @@ func run(ctx context.Context, cfg Config) (*Summary, error) {
 			return nil, fmt.Errorf("demo: writing the manifest beside the kept state: %w", err)
 		}
 	}
-	env := map[string]string{cronSecretVar: cronSecret, signingKeyVar: key}
-	masker := &secret.Masker{}
-	ids := 0
-	st, err := stores.Open("file:"+statePath, stores.Deps{})
-	if err != nil {
-		return nil, err
-	}
-	eng, err := engine.New(engine.Config{
-		Manifest: m, Store: st, Clock: clk, Real: real, Masker: masker,
-		Lookup: func(k string) (string, bool) {
-			v, ok := env[k]
-			return v, ok
-		},
-		Deliverer: &deliver.Client{HTTP: srv.Client(), UserAgent: "cronrelay/demo", Now: real.Now, Sleep: real.Sleep, Rand: rnd.Float64},
-		NewID: func() string {
-			ids++
-			return fmt.Sprintf("demo%d", ids)
-		},
-	})
+	deliverer := &deliver.Client{HTTP: srv.Client(), UserAgent: "cronrelay/demo", Now: real.Now, Sleep: real.Sleep, Rand: rnd.Float64}
+	eng, err := newEngine(m, "file:"+statePath, key, clk, real, deliverer)
 	if err != nil {
 		return nil, err
 	}
 
 	p := &printer{w: out, m: m}
 	p.header(day, seed, key)
+	sum, err := runDay(ctx, eng, clk, runTimes(day, rnd), demoApp, p)
+	if err != nil {
+		return nil, err
+	}
+	p.summary(sum)
+	if cfg.StateDir != "" && p.err == nil {
+		_, p.err = fmt.Fprintf(out, "\nkept the state and its manifest in %s; see them with:\n  cronrelay status --manifest %s --state file:%s\n",
+			dir, filepath.Join(dir, KeptManifest), statePath)
+	}
+	return sum, p.err
+}
+
+// runDay runs the engine at each of times (the first with the app's signup
+// request), skipping a time while the previous run is still going, and
+// prints each run.
+func runDay(ctx context.Context, eng *engine.Engine, clk *clocktest.Fake, times []time.Time, demoApp *app, p *printer) (*Summary, error) {
 	sum := &Summary{}
-	for i, at := range runTimes(day, rnd) {
+	for i, at := range times {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -277,19 +260,74 @@ func run(ctx context.Context, cfg Config) (*Summary, error) {
 		sum.Runs++
 		p.run(rep, demoApp.take(), sum)
 	}
-	p.summary(sum)
-	if cfg.StateDir != "" && p.err == nil {
-		_, p.err = fmt.Fprintf(out, "\nkept the state and its manifest in %s; see them with:\n  cronrelay status --manifest %s --state file:%s\n",
-			dir, filepath.Join(dir, KeptManifest), statePath)
-	}
-	return sum, p.err
+	return sum, nil
 }
 
 // KeptManifest is the file name of the demo manifest written beside a
 // kept state.
 const KeptManifest = "cronrelay.yml"
 
-func listen(f func() (net.Listener, error)) (net.Listener, error) {
+// stateDir is the folder of the demo's state: the one asked for, or a
+// temporary one that cleanup removes. A state already there is refused:
+// the demo starts from an empty state.
+func stateDir(kept string) (dir string, cleanup func(), err error) {
+	dir, cleanup = kept, func() {}
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "cronrelay-demo-"); err != nil {
+			return "", nil, fmt.Errorf("demo: state directory: %w", err)
+		}
+		cleanup = func() { os.RemoveAll(dir) }
+	}
+	if statePath := filepath.Join(dir, "state.json"); fileExists(statePath) {
+		cleanup()
+		return "", nil, fmt.Errorf("demo: %s already exists; the demo starts from an empty state (remove it or choose another directory)", statePath)
+	}
+	return dir, cleanup, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// serve starts the demo app on the listener listen gives (a loopback port
+// by default).
+func serve(listen func() (net.Listener, error), app http.Handler) (*httptest.Server, error) {
+	ln, err := listenOn(listen)
+	if err != nil {
+		return nil, err
+	}
+	srv := httptest.NewUnstartedServer(app)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	return srv, nil
+}
+
+// newEngine is the engine of the demo: a file store, the simulated clocks,
+// the demo's secrets in its environment and numbered ids.
+func newEngine(m *manifest.Manifest, storeURI, key string, clk, real *clocktest.Fake, d *deliver.Client) (*engine.Engine, error) {
+	env := map[string]string{cronSecretVar: cronSecret, signingKeyVar: key}
+	st, err := stores.Open(storeURI, stores.Deps{})
+	if err != nil {
+		return nil, err
+	}
+	ids := 0
+	return engine.New(engine.Config{
+		Manifest: m, Store: st, Clock: clk, Real: real, Masker: &secret.Masker{},
+		Lookup: func(k string) (string, bool) {
+			v, ok := env[k]
+			return v, ok
+		},
+		Deliverer: d,
+		NewID: func() string {
+			ids++
+			return fmt.Sprintf("demo%d", ids)
+		},
+	})
+}
+
+func listenOn(f func() (net.Listener, error)) (net.Listener, error) {
 	if f != nil {
 		return f()
 	}

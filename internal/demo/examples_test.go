@@ -55,7 +55,7 @@ func TestSnippetsMatchFiles(t *testing.T) {
 		}
 		shown[name] = true
 	}
-	for _, name := range []string{"app/api/jobs/welcome-followup/route.ts", "app/api/trial/warning/route.ts", "lib/enqueue.ts"} {
+	for _, name := range []string{"app/api/jobs/welcome-followup/route.ts", "app/api/trial/warning/route.ts", "lib/cronrelay.ts", "lib/enqueue.ts"} {
 		if !shown[name] {
 			t.Errorf("README.md does not show %s", name)
 		}

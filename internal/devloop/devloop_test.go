@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,25 +20,8 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/engine"
+	"github.com/cronrelay/cronrelay/internal/testkit/syncbuf"
 )
-
-// syncBuffer is an output safe to read while the loop writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // app is the app under development: it records what it receives.
 type app struct {
@@ -68,7 +52,7 @@ type fixture struct {
 	t        *testing.T
 	app      *app
 	clock    *clocktest.Fake
-	out      *syncBuffer
+	out      *syncbuf.Buffer
 	manifest string
 	cfg      Config
 }
@@ -87,7 +71,7 @@ jobs:
 func newFixture(t *testing.T, text string) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	f := &fixture{t: t, app: newApp(t), clock: clocktest.New(time.Time{}), out: &syncBuffer{}, manifest: filepath.Join(dir, "cronrelay.yml")}
+	f := &fixture{t: t, app: newApp(t), clock: clocktest.New(time.Time{}), out: &syncbuf.Buffer{}, manifest: filepath.Join(dir, "cronrelay.yml")}
 	f.write(text)
 	f.clock.Set(ts("2026-11-28T07:59:00Z"))
 	ids := 0
@@ -130,6 +114,16 @@ func (f *fixture) loop() *Loop {
 		f.t.Fatal(err)
 	}
 	return l
+}
+
+// serve starts a loop and its dev server on a loopback port, and returns
+// both.
+func (f *fixture) serve() (*Loop, string) {
+	f.t.Helper()
+	l := f.loop()
+	srv := httptest.NewServer(l.Handler())
+	f.t.Cleanup(srv.Close)
+	return l, srv.URL
 }
 
 func (f *fixture) tickAt(l *Loop, at string) {
@@ -179,7 +173,7 @@ func TestManifestReload(t *testing.T) {
 	f.tickAt(l, "2026-11-28T07:59:30Z")
 	f.wantOutput("reloaded: 3 jobs; added every5\n")
 	f.tickAt(l, "2026-11-28T08:05:00Z")
-	if diff := cmp.Diff([]string{"/every5 ", "/tick "}, sortStrings(f.app.received())); diff != "" {
+	if diff := cmp.Diff([]string{"/every5 ", "/tick "}, slices.Sorted(slices.Values(f.app.received()))); diff != "" {
 		t.Errorf("app received (-want +got):\n%s", diff)
 	}
 
@@ -278,13 +272,11 @@ func post(t *testing.T, url string, header map[string]string, body string) (int,
 func TestEnqueueEndpoint(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, hourly)
-	l := f.loop()
-	srv := httptest.NewServer(l.Handler())
-	t.Cleanup(srv.Close)
+	l, devURL := f.serve()
 	f.tickAt(l, "2026-11-28T07:30:00Z")
 
 	req := `{"enqueue": [{"job": "later", "id": "user-123", "delay": "1h", "body": {"userId": "123"}}]}`
-	code, got := post(t, srv.URL+"/enqueue", nil, req)
+	code, got := post(t, devURL+"/enqueue", nil, req)
 	if code != http.StatusAccepted {
 		t.Fatalf("POST /enqueue = %d %v", code, got)
 	}
@@ -296,7 +288,7 @@ func TestEnqueueEndpoint(t *testing.T) {
 	}
 
 	// The same again is a duplicate, answered as such.
-	code, got = post(t, srv.URL+"/enqueue", nil, req)
+	code, got = post(t, devURL+"/enqueue", nil, req)
 	res, _ := got["results"].([]any)
 	if code != http.StatusAccepted || len(res) != 1 || res[0].(map[string]any)["kind"] != engine.NoteDuplicate {
 		t.Errorf("second POST /enqueue = %d %v, want a duplicate", code, got)
@@ -307,19 +299,19 @@ func TestEnqueueEndpoint(t *testing.T) {
 		{`{"enqueue": [{"job": "later", "id": "a", "delay": "soon"}, {"job": "later", "id": "b", "delay": "1h", "at": "2026-12-01T00:00:00Z"}]}`, "enqueue[0].delay: invalid duration \"soon\""},
 		{`{"enqueue": [{"job": "later", "id": "c", "delay": "1h"}, {"job": "latr", "id": "d", "delay": "1h"}]}`, `enqueue[1].job: unknown job "latr"`},
 	} {
-		code, got = post(t, srv.URL+"/enqueue", nil, tc.body)
+		code, got = post(t, devURL+"/enqueue", nil, tc.body)
 		probs, _ := got["problems"].([]any)
 		if code != http.StatusBadRequest || len(probs) == 0 || !strings.HasPrefix(probs[0].(string), tc.want) {
 			t.Errorf("bad POST /enqueue #%d = %d %v, want 400 with %q first", i+3, code, got, tc.want)
 		}
 	}
-	if code, got := post(t, srv.URL+"/enqueue", nil, `{"enqueue": [{"job": "later", "id": "a", "delay": "soon"}, {"job": "later", "id": "b", "delay": "1h", "at": "2026-12-01T00:00:00Z"}]}`); len(got["problems"].([]any)) != 2 {
+	if code, got := post(t, devURL+"/enqueue", nil, `{"enqueue": [{"job": "later", "id": "a", "delay": "soon"}, {"job": "later", "id": "b", "delay": "1h", "at": "2026-12-01T00:00:00Z"}]}`); len(got["problems"].([]any)) != 2 {
 		t.Errorf("a request with two bad items: %d %v, want both problems", code, got)
 	}
 	f.wantOutput("POST /enqueue #3 refused, nothing applied:\n  enqueue[0].delay: invalid duration")
 
 	f.tickAt(l, "2026-11-28T08:30:00Z")
-	if diff := cmp.Diff([]string{`/later {"userId":"123"}`, "/tick "}, sortStrings(f.app.received())); diff != "" {
+	if diff := cmp.Diff([]string{`/later {"userId":"123"}`, "/tick "}, slices.Sorted(slices.Values(f.app.received()))); diff != "" {
 		t.Errorf("app received (-want +got):\n%s", diff)
 	}
 	f.wantOutput("07:30:00  enqueued  later#user-123  due 08:30:00 (from POST /enqueue #1)\n", "08:30:00  delivered later#user-123  attempt 1  HTTP 200")
@@ -328,11 +320,9 @@ func TestEnqueueEndpoint(t *testing.T) {
 func TestDispatchEndpoint(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, hourly)
-	l := f.loop()
-	srv := httptest.NewServer(l.Handler())
-	t.Cleanup(srv.Close)
+	l, devURL := f.serve()
 	f.tickAt(l, "2026-11-28T07:30:00Z")
-	url := srv.URL + "/repos/acme/shop/dispatches"
+	url := devURL + "/repos/acme/shop/dispatches"
 	auth := map[string]string{"Authorization": "token t0ken", "Accept": "application/vnd.github.v3+json"}
 
 	for _, tc := range []struct {
@@ -449,22 +439,10 @@ func TestRun(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	if diff := cmp.Diff([]string{"/later ", "/tick "}, sortStrings(f.app.received())); diff != "" {
+	if diff := cmp.Diff([]string{"/later ", "/tick "}, slices.Sorted(slices.Values(f.app.received()))); diff != "" {
 		t.Errorf("app received (-want +got):\n%s", diff)
 	}
 	f.wantOutput("cronrelay dev: "+f.manifest, "enqueue: POST http://"+addr+"/enqueue", "delivered later#now", "delivered tick@2026-11-28T08:00:00Z", "cronrelay dev: stopped\n")
-}
-
-func sortStrings(s []string) []string {
-	out := append([]string(nil), s...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
 }
 
 // TestEndpointEnqueuesDuringDelivery: an endpoint that enqueues through the
@@ -495,10 +473,8 @@ jobs:
     url: `+chain.URL+`/chain
     timeout: 10s
 `)
-	l := f.loop()
-	srv := httptest.NewServer(l.Handler())
-	t.Cleanup(srv.Close)
-	devURL = srv.URL
+	l, url := f.serve()
+	devURL = url
 	f.tickAt(l, "2026-11-28T07:59:00Z")
 	f.tickAt(l, "2026-11-28T08:00:00Z")
 	if code := <-answers; code != http.StatusAccepted {

@@ -46,38 +46,18 @@ jobs:
 	}
 	conflicts := 0
 	var mu sync.Mutex
-	for round := 1; round <= 6; round++ {
-		h.clock.Set(ts("2026-11-28T10:00:00Z").Add(time.Duration(round) * 13 * time.Minute))
-		var wg sync.WaitGroup
-		for i := 0; i < 4; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				rep, err := mk().Run(context.Background(), Options{})
-				if err != nil {
-					t.Errorf("run: %v", err)
-					return
-				}
-				mu.Lock()
-				conflicts += rep.Conflicts
-				mu.Unlock()
-			}()
+	h.concurrently(ts("2026-11-28T10:00:00Z"), 13*time.Minute, func() {
+		rep, err := mk().Run(context.Background(), Options{})
+		if err != nil {
+			t.Errorf("run: %v", err)
+			return
 		}
-		wg.Wait()
-	}
-	seen := map[string]int{}
-	for _, hh := range h.ep.received() {
-		seen[hh.Key()]++
-	}
-	for k, n := range seen {
-		if n != 1 {
-			t.Errorf("%s delivered %d times", k, n)
-		}
-	}
+		mu.Lock()
+		conflicts += rep.Conflicts
+		mu.Unlock()
+	})
 	// a: 10:05 .. 11:15 = 15; b: 10:10 .. 11:10 = 7.
-	if len(seen) != 22 {
-		t.Errorf("delivered %d distinct occurrences, want 22", len(seen))
-	}
+	h.checkDeliveredOnce(22)
 	if conflicts == 0 {
 		t.Error("four concurrent runs never conflicted: the test did not race")
 	}

@@ -180,9 +180,23 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 		d.occurrences(job, doc.LastRun, now, allow)
 	}
 
-	// Forget the cursors of jobs that left the manifest; their open work stays.
+	d.dropRemovedCursors(in.m)
+	d.addManual(in)
+
+	d.claimDue(in)
+	d.sampleLateness(in.workflow, now)
+	if d.changed {
+		d.doc.LastRun = now
+		d.doc.UpdatedAt = now
+	}
+	return d, nil
+}
+
+// dropRemovedCursors forgets the cursors of jobs that left the manifest;
+// their open work stays.
+func (d *decision) dropRemovedCursors(m *manifest.Manifest) {
 	for name := range d.doc.Jobs {
-		if in.m.Job(name) == nil {
+		if m.Job(name) == nil {
 			if js := d.doc.Jobs[name]; !js.Cursor.IsZero() {
 				js.Cursor = time.Time{}
 				d.changed = true
@@ -190,10 +204,14 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 			}
 		}
 	}
+}
 
-	// --jobs: deliver these now, whatever their schedule. The id names the
-	// run, so that two runs in the same second are two deliveries with two
-	// Idempotency-Keys, not one key a receiver would de-duplicate.
+// addManual opens the deliveries of --jobs: these now, whatever their
+// schedule. The id names the run, so that two runs in the same second are
+// two deliveries with two Idempotency-Keys, not one key a receiver would
+// de-duplicate.
+func (d *decision) addManual(in decideInput) {
+	now := in.now
 	for _, name := range in.manual {
 		job := in.m.Job(name)
 		id := manualID(name, now, in.runID)
@@ -210,14 +228,6 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 		}
 		d.changed = true
 	}
-
-	d.claimDue(in)
-	d.sampleLateness(in.workflow, now)
-	if d.changed {
-		d.doc.LastRun = now
-		d.doc.UpdatedAt = now
-	}
-	return d, nil
 }
 
 // occurrenceBudget decides how many occurrences each scheduled job may turn
@@ -233,15 +243,7 @@ func decide(doc *state.Doc, in decideInput) (*decision, error) {
 // whole window.
 func (d *decision) occurrenceBudget(in decideInput, lastRun time.Time) map[string]int {
 	now := in.now
-	claimable := 0
-	for _, dl := range d.doc.Open {
-		job := in.m.Job(dl.Job)
-		if job == nil || !job.Enabled || dl.ClaimedAt(now) || dl.Due.After(now) || dl.NextAttempt.After(now) {
-			continue
-		}
-		claimable++
-	}
-	budget := min(MaxClaims-claimable, d.openCap()-d.doc.OpenCount())
+	budget := min(MaxClaims-d.claimable(in.m, now), d.openCap()-d.doc.OpenCount())
 	type cand struct {
 		t   time.Time
 		job int
@@ -287,10 +289,94 @@ func (d *decision) occurrenceBudget(in decideInput, lastRun time.Time) map[strin
 	return allow
 }
 
+// claimable counts the open deliveries a pass at now may claim: due, not
+// waiting on a backoff, not claimed by another run, of an enabled job.
+func (d *decision) claimable(m *manifest.Manifest, now time.Time) int {
+	n := 0
+	for _, dl := range d.doc.Open {
+		job := m.Job(dl.Job)
+		if job == nil || !job.Enabled || dl.ClaimedAt(now) || dl.Due.After(now) || dl.NextAttempt.After(now) {
+			continue
+		}
+		n++
+	}
+	return n
+}
+
 // occurrences handles one scheduled job's window; allow caps how many of
 // its occurrences it takes (see occurrenceBudget).
 func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time, allow map[string]int) {
 	js := d.doc.JobState(job.Name)
+	if !d.checkCursor(job, js, lastRun, now) {
+		return
+	}
+	if !js.Cursor.Before(now) {
+		return
+	}
+	n, capped := allow[job.Name]
+	if capped && n == 0 {
+		if job.Enabled {
+			d.notes = append(d.notes, Note{Kind: NoteDeferred, Job: job.Name, Reason: fmt.Sprintf("more than %d deliveries are due: occurrences after %s wait for a later pass or run", MaxClaims, rfc(js.Cursor))})
+		}
+		return
+	}
+	occ, newest, more := window(job, js.Cursor, now, n, capped)
+	if len(occ) == 0 {
+		return
+	}
+	js.Cursor = newest.UTC()
+	d.changed = true
+
+	if !job.Enabled {
+		d.skip(job.Name, occ, NoteDisabled, "the job is disabled (enabled: false)", now)
+		return
+	}
+	fresh := d.sortOut(job, occ, newest, now)
+	if len(fresh) == 0 {
+		return
+	}
+	if !d.open(job, fresh, now) {
+		return
+	}
+	if more {
+		d.notes = append(d.notes, Note{Kind: NoteDeferred, Job: job.Name, Reason: fmt.Sprintf("more occurrences are due than this pass takes (at most %d per job, %d deliveries in all): the rest follow from %s on", MaxCatchUp, MaxClaims, rfc(newest))})
+	}
+}
+
+// window returns the occurrences after cursor up to now that this pass
+// takes (catch_up: all takes at most MaxCatchUp, and n when capped; more
+// says some are left), and the newest occurrence, which the cursor moves
+// to (for catch_up: latest, the newest in the whole window).
+func window(job *manifest.Job, cursor, now time.Time, n int, capped bool) (occ []time.Time, newest time.Time, more bool) {
+	limit := maxCount + 1
+	if job.CatchUp == "all" {
+		limit = MaxCatchUp + 1
+	}
+	occ = job.Schedule.Occurrences(cursor, now, limit)
+	if len(occ) == 0 {
+		return nil, time.Time{}, false
+	}
+	if job.CatchUp == "all" && len(occ) > MaxCatchUp {
+		occ, more = occ[:MaxCatchUp], true
+	}
+	if capped && job.CatchUp == "all" && len(occ) > n {
+		occ, more = occ[:n], true
+	}
+	newest = occ[len(occ)-1]
+	if job.CatchUp != "all" {
+		// latest: the newest occurrence in the window, found directly so
+		// that a long gap costs no more than a short one.
+		if p, ok := job.Schedule.Prev(now); ok && p.After(cursor) {
+			newest = p
+		}
+	}
+	return occ, newest, more
+}
+
+// checkCursor starts a job's cursor at its first sight (the last run, or
+// now), and refuses one that is ahead of the clock by more than
+// maxCursorSkew (false: the job is left alone on this pass).
+func (d *decision) checkCursor(job *manifest.Job, js *state.Job, lastRun, now time.Time) bool {
 	if js.Cursor.IsZero() {
 		start := lastRun
 		if start.IsZero() || start.After(now) {
@@ -304,50 +390,16 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time, allow 
 		msg := fmt.Sprintf("job %s: its cursor %s is %s ahead of the clock (%s), so the job would stay silent until then; a run whose clock was ahead wrote it. If the clock is right, reset the job: delete \"cursor\" under \"jobs\": {\"%s\": ...} in the state document, and the job starts again from the next run, without backfill", job.Name, rfc(js.Cursor), ahead.Round(time.Second), rfc(now), job.Name)
 		d.problems = append(d.problems, msg)
 		d.notes = append(d.notes, Note{Kind: NoteAhead, Job: job.Name, Reason: msg})
-		return
+		return false
 	}
-	if !js.Cursor.Before(now) {
-		return
-	}
-	n, capped := allow[job.Name]
-	if capped && n == 0 {
-		if job.Enabled {
-			d.notes = append(d.notes, Note{Kind: NoteDeferred, Job: job.Name, Reason: fmt.Sprintf("more than %d deliveries are due: occurrences after %s wait for a later pass or run", MaxClaims, rfc(js.Cursor))})
-		}
-		return
-	}
-	limit := maxCount + 1
-	if job.CatchUp == "all" {
-		limit = MaxCatchUp + 1
-	}
-	occ := job.Schedule.Occurrences(js.Cursor, now, limit)
-	if len(occ) == 0 {
-		return
-	}
-	more := false
-	if job.CatchUp == "all" && len(occ) > MaxCatchUp {
-		occ, more = occ[:MaxCatchUp], true
-	}
-	if capped && job.CatchUp == "all" && len(occ) > n {
-		occ, more = occ[:n], true
-	}
-	newest := occ[len(occ)-1]
-	if job.CatchUp != "all" {
-		// latest: the newest occurrence in the window, found directly so
-		// that a long gap costs no more than a short one.
-		if p, ok := job.Schedule.Prev(now); ok && p.After(js.Cursor) {
-			newest = p
-		}
-	}
-	js.Cursor = newest.UTC()
-	d.changed = true
+	return true
+}
 
-	if !job.Enabled {
-		d.skip(job.Name, occ, NoteDisabled, "the job is disabled (enabled: false)", now)
-		return
-	}
+// sortOut takes the occurrences of a window apart: those older than
+// max_lateness when first seen are missed, and catch_up: latest coalesces
+// all but the newest; it records both and returns what is to be delivered.
+func (d *decision) sortOut(job *manifest.Job, occ []time.Time, newest, now time.Time) (fresh []time.Time) {
 	// Missed: older than max_lateness when first seen.
-	var fresh []time.Time
 	var missed []time.Time
 	for _, t := range occ {
 		if job.MaxLateness > 0 && now.Sub(t) > job.MaxLateness {
@@ -366,7 +418,7 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time, allow 
 		d.skip(job.Name, missed, NoteMissed, fmt.Sprintf("older than max_lateness (%s) when first seen", job.MaxLateness), now)
 	}
 	if len(fresh) == 0 {
-		return
+		return nil
 	}
 	if job.CatchUp != "all" {
 		if len(fresh) > 1 || !fresh[len(fresh)-1].Equal(newest) {
@@ -386,11 +438,17 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time, allow 
 		}
 		fresh = []time.Time{newest}
 	}
+	return fresh
+}
+
+// open creates the deliveries of fresh occurrences, unless overlap: skip
+// finds one of the job's still open (false).
+func (d *decision) open(job *manifest.Job, fresh []time.Time, now time.Time) bool {
 	if job.Overlap == "skip" {
 		for _, dl := range d.doc.Open {
 			if dl.Job == job.Name && dl.Kind == state.KindCron {
 				d.skip(job.Name, fresh, NoteSkipped, fmt.Sprintf("overlap: skip, and %s is still open", dl.ID), now)
-				return
+				return false
 			}
 		}
 	}
@@ -404,9 +462,7 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time, allow 
 			GiveUp: t.UTC().Add(job.Retry.Until),
 		}
 	}
-	if more {
-		d.notes = append(d.notes, Note{Kind: NoteDeferred, Job: job.Name, Reason: fmt.Sprintf("more occurrences are due than this pass takes (at most %d per job, %d deliveries in all): the rest follow from %s on", MaxCatchUp, MaxClaims, rfc(newest))})
-	}
+	return true
 }
 
 // skip records occurrences that will not be delivered, as one history event.

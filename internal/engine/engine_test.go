@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -120,33 +119,13 @@ jobs:
   c: {schedule: "*/10 * * * *", path: /c, catch_up: all}
 `)
 	h.run("2026-11-28T10:00:00Z", Options{})
-	for round := 1; round <= 6; round++ {
-		h.clock.Set(ts("2026-11-28T10:00:00Z").Add(time.Duration(round) * 17 * time.Minute))
-		var wg sync.WaitGroup
-		for i := 0; i < 4; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := h.engine().Run(context.Background(), Options{}); err != nil {
-					t.Errorf("run: %v", err)
-				}
-			}()
+	h.concurrently(ts("2026-11-28T10:00:00Z"), 17*time.Minute, func() {
+		if _, err := h.engine().Run(context.Background(), Options{}); err != nil {
+			t.Errorf("run: %v", err)
 		}
-		wg.Wait()
-	}
-	seen := map[string]int{}
-	for _, hh := range h.ep.received() {
-		seen[hh.Key()]++
-	}
-	for k, n := range seen {
-		if n != 1 {
-			t.Errorf("%s delivered %d times", k, n)
-		}
-	}
+	})
 	// a and b: 10:05 .. 11:40 = 20 each; c: 10:10 .. 11:40 = 10.
-	if len(seen) != 50 {
-		t.Errorf("delivered %d distinct occurrences, want 50", len(seen))
-	}
+	h.checkDeliveredOnce(50)
 }
 
 func TestBadStateIsNeverOverwritten(t *testing.T) {
@@ -204,18 +183,6 @@ jobs:
 			t.Errorf("%s contains a secret:\n%s", what, data)
 		}
 	}
-}
-
-func sortedStrings(s []string) []string {
-	out := append([]string(nil), s...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
 }
 
 func TestReportJSON(t *testing.T) {

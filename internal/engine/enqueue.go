@@ -107,15 +107,8 @@ func requestIDs(reqs []sourcedRequest, rejects []rejectReport) []string {
 // checked against the manifest when it was received; a state that would
 // exceed its cap refuses the request whole.
 func (d *decision) apply(m *manifest.Manifest, sr sourcedRequest, now time.Time, _ func() string) error {
-	added := 0
-	for i, it := range sr.req.Enqueue {
-		id := deliveryID(it.Job, sr.ids[i], time.Time{})
-		if _, ok := d.doc.Open[id]; !ok {
-			added++
-		}
-	}
-	if d.doc.OpenCount()+added > d.openCap() {
-		return &RequestError{Source: sr.source, Err: fmt.Errorf("the state already holds %d open deliveries; %d more would pass the cap of %d, so nothing in this request was applied", d.doc.OpenCount(), added, d.openCap())}
+	if err := d.checkCap(sr); err != nil {
+		return err
 	}
 	for i, it := range sr.req.Enqueue {
 		job := m.Job(it.Job)
@@ -154,21 +147,43 @@ func (d *decision) apply(m *manifest.Manifest, sr sourcedRequest, now time.Time,
 		d.notes = append(d.notes, note)
 	}
 	for _, c := range sr.req.Cancel {
-		id := deliveryID(c.Job, c.ID, time.Time{})
-		note := Note{Kind: NoteCancelled, Job: c.Job, ID: id, Reason: "cancelled from " + sr.source}
-		if dl, ok := d.doc.Open[id]; ok {
-			note.Due = dl.Due
-			delete(d.doc.Open, id)
-			d.doc.AddHistory(c.Job, state.Event{ID: id, Due: dl.Due, At: now, Outcome: "cancelled", Attempts: dl.Attempts})
-			d.changed = true
-			d.summary.cancelled++
-			if dl.ClaimedAt(now) {
-				note.Reason += " (it was being delivered by run " + dl.Claim.Run + "; that attempt may still arrive)"
-			}
-		} else {
-			note.Kind, note.Reason = NoteNotFound, "nothing pending with this id"
-		}
-		d.notes = append(d.notes, note)
+		d.notes = append(d.notes, d.cancelPending(c.Job, deliveryID(c.Job, c.ID, time.Time{}), sr.source, now))
 	}
 	return nil
+}
+
+// checkCap refuses a request whose new enqueues would take the state past
+// its cap of open deliveries.
+func (d *decision) checkCap(sr sourcedRequest) error {
+	added := 0
+	for i, it := range sr.req.Enqueue {
+		id := deliveryID(it.Job, sr.ids[i], time.Time{})
+		if _, ok := d.doc.Open[id]; !ok {
+			added++
+		}
+	}
+	if d.doc.OpenCount()+added > d.openCap() {
+		return &RequestError{Source: sr.source, Err: fmt.Errorf("the state already holds %d open deliveries; %d more would pass the cap of %d, so nothing in this request was applied", d.doc.OpenCount(), added, d.openCap())}
+	}
+	return nil
+}
+
+// cancelPending cancels the open delivery id of job asked for by source,
+// and returns the note that says what came of it.
+func (d *decision) cancelPending(job, id, source string, now time.Time) Note {
+	note := Note{Kind: NoteCancelled, Job: job, ID: id, Reason: "cancelled from " + source}
+	dl, ok := d.doc.Open[id]
+	if !ok {
+		note.Kind, note.Reason = NoteNotFound, "nothing pending with this id"
+		return note
+	}
+	note.Due = dl.Due
+	delete(d.doc.Open, id)
+	d.doc.AddHistory(job, state.Event{ID: id, Due: dl.Due, At: now, Outcome: "cancelled", Attempts: dl.Attempts})
+	d.changed = true
+	d.summary.cancelled++
+	if dl.ClaimedAt(now) {
+		note.Reason += " (it was being delivered by run " + dl.Claim.Run + "; that attempt may still arrive)"
+	}
+	return note
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -145,6 +146,40 @@ func (h *harness) stateBytes() []byte {
 	}
 	return data
 }
+
+// concurrently plays four runs at once in each of six rounds: run is
+// called from four goroutines with the clock at start + round×step.
+func (h *harness) concurrently(start time.Time, step time.Duration, run func()) {
+	for round := 1; round <= 6; round++ {
+		h.clock.Set(start.Add(time.Duration(round) * step))
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(run)
+		}
+		wg.Wait()
+	}
+}
+
+// checkDeliveredOnce fails the test unless the endpoint saw want distinct
+// occurrences, none of them twice.
+func (h *harness) checkDeliveredOnce(want int) {
+	h.t.Helper()
+	seen := map[string]int{}
+	for _, r := range h.ep.received() {
+		seen[r.Key()]++
+	}
+	for k, n := range seen {
+		if n != 1 {
+			h.t.Errorf("%s delivered %d times", k, n)
+		}
+	}
+	if len(seen) != want {
+		h.t.Errorf("delivered %d distinct occurrences, want %d", len(seen), want)
+	}
+}
+
+// sortedStrings returns a sorted copy of s.
+func sortedStrings(s []string) []string { return slices.Sorted(slices.Values(s)) }
 
 func outcomes(rep *Report) []string {
 	var out []string

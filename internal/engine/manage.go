@@ -179,36 +179,9 @@ func (e *Engine) cancel(ctx context.Context, source string, sc *store.Scope, ids
 	var notes []Note
 	_, err := e.update(ctx, "cronrelay: cancelled", sc, func(doc *state.Doc, now time.Time) (bool, error) {
 		notes = nil
-		var targets []*state.Delivery
-		var missing []string
-		seen := map[string]bool{}
-		for _, id := range ids {
-			dl, ok := doc.Open[id]
-			if !ok {
-				if !gone {
-					missing = append(missing, id)
-				}
-				continue
-			}
-			if !seen[id] {
-				seen[id] = true
-				targets = append(targets, dl)
-			}
-		}
-		if len(missing) > 0 {
-			sort.Strings(missing)
-			return false, &NotFoundError{What: fmt.Sprintf("no open delivery with id %q (see cronrelay status); nothing was cancelled", missing)}
-		}
-		if orphans {
-			var found []*state.Delivery
-			for _, dl := range doc.Open {
-				if e.Manifest.Job(dl.Job) == nil && !seen[dl.ID] {
-					seen[dl.ID] = true
-					found = append(found, dl)
-				}
-			}
-			sort.Slice(found, func(a, b int) bool { return found[a].ID < found[b].ID })
-			targets = append(targets, found...)
+		targets, err := e.cancelTargets(doc, ids, orphans, gone)
+		if err != nil {
+			return false, err
 		}
 		for _, dl := range targets {
 			note := Note{Kind: NoteCancelled, Job: dl.Job, ID: dl.ID, Due: dl.Due, Reason: "cancelled from " + source}
@@ -231,4 +204,44 @@ func (e *Engine) cancel(ctx context.Context, source string, sc *store.Scope, ids
 		return nil, err
 	}
 	return notes, nil
+}
+
+// cancelTargets returns the open deliveries a cancel takes, ids first (in
+// order, once each), then with orphans those of jobs the manifest no
+// longer has, by id; an id that is not open refuses the whole request,
+// unless gone says such ids are skipped (orphans a walk found that another
+// command removed since).
+func (e *Engine) cancelTargets(doc *state.Doc, ids []string, orphans, gone bool) ([]*state.Delivery, error) {
+	var targets []*state.Delivery
+	var missing []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		dl, ok := doc.Open[id]
+		if !ok {
+			if !gone {
+				missing = append(missing, id)
+			}
+			continue
+		}
+		if !seen[id] {
+			seen[id] = true
+			targets = append(targets, dl)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, &NotFoundError{What: fmt.Sprintf("no open delivery with id %q (see cronrelay status); nothing was cancelled", missing)}
+	}
+	if orphans {
+		var found []*state.Delivery
+		for _, dl := range doc.Open {
+			if e.Manifest.Job(dl.Job) == nil && !seen[dl.ID] {
+				seen[dl.ID] = true
+				found = append(found, dl)
+			}
+		}
+		sort.Slice(found, func(a, b int) bool { return found[a].ID < found[b].ID })
+		targets = append(targets, found...)
+	}
+	return targets, nil
 }

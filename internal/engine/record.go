@@ -79,19 +79,8 @@ func (e *Engine) record(ctx context.Context, results []outcome, rep *Report, k *
 
 // apply records one outcome in doc.
 func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSummary) (DeliveryReport, []Note) {
-	res := o.res
-	first := o.first
-	dr := DeliveryReport{
-		ID: o.dl.ID, Job: o.dl.Job, Kind: o.dl.Kind, Due: o.dl.Due, Started: o.started,
-		Lateness: o.started.Sub(o.dl.Due), Status: res.Status, Error: e.Masker.Mask(res.Err), Duration: res.Duration,
-	}
-	for i := range res.Attempts {
-		dr.Attempts = append(dr.Attempts, first+i)
-	}
-	last := first
-	if n := len(res.Attempts); n > 0 {
-		last = first + n - 1
-	}
+	res, first := o.res, o.first
+	dr, last := e.report(o)
 	var notes []Note
 	dl, ok := doc.Open[o.dl.ID]
 	if !ok {
@@ -117,7 +106,6 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 	dl.Claim = nil
 	dl.LastStatus = res.Status
 	dl.LastError = e.Masker.Mask(res.Err)
-	job := e.Manifest.Job(dl.Job)
 
 	// A 2xx whose continuation is refused is a failed delivery for the
 	// job's purposes: the chain it was to continue ends, so it is
@@ -131,6 +119,16 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 		notes = append(notes, cnotes...)
 	}
 
+	e.settle(doc, dl, res, refused, now, sum, &dr)
+	dr.Continued = continued
+	return dr, notes
+}
+
+// settle records what becomes of a delivery that was sent: delivered,
+// retrying or dead (refused: why its continuation was refused, which makes
+// a 2xx a failure), in doc and in its report dr.
+func (e *Engine) settle(doc *state.Doc, dl *state.Delivery, res deliver.Result, refused string, now time.Time, sum *changeSummary, dr *DeliveryReport) {
+	job := e.Manifest.Job(dl.Job)
 	switch {
 	case res.Outcome == deliver.Success && refused != "":
 		dr.Outcome = "dead"
@@ -144,33 +142,12 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 		e.kill(doc, dl, reason, res, now, sum)
 	case res.Outcome == deliver.Success:
 		dr.Outcome = "delivered"
-		delete(doc.Open, dl.ID)
-		doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: "delivered", Attempts: dl.Attempts, Status: res.Status})
-		js := doc.JobState(dl.Job)
-		js.LastSuccess = now
-		if dl.Kind == state.KindCron && dl.Due.After(js.NewestDelivered) {
-			js.NewestDelivered = dl.Due
-		}
-		if dl.Kind == state.KindDelayed || dl.Kind == state.KindFailure {
-			doc.Remember(dl.ID, now)
-		}
+		delivered(doc, dl, res.Status, now)
 		sum.delivered++
-		dr.Continued = continued
 	case res.Outcome == deliver.Retry && job != nil && now.Before(dl.GiveUp):
 		dr.Outcome = "retrying"
-		wait := runBackoff(dl.Attempts, job.Retry.Attempts)
-		next := now.Add(wait)
-		if !res.RetryAfter.IsZero() {
-			// Retry-After is in real time; the state is on the scheduling clock.
-			if asked := now.Add(res.RetryAfter.Sub(e.Real.Now())); asked.After(next) {
-				next = asked
-			}
-		}
-		if next.After(dl.GiveUp) {
-			next = dl.GiveUp // one last try when retry.until runs out
-		}
-		dl.NextAttempt = next
-		dr.NextTry = next
+		dl.NextAttempt = e.retryAt(dl, job, res, now)
+		dr.NextTry = dl.NextAttempt
 		sum.retrying++
 	default:
 		dr.Outcome = "dead"
@@ -180,7 +157,57 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 		}
 		e.kill(doc, dl, reason, res, now, sum)
 	}
-	return dr, notes
+}
+
+// report starts the report of a delivery from its outcome, and returns the
+// number of its last attempt (the first, if none was made).
+func (e *Engine) report(o outcome) (dr DeliveryReport, last int) {
+	res := o.res
+	dr = DeliveryReport{
+		ID: o.dl.ID, Job: o.dl.Job, Kind: o.dl.Kind, Due: o.dl.Due, Started: o.started,
+		Lateness: o.started.Sub(o.dl.Due), Status: res.Status, Error: e.Masker.Mask(res.Err), Duration: res.Duration,
+	}
+	for i := range res.Attempts {
+		dr.Attempts = append(dr.Attempts, o.first+i)
+	}
+	last = o.first
+	if n := len(res.Attempts); n > 0 {
+		last = o.first + n - 1
+	}
+	return dr, last
+}
+
+// delivered closes a delivery that succeeded: out of the open set, into
+// the job's history and its newest delivered occurrence, and remembered by
+// id when it was enqueued (so that the same id is a duplicate).
+func delivered(doc *state.Doc, dl *state.Delivery, status int, now time.Time) {
+	delete(doc.Open, dl.ID)
+	doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: "delivered", Attempts: dl.Attempts, Status: status})
+	js := doc.JobState(dl.Job)
+	js.LastSuccess = now
+	if dl.Kind == state.KindCron && dl.Due.After(js.NewestDelivered) {
+		js.NewestDelivered = dl.Due
+	}
+	if dl.Kind == state.KindDelayed || dl.Kind == state.KindFailure {
+		doc.Remember(dl.ID, now)
+	}
+}
+
+// retryAt is when a failed delivery is tried again: after the backoff, or
+// later if the endpoint's Retry-After asks, but not after its give-up time
+// (one last try when retry.until runs out).
+func (e *Engine) retryAt(dl *state.Delivery, job *manifest.Job, res deliver.Result, now time.Time) time.Time {
+	next := now.Add(runBackoff(dl.Attempts, job.Retry.Attempts))
+	if !res.RetryAfter.IsZero() {
+		// Retry-After is in real time; the state is on the scheduling clock.
+		if asked := now.Add(res.RetryAfter.Sub(e.Real.Now())); asked.After(next) {
+			next = asked
+		}
+	}
+	if next.After(dl.GiveUp) {
+		next = dl.GiveUp
+	}
+	return next
 }
 
 // OutcomeNotStarted is the report outcome of a delivery that was claimed
@@ -248,18 +275,9 @@ func (e *Engine) continuation(doc *state.Doc, dl *state.Delivery, res deliver.Re
 		}
 		return 0, nil, ""
 	}
-	req, ok, err := request.Continuation(source, res.Body)
-	if !ok && err == nil {
+	req, ok, err := e.parseContinuation(source, dl.Job, res.Body, now)
+	if !ok {
 		return 0, nil, ""
-	}
-	if err == nil {
-		err = checkParsed(e.Manifest, req)
-	}
-	if err == nil {
-		err = checkContinuation(e.Manifest, dl.Job, req)
-	}
-	if err == nil {
-		err = checkHorizon(source, req, now)
 	}
 	if err != nil {
 		reason := fmt.Sprintf("%s: %v", source, err)
@@ -288,6 +306,26 @@ func (e *Engine) continuation(doc *state.Doc, dl *state.Delivery, res deliver.Re
 	sum.enqueued += d.summary.enqueued
 	sum.cancelled += d.summary.cancelled
 	return d.summary.enqueued, d.notes, ""
+}
+
+// parseContinuation reads the continuation in a response body of a
+// delivery of job and checks it against the manifest, the job's continues
+// and the horizon; ok is false when the body carries none.
+func (e *Engine) parseContinuation(source, job string, body []byte, now time.Time) (req *request.Request, ok bool, err error) {
+	req, ok, err = request.Continuation(source, body)
+	if !ok && err == nil {
+		return nil, false, nil
+	}
+	if err == nil {
+		err = checkParsed(e.Manifest, req)
+	}
+	if err == nil {
+		err = checkContinuation(e.Manifest, job, req)
+	}
+	if err == nil {
+		err = checkHorizon(source, req, now)
+	}
+	return req, true, err
 }
 
 // sanitizeID turns a delivery id into characters an enqueue id may hold.
@@ -347,15 +385,9 @@ func bodyBytes(raw json.RawMessage) ([]byte, bool) {
 	return []byte(raw), true
 }
 
-// nextDue is the earliest time after now at which something becomes due:
-// an occurrence of an enabled schedule, a delayed job, or a retry.
-func nextDue(m *manifest.Manifest, doc *state.Doc, now time.Time) (time.Time, bool) {
-	var best time.Time
-	consider := func(t time.Time) {
-		if t.After(now) && (best.IsZero() || t.Before(best)) {
-			best = t
-		}
-	}
+// eachNextOccurrence calls f with the next occurrence of every enabled
+// schedule after now, or after the job's cursor when that is later.
+func eachNextOccurrence(m *manifest.Manifest, doc *state.Doc, now time.Time, f func(j *manifest.Job, t time.Time)) {
 	for _, j := range m.Jobs {
 		if j.Schedule == nil || !j.Enabled {
 			continue
@@ -365,9 +397,21 @@ func nextDue(m *manifest.Manifest, doc *state.Doc, now time.Time) (time.Time, bo
 			from = js.Cursor
 		}
 		if t, ok := j.Schedule.Next(from); ok {
-			consider(t)
+			f(j, t)
 		}
 	}
+}
+
+// nextDue is the earliest time after now at which something becomes due:
+// an occurrence of an enabled schedule, a delayed job, or a retry.
+func nextDue(m *manifest.Manifest, doc *state.Doc, now time.Time) (time.Time, bool) {
+	var best time.Time
+	consider := func(t time.Time) {
+		if t.After(now) && (best.IsZero() || t.Before(best)) {
+			best = t
+		}
+	}
+	eachNextOccurrence(m, doc, now, func(_ *manifest.Job, t time.Time) { consider(t) })
 	for _, dl := range doc.Open {
 		if job := m.Job(dl.Job); job == nil || !job.Enabled {
 			continue
@@ -408,18 +452,9 @@ func wakeAt(m *manifest.Manifest, doc *state.Doc, now time.Time) (time.Time, str
 			best, why = t, reason
 		}
 	}
-	for _, j := range m.Jobs {
-		if j.Schedule == nil || !j.Enabled {
-			continue
-		}
-		from := now
-		if js := doc.Jobs[j.Name]; js != nil && js.Cursor.After(from) {
-			from = js.Cursor
-		}
-		if t, ok := j.Schedule.Next(from); ok {
-			consider(t, fmt.Sprintf("the occurrence of %s at %s", j.Name, rfc(t)))
-		}
-	}
+	eachNextOccurrence(m, doc, now, func(j *manifest.Job, t time.Time) {
+		consider(t, fmt.Sprintf("the occurrence of %s at %s", j.Name, rfc(t)))
+	})
 	foreign, blocked := false, false
 	for _, dl := range doc.Open {
 		if dl.ClaimedAt(now) {

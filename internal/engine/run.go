@@ -186,29 +186,12 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 	// it is reported (and sent to on_reject) for the run to fail at the end.
 	reqs, rejected, reports := e.receivePartial(opts.Requests, start, rep.RunID)
 	rep.Rejected = rejected
-	for _, name := range opts.Jobs {
-		if e.Manifest.Job(name) == nil {
-			src := opts.JobsSource
-			if src == "" {
-				src = "--jobs"
-			}
-			return nil, &RequestError{Source: src, Err: fmt.Errorf("unknown job %q; valid are %q", name, jobNames(e.Manifest))}
-		}
+	if err := e.checkManual(opts); err != nil {
+		return nil, err
 	}
 	resolved, broken := e.resolveAll()
 	rep.Broken = broken
-	in := decideInput{
-		maxOpen: capOf(e.Store),
-		m:       e.Manifest, runID: rep.RunID, lease: opts.Budget + leaseMargin,
-		manual: opts.Jobs, requests: reqs, newID: e.NewID, claim: !opts.DryRun,
-		workflow: opts.Workflow, broken: map[string]bool{}, rejects: reports, lenient: true,
-	}
-	for _, b := range broken {
-		in.broken[b.Job] = true
-		for _, d := range b.Diagnostics {
-			e.logf("skipped job %s: %s", b.Job, d.String())
-		}
-	}
+	in := e.firstInput(opts, rep.RunID, reqs, reports, broken)
 	// The context's timeout is a real-time duration: Real may be a
 	// simulated clock (demo, simulator), and a context deadline is always
 	// measured by the runtime's own clock.
@@ -239,25 +222,14 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 			return rep, err
 		}
 		last = doc
-		if pass == 0 || len(dec.claimed) > 0 {
-			rep.Notes = append(rep.Notes, passNotes(dec.notes, pass)...)
-		}
-		if pass == 0 && len(rep.Problems) == 0 {
-			rep.Problems = append(rep.Problems, dec.problems...)
-		}
-		if pass == 0 && opts.Workflow != nil {
-			rep.GitHubLateness = lateness.Summary(lateness.Record(doc.Lateness, opts.Workflow.Schedule, opts.Workflow.Started), opts.Workflow.Schedule.Location())
-		}
 		if pass == 0 {
-			for _, rq := range dec.refused {
-				rep.Rejected = append(rep.Rejected, lateRejection(rq))
-			}
+			rep.firstPass(dec, doc, opts.Workflow)
+		} else if len(dec.claimed) > 0 {
+			rep.Notes = append(rep.Notes, passNotes(dec.notes, pass)...)
 		}
 		in.manual, in.requests, in.workflow, in.rejects = nil, nil, nil, nil // applied once
 		if opts.DryRun {
-			for _, dl := range dec.claimed {
-				rep.Deliveries = append(rep.Deliveries, DeliveryReport{ID: dl.ID, Job: dl.Job, Kind: dl.Kind, Due: dl.Due, Lateness: in.now.Sub(dl.Due), Outcome: "would deliver", Attempts: []int{dl.Attempts + 1}})
-			}
+			rep.wouldDeliver(dec.claimed, in.now)
 			break
 		}
 		if len(dec.claimed) > 0 {
@@ -274,17 +246,7 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		// Nothing due now: sleep inside the lookahead until the next event
 		// that can change the decision, then read the state again.
-		if opts.Lookahead <= 0 {
-			break
-		}
-		now := e.Clock.Now()
-		wake, why, ok := wakeAt(e.Manifest, doc, now)
-		if !ok || wake.After(start.Add(opts.Lookahead)) {
-			break
-		}
-		wait := max(wake.Sub(now), minLookaheadWait)
-		e.logf("waiting %s for %s (lookahead)", wait.Round(time.Second), why)
-		if err := e.Clock.Sleep(ctx, wait); err != nil {
+		if opts.Lookahead <= 0 || !e.waitInLookahead(ctx, doc, start.Add(opts.Lookahead)) {
 			break
 		}
 		// Another run may have written meanwhile (recorded what this run
@@ -296,6 +258,75 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 	rep.Finished = e.Clock.Now()
 	rep.fillArrays()
 	return rep, nil
+}
+
+// checkManual refuses --jobs naming a job the manifest does not have.
+func (e *Engine) checkManual(opts Options) error {
+	for _, name := range opts.Jobs {
+		if e.Manifest.Job(name) == nil {
+			src := opts.JobsSource
+			if src == "" {
+				src = "--jobs"
+			}
+			return &RequestError{Source: src, Err: fmt.Errorf("unknown job %q; valid are %q", name, jobNames(e.Manifest))}
+		}
+	}
+	return nil
+}
+
+// firstInput is what the first pass of a run decides on: the run's
+// requests, --jobs and workflow are applied on it only. Jobs whose
+// configuration is broken are logged and left waiting.
+func (e *Engine) firstInput(opts Options, runID string, reqs []sourcedRequest, reports []rejectReport, broken []BrokenJob) decideInput {
+	in := decideInput{
+		maxOpen: capOf(e.Store),
+		m:       e.Manifest, runID: runID, lease: opts.Budget + leaseMargin,
+		manual: opts.Jobs, requests: reqs, newID: e.NewID, claim: !opts.DryRun,
+		workflow: opts.Workflow, broken: map[string]bool{}, rejects: reports, lenient: true,
+	}
+	for _, b := range broken {
+		in.broken[b.Job] = true
+		for _, d := range b.Diagnostics {
+			e.logf("skipped job %s: %s", b.Job, d.String())
+		}
+	}
+	return in
+}
+
+// firstPass adds to the report what only the first pass says: its notes
+// and problems, GitHub's lateness, and the requests refused late.
+func (r *Report) firstPass(dec *decision, doc *state.Doc, wf *Workflow) {
+	r.Notes = append(r.Notes, passNotes(dec.notes, 0)...)
+	if len(r.Problems) == 0 {
+		r.Problems = append(r.Problems, dec.problems...)
+	}
+	if wf != nil {
+		r.GitHubLateness = lateness.Summary(lateness.Record(doc.Lateness, wf.Schedule, wf.Started), wf.Schedule.Location())
+	}
+	for _, rq := range dec.refused {
+		r.Rejected = append(r.Rejected, lateRejection(rq))
+	}
+}
+
+// wouldDeliver reports what a dry run claimed as deliveries it would make.
+func (r *Report) wouldDeliver(claimed []*state.Delivery, now time.Time) {
+	for _, dl := range claimed {
+		r.Deliveries = append(r.Deliveries, DeliveryReport{ID: dl.ID, Job: dl.Job, Kind: dl.Kind, Due: dl.Due, Lateness: now.Sub(dl.Due), Outcome: "would deliver", Attempts: []int{dl.Attempts + 1}})
+	}
+}
+
+// waitInLookahead sleeps until the next event that can change the
+// decision (see wakeAt), unless it falls after end, the end of the
+// lookahead; false: the run stops waiting.
+func (e *Engine) waitInLookahead(ctx context.Context, doc *state.Doc, end time.Time) bool {
+	now := e.Clock.Now()
+	wake, why, ok := wakeAt(e.Manifest, doc, now)
+	if !ok || wake.After(end) {
+		return false
+	}
+	wait := max(wake.Sub(now), minLookaheadWait)
+	e.logf("waiting %s for %s (lookahead)", wait.Round(time.Second), why)
+	return e.Clock.Sleep(ctx, wait) == nil
 }
 
 // fillArrays makes every list in the report an empty list rather than nil,

@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"sync"
 )
@@ -59,9 +60,7 @@ func (c *Counter) ByMethod() map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m := make(map[string]int, len(c.byMethod))
-	for k, v := range c.byMethod {
-		m[k] = v
-	}
+	maps.Copy(m, c.byMethod)
 	return m
 }
 

@@ -13,23 +13,7 @@ import (
 // err is not an API answer (a network error, a cancelled context, a
 // response that could not be decoded).
 func Status(err error) int {
-	var (
-		er *gh.ErrorResponse
-		rl *gh.RateLimitError
-		ab *gh.AbuseRateLimitError
-	)
-	switch {
-	case errors.As(err, &rl):
-		return statusOf(rl.Response, http.StatusForbidden)
-	case errors.As(err, &ab):
-		return statusOf(ab.Response, http.StatusForbidden)
-	case errors.As(err, &er):
-		return statusOf(er.Response, 0)
-	}
-	return 0
-}
-
-func statusOf(r *http.Response, fallback int) int {
+	r, _, fallback := answer(err)
 	if r == nil {
 		return fallback
 	}
@@ -39,6 +23,14 @@ func statusOf(r *http.Response, fallback int) int {
 // Message returns GitHub's "message" for an API answer, or "" if err is not
 // one.
 func Message(err error) string {
+	_, message, _ := answer(err)
+	return message
+}
+
+// answer unwraps the go-github error behind err: the response, GitHub's
+// message, and the status to assume when the response is missing (403 for
+// the rate limits). It returns zeros when err is not an API answer.
+func answer(err error) (r *http.Response, message string, fallback int) {
 	var (
 		er *gh.ErrorResponse
 		rl *gh.RateLimitError
@@ -46,13 +38,13 @@ func Message(err error) string {
 	)
 	switch {
 	case errors.As(err, &rl):
-		return rl.Message
+		return rl.Response, rl.Message, http.StatusForbidden
 	case errors.As(err, &ab):
-		return ab.Message
+		return ab.Response, ab.Message, http.StatusForbidden
 	case errors.As(err, &er):
-		return er.Message
+		return er.Response, er.Message, 0
 	}
-	return ""
+	return nil, "", 0
 }
 
 // Describe returns "STATUS MESSAGE" for an API answer (such as
@@ -91,7 +83,7 @@ func Transient(err error) bool {
 		return true
 	}
 	if errors.As(err, &er) {
-		s := statusOf(er.Response, 0)
+		s := Status(err)
 		return s >= 500 || s == http.StatusTooManyRequests
 	}
 	// Anything else is a transport failure or an answer that could not be

@@ -140,6 +140,28 @@ func quote(s string) string {
 	return strconv.Quote(s)
 }
 
+// writeEnqueueSetup tells what the app needs to enqueue delayed jobs: the
+// scheduler repository, or the app's own, and a token for it.
+func writeEnqueueSetup(b *strings.Builder, o Options) {
+	switch {
+	case o.SchedulerRepo != "":
+		fmt.Fprintf(b, "   To enqueue delayed jobs from the app:\n")
+		fmt.Fprintf(b, "   CRONRELAY_REPOSITORY=%s\n", o.SchedulerRepo)
+		fmt.Fprintf(b, "   CRONRELAY_GITHUB_TOKEN=<a fine-grained token: https://github.com/settings/personal-access-tokens/new,\n")
+		fmt.Fprintf(b, "     Repository access: only %s; Permissions: Contents read and write.\n", o.SchedulerRepo)
+		fmt.Fprintf(b, "     It can reach nothing but the scheduler repository, not your code.>\n")
+	default:
+		repo := o.Repo
+		if repo == "" {
+			repo = "OWNER/REPO"
+		}
+		fmt.Fprintf(b, "   To enqueue delayed jobs from the app:\n")
+		fmt.Fprintf(b, "   CRONRELAY_REPOSITORY=%s\n", repo)
+		fmt.Fprintf(b, "   CRONRELAY_GITHUB_TOKEN=<a fine-grained token with Contents read and write on %s;\n", repo)
+		fmt.Fprintf(b, "     it can also push code there: to keep the app's token away from your code, run init --scheduler-repo OWNER/SCHEDULER>\n")
+	}
+}
+
 // Instructions are what init prints after writing: the secrets as gh
 // commands, the app's variables, and how to push.
 func Instructions(o Options, s Secrets, written []string) string {
@@ -168,23 +190,7 @@ func Instructions(o Options, s Secrets, written []string) string {
 	next("Set the same values in your app's environment (Vercel: Settings > Environment Variables):")
 	fmt.Fprintf(&b, "   CRON_SECRET=%s\n", s.CronSecret)
 	fmt.Fprintf(&b, "   CRONRELAY_SIGNING_KEY=%s\n", s.SigningKey)
-	switch {
-	case o.SchedulerRepo != "":
-		fmt.Fprintf(&b, "   To enqueue delayed jobs from the app:\n")
-		fmt.Fprintf(&b, "   CRONRELAY_REPOSITORY=%s\n", o.SchedulerRepo)
-		fmt.Fprintf(&b, "   CRONRELAY_GITHUB_TOKEN=<a fine-grained token: https://github.com/settings/personal-access-tokens/new,\n")
-		fmt.Fprintf(&b, "     Repository access: only %s; Permissions: Contents read and write.\n", o.SchedulerRepo)
-		fmt.Fprintf(&b, "     It can reach nothing but the scheduler repository, not your code.>\n")
-	default:
-		repo := o.Repo
-		if repo == "" {
-			repo = "OWNER/REPO"
-		}
-		fmt.Fprintf(&b, "   To enqueue delayed jobs from the app:\n")
-		fmt.Fprintf(&b, "   CRONRELAY_REPOSITORY=%s\n", repo)
-		fmt.Fprintf(&b, "   CRONRELAY_GITHUB_TOKEN=<a fine-grained token with Contents read and write on %s;\n", repo)
-		fmt.Fprintf(&b, "     it can also push code there: to keep the app's token away from your code, run init --scheduler-repo OWNER/SCHEDULER>\n")
-	}
+	writeEnqueueSetup(&b, o)
 	if o.RouteDir != "" {
 		if o.AppDir == "" || o.AppDir == "." {
 			next("Install the verifier in the app: npm install standardwebhooks")

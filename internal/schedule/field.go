@@ -113,20 +113,8 @@ func parseElement(spec *fieldSpec, el string) (norm string, special bool, msg st
 		}
 		return strconv.Itoa(n) + "L", true, ""
 	case spec.pos == 5 && strings.Contains(el, "#"):
-		day, _, _ := strings.Cut(el, "#")
-		_, nth, _ := strings.Cut(orig, "#")
-		n, m := spec.value(day)
-		if m != "" {
-			return "", false, m + ` before "#"`
-		}
-		k, err := strconv.Atoi(nth)
-		if err != nil || !isDigits(nth) {
-			return "", false, fmt.Sprintf("%q after \"#\" is not a number", nth)
-		}
-		if k < 1 || k > 5 {
-			return "", false, fmt.Sprintf("%d after \"#\" is out of range 1-5", k)
-		}
-		return fmt.Sprintf("%d#%d", n, k), true, ""
+		nth, m := parseNth(spec, el, orig)
+		return nth, m == "", m
 	case strings.Contains(el, "#"):
 		return "", false, `"#" is only allowed in the day-of-week field, e.g. "1#2" for the second Monday`
 	case strings.Contains(el, "W"):
@@ -135,6 +123,47 @@ func parseElement(spec *fieldSpec, el string) (norm string, special bool, msg st
 		return "", false, `"L" is only allowed as the day of month ("L") or after a weekday ("5L")`
 	}
 	return "", false, msg
+}
+
+// parseNth parses the day-of-week element "day#n" (el in upper case, orig
+// as written), the n-th such weekday of the month.
+func parseNth(spec *fieldSpec, el, orig string) (norm, msg string) {
+	day, _, _ := strings.Cut(el, "#")
+	_, nth, _ := strings.Cut(orig, "#")
+	n, m := spec.value(day)
+	if m != "" {
+		return "", m + ` before "#"`
+	}
+	k, err := strconv.Atoi(nth)
+	if err != nil || !isDigits(nth) {
+		return "", fmt.Sprintf("%q after \"#\" is not a number", nth)
+	}
+	if k < 1 || k > 5 {
+		return "", fmt.Sprintf("%d after \"#\" is out of range 1-5", k)
+	}
+	return fmt.Sprintf("%d#%d", n, k), ""
+}
+
+// parseRange parses a-b.
+func parseRange(spec *fieldSpec, base string) (string, string) {
+	a, b, _ := strings.Cut(base, "-")
+	x, m := spec.value(a)
+	if m != "" {
+		return "", m
+	}
+	y, m := spec.value(b)
+	if m != "" {
+		return "", m
+	}
+	if spec.pos == 5 && y == 0 && x > 0 {
+		// Like cronie, a weekday range ending on Sunday (SAT-SUN, 5-0)
+		// ends at 7, the other number for Sunday.
+		y = 7
+	}
+	if y < x {
+		return "", backwards(spec, base, x, y)
+	}
+	return fmt.Sprintf("%d-%d", x, y), ""
 }
 
 // parseStandard parses *, n, a-b and their /step forms.
@@ -149,24 +178,11 @@ func parseStandard(spec *fieldSpec, el string) (string, string) {
 	case base == "*":
 		out = "*"
 	case strings.Contains(base, "-"):
-		a, b, _ := strings.Cut(base, "-")
-		x, m := spec.value(a)
+		r, m := parseRange(spec, base)
 		if m != "" {
 			return "", m
 		}
-		y, m := spec.value(b)
-		if m != "" {
-			return "", m
-		}
-		if spec.pos == 5 && y == 0 && x > 0 {
-			// Like cronie, a weekday range ending on Sunday (SAT-SUN, 5-0)
-			// ends at 7, the other number for Sunday.
-			y = 7
-		}
-		if y < x {
-			return "", backwards(spec, base, x, y)
-		}
-		out = fmt.Sprintf("%d-%d", x, y)
+		out = r
 	default:
 		x, m := spec.value(base)
 		if m != "" {

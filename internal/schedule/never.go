@@ -32,19 +32,8 @@ func (s *Schedule) checkFires() error {
 		key := weekday(jan1) + 7*(n-365)
 		k := kinds[key]
 		if k == nil {
-			k = &kind{first: -1, last: -1}
-			for i := 0; i < n; i++ {
-				if s.dayMatchesNumber(jan1 + int64(i)) {
-					k.first = i
-					break
-				}
-			}
-			for i := n - 1; i >= 0 && k.first >= 0; i-- {
-				if s.dayMatchesNumber(jan1 + int64(i)) {
-					k.last = i
-					break
-				}
-			}
+			k = &kind{}
+			k.first, k.last = s.fireDays(jan1, n)
 			kinds[key] = k
 		}
 		if k.first < 0 {
@@ -66,6 +55,25 @@ func (s *Schedule) checkFires() error {
 		return s.rareError()
 	}
 	return nil
+}
+
+// fireDays returns the first and last fire day (0-based) of the year of
+// n days that starts on day number jan1, or -1, -1 when none fires.
+func (s *Schedule) fireDays(jan1 int64, n int) (first, last int) {
+	first, last = -1, -1
+	for i := 0; i < n; i++ {
+		if s.dayMatchesNumber(jan1 + int64(i)) {
+			first = i
+			break
+		}
+	}
+	for i := n - 1; i >= 0 && first >= 0; i-- {
+		if s.dayMatchesNumber(jan1 + int64(i)) {
+			last = i
+			break
+		}
+	}
+	return first, last
 }
 
 func (s *Schedule) dayMatchesNumber(z int64) bool {

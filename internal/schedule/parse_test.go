@@ -143,7 +143,7 @@ func TestParseAccepts(t *testing.T) {
 
 func TestDescribe(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ expr, want string }{
+	tests := []exprCase[string]{
 		{"0 9 * * *", "at 09:00 every day"},
 		{"*/5 * * * *", "every 5 minutes"},
 		{"* * * * *", "every minute"},
@@ -168,27 +168,34 @@ func TestDescribe(t *testing.T) {
 		{"0-10 2 * * *", "at minute 0-10 of hour 2 every day"},
 		{"* 2 * * *", "at every minute of hour 2"},
 		{"*/15 9-17 * * 1-5", "at minute */15 of hour 9-17 on Monday through Friday"},
+		{"*/1 * * * *", "every minute"},
+		{"0 */1 * * *", "at minute 0 of every hour"},
+		{"5 * * * *", "at minute 5 of every hour"},
+		{"0-5 * * * *", "at minute 0-5 of every hour"},
+		{"0 9,10 * * *", "at 09:00 and 10:00 every day"},
+		{"0 9 15 6 *", "at 09:00 on 15 June"},
+		{"0 9 15 6,7 *", "at 09:00 on day 15 of the month in June and July"},
+		{"0 0 */1 * *", "at 00:00 on every day of the month"},
+		{"0 0 */3 * *", "at 00:00 on every 3rd day of the month"},
+		{"0 0 */2 * *", "at 00:00 on every 2nd day of the month"},
+		{"0 12 * 6 *", "at 12:00 in June"},
+		{"0 12 * * 3", "at 12:00 on Wednesday"},
+		{"0 0 1-7 * 1", "at 00:00 on days 1-7 of the month or on Monday"},
+		// Day-of-week 7 is Sunday, as 0 is.
+		{"0 9 * * 7", "at 09:00 on Sunday"},
+		{"0 9 * * 0", "at 09:00 on Sunday"},
+		{"0 9 * * 6", "at 09:00 on Saturday"},
+		{"0 9 * * 1-7", "at 09:00 on Monday through Sunday"},
+		{"0 9 * * 6,7", "at 09:00 on Saturday and Sunday"},
+		{"0 9 * * 7L", "at 09:00 on the last Sunday of the month"},
+		{"0 9 * * 7#1", "at 09:00 on the first Sunday of the month"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.expr, func(t *testing.T) {
-			t.Parallel()
-			s, err := Parse(tt.expr, time.UTC)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := s.Describe(); got != tt.want {
-				t.Errorf("Describe() = %q, want %q", got, tt.want)
-			}
-		})
-	}
+	checkEach(t, "Describe()", tests, (*Schedule).Describe)
 }
 
 func TestMinGap(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		expr string
-		want time.Duration
-	}{
+	tests := []exprCase[time.Duration]{
 		{"* * * * *", time.Minute},
 		{"*/5 * * * *", 5 * time.Minute},
 		{"*/7 * * * *", 4 * time.Minute}, // 56 -> 0 of the next hour
@@ -203,6 +210,20 @@ func TestMinGap(t *testing.T) {
 		{"@hourly", time.Hour},
 		{"@daily", 24 * time.Hour},
 	}
+	checkEach(t, "MinGap()", tests, (*Schedule).MinGap)
+}
+
+// exprCase is a row of a table test: an expression and what a method of
+// its schedule returns.
+type exprCase[T comparable] struct {
+	expr string
+	want T
+}
+
+// checkEach parses each row's expression in UTC in a parallel subtest and
+// compares what get returns (named what, for messages) with the row's want.
+func checkEach[T comparable](t *testing.T, what string, tests []exprCase[T], get func(*Schedule) T) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
 			t.Parallel()
@@ -210,8 +231,8 @@ func TestMinGap(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := s.MinGap(); got != tt.want {
-				t.Errorf("MinGap() = %v, want %v", got, tt.want)
+			if got := get(s); got != tt.want {
+				t.Errorf("%s = %v, want %v", what, got, tt.want)
 			}
 		})
 	}

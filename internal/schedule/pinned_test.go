@@ -271,28 +271,6 @@ func TestFloorAndCeilDiv(t *testing.T) {
 	}
 }
 
-func TestDescribeDayOfWeekSevenIsSunday(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ expr, want string }{
-		{"0 9 * * 7", "at 09:00 on Sunday"},
-		{"0 9 * * 0", "at 09:00 on Sunday"},
-		{"0 9 * * 6", "at 09:00 on Saturday"},
-		{"0 9 * * 1-7", "at 09:00 on Monday through Sunday"},
-		{"0 9 * * 6,7", "at 09:00 on Saturday and Sunday"},
-		{"0 9 * * 7L", "at 09:00 on the last Sunday of the month"},
-		{"0 9 * * 7#1", "at 09:00 on the first Sunday of the month"},
-	}
-	for _, tt := range tests {
-		s, err := Parse(tt.expr, time.UTC)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := s.Describe(); got != tt.want {
-			t.Errorf("%q Describe() = %q, want %q", tt.expr, got, tt.want)
-		}
-	}
-}
-
 func TestOrdinalAndPlural(t *testing.T) {
 	t.Parallel()
 	for n, want := range map[string]string{
@@ -308,34 +286,6 @@ func TestOrdinalAndPlural(t *testing.T) {
 	}
 	if got := plural("2", "hour"); got != "2 hours" {
 		t.Errorf("plural(2) = %q", got)
-	}
-}
-
-func TestDescribeMore(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ expr, want string }{
-		{"*/1 * * * *", "every minute"},
-		{"0 */1 * * *", "at minute 0 of every hour"},
-		{"5 * * * *", "at minute 5 of every hour"},
-		{"0-5 * * * *", "at minute 0-5 of every hour"},
-		{"0 9,10 * * *", "at 09:00 and 10:00 every day"},
-		{"0 9 15 6 *", "at 09:00 on 15 June"},
-		{"0 9 15 6,7 *", "at 09:00 on day 15 of the month in June and July"},
-		{"0 0 */1 * *", "at 00:00 on every day of the month"},
-		{"0 0 */3 * *", "at 00:00 on every 3rd day of the month"},
-		{"0 0 */2 * *", "at 00:00 on every 2nd day of the month"},
-		{"0 12 * 6 *", "at 12:00 in June"},
-		{"0 12 * * 3", "at 12:00 on Wednesday"},
-		{"0 0 1-7 * 1", "at 00:00 on days 1-7 of the month or on Monday"},
-	}
-	for _, tt := range tests {
-		s, err := Parse(tt.expr, time.UTC)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := s.Describe(); got != tt.want {
-			t.Errorf("%q Describe() = %q, want %q", tt.expr, got, tt.want)
-		}
 	}
 }
 

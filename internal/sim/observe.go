@@ -147,7 +147,16 @@ func (o *observer) observe(seq int, r *runState) {
 		prev = state.New()
 	}
 	o.s.checkWrite(who, prev, doc)
-	// New dead letters.
+	newlyDead := o.newDead(prev, doc, seq)
+	o.removed(prev, doc, seq, who, newlyDead, cancelledIn(prev, doc))
+	o.newGensAndClaims(prev, doc, seq, who)
+	o.cursors(prev, doc)
+	o.last, o.lastDoc = data, doc
+}
+
+// newDead records the dead letters doc adds to prev (written in operation
+// seq) and returns their ids.
+func (o *observer) newDead(prev, doc *state.Doc, seq int) map[string]bool {
 	seen := map[string]bool{}
 	for _, dl := range prev.Dead {
 		seen[dl.ID+"|"+dl.DeadAt.String()] = true
@@ -165,7 +174,11 @@ func (o *observer) observe(seq int, r *runState) {
 			}
 		}
 	}
-	// Cancelled in this write, by history.
+	return newlyDead
+}
+
+// cancelledIn returns the ids doc's histories cancel that prev's did not.
+func cancelledIn(prev, doc *state.Doc) map[string]bool {
 	cancelled := map[string]bool{}
 	for name, j := range doc.Jobs {
 		had := map[string]bool{}
@@ -180,7 +193,12 @@ func (o *observer) observe(seq int, r *runState) {
 			}
 		}
 	}
-	// Deliveries that left the open set.
+	return cancelled
+}
+
+// removed records the deliveries that left the open set in operation seq
+// by who, and what became of their generation.
+func (o *observer) removed(prev, doc *state.Doc, seq int, who string, newlyDead, cancelled map[string]bool) {
 	for id, old := range prev.Open {
 		if nd, ok := doc.Open[id]; ok && (old.Kind != state.KindDelayed || marker(nd.Body) == marker(old.Body)) {
 			continue
@@ -214,7 +232,11 @@ func (o *observer) observe(seq int, r *runState) {
 			g.goneBy = fmt.Sprintf("left the open set in op %d by %s (claim %+v, attempts %d; history: %v; recent: %v; prev updated %s)", seq, who, old.Claim, old.Attempts, evs, doc.Recent[id].Format(time.RFC3339Nano), prev.UpdatedAt.Format(time.RFC3339Nano))
 		}
 	}
-	// New generations and claims.
+}
+
+// newGensAndClaims records the delayed generations doc accepts and the
+// claims it takes, in operation seq by who.
+func (o *observer) newGensAndClaims(prev, doc *state.Doc, seq int, who string) {
 	for id, dl := range doc.Open {
 		old := prev.Open[id]
 		if dl.Kind == state.KindDelayed && !strings.Contains(id, "#seed-") { // seeded: see seeded-kept
@@ -238,7 +260,11 @@ func (o *observer) observe(seq int, r *runState) {
 			o.claims[id] = append(o.claims[id], claimEvent{run: dl.Claim.Run, at: doc.LastRun, attempts: dl.Attempts, seq: seq})
 		}
 	}
-	// Cursors only move forward; remember when occurrences were first seen.
+}
+
+// cursors remembers each job's first cursor (when its occurrences started
+// to count) and each advance of it.
+func (o *observer) cursors(prev, doc *state.Doc) {
 	for name, j := range doc.Jobs {
 		if j.Cursor.IsZero() {
 			continue
@@ -256,7 +282,6 @@ func (o *observer) observe(seq int, r *runState) {
 			o.advances[name] = append(o.advances[name], advance{c0: c0, c1: j.Cursor, at: doc.LastRun})
 		}
 	}
-	o.last, o.lastDoc = data, doc
 }
 
 // checkClaimWrite: after a run's claim write, nothing due and free is left

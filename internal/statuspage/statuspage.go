@@ -227,34 +227,38 @@ func (p *page) jobRow(b *strings.Builder, j Job) {
 		if !js.LastSuccess.IsZero() {
 			success = local(js.LastSuccess, loc)
 		}
-		ok, all := 0, 0
-		history := js.History
-		if len(doc.Hourly) > 0 {
-			// The aggregates count every delivery of the window.
-			history = nil
-			for _, a := range doc.Hourly {
-				if a.Job == j.Name && !a.Hour.Before(p.end.Add(-Window)) && a.Hour.Before(p.end) {
-					ok += a.Outcomes["delivered"]
-					all += a.Outcomes["delivered"] + a.Outcomes["dead"]
-				}
-			}
-		}
-		for _, e := range history {
-			if e.At.After(p.end.Add(-Window)) && !e.At.After(p.end) {
-				switch e.Outcome {
-				case "delivered":
-					ok++
-					all++
-				case "dead":
-					all++
-				}
-			}
-		}
-		if all > 0 {
+		if ok, all := p.successes(j.Name, js.History); all > 0 {
 			rate = fmt.Sprintf("%d%% (%d of %d)", ok*100/all, ok, all)
 		}
 	}
 	fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s | %s | %s |\n", j.Name, sched, zone, last, success, next, rate)
+}
+
+// successes counts the job's deliveries in the window and those that
+// succeeded, from the hourly aggregates (every delivery of the window) or,
+// for a state written before them, from the job's history.
+func (p *page) successes(job string, history []state.Event) (ok, all int) {
+	if len(p.in.State.Hourly) > 0 {
+		for _, a := range p.in.State.Hourly {
+			if a.Job == job && !a.Hour.Before(p.end.Add(-Window)) && a.Hour.Before(p.end) {
+				ok += a.Outcomes["delivered"]
+				all += a.Outcomes["delivered"] + a.Outcomes["dead"]
+			}
+		}
+		return ok, all
+	}
+	for _, e := range history {
+		if e.At.After(p.end.Add(-Window)) && !e.At.After(p.end) {
+			switch e.Outcome {
+			case "delivered":
+				ok++
+				all++
+			case "dead":
+				all++
+			}
+		}
+	}
+	return ok, all
 }
 
 func known(jobs []Job, name string) bool {
@@ -313,28 +317,20 @@ func (p *page) pending(b *strings.Builder) {
 		g.jobs[dl.Job]++
 		g.n++
 	}
-	fmt.Fprintf(b, "## Pending delayed jobs\n\n")
-	if len(groups) == 0 {
-		b.WriteString("None.\n\n")
-		return
-	}
-	b.WriteString("| due (hour starting) | jobs | count |\n|---|---|---|\n")
-	for i, g := range groups {
-		if i == maxRows {
-			fmt.Fprintf(b, "| … | %d more hours | |\n", len(groups)-maxRows)
-			break
-		}
-		names := make([]string, 0, len(g.jobs))
-		for n := range g.jobs {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for k, n := range names {
-			names[k] = fmt.Sprintf("`%s` %d", n, g.jobs[n])
-		}
-		fmt.Fprintf(b, "| %s | %s | %d |\n", utc(g.hour), strings.Join(names, ", "), g.n)
-	}
-	b.WriteString("\n")
+	section(b, "Pending delayed jobs", len(groups), "", "| due (hour starting) | jobs | count |\n|---|---|---|\n",
+		func(i int) string {
+			g := groups[i]
+			names := make([]string, 0, len(g.jobs))
+			for n := range g.jobs {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			for k, n := range names {
+				names[k] = fmt.Sprintf("`%s` %d", n, g.jobs[n])
+			}
+			return fmt.Sprintf("| %s | %s | %d |\n", utc(g.hour), strings.Join(names, ", "), g.n)
+		},
+		func(left int) string { return fmt.Sprintf("| … | %d more hours | |\n", left) })
 }
 
 // retrying lists open deliveries that failed at least once.
@@ -345,20 +341,12 @@ func (p *page) retrying(b *strings.Builder) {
 			list = append(list, dl)
 		}
 	}
-	b.WriteString("## Retrying\n\n")
-	if len(list) == 0 {
-		b.WriteString("None.\n\n")
-		return
-	}
-	b.WriteString("| delivery | attempts | next attempt | gives up | last error |\n|---|---|---|---|---|\n")
-	for i, dl := range list {
-		if i == maxRows {
-			fmt.Fprintf(b, "| … %d more | | | | |\n", len(list)-maxRows)
-			break
-		}
-		fmt.Fprintf(b, "| %s | %d | %s | %s | %s |\n", codeCell(dl.ID), dl.Attempts, utc(dl.NextAttempt), utc(dl.GiveUp), lastError(dl))
-	}
-	b.WriteString("\n")
+	section(b, "Retrying", len(list), "", "| delivery | attempts | next attempt | gives up | last error |\n|---|---|---|---|---|\n",
+		func(i int) string {
+			dl := list[i]
+			return fmt.Sprintf("| %s | %d | %s | %s | %s |\n", codeCell(dl.ID), dl.Attempts, utc(dl.NextAttempt), utc(dl.GiveUp), lastError(dl))
+		},
+		func(left int) string { return fmt.Sprintf("| … %d more | | | | |\n", left) })
 }
 
 func lastError(dl *state.Delivery) string {
@@ -378,20 +366,32 @@ func lastError(dl *state.Delivery) string {
 // dead lists dead letters, newest first.
 func (p *page) dead(b *strings.Builder) {
 	dead := p.in.State.Dead
-	b.WriteString("## Dead letters\n\n")
-	if len(dead) == 0 {
+	intro := fmt.Sprintf("%d dead letters; `cronrelay replay ID` (or `--all`) moves them back to pending.\n\n", len(dead))
+	section(b, "Dead letters", len(dead), intro, "| delivery | dead since | attempts | last error |\n|---|---|---|---|\n",
+		func(i int) string {
+			dl := dead[len(dead)-1-i]
+			return fmt.Sprintf("| %s | %s | %d | %s |\n", codeCell(dl.ID), utc(dl.DeadAt), dl.Attempts, lastError(dl))
+		},
+		func(left int) string { return fmt.Sprintf("| … %d older | | | |\n", left) })
+}
+
+// section writes a section of the page: its heading, then "None." when it
+// has no rows, or else intro, the table head and rows row(0) to
+// row(n-1), at most maxRows of them and then a row that says what the
+// rest (left) is.
+func section(b *strings.Builder, heading string, n int, intro, head string, row func(i int) string, rest func(left int) string) {
+	fmt.Fprintf(b, "## %s\n\n", heading)
+	if n == 0 {
 		b.WriteString("None.\n\n")
 		return
 	}
-	fmt.Fprintf(b, "%d dead letters; `cronrelay replay ID` (or `--all`) moves them back to pending.\n\n", len(dead))
-	b.WriteString("| delivery | dead since | attempts | last error |\n|---|---|---|---|\n")
-	for i := len(dead) - 1; i >= 0; i-- {
-		if len(dead)-1-i == maxRows {
-			fmt.Fprintf(b, "| … %d older | | | |\n", i+1)
-			break
-		}
-		dl := dead[i]
-		fmt.Fprintf(b, "| %s | %s | %d | %s |\n", codeCell(dl.ID), utc(dl.DeadAt), dl.Attempts, lastError(dl))
+	b.WriteString(intro)
+	b.WriteString(head)
+	for i := range min(n, maxRows) {
+		b.WriteString(row(i))
+	}
+	if n > maxRows {
+		b.WriteString(rest(n - maxRows))
 	}
 	b.WriteString("\n")
 }

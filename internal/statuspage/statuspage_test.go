@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -215,6 +216,49 @@ func TestHostileTextOnThePage(t *testing.T) {
 	for _, want := range []string{`\[click\](http://evil)`, "``x#a`b\\|c``"} {
 		if !strings.Contains(readme, want) {
 			t.Errorf("README lacks %q:\n%s", want, readme)
+		}
+	}
+}
+
+// TestLongTablesAreCut: a section shows at most 50 rows, then one row that
+// says what is left; dead letters newest first.
+func TestLongTablesAreCut(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
+	d := state.New()
+	d.LastRun = at
+	for i := range 53 {
+		due := at.Add(time.Duration(i+1) * time.Hour)
+		id := func(kind string) string { return kind + "#" + strconv.Itoa(i) }
+		d.Open[id("later")] = &state.Delivery{ID: id("later"), Job: "later", Kind: state.KindDelayed, Due: due}
+		d.Open[id("retry")] = &state.Delivery{ID: id("retry"), Job: "later", Kind: state.KindDelayed, Due: due, Attempts: 1, LastStatus: 503}
+		d.AddDead(&state.Delivery{ID: id("dead"), Job: "later", DeadAt: due, Attempts: 3, LastError: "HTTP 410"})
+	}
+	files, err := statuspage.Render(statuspage.Input{Jobs: []statuspage.Job{{Name: "later"}}, State: d, Now: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(files[statuspage.ReadmeFile])
+	sections := map[string]string{}
+	for _, s := range strings.Split(readme, "\n## ")[1:] {
+		title, body, _ := strings.Cut(s, "\n")
+		sections[title] = body
+	}
+	for title, want := range map[string]struct {
+		first, last string
+	}{
+		"Pending delayed jobs": {"| 2026-03-09 11:00 UTC | `later` 1 | 1 |", "| … | 3 more hours | |"},
+		"Retrying":             {"| `retry#0` | 1 |", "| … 3 more | | | | |"},
+		"Dead letters":         {"| `dead#52` | 2026-03-11 15:00 UTC | 3 | HTTP 410 |", "| … 3 older | | | |"},
+	} {
+		var rows []string
+		for _, l := range strings.Split(sections[title], "\n") {
+			if strings.HasPrefix(l, "| ") && !strings.HasPrefix(l, "| due") && !strings.HasPrefix(l, "| delivery") {
+				rows = append(rows, l)
+			}
+		}
+		if len(rows) != 51 || !strings.HasPrefix(rows[0], want.first) || rows[50] != want.last {
+			t.Errorf("%s: %d rows, want 50 and one for the rest (first %q, last %q):\n%s", title, len(rows), want.first, want.last, sections[title])
 		}
 	}
 }

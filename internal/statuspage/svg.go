@@ -180,19 +180,62 @@ func shortDur(d time.Duration) string {
 	return fmt.Sprintf("%d h %d min", m/60, m%60)
 }
 
+// windowHours is the number of bars of the deliveries chart.
+const windowHours = int(Window / time.Hour)
+
 // deliveriesSVG stacks, per hour, deliveries that succeeded at the first
-// attempt, those that succeeded after retries, and dead letters, from the
-// state's hourly aggregates (every delivery of the window), or from the
-// history (the last 20 of each job) for a state written before them.
+// attempt, those that succeeded after retries, and dead letters (see
+// deliveryBins).
 func (p *page) deliveriesSVG() ([]byte, error) {
-	const hours = int(Window / time.Hour)
-	var bins [hours][3]int // delivered, retried, dead
+	const hours = windowHours
+	bins, total := p.deliveryBins()
+	peak := 0
+	for _, b := range bins {
+		peak = max(peak, b[0]+b[1]+b[2])
+	}
+	ymax := niceMax(float64(peak), 4)
+	s := &svg{}
+	s.open("Deliveries per hour by outcome, last 7 days")
+	p.frame(s, ymax, "deliveries per hour")
+	colours := [3]string{colDelivered, colRetried, colDead}
+	bw := plotW / float64(hours)
+	for h, b := range bins {
+		base := marginT + plotH
+		for k := 0; k < 3; k++ {
+			if b[k] == 0 {
+				continue
+			}
+			hgt := plotH * float64(b[k]) / ymax
+			s.rect(marginL+bw*float64(h)+0.3, base-hgt, math.Max(bw-0.6, 0.5), hgt, colours[k])
+			base -= hgt
+		}
+	}
+	if peak == 0 {
+		s.text(marginL+plotW/2, marginT+plotH/2, "middle", colText, "no deliveries in the last 7 days")
+	}
+	labels := [3]string{"delivered", "after retries", "dead"}
+	lx := marginL
+	for k := 0; k < 3; k++ {
+		s.rect(lx, 10, 10, 10, colours[k])
+		label := fmt.Sprintf("%s (%d)", labels[k], total[k])
+		s.text(lx+14, 19, "start", colText, label)
+		lx += 24 + float64(len(label))*6
+	}
+	return s.close(), nil
+}
+
+// deliveryBins counts the window's deliveries per hour and outcome
+// (delivered at the first attempt, after retries, dead), and the totals,
+// from the state's hourly aggregates (every delivery of the window), or
+// from the history (the last 20 of each job) for a state written before
+// them.
+func (p *page) deliveryBins() (bins [windowHours][3]int, total [3]int) {
+	const hours = windowHours
 	names := make([]string, 0, len(p.in.State.Jobs))
 	for name := range p.in.State.Jobs {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	total := [3]int{}
 	if hs := p.in.State.Hourly; len(hs) > 0 {
 		// The aggregates count every delivery of the window.
 		for _, a := range hs {
@@ -234,37 +277,5 @@ func (p *page) deliveriesSVG() ([]byte, error) {
 			total[k]++
 		}
 	}
-	peak := 0
-	for _, b := range bins {
-		peak = max(peak, b[0]+b[1]+b[2])
-	}
-	ymax := niceMax(float64(peak), 4)
-	s := &svg{}
-	s.open("Deliveries per hour by outcome, last 7 days")
-	p.frame(s, ymax, "deliveries per hour")
-	colours := [3]string{colDelivered, colRetried, colDead}
-	bw := plotW / float64(hours)
-	for h, b := range bins {
-		base := marginT + plotH
-		for k := 0; k < 3; k++ {
-			if b[k] == 0 {
-				continue
-			}
-			hgt := plotH * float64(b[k]) / ymax
-			s.rect(marginL+bw*float64(h)+0.3, base-hgt, math.Max(bw-0.6, 0.5), hgt, colours[k])
-			base -= hgt
-		}
-	}
-	if peak == 0 {
-		s.text(marginL+plotW/2, marginT+plotH/2, "middle", colText, "no deliveries in the last 7 days")
-	}
-	labels := [3]string{"delivered", "after retries", "dead"}
-	lx := marginL
-	for k := 0; k < 3; k++ {
-		s.rect(lx, 10, 10, 10, colours[k])
-		label := fmt.Sprintf("%s (%d)", labels[k], total[k])
-		s.text(lx+14, 19, "start", colText, label)
-		lx += 24 + float64(len(label))*6
-	}
-	return s.close(), nil
+	return bins, total
 }

@@ -19,6 +19,7 @@ package githubfake
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -215,11 +216,7 @@ func (f *Fake) SetBeforeWrite(hook func(r *http.Request)) {
 func (f *Fake) Calls() map[string]int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	m := make(map[string]int, len(f.calls))
-	for k, v := range f.calls {
-		m[k] = v
-	}
-	return m
+	return maps.Clone(f.calls)
 }
 
 // TotalCalls returns how many requests were received.

@@ -110,23 +110,9 @@ func (f *Fake) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	schema := githubSchema()
-	doc, errs := gqlparser.LoadQueryWithRules(schema, body.Query, nil)
+	doc, op, vars, errs := parseRequest(schema, body.Query, body.OperationName, body.Variables)
 	if len(errs) > 0 {
-		writeJSON(w, http.StatusOK, map[string]any{"errors": gqlErrors(errs)})
-		return
-	}
-	op := doc.Operations.ForName(body.OperationName)
-	if op == nil {
-		msg := fmt.Sprintf("No operation named %q", body.OperationName)
-		if body.OperationName == "" {
-			msg = "An operation name is required"
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"errors": []gqlError{{Message: msg}}})
-		return
-	}
-	vars, err := validator.VariableValues(schema, op, body.Variables)
-	if err != nil {
-		writeJSON(w, http.StatusOK, map[string]any{"errors": []gqlError{variableError(op, err)}})
+		writeJSON(w, http.StatusOK, map[string]any{"errors": errs})
 		return
 	}
 	kind, _ := f.token(r)
@@ -157,6 +143,29 @@ func (f *Fake) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		out["errors"] = x.errs
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// parseRequest parses and validates a GraphQL request against the schema:
+// the document, the operation it names and its variables' values, or the
+// errors GitHub would answer with.
+func parseRequest(schema *ast.Schema, query, opName string, variables map[string]any) (*ast.QueryDocument, *ast.OperationDefinition, map[string]any, []gqlError) {
+	doc, errs := gqlparser.LoadQueryWithRules(schema, query, nil)
+	if len(errs) > 0 {
+		return nil, nil, nil, gqlErrors(errs)
+	}
+	op := doc.Operations.ForName(opName)
+	if op == nil {
+		msg := fmt.Sprintf("No operation named %q", opName)
+		if opName == "" {
+			msg = "An operation name is required"
+		}
+		return nil, nil, nil, []gqlError{{Message: msg}}
+	}
+	vars, err := validator.VariableValues(schema, op, variables)
+	if err != nil {
+		return nil, nil, nil, []gqlError{variableError(op, err)}
+	}
+	return doc, op, vars, nil
 }
 
 // undefinedField is gqlparser's message for a field the type does not have.
@@ -610,30 +619,10 @@ func (x *gqlExec) createCommitOnBranch(w http.ResponseWriter, field *ast.Field, 
 	}
 	tree := f.get(head, kindCommit).commit.Tree
 	changes, _ := input["fileChanges"].(map[string]any)
-	dels, _ := changes["deletions"].([]any)
-	for _, d := range dels {
-		m, _ := d.(map[string]any)
-		p := strings.Trim(str(m, "path"), "/")
-		if _, ok := f.lookup(tree, p); !ok || p == "" {
-			x.failed(w, field, "UNPROCESSABLE", fmt.Sprintf("A path was requested for deletion which does not exist as of commit oid `%s`", head))
-			return nil
-		}
-		tree = f.setPath(tree, strings.Split(p, "/"), nil)
-	}
-	adds, _ := changes["additions"].([]any)
-	for _, a := range adds {
-		m, _ := a.(map[string]any)
-		p := str(m, "path")
-		if p == "" || strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "//") {
-			x.failed(w, field, "UNPROCESSABLE", fmt.Sprintf("%q is not a valid path", p))
-			return nil
-		}
-		data, err := base64.StdEncoding.DecodeString(str(m, "contents"))
-		if err != nil {
-			x.failed(w, field, "", "Variable $input of type CreateCommitOnBranchInput! was provided invalid value for fileChanges.additions.contents (Could not coerce value to Base64String)")
-			return nil
-		}
-		tree = f.setPath(tree, strings.Split(p, "/"), &treeEntry{Mode: "100644", Type: kindBlob, SHA: f.putBlob(data)})
+	tree, errType, errMsg := f.applyFileChanges(tree, head, changes)
+	if errMsg != "" {
+		x.failed(w, field, errType, errMsg)
+		return nil
 	}
 	msg := str(message, "headline")
 	if b := str(message, "body"); b != "" {
@@ -646,4 +635,33 @@ func (x *gqlExec) createCommitOnBranch(w http.ResponseWriter, field *ast.Field, 
 		"commit":           func(s *ast.Field) any { return x.commit(s, sha) },
 		"ref":              func(s *ast.Field) any { return x.ref(s, ref) },
 	})
+}
+
+// applyFileChanges applies a createCommitOnBranch's deletions, then its
+// additions, to tree (the tree of head). A problem comes back as GitHub's
+// error type and message, and no tree.
+func (f *Fake) applyFileChanges(tree, head string, changes map[string]any) (newTree, errType, errMsg string) {
+	dels, _ := changes["deletions"].([]any)
+	for _, d := range dels {
+		m, _ := d.(map[string]any)
+		p := strings.Trim(str(m, "path"), "/")
+		if _, ok := f.lookup(tree, p); !ok || p == "" {
+			return "", "UNPROCESSABLE", fmt.Sprintf("A path was requested for deletion which does not exist as of commit oid `%s`", head)
+		}
+		tree = f.setPath(tree, strings.Split(p, "/"), nil)
+	}
+	adds, _ := changes["additions"].([]any)
+	for _, a := range adds {
+		m, _ := a.(map[string]any)
+		p := str(m, "path")
+		if p == "" || strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "//") {
+			return "", "UNPROCESSABLE", fmt.Sprintf("%q is not a valid path", p)
+		}
+		data, err := base64.StdEncoding.DecodeString(str(m, "contents"))
+		if err != nil {
+			return "", "", "Variable $input of type CreateCommitOnBranchInput! was provided invalid value for fileChanges.additions.contents (Could not coerce value to Base64String)"
+		}
+		tree = f.setPath(tree, strings.Split(p, "/"), &treeEntry{Mode: "100644", Type: kindBlob, SHA: f.putBlob(data)})
+	}
+	return tree, "", ""
 }

@@ -1,6 +1,7 @@
 package githubfake
 
 import (
+	"cmp"
 	"encoding/base64"
 	"net/http"
 	"strings"
@@ -10,21 +11,21 @@ func (f *Fake) routes() {
 	m := http.NewServeMux()
 	b := f.basePath
 	repo := b + "/repos/{owner}/{repo}"
-	m.HandleFunc("GET "+repo, f.getRepo)
-	m.HandleFunc("GET "+repo+"/contents/{path...}", f.getContents)
-	m.HandleFunc("PUT "+repo+"/contents/{path...}", f.putContents)
-	m.HandleFunc("POST "+repo+"/git/blobs", f.createBlob)
-	m.HandleFunc("GET "+repo+"/git/blobs/{sha}", f.getBlob)
-	m.HandleFunc("POST "+repo+"/git/trees", f.createTree)
-	m.HandleFunc("GET "+repo+"/git/trees/{sha...}", f.getTree)
-	m.HandleFunc("POST "+repo+"/git/commits", f.createCommit)
-	m.HandleFunc("GET "+repo+"/git/commits/{sha}", f.getCommit)
-	m.HandleFunc("GET "+repo+"/git/refs", f.listRefs)
-	m.HandleFunc("GET "+repo+"/git/matching-refs/{ref...}", f.listRefs)
-	m.HandleFunc("POST "+repo+"/git/refs", f.createRef)
-	m.HandleFunc("GET "+repo+"/git/ref/{ref...}", f.getRef)
-	m.HandleFunc("PATCH "+repo+"/git/refs/{ref...}", f.updateRef)
-	m.HandleFunc("DELETE "+repo+"/git/refs/{ref...}", f.deleteRef)
+	m.HandleFunc("GET "+repo, f.repoRead(f.getRepo))
+	m.HandleFunc("GET "+repo+"/contents/{path...}", f.repoRead(f.getContents))
+	m.HandleFunc("PUT "+repo+"/contents/{path...}", f.repoWrite(f.putContents))
+	m.HandleFunc("POST "+repo+"/git/blobs", f.repoWrite(f.createBlob))
+	m.HandleFunc("GET "+repo+"/git/blobs/{sha}", f.gitRead(f.getBlob))
+	m.HandleFunc("POST "+repo+"/git/trees", f.repoWrite(f.createTree))
+	m.HandleFunc("GET "+repo+"/git/trees/{sha...}", f.gitRead(f.getTree))
+	m.HandleFunc("POST "+repo+"/git/commits", f.repoWrite(f.createCommit))
+	m.HandleFunc("GET "+repo+"/git/commits/{sha}", f.gitRead(f.getCommit))
+	m.HandleFunc("GET "+repo+"/git/refs", f.gitRead(f.listRefs))
+	m.HandleFunc("GET "+repo+"/git/matching-refs/{ref...}", f.gitRead(f.listRefs))
+	m.HandleFunc("POST "+repo+"/git/refs", f.repoWrite(f.createRef))
+	m.HandleFunc("GET "+repo+"/git/ref/{ref...}", f.gitRead(f.getRef))
+	m.HandleFunc("PATCH "+repo+"/git/refs/{ref...}", f.repoWrite(f.updateRef))
+	m.HandleFunc("DELETE "+repo+"/git/refs/{ref...}", f.repoWrite(f.deleteRef))
 	m.HandleFunc("GET "+b+"/gists/{id}", f.getGist)
 	m.HandleFunc("PATCH "+b+"/gists/{id}", f.editGist)
 	m.HandleFunc("GET "+rawGistPath+"/{id}/raw/{rev}/{file}", f.rawGist)
@@ -56,15 +57,55 @@ func (f *Fake) emptyRepo(w http.ResponseWriter) bool {
 	return false
 }
 
+// repoRead serves a read of the repository through h once repoOK passes.
+func (f *Fake) repoRead(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if f.repoOK(w, r, false) {
+			h(w, r)
+		}
+	}
+}
+
+// repoWrite serves a change to the repository through h once repoOK
+// passes for a write.
+func (f *Fake) repoWrite(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if f.repoOK(w, r, true) {
+			h(w, r)
+		}
+	}
+}
+
+// gitRead serves a Git Data read: h runs holding f.mu once repoOK passes,
+// unless the repository is empty (409).
+func (f *Fake) gitRead(h http.HandlerFunc) http.HandlerFunc {
+	return f.repoRead(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if !f.emptyRepo(w) {
+			h(w, r)
+		}
+	})
+}
+
+// lockGit locks the fake for a Git Data write (see write); on an empty
+// repository it answers 409, unlocks and returns false. On true the
+// caller unlocks.
+func (f *Fake) lockGit(w http.ResponseWriter, r *http.Request) bool {
+	f.write(r)
+	if f.emptyRepo(w) {
+		f.mu.Unlock()
+		return false
+	}
+	return true
+}
+
 func (f *Fake) apiBase(r *http.Request) string {
 	return "http://" + r.Host + f.basePath + "/repos/" + Owner + "/" + Repo
 }
 
 // getRepo implements https://docs.github.com/rest/repos/repos#get-a-repository.
 func (f *Fake) getRepo(w http.ResponseWriter, r *http.Request) {
-	if !f.repoOK(w, r, false) {
-		return
-	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"id":             1,
 		"name":           Repo,
@@ -103,9 +144,6 @@ func wantsRaw(r *http.Request) bool {
 // files up to 1 MB inline and base64-encoded, larger ones with encoding
 // "none" and empty content, or raw bytes with the raw media type.
 func (f *Fake) getContents(w http.ResponseWriter, r *http.Request) {
-	if !f.repoOK(w, r, false) {
-		return
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.empty {
@@ -203,9 +241,6 @@ func wrap60(s string) string {
 // putContents implements
 // https://docs.github.com/rest/repos/contents#create-or-update-file-contents.
 func (f *Fake) putContents(w http.ResponseWriter, r *http.Request) {
-	if !f.repoOK(w, r, true) {
-		return
-	}
 	var body struct {
 		Message *string `json:"message"`
 		Content *string `json:"content"`
@@ -234,10 +269,7 @@ func (f *Fake) putContents(w http.ResponseWriter, r *http.Request) {
 	}
 	f.write(r)
 	defer f.mu.Unlock()
-	branch := body.Branch
-	if branch == "" {
-		branch = DefaultBranch
-	}
+	branch := cmp.Or(body.Branch, DefaultBranch)
 	head := f.refs["refs/heads/"+branch]
 	if head == "" {
 		WriteError(w, http.StatusNotFound, "Branch "+branch+" not found")
@@ -245,15 +277,8 @@ func (f *Fake) putContents(w http.ResponseWriter, r *http.Request) {
 	}
 	tree := f.get(head, kindCommit).commit.Tree
 	existing, exists := f.lookup(tree, path)
-	switch {
-	case exists && existing.Type != kindBlob:
-		WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\n"+path+" is a directory.")
-		return
-	case exists && body.SHA == "":
-		WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\n\"sha\" wasn't supplied.")
-		return
-	case body.SHA != "" && (!exists || existing.SHA != body.SHA):
-		WriteError(w, http.StatusConflict, path+" does not match "+body.SHA)
+	if status, msg := putConflict(path, body.SHA, existing, exists); msg != "" {
+		WriteError(w, status, msg)
 		return
 	}
 	commitSHA := f.commitFile(branch, path, data, *body.Message)
@@ -268,11 +293,23 @@ func (f *Fake) putContents(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// putConflict checks a create-or-update-file of path over what the branch
+// holds there (existing, if exists), as GitHub does: sha must name the
+// file being replaced, and only a file.
+func putConflict(path, sha string, existing treeEntry, exists bool) (status int, msg string) {
+	switch {
+	case exists && existing.Type != kindBlob:
+		return http.StatusUnprocessableEntity, "Invalid request.\n\n" + path + " is a directory."
+	case exists && sha == "":
+		return http.StatusUnprocessableEntity, "Invalid request.\n\n\"sha\" wasn't supplied."
+	case sha != "" && (!exists || existing.SHA != sha):
+		return http.StatusConflict, path + " does not match " + sha
+	}
+	return 0, ""
+}
+
 // createBlob implements https://docs.github.com/rest/git/blobs#create-a-blob.
 func (f *Fake) createBlob(w http.ResponseWriter, r *http.Request) {
-	if !f.repoOK(w, r, true) {
-		return
-	}
 	var body struct {
 		Content  *string `json:"content"`
 		Encoding string  `json:"encoding"`
@@ -298,25 +335,16 @@ func (f *Fake) createBlob(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\nencoding must be utf-8 or base64.")
 		return
 	}
-	f.write(r)
-	defer f.mu.Unlock()
-	if f.emptyRepo(w) {
+	if !f.lockGit(w, r) {
 		return
 	}
+	defer f.mu.Unlock()
 	sha := f.putBlob(data)
 	writeJSON(w, http.StatusCreated, map[string]any{"sha": sha, "url": f.apiBase(r) + "/git/blobs/" + sha})
 }
 
 // getBlob implements https://docs.github.com/rest/git/blobs#get-a-blob.
 func (f *Fake) getBlob(w http.ResponseWriter, r *http.Request) {
-	if !f.repoOK(w, r, false) {
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.emptyRepo(w) {
-		return
-	}
 	sha := r.PathValue("sha")
 	b := f.get(sha, kindBlob)
 	if b == nil {
@@ -343,29 +371,45 @@ var validModes = map[string]string{
 	"040000": kindTree, "160000": kindCommit,
 }
 
+// treeItem is an entry of a create-a-tree request.
+type treeItem struct {
+	Path    string  `json:"path"`
+	Mode    string  `json:"mode"`
+	Type    string  `json:"type"`
+	SHA     *string `json:"sha"`
+	Content *string `json:"content"`
+}
+
+// problem says what is wrong with the entry at (a JSON path), as GitHub
+// does, or returns "".
+func (e treeItem) problem(at string) string {
+	kind, ok := validModes[e.Mode]
+	switch {
+	case e.Path == "" || strings.HasPrefix(e.Path, "/") || strings.HasSuffix(e.Path, "/") || strings.Contains(e.Path, "//"):
+		return at + ".path " + quote(e.Path) + " is not a valid path."
+	case !ok:
+		return at + ".mode " + quote(e.Mode) + " is not a valid mode."
+	case e.Type != kind:
+		return at + ".type " + quote(e.Type) + " does not match mode " + e.Mode + "."
+	case e.SHA != nil && e.Content != nil:
+		return at + ": give sha or content, not both."
+	}
+	return ""
+}
+
 // createTree implements https://docs.github.com/rest/git/trees#create-a-tree.
 func (f *Fake) createTree(w http.ResponseWriter, r *http.Request) {
-	if !f.repoOK(w, r, true) {
-		return
-	}
 	var body struct {
-		BaseTree string `json:"base_tree"`
-		Tree     []struct {
-			Path    string  `json:"path"`
-			Mode    string  `json:"mode"`
-			Type    string  `json:"type"`
-			SHA     *string `json:"sha"`
-			Content *string `json:"content"`
-		} `json:"tree"`
+		BaseTree string     `json:"base_tree"`
+		Tree     []treeItem `json:"tree"`
 	}
 	if !decode(w, r, &body) {
 		return
 	}
-	f.write(r)
-	defer f.mu.Unlock()
-	if f.emptyRepo(w) {
+	if !f.lockGit(w, r) {
 		return
 	}
+	defer f.mu.Unlock()
 	if body.BaseTree != "" && f.get(body.BaseTree, kindTree) == nil {
 		WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\nbase_tree "+body.BaseTree+" is not a tree.")
 		return
@@ -376,19 +420,8 @@ func (f *Fake) createTree(w http.ResponseWriter, r *http.Request) {
 	}
 	for i, e := range body.Tree {
 		at := "tree." + itoa(i)
-		kind, ok := validModes[e.Mode]
-		switch {
-		case e.Path == "" || strings.HasPrefix(e.Path, "/") || strings.HasSuffix(e.Path, "/") || strings.Contains(e.Path, "//"):
-			WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\n"+at+".path "+quote(e.Path)+" is not a valid path.")
-			return
-		case !ok:
-			WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\n"+at+".mode "+quote(e.Mode)+" is not a valid mode.")
-			return
-		case e.Type != kind:
-			WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\n"+at+".type "+quote(e.Type)+" does not match mode "+e.Mode+".")
-			return
-		case e.SHA != nil && e.Content != nil:
-			WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\n"+at+": give sha or content, not both.")
+		if msg := e.problem(at); msg != "" {
+			WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\n"+msg)
 			return
 		}
 		var entry *treeEntry
@@ -426,14 +459,6 @@ func (f *Fake) treeJSON(r *http.Request, sha string) map[string]any {
 // getTree implements https://docs.github.com/rest/git/trees#get-a-tree; like
 // GitHub it takes a tree id or a branch or tag name (not recursive).
 func (f *Fake) getTree(w http.ResponseWriter, r *http.Request) {
-	if !f.repoOK(w, r, false) {
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.emptyRepo(w) {
-		return
-	}
 	sha := r.PathValue("sha")
 	if f.get(sha, kindTree) == nil {
 		if c := f.resolve(sha); c != "" {
@@ -448,9 +473,6 @@ func (f *Fake) getTree(w http.ResponseWriter, r *http.Request) {
 
 // createCommit implements https://docs.github.com/rest/git/commits#create-a-commit.
 func (f *Fake) createCommit(w http.ResponseWriter, r *http.Request) {
-	if !f.repoOK(w, r, true) {
-		return
-	}
 	var body struct {
 		Message *string  `json:"message"`
 		Tree    string   `json:"tree"`
@@ -463,11 +485,10 @@ func (f *Fake) createCommit(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusUnprocessableEntity, "Invalid request.\n\n\"message\" wasn't supplied.")
 		return
 	}
-	f.write(r)
-	defer f.mu.Unlock()
-	if f.emptyRepo(w) {
+	if !f.lockGit(w, r) {
 		return
 	}
+	defer f.mu.Unlock()
 	if f.get(body.Tree, kindTree) == nil {
 		WriteError(w, http.StatusUnprocessableEntity, "Tree SHA does not exist")
 		return
@@ -502,14 +523,6 @@ func (f *Fake) commitJSON(r *http.Request, sha string) map[string]any {
 
 // getCommit implements https://docs.github.com/rest/git/commits#get-a-commit-object.
 func (f *Fake) getCommit(w http.ResponseWriter, r *http.Request) {
-	if !f.repoOK(w, r, false) {
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.emptyRepo(w) {
-		return
-	}
 	sha := r.PathValue("sha")
 	if f.get(sha, kindCommit) == nil {
 		WriteError(w, http.StatusNotFound, "Not Found")
@@ -530,14 +543,6 @@ func (f *Fake) refJSON(r *http.Request, ref string) map[string]any {
 // listRefs implements https://docs.github.com/rest/git/refs#list-matching-references
 // (and the older GET git/refs listing every reference).
 func (f *Fake) listRefs(w http.ResponseWriter, r *http.Request) {
-	if !f.repoOK(w, r, false) {
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.emptyRepo(w) {
-		return
-	}
 	prefix := "refs/" + r.PathValue("ref")
 	var names []string
 	for ref := range f.refs {
@@ -555,14 +560,6 @@ func (f *Fake) listRefs(w http.ResponseWriter, r *http.Request) {
 
 // getRef implements https://docs.github.com/rest/git/refs#get-a-reference.
 func (f *Fake) getRef(w http.ResponseWriter, r *http.Request) {
-	if !f.repoOK(w, r, false) {
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.emptyRepo(w) {
-		return
-	}
 	ref := "refs/" + r.PathValue("ref")
 	if _, ok := f.refs[ref]; !ok {
 		WriteError(w, http.StatusNotFound, "Not Found")
@@ -573,9 +570,6 @@ func (f *Fake) getRef(w http.ResponseWriter, r *http.Request) {
 
 // createRef implements https://docs.github.com/rest/git/refs#create-a-reference.
 func (f *Fake) createRef(w http.ResponseWriter, r *http.Request) {
-	if !f.repoOK(w, r, true) {
-		return
-	}
 	var body struct {
 		Ref string `json:"ref"`
 		SHA string `json:"sha"`
@@ -587,11 +581,10 @@ func (f *Fake) createRef(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusUnprocessableEntity, "Reference name must start with 'refs/' and have at least two slashes.")
 		return
 	}
-	f.write(r)
-	defer f.mu.Unlock()
-	if f.emptyRepo(w) {
+	if !f.lockGit(w, r) {
 		return
 	}
+	defer f.mu.Unlock()
 	if f.get(body.SHA, kindCommit) == nil {
 		WriteError(w, http.StatusUnprocessableEntity, "Object does not exist")
 		return
@@ -607,9 +600,6 @@ func (f *Fake) createRef(w http.ResponseWriter, r *http.Request) {
 // updateRef implements https://docs.github.com/rest/git/refs#update-a-reference:
 // without force, only a fast-forward is accepted.
 func (f *Fake) updateRef(w http.ResponseWriter, r *http.Request) {
-	if !f.repoOK(w, r, true) {
-		return
-	}
 	var body struct {
 		SHA   string `json:"sha"`
 		Force bool   `json:"force"`
@@ -617,11 +607,10 @@ func (f *Fake) updateRef(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &body) {
 		return
 	}
-	f.write(r)
-	defer f.mu.Unlock()
-	if f.emptyRepo(w) {
+	if !f.lockGit(w, r) {
 		return
 	}
+	defer f.mu.Unlock()
 	ref := "refs/" + r.PathValue("ref")
 	cur, ok := f.refs[ref]
 	switch {
@@ -641,14 +630,10 @@ func (f *Fake) updateRef(w http.ResponseWriter, r *http.Request) {
 
 // deleteRef implements https://docs.github.com/rest/git/refs#delete-a-reference.
 func (f *Fake) deleteRef(w http.ResponseWriter, r *http.Request) {
-	if !f.repoOK(w, r, true) {
+	if !f.lockGit(w, r) {
 		return
 	}
-	f.write(r)
 	defer f.mu.Unlock()
-	if f.emptyRepo(w) {
-		return
-	}
 	ref := "refs/" + r.PathValue("ref")
 	if _, ok := f.refs[ref]; !ok {
 		WriteError(w, http.StatusUnprocessableEntity, "Reference does not exist")

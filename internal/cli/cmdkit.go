@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+)
+
+// parseNoArgs parses the flags of a command that takes no arguments.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return badInputf("unexpected argument %q", pos[0])
+	}
+	return nil
+}
+
+// parseStateFlags parses the flags of a command that reads the state and
+// takes no arguments, and returns env with the state flags applied: a flag
+// error comes first, then a state flag error, then an argument.
+func parseStateFlags(fs *flag.FlagSet, args []string, c *common, env *Env) (*Env, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if env, err = c.stateEnv(env, fs.Name()); err != nil {
+		return nil, badInput(err)
+	}
+	if len(pos) > 0 {
+		return nil, badInputf("unexpected argument %q", pos[0])
+	}
+	return env, nil
+}
+
+// printAs prints v as indented JSON (--json), or else as print lays it out.
+func printAs[T any](out io.Writer, asJSON bool, v T, print func(io.Writer, T)) {
+	if asJSON {
+		b, _ := json.MarshalIndent(v, "", "  ")
+		fmt.Fprintf(out, "%s\n", b)
+		return
+	}
+	print(out, v)
+}
