@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cronrelay/cronrelay/internal/diag"
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/secret"
@@ -435,8 +436,8 @@ func TestAnnotationsAndMasks(t *testing.T) {
 		t.Errorf("masks (-want +got):\n%s", diff)
 	}
 	diags := manifest.Diagnostics{
-		{Path: "x", Pos: manifest.Pos{Line: 4, Col: 5}, Msg: "jobs.a.schedul: unknown key; did you mean \"schedule\"? (100% sure)"},
-		{Path: "x", Pos: manifest.Pos{Line: 9, Col: 15}, Warning: true, Msg: "jobs.b.schedule: day-of-month and day-of-week are both set"},
+		{Source: "x", Path: "jobs.a.schedul", Pos: manifest.Pos{Line: 4, Col: 5}, Message: "unknown key; did you mean \"schedule\"? (100% sure)"},
+		{Source: "x", Path: "jobs.b.schedule", Pos: manifest.Pos{Line: 9, Col: 15}, Severity: diag.Warning, Message: "day-of-month and day-of-week are both set"},
 	}
 	if err := a.Diagnostics("dir,1/cron:relay.yml", diags); err != nil {
 		t.Fatal(err)

@@ -186,7 +186,7 @@ func (s *step) readManifest(ctx context.Context, in *stepInputs, path string) er
 	if diags.HasErrors() {
 		printDiagnostics(s.env, diags)
 		s.act.Diagnostics(in.file, diags)
-		s.annotate(fmt.Sprintf("manifest %s has %s; nothing was run\n\n%s", path, countErrors(diags), diags.Error()))
+		s.annotate(fmt.Sprintf("manifest %s has %s; nothing was run\n\n%s", path, countErrors(diags), diags.String()))
 		return manifestErrors(path, diags)
 	}
 	// Every secret the manifest substitutes is masked before anything that

@@ -113,12 +113,7 @@ func openEngine(env *Env, c common, clk clock.Clock) (*engine.Engine, *secret.Ma
 }
 
 func countErrors(diags manifest.Diagnostics) string {
-	n := 0
-	for _, d := range diags {
-		if !d.Warning {
-			n++
-		}
-	}
+	n, _ := diags.Count()
 	if n == 1 {
 		return "1 error"
 	}

@@ -72,12 +72,18 @@ func (p Problem) String() string {
 	if p.Severity == Warning {
 		b.WriteString("warning: ")
 	}
-	if p.Path != "" {
-		b.WriteString(p.Path)
-		b.WriteString(": ")
-	}
-	b.WriteString(p.Message)
+	b.WriteString(p.Detail())
 	return b.String()
+}
+
+// Detail returns "PATH: MESSAGE": the problem without its source,
+// position and severity, for a report that shows those apart (a GitHub
+// annotation).
+func (p Problem) Detail() string {
+	if p.Path == "" {
+		return p.Message
+	}
+	return p.Path + ": " + p.Message
 }
 
 // Error implements error with String.
@@ -110,6 +116,16 @@ func (ps Problems) Error() string {
 		b.WriteString(p.String())
 	}
 	return b.String()
+}
+
+// String returns every problem, one a line, uncapped: for a report that
+// lists them all, as `cronrelay validate` does.
+func (ps Problems) String() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Err returns ps as an error, or nil when there are none.

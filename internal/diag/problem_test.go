@@ -16,18 +16,18 @@ func TestProblemString(t *testing.T) {
 		p    Problem
 		want string
 	}{
-		{"everything", Problem{Source: "cronrelay.yml", Path: "jobs.a.schedule", Pos: Pos{12, 5}, Message: "bad"},
+		{"everything", Problem{Source: "cronrelay.yml", Path: "jobs.a.schedule", Pos: Pos{Line: 12, Col: 5}, Message: "bad"},
 			"cronrelay.yml:12:5: jobs.a.schedule: bad"},
-		{"warning", Problem{Source: "cronrelay.yml", Path: "jobs.a.body", Pos: Pos{3, 7}, Severity: Warning, Message: "ignored"},
+		{"warning", Problem{Source: "cronrelay.yml", Path: "jobs.a.body", Pos: Pos{Line: 3, Col: 7}, Severity: Warning, Message: "ignored"},
 			"cronrelay.yml:3:7: warning: jobs.a.body: ignored"},
 		{"no position", Problem{Source: "client_payload", Path: "enqueue[2].delay", Message: "bad"},
 			"client_payload: enqueue[2].delay: bad"},
 		{"no path", Problem{Source: "--enqueue", Message: "empty request"}, "--enqueue: empty request"},
 		{"no source", Problem{Path: "enqueue[0]", Message: "bad"}, "enqueue[0]: bad"},
-		{"position without source", Problem{Pos: Pos{1, 2}, Message: "bad"}, "1:2: bad"},
+		{"position without source", Problem{Pos: Pos{Line: 1, Col: 2}, Message: "bad"}, "1:2: bad"},
 		{"message only", Problem{Message: "bad"}, "bad"},
 		{"warning only", Problem{Severity: Warning, Message: "odd"}, "warning: odd"},
-		{"path in the document as a whole", Problem{Source: "s", Pos: Pos{1, 1}, Message: "empty manifest"}, "s:1:1: empty manifest"},
+		{"path in the document as a whole", Problem{Source: "s", Pos: Pos{Line: 1, Col: 1}, Message: "empty manifest"}, "s:1:1: empty manifest"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,6 +72,9 @@ func TestProblemsCap(t *testing.T) {
 			if got, want := lines[printed-1], fmt.Sprintf("src: enqueue[%d]: bad", printed-1); got != want {
 				t.Errorf("last problem line = %q, want %q", got, want)
 			}
+			if got := strings.Count(ps.String(), "\n"); n > 0 && got != n-1 {
+				t.Errorf("String() has %d lines, want all %d", got+1, n)
+			}
 			var err error = ps.Err()
 			var back Problems
 			if !errors.As(err, &back) || len(back) != n {
@@ -84,21 +87,21 @@ func TestProblemsCap(t *testing.T) {
 func TestProblemsCountSortDedupe(t *testing.T) {
 	t.Parallel()
 	ps := Problems{
-		{Source: "m", Pos: Pos{3, 1}, Message: "c"},
-		{Source: "m", Pos: Pos{1, 9}, Severity: Warning, Message: "b"},
-		{Source: "m", Pos: Pos{1, 2}, Message: "a"},
-		{Source: "m", Pos: Pos{3, 1}, Message: "c"}, // an inherited default, found twice
-		{Source: "m", Pos: Pos{3, 1}, Message: "d"},
+		{Source: "m", Pos: Pos{Line: 3, Col: 1}, Message: "c"},
+		{Source: "m", Pos: Pos{Line: 1, Col: 9}, Severity: Warning, Message: "b"},
+		{Source: "m", Pos: Pos{Line: 1, Col: 2}, Message: "a"},
+		{Source: "m", Pos: Pos{Line: 3, Col: 1}, Message: "c"}, // an inherited default, found twice
+		{Source: "m", Pos: Pos{Line: 3, Col: 1}, Message: "d"},
 	}
 	if e, w := ps.Count(); e != 4 || w != 1 {
 		t.Errorf("Count() = %d, %d; want 4, 1", e, w)
 	}
 	got := ps.SortDedupe()
 	want := Problems{
-		{Source: "m", Pos: Pos{1, 2}, Message: "a"},
-		{Source: "m", Pos: Pos{1, 9}, Severity: Warning, Message: "b"},
-		{Source: "m", Pos: Pos{3, 1}, Message: "c"},
-		{Source: "m", Pos: Pos{3, 1}, Message: "d"},
+		{Source: "m", Pos: Pos{Line: 1, Col: 2}, Message: "a"},
+		{Source: "m", Pos: Pos{Line: 1, Col: 9}, Severity: Warning, Message: "b"},
+		{Source: "m", Pos: Pos{Line: 3, Col: 1}, Message: "c"},
+		{Source: "m", Pos: Pos{Line: 3, Col: 1}, Message: "d"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("SortDedupe (-want +got):\n%s", diff)
@@ -122,6 +125,9 @@ func TestMustBe(t *testing.T) {
 	p := Problem{Source: "client_payload", Path: Key(Index("enqueue", 0), "replace"), Message: MustBe("true or false", JSONKind([]byte(`"yes"`)))}
 	if got, want := p.String(), "client_payload: enqueue[0].replace: must be true or false, not a string"; got != want {
 		t.Errorf("a wrong kind = %q, want %q", got, want)
+	}
+	if got, want := p.Detail(), "enqueue[0].replace: must be true or false, not a string"; got != want {
+		t.Errorf("Detail() = %q, want %q", got, want)
 	}
 }
 

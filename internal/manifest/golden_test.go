@@ -46,7 +46,7 @@ func render(ds Diagnostics) string {
 	if len(ds) == 0 {
 		return ""
 	}
-	return ds.Error() + "\n"
+	return ds.String() + "\n"
 }
 
 func TestGoldenOK(t *testing.T) {
@@ -89,7 +89,7 @@ func TestGoldenErr(t *testing.T) {
 				t.Errorf("Parse returned a manifest along with errors")
 			}
 			for _, d := range diags {
-				if d.Path != rel[i] || d.Pos.Line < 1 || d.Pos.Col < 1 {
+				if d.Source != rel[i] || d.Pos.Line < 1 || d.Pos.Col < 1 {
 					t.Errorf("diagnostic without a proper position: %+v", d)
 				}
 			}

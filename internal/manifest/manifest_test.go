@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/cronrelay/cronrelay/internal/diag"
 )
 
 // jobOpts compares Jobs by their exported, comparable fields.
@@ -307,7 +309,7 @@ func TestParseKeyOf1024(t *testing.T) {
 	t.Parallel()
 	// The longest key yaml.v3 reads is not refused (it is an unknown key).
 	_, diags := Parse("m.yml", []byte("version: 1\njobs:\n  a:\n    url: https://example.com\n    "+strings.Repeat("k", 1024)+": 1\n"))
-	if len(diags) != 1 || !strings.Contains(diags[0].Msg, "unknown key") {
+	if len(diags) != 1 || !strings.Contains(diags[0].Message, "unknown key") {
 		t.Errorf("got %s", diags.Error())
 	}
 }
@@ -315,8 +317,8 @@ func TestParseKeyOf1024(t *testing.T) {
 func TestDiagnosticString(t *testing.T) {
 	t.Parallel()
 	ds := Diagnostics{
-		{Path: "a.yml", Pos: Pos{3, 5}, Msg: "jobs.x.method: bad"},
-		{Path: "a.yml", Pos: Pos{4, 1}, Warning: true, Msg: "jobs.x.schedule: odd"},
+		{Source: "a.yml", Path: "jobs.x.method", Pos: Pos{Line: 3, Col: 5}, Message: "bad"},
+		{Source: "a.yml", Path: "jobs.x.schedule", Pos: Pos{Line: 4, Col: 1}, Severity: diag.Warning, Message: "odd"},
 	}
 	want := "a.yml:3:5: jobs.x.method: bad\na.yml:4:1: warning: jobs.x.schedule: odd"
 	if diff := cmp.Diff(want, ds.Error()); diff != "" {

@@ -55,9 +55,9 @@ func (m *Manifest) Preflight(j *Job, lookup func(string) (string, bool), mk *sec
 	}
 	var ds Diagnostics
 	for i, err := range r.errs {
-		ds = append(ds, Diagnostic{Path: m.Path, Pos: j.keyPosition(r.keys[i]), Msg: err.Error()})
+		ds = append(ds, Diagnostic{Source: m.Path, Pos: j.keyPosition(r.keys[i]), Message: err.Error()})
 	}
-	return nil, ds.sortDedupe()
+	return nil, ds.SortDedupe()
 }
 
 // keyPosition is where key (as the resolver names it: "url", "path",
