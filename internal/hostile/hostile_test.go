@@ -244,10 +244,10 @@ func TestRequests(t *testing.T) {
 			"cronrelay run: --enqueue: invalid JSON at line 1, column 7: unexpected end of JSON input",
 		}},
 		{name: "a list", args: enq(`[{"job":"later"}]`), code: 2, stderr: []string{
-			`cronrelay run: --enqueue: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got array`,
+			`cronrelay run: --enqueue: must be an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, not a list`,
 		}},
 		{name: "a string", args: enq(`"later"`), code: 2, stderr: []string{
-			`cronrelay run: --enqueue: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got string`,
+			`cronrelay run: --enqueue: must be an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, not a string`,
 		}},
 		{name: "body over 64 KiB", args: enq(`{"job":"later","body":"` + strings.Repeat("x", 70000) + `"}`), code: 2, stderr: []string{
 			"cronrelay run: --enqueue: body: body is 70002 bytes; at most 65536 (64 KiB)",
@@ -265,10 +265,10 @@ func TestRequests(t *testing.T) {
 			"cronrelay run: --enqueue: invalid JSON at line 1, column 10001: invalid character '[' exceeded max depth",
 		}},
 		{name: "wrong types", args: enq(`{"job":5,"id":true,"delay":5,"replace":"yes"}`), code: 2, stderr: []string{
-			"cronrelay run: --enqueue: job: want a job name string, got number",
-			"--enqueue: id: want an id string, got boolean",
-			`--enqueue: delay: want a duration string such as "24h", got number`,
-			"--enqueue: replace: want a boolean, got string",
+			"cronrelay run: --enqueue: job: must be a job name string, not a number",
+			"--enqueue: id: must be an id string, not a boolean",
+			`--enqueue: delay: must be a duration string such as "24h", not a number`,
+			"--enqueue: replace: must be true or false, not a string",
 		}},
 		{name: "invalid utf-8", args: enq("{\"job\":\"later\",\"id\":\"a\xff\"}"), code: 2, stderr: []string{
 			"cronrelay run: --enqueue: invalid UTF-8 at line 1, column 23",
@@ -289,7 +289,7 @@ func TestRequests(t *testing.T) {
 			`cronrelay run: --enqueue: delay: delay "9999999999h" is longer than the maximum of 400d`,
 		}},
 		{name: "delay a number", args: enq(`{"job":"later","delay":1e999}`), code: 2, stderr: []string{
-			`cronrelay run: --enqueue: delay: want a duration string such as "24h", got number`,
+			`cronrelay run: --enqueue: delay: must be a duration string such as "24h", not a number`,
 		}},
 		{name: "at far future", args: enq(`{"job":"later","at":"9999-12-31T23:59:59Z"}`), code: 2, stderr: []string{
 			"cronrelay run: --enqueue: at: 9999-12-31T23:59:59Z is more than 106751 days ahead; the limit is 400 days",
@@ -298,7 +298,7 @@ func TestRequests(t *testing.T) {
 			"cronrelay run: --enqueue: at: 0000-01-01T00:00:00Z is more than 400 days ago; the limit is 400 days",
 		}},
 		{name: "at month 13", args: enq(`{"job":"later","at":"2026-13-45T00:00:00Z"}`), code: 2, stderr: []string{
-			`cronrelay run: --enqueue: at: invalid time "2026-13-45T00:00:00Z"; want RFC 3339 such as "2026-11-28T08:00:00Z"`,
+			`cronrelay run: --enqueue: at: must be an RFC 3339 time such as "2026-11-28T08:00:00Z", not "2026-13-45T00:00:00Z"`,
 		}},
 		{name: "delay and at", args: enq(`{"job":"later","delay":"1m","at":"2026-11-28T10:00:00Z"}`), code: 2, stderr: []string{
 			`cronrelay run: --enqueue: "delay" and "at" are exclusive; give one or the other`,
@@ -402,10 +402,10 @@ func TestEvents(t *testing.T) {
 			cp + "invalid UTF-8 at line 1, column 22",
 		}},
 		{name: "client_payload a string", action: true, writes: true, event: rd, setup: dispatch(`"{\"job\":\"later\"}"`), code: 2, stderr: []string{
-			cp + `want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got string`,
+			cp + `must be an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, not a string`,
 		}},
 		{name: "client_payload a number", action: true, writes: true, event: rd, setup: dispatch(`42`), code: 2, stderr: []string{
-			cp + `want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got number`,
+			cp + `must be an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, not a number`,
 		}},
 		{name: "client_payload huge", action: true, writes: true, event: rd, setup: dispatch(`{"job":"later","body":"` + strings.Repeat("x", 3<<20) + `"}`), code: 2, stderr: []string{
 			cp + "request is 3145753 bytes; at most 1048576 (1 MiB)",
@@ -476,8 +476,8 @@ func TestContinuations(t *testing.T) {
 	big := c("body over 64 KiB", `{"cronrelay":{"job":"later","body":"`+strings.Repeat("x", 70000)+`"}}`,
 		"refused "+id+": continuation from "+id+": response body over 64 KiB; continuation ignored")
 	runEntries(t, []entry{
-		c("a string", `{"cronrelay":"enqueue later"}`, refused+`cronrelay: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got string`),
-		c("a list", `{"cronrelay":[{"job":"later"}]}`, refused+`cronrelay: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got array`),
+		c("a string", `{"cronrelay":"enqueue later"}`, refused+`cronrelay: must be an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, not a string`),
+		c("a list", `{"cronrelay":[{"job":"later"}]}`, refused+`cronrelay: must be an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, not a list`),
 		c("unknown job", `{"cronrelay":{"job":"nope"}}`, refused+`cronrelay.job: unknown job "nope"; valid are "ping", "later", "cont"`),
 		c("101 items", `{"cronrelay":`+items(101)+`}`, refused+"cronrelay: 101 items (enqueue and cancel together); at most 100"),
 		c("deep", `{"cronrelay":{"job":"later","body":`+nested(`[`, "", "]", 1000)+`}}`, refused+"cronrelay: nested deeper than 64 levels at line 1, column 99"),
@@ -488,11 +488,11 @@ func TestContinuations(t *testing.T) {
 		c("negative delay", `{"cronrelay":{"job":"later","delay":"-5m"}}`, refused+`cronrelay.delay: delay "-5m" must not be negative`),
 		c("far future", `{"cronrelay":{"job":"later","at":"9999-01-01T00:00:00Z"}}`,
 			refused+"enqueue[0].at: 9999-01-01T00:00:00Z is more than 106751 days ahead; the limit is 400 days"),
-		c("wrong types", `{"cronrelay":{"job":1,"delay":[]}}`, refused+"cronrelay.job: want a job name string, got number",
-			"continuation from "+id+`: cronrelay.delay: want a duration string such as "24h", got array`),
+		c("wrong types", `{"cronrelay":{"job":1,"delay":[]}}`, refused+"cronrelay.job: must be a job name string, not a number",
+			"continuation from "+id+`: cronrelay.delay: must be a duration string such as "24h", not a list`),
 		c("unknown field", `{"cronrelay":{"job":"later","url":"https://evil.example"}}`, refused+`cronrelay.url: unknown field; valid are "job", "id", "delay", "at", "body", "replace"`),
 		c("one bad item", `{"cronrelay":{"enqueue":[{"job":"later","id":"ok"},{"job":"later","delay":"x"}]}}`,
-			refused+`cronrelay.enqueue[1].delay: invalid duration "x"; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`),
+			refused+`cronrelay.enqueue[1].delay: must be a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d", not "x"`),
 		c("not in continues", `{"cronrelay":{"job":"ping","id":"a"}}`, refused+`cronrelay.job: job "ping" is not in continues of "cont"; add it there to allow this`),
 		c("cancel a failure report", `{"cronrelay":{"cancel":[{"job":"later","id":"dead:later@2026-11-28T09:00:00Z"}]}}`,
 			refused+`cronrelay.cancel[0].id: id "dead:later@2026-11-28T09:00:00Z" is in the "dead:" space cronrelay keeps for its failure reports; choose another id`),

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
+
+	"github.com/cronrelay/cronrelay/internal/diag"
 )
 
 // The functions here split JSON that is already known to be valid into its
@@ -125,29 +127,8 @@ func valueEnd(data []byte, i int) int {
 		}
 		return len(data)
 	case '{', '[':
-		depth, inString := 0, false
-		for j := i; j < len(data); j++ {
-			c := data[j]
-			if inString {
-				switch c {
-				case '\\':
-					j++
-				case '"':
-					inString = false
-				}
-				continue
-			}
-			switch c {
-			case '"':
-				inString = true
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
+		if end := diag.JSONClose(data, i); end >= 0 {
+			return end + 1
 		}
 		return len(data)
 	default:
