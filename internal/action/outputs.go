@@ -76,7 +76,7 @@ func (a *Action) Finish(r Result) error {
 	}
 	for _, n := range r.Report.Notes {
 		if n.Kind == engine.NoteMissed || n.Kind == engine.NoteRefused {
-			errs = append(errs, a.Warning(Annotation{Title: "cronrelay: " + n.Kind}, m.Mask(noteID(n)+": "+n.Reason)))
+			errs = append(errs, a.Warning(Annotation{Title: "cronrelay: " + string(n.Kind)}, m.Mask(noteID(n)+": "+n.Reason)))
 		}
 	}
 	errs = append(errs, a.SetOutputs(Outputs(r)))
@@ -183,7 +183,7 @@ func Summary(r Result) string {
 		case engine.NoteDue, engine.NoteWaiting, engine.NoteBackoff, engine.NoteFirstSight:
 			continue
 		}
-		notes = append(notes, fmt.Sprintf("- %s %s: %s", text(n.Kind), code(noteID(n)), text(n.Reason)))
+		notes = append(notes, fmt.Sprintf("- %s %s: %s", text(string(n.Kind)), code(noteID(n)), text(n.Reason)))
 	}
 	for _, p := range rep.Problems {
 		notes = append(notes, "- problem: "+text(p))

@@ -406,7 +406,7 @@ func (l *Loop) report(rep *engine.Report) {
 		if d.Status != 0 {
 			fmt.Fprintf(&b, "  HTTP %d", d.Status)
 		}
-		if d.Error != "" && d.Outcome != "delivered" {
+		if d.Error != "" && d.Outcome != engine.OutcomeDelivered {
 			fmt.Fprintf(&b, "  %s", d.Error)
 		}
 		fmt.Fprintf(&b, "  %s", d.Duration.Round(time.Millisecond))

@@ -28,30 +28,34 @@ const (
 	maxCount = 10000
 )
 
+// NoteKind says what a Note records; its text is what plan and the run
+// report show and what the JSON report carries as "kind".
+type NoteKind string
+
 // Note kinds, as shown by plan and the run report.
 const (
-	NoteDue        = "due"
-	NoteCoalesced  = "coalesced"
-	NoteMissed     = "missed"
-	NoteSkipped    = "skipped"
-	NoteWaiting    = "waiting"
-	NoteBackoff    = "backoff"
-	NoteInFlight   = "in-flight"
-	NoteOrphaned   = "orphaned"
-	NoteDisabled   = "disabled"
-	NoteFirstSight = "first-sight"
-	NoteEnqueued   = "enqueued"
-	NoteDuplicate  = "duplicate"
-	NoteReplaced   = "replaced"
-	NoteCancelled  = "cancelled"
-	NoteNotFound   = "not-found"
-	NoteDeferred   = "deferred"
-	NoteRemoved    = "removed"
+	NoteDue        NoteKind = "due"
+	NoteCoalesced           = "coalesced"
+	NoteMissed              = "missed"
+	NoteSkipped             = "skipped"
+	NoteWaiting             = "waiting"
+	NoteBackoff             = "backoff"
+	NoteInFlight            = "in-flight"
+	NoteOrphaned            = "orphaned"
+	NoteDisabled            = "disabled"
+	NoteFirstSight          = "first-sight"
+	NoteEnqueued            = "enqueued"
+	NoteDuplicate           = "duplicate"
+	NoteReplaced            = "replaced"
+	NoteCancelled           = "cancelled"
+	NoteNotFound            = "not-found"
+	NoteDeferred            = "deferred"
+	NoteRemoved             = "removed"
 	// NoteRefused: a continuation in a 2xx response broke a rule; its
 	// delivery is dead-lettered with the reason.
-	NoteRefused = "refused"
-	NoteBroken  = "broken"
-	NoteAhead   = "cursor-ahead"
+	NoteRefused NoteKind = "refused"
+	NoteBroken  NoteKind = "broken"
+	NoteAhead   NoteKind = "cursor-ahead"
 )
 
 // brokenReason is the note on what a broken job leaves waiting.
@@ -59,7 +63,7 @@ const brokenReason = "the job's configuration cannot run (see its problems): kep
 
 // Note is one decision and its reason.
 type Note struct {
-	Kind   string    `json:"kind"`
+	Kind   NoteKind  `json:"kind"`
 	Job    string    `json:"job,omitempty"`
 	ID     string    `json:"id,omitempty"`
 	Due    time.Time `json:"due,omitzero"`
@@ -410,12 +414,12 @@ func (d *decision) occurrences(job *manifest.Job, lastRun, now time.Time, allow 
 }
 
 // skip records occurrences that will not be delivered, as one history event.
-func (d *decision) skip(job string, ts []time.Time, kind, reason string, now time.Time) {
+func (d *decision) skip(job string, ts []time.Time, kind NoteKind, reason string, now time.Time) {
 	if len(ts) == 0 {
 		return
 	}
 	last := ts[len(ts)-1]
-	d.doc.AddHistory(job, state.Event{Due: last.UTC(), At: now, Outcome: kind, Count: len(ts), Error: reason})
+	d.doc.AddHistory(job, state.Event{Due: last.UTC(), At: now, Outcome: string(kind), Count: len(ts), Error: reason})
 	for _, t := range ts {
 		d.notes = append(d.notes, Note{Kind: kind, Job: job, ID: deliveryID(job, "", t), Due: t.UTC(), Reason: reason})
 		if len(d.notes) > 2*maxCount {

@@ -62,13 +62,13 @@ func (e *Engine) record(ctx context.Context, results []outcome, rep *Report, k *
 		rep.Notes = append(rep.Notes, notes...)
 		for _, dr := range reports {
 			switch dr.Outcome {
-			case "delivered":
+			case OutcomeDelivered:
 				rep.Delivered++
 			case OutcomeNotStarted:
 				rep.NotStarted++
-			case "retrying":
+			case OutcomeRetrying:
 				rep.Failed++
-			case "dead":
+			case OutcomeDead:
 				rep.Failed++
 				rep.Dead++
 			}
@@ -133,7 +133,7 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 
 	switch {
 	case res.Outcome == deliver.Success && refused != "":
-		dr.Outcome = "dead"
+		dr.Outcome = OutcomeDead
 		reason := "continuation refused: " + refused
 		dr.Error = reason
 		dl.LastError = reason
@@ -143,9 +143,9 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 		}
 		e.kill(doc, dl, reason, res, now, sum)
 	case res.Outcome == deliver.Success:
-		dr.Outcome = "delivered"
+		dr.Outcome = OutcomeDelivered
 		delete(doc.Open, dl.ID)
-		doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: "delivered", Attempts: dl.Attempts, Status: res.Status})
+		doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: OutcomeDelivered, Attempts: dl.Attempts, Status: res.Status})
 		js := doc.JobState(dl.Job)
 		js.LastSuccess = now
 		if dl.Kind == state.KindCron && dl.Due.After(js.NewestDelivered) {
@@ -157,7 +157,7 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 		sum.delivered++
 		dr.Continued = continued
 	case res.Outcome == deliver.Retry && job != nil && now.Before(dl.GiveUp):
-		dr.Outcome = "retrying"
+		dr.Outcome = OutcomeRetrying
 		wait := runBackoff(dl.Attempts, job.Retry.Attempts)
 		next := now.Add(wait)
 		if !res.RetryAfter.IsZero() {
@@ -173,7 +173,7 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 		dr.NextTry = next
 		sum.retrying++
 	default:
-		dr.Outcome = "dead"
+		dr.Outcome = OutcomeDead
 		reason := "permanent failure: " + dl.LastError
 		if res.Outcome == deliver.Retry {
 			reason = fmt.Sprintf("retry.until ran out %s after the due time; last error: %s", dl.GiveUp.Sub(dl.Due), dl.LastError)
@@ -183,9 +183,16 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 	return dr, notes
 }
 
-// OutcomeNotStarted is the report outcome of a delivery that was claimed
-// but never sent because the run was stopped.
-const OutcomeNotStarted = "not started"
+// Outcomes of a delivery, as DeliveryReport.Outcome and the history
+// (state.Event.Outcome) record them.
+const (
+	OutcomeDelivered = "delivered"
+	OutcomeRetrying  = "retrying"
+	OutcomeDead      = "dead"
+	// OutcomeNotStarted is the report outcome of a delivery that was
+	// claimed but never sent because the run was stopped.
+	OutcomeNotStarted = "not started"
+)
 
 // kill moves a delivery to the dead letters and queues its failure report.
 func (e *Engine) kill(doc *state.Doc, dl *state.Delivery, reason string, res deliver.Result, now time.Time, sum *changeSummary) {
@@ -195,7 +202,7 @@ func (e *Engine) kill(doc *state.Doc, dl *state.Delivery, reason string, res del
 	dl.Claim = nil
 	dl.Excerpt = excerpt(e.Masker, res.Body, res.BodyTruncated)
 	doc.AddDead(dl)
-	doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: "dead", Attempts: dl.Attempts, Status: res.Status, Error: dl.LastError})
+	doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: OutcomeDead, Attempts: dl.Attempts, Status: res.Status, Error: dl.LastError})
 	sum.dead++
 	job := e.Manifest.Job(dl.Job)
 	if job == nil || job.OnFailure == "" || dl.Kind == state.KindFailure || e.Manifest.Job(job.OnFailure) == nil {
@@ -318,11 +325,11 @@ func runBackoff(attempts, perRun int) time.Duration {
 func outcomeName(o deliver.Outcome) string {
 	switch o {
 	case deliver.Success:
-		return "delivered"
+		return OutcomeDelivered
 	case deliver.Retry:
-		return "retrying"
+		return OutcomeRetrying
 	default:
-		return "dead"
+		return OutcomeDead
 	}
 }
 
