@@ -396,7 +396,7 @@ func TestEvents(t *testing.T) {
 			"cronrelay run: event schedule: the payload is not a JSON object: invalid character 's' looking for beginning of value",
 		}},
 		{name: "a list", action: true, event: "schedule", setup: event(text(`[{"schedule":"*/5 * * * *"}]`)), code: 2, stderr: []string{
-			"cronrelay run: event schedule: the payload is not a JSON object but a list",
+			"cronrelay run: event schedule: the payload must be a JSON object, not a list",
 		}},
 		{name: "invalid utf-8", action: true, event: rd, writes: true, setup: event(text("{\"action\":\"cronrelay\",\"client_payload\":{\"job\":\"later\",\"id\":\"\xff\"}}")), code: 2, stderr: []string{
 			cp + "invalid UTF-8 at line 1, column 22",
@@ -443,7 +443,7 @@ func TestEvents(t *testing.T) {
 			"cronrelay run: event \"schedule\\n::error::x\": cronrelay does not run on \"schedule\\n::error::x\" events; it runs on schedule, workflow_dispatch and repository_dispatch (event_type \"cronrelay\"): remove \"schedule\\n::error::x\" from the workflow's `on:`",
 		}},
 		{name: "dispatch inputs an object", action: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"jobs":{"a":1}}}`)), code: 2, stderr: []string{
-			"cronrelay run: event workflow_dispatch: inputs.jobs: is an object, want a string, boolean or number",
+			"cronrelay run: event workflow_dispatch: inputs.jobs: must be a string, a boolean or a number, not an object",
 		}},
 		{name: "dispatch enqueue input bad", action: true, writes: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"enqueue":"{\"job\":\"later\",\"delay\":\"-5m\"}"}}`)), code: 2, stderr: []string{
 			`cronrelay run: workflow_dispatch input "enqueue": delay: delay "-5m" must not be negative`,
@@ -659,16 +659,16 @@ func TestStates(t *testing.T) {
 			st + "unsupported version 0; the document was left untouched",
 		}},
 		{name: "version a string", args: run, setup: stateFile(text(`{"version":"1"}`)), code: 2, stderr: []string{
-			st + `not a cronrelay state document ("version" is a string, want the number 1)` + untouched,
+			st + `not a cronrelay state document ("version" must be the number 1, not a string)` + untouched,
 		}},
 		{name: "no version", args: run, setup: stateFile(text(`{"jobs":{}}`)), code: 2, stderr: []string{
 			st + `not a cronrelay state document (no "version")` + untouched,
 		}},
 		{name: "jobs a list", args: run, setup: stateFile(text(`{"version":1,"jobs":[],"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
-			st + `cannot read the document ("jobs" is a list, want an object)` + untouched,
+			st + `cannot read the document ("jobs" must be an object, not a list)` + untouched,
 		}},
 		{name: "attempts a string", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":"1"}`), code: 2, stderr: []string{
-			st + `cannot read the document (open["later#a"].attempts is a string, want a number)` + untouched,
+			st + `cannot read the document (open["later#a"].attempts must be a number, not a string)` + untouched,
 		}},
 		{name: "mismatched id", args: run, setup: doc(`"later#b":{` + delivery + `,"attempts":0}`), code: 2, stderr: []string{
 			st + `open delivery "later#b" is malformed; the document was left untouched`,
@@ -719,7 +719,7 @@ func TestStates(t *testing.T) {
 			"cronrelay status: file:{ws}/fifo.json: {ws}/fifo.json is not a regular file (mode p---------)",
 		}},
 		{name: "a list", args: []string{"status"}, setup: stateFile(text(`[{"version":1}]`)), code: 2, stderr: []string{
-			"cronrelay status: state file:{ws}/.cronrelay/state.json: not a cronrelay state document (a list, not an object)" + untouched,
+			"cronrelay status: state file:{ws}/.cronrelay/state.json: not a cronrelay state document (the document must be an object, not a list)" + untouched,
 		}},
 		{name: "branch not json", action: true, event: "schedule", setup: branch("<html>not json</html>\n"), code: 2, stderr: []string{
 			"cronrelay run: state branch:cronrelay-state: not a cronrelay state document (invalid character '<' looking for beginning of value)" + untouched,
