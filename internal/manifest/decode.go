@@ -77,7 +77,7 @@ func (p *parser) scalarText(vn *yaml.Node, path, want string) (string, bool) {
 			return vn.Value, true
 		}
 	}
-	p.mustBe(vn, path, fmt.Sprintf("%s", want))
+	p.mustBe(vn, path, want)
 	return "", false
 }
 
@@ -213,8 +213,7 @@ func (p *parser) decodeHeaders(vn *yaml.Node, path string) *value {
 	seen := make(map[string]*yaml.Node)
 	for i := 0; i+1 < len(vn.Content); i += 2 {
 		kn, hv := vn.Content[i], vn.Content[i+1]
-		if kn.Kind != yaml.ScalarNode {
-			p.errorf(kn, path, "header names must be plain strings, not %s", describe(kn))
+		if !p.plainKey(kn, path, "header names") {
 			ok = false
 			continue
 		}
@@ -324,23 +323,13 @@ func (p *parser) decodeVarNames(vn *yaml.Node, path string) (names []string, nod
 func (p *parser) decodeKeys(vn *yaml.Node, path string) *value {
 	const want = "a string or a list of strings"
 	if vn.Kind == yaml.SequenceNode {
-		var keys []string
-		ok := true
-		for i, item := range vn.Content {
-			ipath := diag.Index(path, i)
-			s, good := p.scalarText(item, ipath, "a string")
-			switch {
-			case !good:
-				ok = false
-			case s == "":
+		keys, ok := p.stringItems(vn, path, "a string", func(item *yaml.Node, ipath, s string) bool {
+			if s == "" {
 				p.errorf(item, ipath, "empty signing key")
-				ok = false
-			case !p.checkTemplate(item, ipath, s):
-				ok = false
-			default:
-				keys = append(keys, s)
+				return false
 			}
-		}
+			return p.checkTemplate(item, ipath, s)
+		})
 		if !ok {
 			return nil
 		}
@@ -363,30 +352,43 @@ func (p *parser) decodeJobNames(vn *yaml.Node, path string) *value {
 		p.mustBe(vn, path, "a list of job names like [trial-expire]")
 		return nil
 	}
-	names := []string{}
 	seen := map[string]bool{}
-	ok := true
-	for i, item := range vn.Content {
-		ipath := diag.Index(path, i)
-		s, good := p.scalarText(item, ipath, "a job name")
+	names, ok := p.stringItems(vn, path, "a job name", func(item *yaml.Node, ipath, s string) bool {
 		switch {
-		case !good:
-			ok = false
 		case !jobNameRE.MatchString(s):
 			p.errorf(item, ipath, "%q is not a job name", diag.Truncate(s, 70))
-			ok = false
+			return false
 		case seen[s]:
 			p.errorf(item, ipath, "%q is listed twice", s)
-			ok = false
-		default:
-			seen[s] = true
-			names = append(names, s)
+			return false
 		}
-	}
+		seen[s] = true
+		return true
+	})
 	if !ok {
 		return nil
 	}
+	if names == nil {
+		names = []string{}
+	}
 	return &value{v: names}
+}
+
+// stringItems decodes the items of the list vn, each a string (want names
+// it in messages) that check accepts or reports; ok is false when any item
+// was reported.
+func (p *parser) stringItems(vn *yaml.Node, path, want string, check func(item *yaml.Node, ipath, s string) bool) (items []string, ok bool) {
+	ok = true
+	for i, item := range vn.Content {
+		ipath := diag.Index(path, i)
+		s, good := p.scalarText(item, ipath, want)
+		if !good || !check(item, ipath, s) {
+			ok = false
+			continue
+		}
+		items = append(items, s)
+	}
+	return items, ok
 }
 
 var statusRE = regexp.MustCompile(`^\s*(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?$`)

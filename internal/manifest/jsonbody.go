@@ -36,8 +36,7 @@ func (p *parser) nodeJSON(buf *bytes.Buffer, n *yaml.Node, path string, depth in
 		seen := make(map[string]bool)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			kn, vn := n.Content[i], n.Content[i+1]
-			if kn.Kind != yaml.ScalarNode {
-				p.errorf(kn, path, "keys must be plain strings, not %s", describe(kn))
+			if !p.plainKey(kn, path, "keys") {
 				ok = false
 				continue
 			}

@@ -74,6 +74,16 @@ func (p *parser) warnf(n *yaml.Node, path, format string, args ...any) {
 	p.add(posOf(n), diag.Warning, path, format, args...)
 }
 
+// plainKey reports whether the key node kn of a mapping at path is a
+// scalar, and reports it when not: "WHAT must be plain strings, not a list".
+func (p *parser) plainKey(kn *yaml.Node, path, what string) bool {
+	if kn.Kind == yaml.ScalarNode {
+		return true
+	}
+	p.errorf(kn, path, "%s %s", what, diag.MustBe("plain strings", describe(kn)))
+	return false
+}
+
 // mustBe reports a value of the wrong kind in the one grammar of messages:
 // "PATH: must be WANT, not GOT".
 func (p *parser) mustBe(n *yaml.Node, path, want string) {
@@ -223,8 +233,7 @@ func (p *parser) each(n *yaml.Node, path string, s scope, fn func(k *keyDef, kn,
 	seen := make(map[string]*yaml.Node)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
-		if kn.Kind != yaml.ScalarNode {
-			p.errorf(kn, orTop(path), "keys must be plain strings, not %s", describe(kn))
+		if !p.plainKey(kn, orTop(path), "keys") {
 			continue
 		}
 		kpath := diag.Key(path, kn.Value)
@@ -286,8 +295,7 @@ func (p *parser) decodeJobs(n *yaml.Node, path string) []*rawJob {
 	seen := make(map[string]*yaml.Node)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
-		if kn.Kind != yaml.ScalarNode {
-			p.errorf(kn, path, "job names must be plain strings, not %s", describe(kn))
+		if !p.plainKey(kn, path, "job names") {
 			continue
 		}
 		name := kn.Value

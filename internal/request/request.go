@@ -379,49 +379,48 @@ func (p *parser) parse(path string, data []byte, base, maxItems int) *Request {
 		return nil
 	}
 	seen := map[[2]string]string{}
-	for i, raw := range enqueue {
-		ip := diag.Index(diag.Key(path, "enqueue"), i)
-		before := len(p.problems)
-		itemFields, ok := p.object(ip, raw)
-		if !ok {
-			continue
+	eachItem(p, diag.Key(path, "enqueue"), enqueue, p.item, func(i int, ip string, it Item) {
+		if it.ID == "" || p.first(seen, ip, it.Job, it.ID) {
+			r.Enqueue = append(r.Enqueue, it)
+			r.enqueueAt = append(r.enqueueAt, i)
 		}
-		it, ok := p.item(ip, itemFields)
-		if !ok || len(p.problems) > before { // a duplicate field refuses the item too
-			continue
+	})
+	eachItem(p, diag.Key(path, "cancel"), cancel, p.cancel, func(i int, cp string, c Cancel) {
+		if p.first(seen, cp, c.Job, c.ID) {
+			r.Cancel = append(r.Cancel, c)
+			r.cancelAt = append(r.cancelAt, i)
 		}
-		if it.ID != "" {
-			key := [2]string{it.Job, it.ID}
-			if first, dup := seen[key]; dup {
-				p.addf(ip, "job %q id %q already appears at %s", it.Job, it.ID, first)
-				continue
-			}
-			seen[key] = ip
-		}
-		r.Enqueue = append(r.Enqueue, it)
-		r.enqueueAt = append(r.enqueueAt, i)
-	}
-	for i, raw := range cancel {
-		cp := diag.Index(diag.Key(path, "cancel"), i)
-		before := len(p.problems)
-		cancelFields, ok := p.object(cp, raw)
-		if !ok {
-			continue
-		}
-		c, ok := p.cancel(cp, cancelFields)
-		if !ok || len(p.problems) > before {
-			continue
-		}
-		key := [2]string{c.Job, c.ID}
-		if first, dup := seen[key]; dup {
-			p.addf(cp, "job %q id %q already appears at %s", c.Job, c.ID, first)
-			continue
-		}
-		seen[key] = cp
-		r.Cancel = append(r.Cancel, c)
-		r.cancelAt = append(r.cancelAt, i)
-	}
+	})
 	return r
+}
+
+// eachItem decodes the items of the list at path, each an object, and
+// calls keep with each that decode accepts without a problem (a duplicate
+// field refuses the item too).
+func eachItem[T any](p *parser, path string, raws []json.RawMessage, decode func(path string, fields []field) (T, bool), keep func(i int, ip string, v T)) {
+	for i, raw := range raws {
+		ip := diag.Index(path, i)
+		before := len(p.problems)
+		fields, ok := p.object(ip, raw)
+		if !ok {
+			continue
+		}
+		if v, ok := decode(ip, fields); ok && len(p.problems) == before {
+			keep(i, ip, v)
+		}
+	}
+}
+
+// first reports whether the delivery (job, id) is named for the first time
+// in the request, and reports it at path when not.
+func (p *parser) first(seen map[[2]string]string, path, job, id string) bool {
+	key := [2]string{job, id}
+	if first, dup := seen[key]; dup {
+		p.addf(path, "job %q id %q already appears at %s", job, id, first)
+		return false
+	}
+	seen[key] = path
+	return true
 }
 
 // wellFormed checks what must hold before the document is decoded: size,

@@ -49,17 +49,12 @@ func objectFields(data []byte) ([]field, error) {
 			return nil, errSplit
 		}
 		fields = append(fields, field{key: key, raw: data[i:end:end], offset: i})
-		i = skipSpace(data, end)
-		if i >= len(data) {
-			break
+		var closed bool
+		if i, closed, err = next(data, end, '}'); err != nil {
+			return nil, err
 		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case '}':
+		if closed {
 			return fields, nil
-		default:
-			return nil, errSplit
 		}
 	}
 	return nil, errSplit
@@ -82,20 +77,32 @@ func splitArray(data []byte) ([]json.RawMessage, error) {
 			return nil, errSplit
 		}
 		items = append(items, data[i:end:end])
-		i = skipSpace(data, end)
-		if i >= len(data) {
-			break
+		var closed bool
+		var err error
+		if i, closed, err = next(data, end, ']'); err != nil {
+			return nil, err
 		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case ']':
+		if closed {
 			return items, nil
-		default:
-			return nil, errSplit
 		}
 	}
 	return nil, errSplit
+}
+
+// next steps over what follows a member or an element that ends at end:
+// a ',' before the next one, or the closer of the object or array
+// (closed). Anything else is an error.
+func next(data []byte, end int, closer byte) (i int, closed bool, err error) {
+	i = skipSpace(data, end)
+	switch {
+	case i >= len(data):
+		return i, false, errSplit
+	case data[i] == ',':
+		return skipSpace(data, i+1), false, nil
+	case data[i] == closer:
+		return i, true, nil
+	}
+	return i, false, errSplit
 }
 
 func skipSpace(data []byte, i int) int {
