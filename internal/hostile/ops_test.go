@@ -60,7 +60,7 @@ func TestPreflight(t *testing.T) {
 		{name: "signing key too short", args: run, setup: manifestFile(signedManifest),
 			env:  map[string]string{"CRONRELAY_SIGNING_KEY": "whsec_c2hvcnQ=", "NEW_SECRET": newSet},
 			code: 2, hits: 1, writes: true, check: onlyCont, stderr: []string{
-				m(`8:18: jobs.ping.signing_key: signing key after "whsec_" is too short: 5 bytes decoded, want at least 16 (generate one with: openssl rand -base64 32)`),
+				m(`8:18: jobs.ping.signing_key: signing key after "whsec_" must be at least 16 bytes once decoded, not 5 (generate one with: openssl rand -base64 32)`),
 				skipped,
 			}},
 		{name: "new secret missing", args: run, setup: manifestFile(signedManifest),
