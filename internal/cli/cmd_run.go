@@ -349,7 +349,7 @@ func printReport(w io.Writer, rr *runReport) {
 			if d.Status != 0 {
 				status = fmt.Sprint(d.Status)
 			}
-			if d.Error != "" && d.Outcome != "delivered" {
+			if d.Error != "" && d.Outcome != engine.OutcomeDelivered {
 				status = d.Error
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, fmtTime(d.Due), round(d.Lateness), d.Outcome, attempts(d.Attempts), status, round(d.Duration))

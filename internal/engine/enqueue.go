@@ -159,7 +159,7 @@ func (d *decision) apply(m *manifest.Manifest, sr sourcedRequest, now time.Time,
 		if dl, ok := d.doc.Open[id]; ok {
 			note.Due = dl.Due
 			delete(d.doc.Open, id)
-			d.doc.AddHistory(c.Job, state.Event{ID: id, Due: dl.Due, At: now, Outcome: "cancelled", Attempts: dl.Attempts})
+			d.doc.AddHistory(c.Job, state.Event{ID: id, Due: dl.Due, At: now, Outcome: string(NoteCancelled), Attempts: dl.Attempts})
 			d.changed = true
 			d.summary.cancelled++
 			if dl.ClaimedAt(now) {

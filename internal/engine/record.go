@@ -186,9 +186,9 @@ func (e *Engine) apply(doc *state.Doc, o outcome, now time.Time, sum *changeSumm
 // Outcomes of a delivery, as DeliveryReport.Outcome and the history
 // (state.Event.Outcome) record them.
 const (
-	OutcomeDelivered = "delivered"
-	OutcomeRetrying  = "retrying"
-	OutcomeDead      = "dead"
+	OutcomeDelivered = state.OutcomeDelivered
+	OutcomeRetrying  = state.OutcomeRetrying
+	OutcomeDead      = state.OutcomeDead
 	// OutcomeNotStarted is the report outcome of a delivery that was
 	// claimed but never sent because the run was stopped.
 	OutcomeNotStarted = "not started"

@@ -175,7 +175,7 @@ func (o *observer) observe(seq int, r *runState) {
 			}
 		}
 		for _, e := range j.History {
-			if e.Outcome == "cancelled" && !had[e.ID+"|"+e.At.String()] {
+			if e.Outcome == string(engine.NoteCancelled) && !had[e.ID+"|"+e.At.String()] {
 				cancelled[e.ID] = true
 			}
 		}
