@@ -298,7 +298,7 @@ func TestEnqueueEndpoint(t *testing.T) {
 	// The same again is a duplicate, answered as such.
 	code, got = post(t, srv.URL+"/enqueue", nil, req)
 	res, _ := got["results"].([]any)
-	if code != http.StatusAccepted || len(res) != 1 || res[0].(map[string]any)["kind"] != engine.NoteDuplicate {
+	if code != http.StatusAccepted || len(res) != 1 || res[0].(map[string]any)["kind"] != string(engine.NoteDuplicate) {
 		t.Errorf("second POST /enqueue = %d %v, want a duplicate", code, got)
 	}
 

@@ -35,22 +35,22 @@ type NoteKind string
 // Note kinds, as shown by plan and the run report.
 const (
 	NoteDue        NoteKind = "due"
-	NoteCoalesced           = "coalesced"
-	NoteMissed              = "missed"
-	NoteSkipped             = "skipped"
-	NoteWaiting             = "waiting"
-	NoteBackoff             = "backoff"
-	NoteInFlight            = "in-flight"
-	NoteOrphaned            = "orphaned"
-	NoteDisabled            = "disabled"
-	NoteFirstSight          = "first-sight"
-	NoteEnqueued            = "enqueued"
-	NoteDuplicate           = "duplicate"
-	NoteReplaced            = "replaced"
-	NoteCancelled           = "cancelled"
-	NoteNotFound            = "not-found"
-	NoteDeferred            = "deferred"
-	NoteRemoved             = "removed"
+	NoteCoalesced  NoteKind = "coalesced"
+	NoteMissed     NoteKind = "missed"
+	NoteSkipped    NoteKind = "skipped"
+	NoteWaiting    NoteKind = "waiting"
+	NoteBackoff    NoteKind = "backoff"
+	NoteInFlight   NoteKind = "in-flight"
+	NoteOrphaned   NoteKind = "orphaned"
+	NoteDisabled   NoteKind = "disabled"
+	NoteFirstSight NoteKind = "first-sight"
+	NoteEnqueued   NoteKind = "enqueued"
+	NoteDuplicate  NoteKind = "duplicate"
+	NoteReplaced   NoteKind = "replaced"
+	NoteCancelled  NoteKind = "cancelled"
+	NoteNotFound   NoteKind = "not-found"
+	NoteDeferred   NoteKind = "deferred"
+	NoteRemoved    NoteKind = "removed"
 	// NoteRefused: a continuation in a 2xx response broke a rule; its
 	// delivery is dead-lettered with the reason.
 	NoteRefused NoteKind = "refused"
@@ -462,7 +462,7 @@ func (d *decision) latestOrder(in decideInput) map[string]string {
 		}
 		delete(d.doc.Open, dl.ID)
 		reason := fmt.Sprintf("catch_up: latest: superseded by the occurrence of %s", rfc(t))
-		d.doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: in.now, Outcome: NoteCoalesced, Attempts: dl.Attempts, Error: reason, Count: 1})
+		d.doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: in.now, Outcome: string(NoteCoalesced), Attempts: dl.Attempts, Error: reason, Count: 1})
 		d.notes = append(d.notes, Note{Kind: NoteCoalesced, Job: dl.Job, ID: dl.ID, Due: dl.Due, Reason: reason})
 		d.changed = true
 	}
