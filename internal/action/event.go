@@ -129,7 +129,7 @@ func ParseEvent(name string, payload []byte) (*Event, error) {
 		ev.Inputs = map[string]string{}
 		raw := fields["inputs"]
 		if k := diag.JSONKind(raw); k != diag.KindNothing && k != diag.KindNull && k != diag.KindObject {
-			return nil, &EventError{Name: name, Msg: `"inputs" ` + diag.MustBe("an object", k)}
+			return nil, &EventError{Name: name, Msg: `"inputs": ` + diag.Want("an object", k)}
 		}
 		var inputs map[string]json.RawMessage
 		if len(raw) > 0 {
@@ -196,7 +196,7 @@ func payloadFields(payload []byte) (map[string]json.RawMessage, string) {
 		return nil, fmt.Sprintf("the payload is not a JSON object: %v", se)
 	}
 	if k := diag.JSONKind(payload); k != diag.KindObject {
-		return nil, "the payload " + diag.MustBe("a JSON object", k)
+		return nil, "the payload: " + diag.Want("a JSON object", k)
 	}
 	return nil, fmt.Sprintf("the payload cannot be read: %v", err)
 }
@@ -213,7 +213,7 @@ func stringField(fields map[string]json.RawMessage, key, what string) (string, s
 		return "", ""
 	case diag.KindString:
 	default:
-		return "", what + " " + diag.MustBe("a string", k)
+		return "", what + ": " + diag.Want("a string", k)
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
@@ -239,7 +239,7 @@ func inputString(raw json.RawMessage) (string, error) {
 		}
 		return strings.TrimSpace(s), nil
 	default:
-		return "", errors.New(diag.MustBe("a string, a boolean or a number", k))
+		return "", errors.New(diag.Want("a string, a boolean or a number", k))
 	}
 }
 

@@ -47,7 +47,7 @@ type Problem struct {
 	// Severity is Error unless the input may be used anyway.
 	Severity Severity
 	// Message says what is wrong and what would be right, in the grammar
-	// of MustBe where a value is of the wrong kind.
+	// of Want where a value is wrong.
 	Message string
 }
 
@@ -181,13 +181,15 @@ func (ps Problems) SortDedupe() Problems {
 	return out
 }
 
-// MustBe is the one grammar for a value that is not what it should be:
-// "must be WANT, not GOT", as in `jobs.a.retry.attempts: must be a whole
-// number from 0 to 10, not the string "x"` or `enqueue[0]: must be an
-// object, not a list`. want says what would be right; got names what was
-// given, usually with JSONKind.
-func MustBe(want, got string) string {
-	return "must be " + want + ", not " + got
+// Want is the one grammar for a value that is not what it should be,
+// the "PATH: want X, got Y" of STYLE.md habit 10: it returns
+// "want WANT, got GOT", as in `jobs.a.retry.attempts: want a whole number
+// from 0 to 10, got the string "x"`, `enqueue[0]: want an object, got a
+// list` or `jobs.a.timeout: want more than 0, got -3s`. want says what
+// would be right; got names what was given, usually with JSONKind, or
+// the value itself when its kind was right but its value was not.
+func Want(want, got string) string {
+	return "want " + want + ", got " + got
 }
 
 // Key appends a key to a message path: "jobs" + "hello" is "jobs.hello".

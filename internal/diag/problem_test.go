@@ -117,17 +117,30 @@ func TestProblemsCountSortDedupe(t *testing.T) {
 	}
 }
 
-func TestMustBe(t *testing.T) {
+func TestWant(t *testing.T) {
 	t.Parallel()
-	if got, want := MustBe("an object", JSONKind([]byte("[1]"))), "must be an object, not a list"; got != want {
-		t.Errorf("MustBe = %q, want %q", got, want)
+	// STYLE.md habit 10: one grammar, "PATH: want X, got Y".
+	tests := []struct{ want, got, msg string }{
+		{"an object", JSONKind([]byte("[1]")), "want an object, got a list"},
+		{"a whole number from 0 to 10", `the string "x"`, `want a whole number from 0 to 10, got the string "x"`},
+		{"more than 0", "-3s", "want more than 0, got -3s"},
+		{"true or false", JSONKind([]byte("null")), "want true or false, got null"},
 	}
-	p := Problem{Source: "client_payload", Path: Key(Index("enqueue", 0), "replace"), Message: MustBe("true or false", JSONKind([]byte(`"yes"`)))}
-	if got, want := p.String(), "client_payload: enqueue[0].replace: must be true or false, not a string"; got != want {
+	for _, tt := range tests {
+		if got := Want(tt.want, tt.got); got != tt.msg {
+			t.Errorf("Want(%q, %q) = %q, want %q", tt.want, tt.got, got, tt.msg)
+		}
+	}
+	p := Problem{Source: "client_payload", Path: Key(Index("enqueue", 0), "replace"), Message: Want("true or false", JSONKind([]byte(`"yes"`)))}
+	if got, want := p.String(), "client_payload: enqueue[0].replace: want true or false, got a string"; got != want {
 		t.Errorf("a wrong kind = %q, want %q", got, want)
 	}
-	if got, want := p.Detail(), "enqueue[0].replace: must be true or false, not a string"; got != want {
+	if got, want := p.Detail(), "enqueue[0].replace: want true or false, got a string"; got != want {
 		t.Errorf("Detail() = %q, want %q", got, want)
+	}
+	m := Problem{Source: "manifest.yml", Pos: Pos{Line: 6, Col: 23}, Path: "jobs.a.retry.attempts", Message: Want("a whole number from 0 to 10", `the string "x"`)}
+	if got, want := m.String(), `manifest.yml:6:23: jobs.a.retry.attempts: want a whole number from 0 to 10, got the string "x"`; got != want {
+		t.Errorf("a manifest problem = %q, want %q", got, want)
 	}
 }
 

@@ -173,7 +173,7 @@ func TestManifests(t *testing.T) {
 			m("6:23: jobs.ping.retry.attempts: -1 is out of range; use 1 to 20"), oneError,
 		}},
 		{name: "attempts a word", args: run, setup: job("    retry: {attempts: three}\n"), code: 2, stderr: []string{
-			m(`6:23: jobs.ping.retry.attempts: must be a whole number from 1 to 20, not the string "three"`), oneError,
+			m(`6:23: jobs.ping.retry.attempts: want a whole number from 1 to 20, got the string "three"`), oneError,
 		}},
 		{name: "timeout overflows", args: run, setup: job("    timeout: 9999999999h\n"), code: 2, stderr: []string{
 			m("6:14: jobs.ping.timeout: 9999999999h is too long; the limit is 10m"), oneError,
@@ -185,13 +185,13 @@ func TestManifests(t *testing.T) {
 			m("6:14: jobs.ping.timeout: -5s is negative"), oneError,
 		}},
 		{name: "jobs a list", args: run, setup: manifestFile("version: 1\njobs:\n  - ping\n"), code: 2, stderr: []string{
-			m("3:3: jobs: must be a mapping of job names to jobs, not a list"), oneError,
+			m("3:3: jobs: want a mapping of job names to jobs, got a list"), oneError,
 		}},
 		{name: "job a string", args: run, setup: manifestFile("version: 1\njobs:\n  ping: /ping\n"), code: 2, stderr: []string{
-			m(`3:9: jobs.ping: must be a mapping of job settings, not the string "/ping"`), oneError,
+			m(`3:9: jobs.ping: want a mapping of job settings, got the string "/ping"`), oneError,
 		}},
 		{name: "version a string", args: run, setup: manifestFile("version: \"1\"\njobs: {}\n"), code: 2, stderr: []string{
-			m(`1:10: version: must be the number 1, not the string "1"`),
+			m(`1:10: version: want the number 1, got the string "1"`),
 			m("2:7: jobs: no jobs; define at least one"),
 			"cronrelay run: .github/cronrelay.yml has 2 errors",
 		}},
@@ -208,7 +208,7 @@ func TestManifests(t *testing.T) {
 			m("3:1: a second YAML document starts here; a manifest is a single document"),
 		}},
 		{name: "binary tag", args: run, setup: manifestFile("version: 1\ndefaults: {base_url: {url}}\njobs:\n  ping:\n    path: !!binary L3Bpbmc=\n"), code: 2, stderr: []string{
-			m("5:11: jobs.ping.path: must be a string, not a !!binary value"), oneError,
+			m("5:11: jobs.ping.path: want a string, got a !!binary value"), oneError,
 		}},
 		{name: "custom tag", args: run, setup: manifestFile("version: 1\ndefaults: {base_url: {url}}\njobs:\n  ping:\n    path: !secret /ping\n"), code: 2, stderr: []string{
 			m(`5:11: jobs.ping.path: unknown YAML tag "!secret"; tags are not supported`), oneError,
@@ -244,10 +244,10 @@ func TestRequests(t *testing.T) {
 			"cronrelay run: --enqueue: invalid JSON at line 1, column 7: unexpected end of JSON input",
 		}},
 		{name: "a list", args: enq(`[{"job":"later"}]`), code: 2, stderr: []string{
-			`cronrelay run: --enqueue: must be an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, not a list`,
+			`cronrelay run: --enqueue: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got a list`,
 		}},
 		{name: "a string", args: enq(`"later"`), code: 2, stderr: []string{
-			`cronrelay run: --enqueue: must be an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, not a string`,
+			`cronrelay run: --enqueue: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got a string`,
 		}},
 		{name: "body over 64 KiB", args: enq(`{"job":"later","body":"` + strings.Repeat("x", 70000) + `"}`), code: 2, stderr: []string{
 			"cronrelay run: --enqueue: body: body is 70002 bytes; at most 65536 (64 KiB)",
@@ -265,10 +265,10 @@ func TestRequests(t *testing.T) {
 			"cronrelay run: --enqueue: invalid JSON at line 1, column 10001: invalid character '[' exceeded max depth",
 		}},
 		{name: "wrong types", args: enq(`{"job":5,"id":true,"delay":5,"replace":"yes"}`), code: 2, stderr: []string{
-			"cronrelay run: --enqueue: job: must be a job name string, not a number",
-			"--enqueue: id: must be an id string, not a boolean",
-			`--enqueue: delay: must be a duration string such as "24h", not a number`,
-			"--enqueue: replace: must be true or false, not a string",
+			"cronrelay run: --enqueue: job: want a job name string, got a number",
+			"--enqueue: id: want an id string, got a boolean",
+			`--enqueue: delay: want a duration string such as "24h", got a number`,
+			"--enqueue: replace: want true or false, got a string",
 		}},
 		{name: "invalid utf-8", args: enq("{\"job\":\"later\",\"id\":\"a\xff\"}"), code: 2, stderr: []string{
 			"cronrelay run: --enqueue: invalid UTF-8 at line 1, column 23",
@@ -283,13 +283,13 @@ func TestRequests(t *testing.T) {
 			"cronrelay run: --enqueue: 10000 items (enqueue and cancel together); at most 1000",
 		}},
 		{name: "negative delay", args: enq(`{"job":"later","delay":"-5m"}`), code: 2, stderr: []string{
-			`cronrelay run: --enqueue: delay: delay "-5m" must not be negative`,
+			`cronrelay run: --enqueue: delay: want a delay of 0 or more, got "-5m"`,
 		}},
 		{name: "delay overflows", args: enq(`{"job":"later","delay":"9999999999h"}`), code: 2, stderr: []string{
-			`cronrelay run: --enqueue: delay: delay "9999999999h" is longer than the maximum of 400d`,
+			`cronrelay run: --enqueue: delay: want a delay of at most 400d, got "9999999999h"`,
 		}},
 		{name: "delay a number", args: enq(`{"job":"later","delay":1e999}`), code: 2, stderr: []string{
-			`cronrelay run: --enqueue: delay: must be a duration string such as "24h", not a number`,
+			`cronrelay run: --enqueue: delay: want a duration string such as "24h", got a number`,
 		}},
 		{name: "at far future", args: enq(`{"job":"later","at":"9999-12-31T23:59:59Z"}`), code: 2, stderr: []string{
 			"cronrelay run: --enqueue: at: 9999-12-31T23:59:59Z is more than 106751 days ahead; the limit is 400 days",
@@ -298,7 +298,7 @@ func TestRequests(t *testing.T) {
 			"cronrelay run: --enqueue: at: 0000-01-01T00:00:00Z is more than 400 days ago; the limit is 400 days",
 		}},
 		{name: "at month 13", args: enq(`{"job":"later","at":"2026-13-45T00:00:00Z"}`), code: 2, stderr: []string{
-			`cronrelay run: --enqueue: at: must be an RFC 3339 time such as "2026-11-28T08:00:00Z", not "2026-13-45T00:00:00Z"`,
+			`cronrelay run: --enqueue: at: want an RFC 3339 time such as "2026-11-28T08:00:00Z", got "2026-13-45T00:00:00Z"`,
 		}},
 		{name: "delay and at", args: enq(`{"job":"later","delay":"1m","at":"2026-11-28T10:00:00Z"}`), code: 2, stderr: []string{
 			`cronrelay run: --enqueue: "delay" and "at" are exclusive; give one or the other`,
@@ -339,7 +339,7 @@ func TestRequests(t *testing.T) {
 			`cronrelay enqueue: enqueue[0].id: invalid id "../x"; ` + idRule,
 		}},
 		{name: "enqueue negative delay", args: enqueue("--delay", "-5m"), code: 2, stderr: []string{
-			`cronrelay enqueue: enqueue[0].delay: delay "-5m" must not be negative`,
+			`cronrelay enqueue: enqueue[0].delay: want a delay of 0 or more, got "-5m"`,
 		}},
 		{name: "enqueue unknown job", args: []string{"enqueue", "--job", "nope", "--delay", "1m"}, code: 2, stderr: []string{
 			`cronrelay enqueue: enqueue[0].job: unknown job "nope"; valid are "ping", "later", "cont"`,
@@ -396,16 +396,16 @@ func TestEvents(t *testing.T) {
 			"cronrelay run: event schedule: the payload is not a JSON object: invalid character 's' looking for beginning of value",
 		}},
 		{name: "a list", action: true, event: "schedule", setup: event(text(`[{"schedule":"*/5 * * * *"}]`)), code: 2, stderr: []string{
-			"cronrelay run: event schedule: the payload must be a JSON object, not a list",
+			"cronrelay run: event schedule: the payload: want a JSON object, got a list",
 		}},
 		{name: "invalid utf-8", action: true, event: rd, writes: true, setup: event(text("{\"action\":\"cronrelay\",\"client_payload\":{\"job\":\"later\",\"id\":\"\xff\"}}")), code: 2, stderr: []string{
 			cp + "invalid UTF-8 at line 1, column 22",
 		}},
 		{name: "client_payload a string", action: true, writes: true, event: rd, setup: dispatch(`"{\"job\":\"later\"}"`), code: 2, stderr: []string{
-			cp + `must be an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, not a string`,
+			cp + `want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got a string`,
 		}},
 		{name: "client_payload a number", action: true, writes: true, event: rd, setup: dispatch(`42`), code: 2, stderr: []string{
-			cp + `must be an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, not a number`,
+			cp + `want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got a number`,
 		}},
 		{name: "client_payload huge", action: true, writes: true, event: rd, setup: dispatch(`{"job":"later","body":"` + strings.Repeat("x", 3<<20) + `"}`), code: 2, stderr: []string{
 			cp + "request is 3145753 bytes; at most 1048576 (1 MiB)",
@@ -426,7 +426,7 @@ func TestEvents(t *testing.T) {
 			"cronrelay run: event repository_dispatch: event_type \"deploy\" is not for cronrelay: it handles event_type \"cronrelay\", whose client_payload is an enqueue request; limit the workflow to it with `on: repository_dispatch: types: [cronrelay]`",
 		}},
 		{name: "action not a string", action: true, event: rd, setup: event(text(`{"action":["cronrelay"],"client_payload":{"job":"later"}}`)), code: 2, stderr: []string{
-			`cronrelay run: event repository_dispatch: "action" (the event_type) must be a string, not a list`,
+			`cronrelay run: event repository_dispatch: "action" (the event_type): want a string, got a list`,
 		}},
 		{name: "missing file", action: true, event: "schedule", env: map[string]string{"GITHUB_EVENT_PATH": "{root}/gone.json"}, code: 2, stderr: []string{
 			"cronrelay run: event schedule: reading the payload GITHUB_EVENT_PATH names ({root}/gone.json): open {root}/gone.json: no such file or directory",
@@ -443,10 +443,10 @@ func TestEvents(t *testing.T) {
 			"cronrelay run: event \"schedule\\n::error::x\": cronrelay does not run on \"schedule\\n::error::x\" events; it runs on schedule, workflow_dispatch and repository_dispatch (event_type \"cronrelay\"): remove \"schedule\\n::error::x\" from the workflow's `on:`",
 		}},
 		{name: "dispatch inputs an object", action: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"jobs":{"a":1}}}`)), code: 2, stderr: []string{
-			"cronrelay run: event workflow_dispatch: inputs.jobs: must be a string, a boolean or a number, not an object",
+			"cronrelay run: event workflow_dispatch: inputs.jobs: want a string, a boolean or a number, got an object",
 		}},
 		{name: "dispatch enqueue input bad", action: true, writes: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"enqueue":"{\"job\":\"later\",\"delay\":\"-5m\"}"}}`)), code: 2, stderr: []string{
-			`cronrelay run: workflow_dispatch input "enqueue": delay: delay "-5m" must not be negative`,
+			`cronrelay run: workflow_dispatch input "enqueue": delay: want a delay of 0 or more, got "-5m"`,
 		}},
 		{name: "dispatch jobs unknown", action: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"jobs":"../ping"}}`)), code: 2, stderr: []string{
 			`cronrelay run: workflow_dispatch input "jobs": unknown job "../ping"; valid are ["ping" "later" "cont"]`,
@@ -476,8 +476,8 @@ func TestContinuations(t *testing.T) {
 	big := c("body over 64 KiB", `{"cronrelay":{"job":"later","body":"`+strings.Repeat("x", 70000)+`"}}`,
 		"refused "+id+": continuation from "+id+": response body over 64 KiB; continuation ignored")
 	runEntries(t, []entry{
-		c("a string", `{"cronrelay":"enqueue later"}`, refused+`cronrelay: must be an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, not a string`),
-		c("a list", `{"cronrelay":[{"job":"later"}]}`, refused+`cronrelay: must be an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, not a list`),
+		c("a string", `{"cronrelay":"enqueue later"}`, refused+`cronrelay: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got a string`),
+		c("a list", `{"cronrelay":[{"job":"later"}]}`, refused+`cronrelay: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got a list`),
 		c("unknown job", `{"cronrelay":{"job":"nope"}}`, refused+`cronrelay.job: unknown job "nope"; valid are "ping", "later", "cont"`),
 		c("101 items", `{"cronrelay":`+items(101)+`}`, refused+"cronrelay: 101 items (enqueue and cancel together); at most 100"),
 		c("deep", `{"cronrelay":{"job":"later","body":`+nested(`[`, "", "]", 1000)+`}}`, refused+"cronrelay: nested deeper than 64 levels at line 1, column 99"),
@@ -485,14 +485,14 @@ func TestContinuations(t *testing.T) {
 		c("invalid utf-8", "{\"cronrelay\":{\"job\":\"later\",\"id\":\"\xff\"}}", refused+"cronrelay: invalid UTF-8 at line 1, column 35"),
 		c("nul", `{"cronrelay":{"job":"later","id":"a\u0000"}}`, refused+`cronrelay: NUL character (\u0000) at line 1, column 36`),
 		c("duplicate key", `{"cronrelay":{"job":"later","id":"a"},"cronrelay":{"job":"later","id":"b"}}`, refused+"cronrelay: duplicate field"),
-		c("negative delay", `{"cronrelay":{"job":"later","delay":"-5m"}}`, refused+`cronrelay.delay: delay "-5m" must not be negative`),
+		c("negative delay", `{"cronrelay":{"job":"later","delay":"-5m"}}`, refused+`cronrelay.delay: want a delay of 0 or more, got "-5m"`),
 		c("far future", `{"cronrelay":{"job":"later","at":"9999-01-01T00:00:00Z"}}`,
 			refused+"enqueue[0].at: 9999-01-01T00:00:00Z is more than 106751 days ahead; the limit is 400 days"),
-		c("wrong types", `{"cronrelay":{"job":1,"delay":[]}}`, refused+"cronrelay.job: must be a job name string, not a number",
-			"continuation from "+id+`: cronrelay.delay: must be a duration string such as "24h", not a list`),
+		c("wrong types", `{"cronrelay":{"job":1,"delay":[]}}`, refused+"cronrelay.job: want a job name string, got a number",
+			"continuation from "+id+`: cronrelay.delay: want a duration string such as "24h", got a list`),
 		c("unknown field", `{"cronrelay":{"job":"later","url":"https://evil.example"}}`, refused+`cronrelay.url: unknown field; valid are "job", "id", "delay", "at", "body", "replace"`),
 		c("one bad item", `{"cronrelay":{"enqueue":[{"job":"later","id":"ok"},{"job":"later","delay":"x"}]}}`,
-			refused+`cronrelay.enqueue[1].delay: must be a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d", not "x"`),
+			refused+`cronrelay.enqueue[1].delay: want a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d", got "x"`),
 		c("not in continues", `{"cronrelay":{"job":"ping","id":"a"}}`, refused+`cronrelay.job: job "ping" is not in continues of "cont"; add it there to allow this`),
 		c("cancel a failure report", `{"cronrelay":{"cancel":[{"job":"later","id":"dead:later@2026-11-28T09:00:00Z"}]}}`,
 			refused+`cronrelay.cancel[0].id: id "dead:later@2026-11-28T09:00:00Z" is in the "dead:" space cronrelay keeps for its failure reports; choose another id`),
@@ -659,16 +659,16 @@ func TestStates(t *testing.T) {
 			st + "unsupported version 0; the document was left untouched",
 		}},
 		{name: "version a string", args: run, setup: stateFile(text(`{"version":"1"}`)), code: 2, stderr: []string{
-			st + `not a cronrelay state document ("version" must be the number 1, not a string)` + untouched,
+			st + `not a cronrelay state document ("version": want the number 1, got a string)` + untouched,
 		}},
 		{name: "no version", args: run, setup: stateFile(text(`{"jobs":{}}`)), code: 2, stderr: []string{
 			st + `not a cronrelay state document (no "version")` + untouched,
 		}},
 		{name: "jobs a list", args: run, setup: stateFile(text(`{"version":1,"jobs":[],"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
-			st + `cannot read the document ("jobs" must be an object, not a list)` + untouched,
+			st + `cannot read the document ("jobs": want an object, got a list)` + untouched,
 		}},
 		{name: "attempts a string", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":"1"}`), code: 2, stderr: []string{
-			st + `cannot read the document (open["later#a"].attempts must be a number, not a string)` + untouched,
+			st + `cannot read the document (open["later#a"].attempts: want a number, got a string)` + untouched,
 		}},
 		{name: "mismatched id", args: run, setup: doc(`"later#b":{` + delivery + `,"attempts":0}`), code: 2, stderr: []string{
 			st + `open delivery "later#b" is malformed; the document was left untouched`,
@@ -719,7 +719,7 @@ func TestStates(t *testing.T) {
 			"cronrelay status: file:{ws}/fifo.json: {ws}/fifo.json is not a regular file (mode p---------)",
 		}},
 		{name: "a list", args: []string{"status"}, setup: stateFile(text(`[{"version":1}]`)), code: 2, stderr: []string{
-			"cronrelay status: state file:{ws}/.cronrelay/state.json: not a cronrelay state document (the document must be an object, not a list)" + untouched,
+			"cronrelay status: state file:{ws}/.cronrelay/state.json: not a cronrelay state document (the document: want an object, got a list)" + untouched,
 		}},
 		{name: "branch not json", action: true, event: "schedule", setup: branch("<html>not json</html>\n"), code: 2, stderr: []string{
 			"cronrelay run: state branch:cronrelay-state: not a cronrelay state document (invalid character '<' looking for beginning of value)" + untouched,

@@ -199,7 +199,7 @@ func TestOutputs(t *testing.T) {
 		c("key with fence", `{"cronrelay":{"job":"later",`+jsonKey(fence)+`:1}}`, refused+`cronrelay."`+"```"+`\n::stop-commands::pwned\n`+"```"+`": unknown field; valid are "job", "id", "delay", "at", "body", "replace"`),
 		c("job name", `{"cronrelay":{"job":`+jsonKey(nl)+`}}`, refused+`cronrelay.job: job name is 72 bytes; job names are at most 63`),
 		c("id", `{"cronrelay":{"job":"later","id":`+jsonKey(nl)+`}}`, refused+`cronrelay.id: invalid id "\n::stop-commands::pwned\n::add-mask::delivered\n::set-output n..."; ids match ^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$`),
-		c("delay", `{"cronrelay":{"job":"later","delay":`+jsonKey(nl)+`}}`, refused+`cronrelay.delay: must be a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d", not "\n::stop-commands::pwned\n::add-mask::delivered\n::set-output name=pwned::0"`),
+		c("delay", `{"cronrelay":{"job":"later","delay":`+jsonKey(nl)+`}}`, refused+`cronrelay.delay: want a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d", got "\n::stop-commands::pwned\n::add-mask::delivered\n::set-output name=pwned::0"`),
 		c("nested key", `{"cronrelay":{"enqueue":[{"job":"later",`+jsonKey(nl)+`:{}}]}}`, refused+`cronrelay.enqueue[0]."\n::stop-commands::pwned\n::add-mask::delivered\n::set-output name=pwned::0": unknown field; valid are "job", "id", "delay", "at", "body", "replace"`),
 		{name: "body with commands", stdout: []string{`enqueued later#b1: from continuation from ` + id}, args: contRun, setup: cont(text(`{"cronrelay":{"job":"later","id":"b1","body":{"k":` + jsonKey(nl) + `}}}`)),
 			code: 0, hits: 2, writes: true, stderr: []string{delivered}},

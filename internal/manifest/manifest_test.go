@@ -278,7 +278,7 @@ func TestParseHostileValues(t *testing.T) {
 		{"custom tag in a body", head + "    body: {token: [x, !env TOKEN]}\n", `m.yml:5:23: jobs.a.body.token[1]: unknown YAML tag "!env"; tags are not supported`},
 		{"custom tag on a key", head + "    !k path: /ping\n", `m.yml:5:5: jobs.a.path: unknown YAML tag "!k"; tags are not supported`},
 		{"unknown core tag", "version: !!version 1\njobs: {a: {url: https://example.com}}\n", `m.yml:1:10: version: unknown YAML tag "!!version"; tags are not supported`},
-		{"binary", head + "    schedule: !!binary MCA5ICogKiAq\n", "m.yml:5:15: jobs.a.schedule: must be a string, not a !!binary value"},
+		{"binary", head + "    schedule: !!binary MCA5ICogKiAq\n", "m.yml:5:15: jobs.a.schedule: want a string, got a !!binary value"},
 		{"attempts beyond 64 bits", head + "    retry: {attempts: 99999999999999999999}\n", "m.yml:5:23: jobs.a.retry.attempts: 99999999999999999999 is out of range; use 1 to 20"},
 		{"attempts beyond int", head + "    retry: {attempts: 9223372036854775808}\n", "m.yml:5:23: jobs.a.retry.attempts: 9223372036854775808 is out of range; use 1 to 20"},
 		{"version beyond 64 bits", "version: 99999999999999999999\njobs: {a: {url: https://example.com}}\n", "m.yml:1:10: version: version 99999999999999999999 is not supported; this cronrelay reads version 1"},

@@ -80,14 +80,14 @@ func (p *parser) plainKey(kn *yaml.Node, path, what string) bool {
 	if kn.Kind == yaml.ScalarNode {
 		return true
 	}
-	p.errorf(kn, path, "%s %s", what, diag.MustBe("plain strings", describe(kn)))
+	p.errorf(kn, path, "%s %s", what, diag.Want("plain strings", describe(kn)))
 	return false
 }
 
 // mustBe reports a value of the wrong kind in the one grammar of messages:
 // "PATH: must be WANT, not GOT".
 func (p *parser) mustBe(n *yaml.Node, path, want string) {
-	p.errorf(n, path, "%s", diag.MustBe(want, describe(n)))
+	p.errorf(n, path, "%s", diag.Want(want, describe(n)))
 }
 
 func (p *parser) parse(data []byte) *Manifest {

@@ -217,16 +217,16 @@ func unknownJob(job string, names []string) string {
 // days ("90s", "24h", "3d", "1.5d", "1d12h"), from 0 to MaxDelay.
 func ParseDelay(s string) (time.Duration, error) {
 	invalid := func() error {
-		return errors.New(diag.MustBe(`a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d"`, strconv.Quote(s)))
+		return errors.New(diag.Want(`a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d"`, strconv.Quote(s)))
 	}
 	if s == "" {
 		return 0, invalid()
 	}
 	if s[0] == '-' {
-		return 0, fmt.Errorf("delay %q must not be negative", s)
+		return 0, errors.New(diag.Want("a delay of 0 or more", strconv.Quote(s)))
 	}
 	tooLong := func() error {
-		return fmt.Errorf("delay %q is longer than the maximum of %dd", s, MaxDelay/(24*time.Hour))
+		return errors.New(diag.Want(fmt.Sprintf("a delay of at most %dd", MaxDelay/(24*time.Hour)), strconv.Quote(s)))
 	}
 	rest := strings.TrimPrefix(s, "+")
 	var d time.Duration
@@ -344,7 +344,7 @@ func (p *parser) parse(path string, data []byte, base, maxItems int) *Request {
 	}
 	r := &Request{source: p.source, prefix: path}
 	if k := diag.JSONKind(data); k != diag.KindObject {
-		p.add(path, diag.MustBe(requestShape, k))
+		p.add(path, diag.Want(requestShape, k))
 		return nil
 	}
 	before := len(p.problems)
@@ -360,7 +360,7 @@ func (p *parser) parse(path string, data []byte, base, maxItems int) *Request {
 		}
 	}
 	if len(fields) == 0 {
-		p.add(path, diag.MustBe(requestShape, "an empty object"))
+		p.add(path, diag.Want(requestShape, "an empty object"))
 		return nil
 	}
 	var enqueue, cancel []json.RawMessage
@@ -431,7 +431,7 @@ func (p *parser) wellFormed(path string, data []byte, base int) bool {
 		return false
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		p.add(path, diag.MustBe(requestShape, "an empty document"))
+		p.add(path, diag.Want(requestShape, "an empty document"))
 		return false
 	}
 	if off := diag.InvalidUTF8(data); off >= 0 {
@@ -492,7 +492,7 @@ func (p *parser) fields(path string, data []byte) []field {
 
 func (p *parser) object(path string, raw json.RawMessage) ([]field, bool) {
 	if k := diag.JSONKind(raw); k != diag.KindObject {
-		p.add(path, diag.MustBe("an object", k))
+		p.add(path, diag.Want("an object", k))
 		return nil, false
 	}
 	return p.fields(path, raw), true
@@ -504,7 +504,7 @@ func (p *parser) list(path string, raw json.RawMessage) []json.RawMessage {
 		return nil
 	case diag.KindList:
 	default:
-		p.add(path, diag.MustBe("a list", k))
+		p.add(path, diag.Want("a list", k))
 		return nil
 	}
 	items, err := splitArray(raw)
@@ -544,7 +544,7 @@ func (p *parser) item(path string, fields []field) (it Item, ok bool) {
 			if s, ok := p.str(fp, f.raw, `an RFC 3339 time such as "2026-11-28T08:00:00Z"`); ok && s != nil {
 				t, err := time.Parse(time.RFC3339, *s)
 				if err != nil {
-					p.add(fp, diag.MustBe(`an RFC 3339 time such as "2026-11-28T08:00:00Z"`, strconv.Quote(*s)))
+					p.add(fp, diag.Want(`an RFC 3339 time such as "2026-11-28T08:00:00Z"`, strconv.Quote(*s)))
 				}
 				it.At, it.HasAt = t.UTC(), true
 			}
@@ -556,7 +556,7 @@ func (p *parser) item(path string, fields []field) (it Item, ok bool) {
 				it.Replace = string(f.raw) == "true"
 			case diag.KindNull:
 			default:
-				p.add(fp, diag.MustBe("true or false", k))
+				p.add(fp, diag.Want("true or false", k))
 			}
 		default:
 			p.unknown(fp, f.key, itemFields)
@@ -611,7 +611,7 @@ func (p *parser) str(path string, raw json.RawMessage, want string) (*string, bo
 	case diag.KindNull:
 		return nil, true
 	default:
-		p.add(path, diag.MustBe(want, k))
+		p.add(path, diag.Want(want, k))
 		return nil, false
 	}
 }
@@ -624,7 +624,7 @@ func (p *parser) job(path string, raw json.RawMessage) (string, bool) {
 	case s == nil:
 		p.add(path, "required")
 	case *s == "":
-		p.add(path, "must not be empty")
+		p.add(path, diag.Want("a job name", `""`))
 	case len(*s) > MaxJobLength:
 		p.addf(path, "job name is %d bytes; job names are at most %d", len(*s), MaxJobLength)
 	case p.known != nil && !p.known(*s):
@@ -642,7 +642,7 @@ func (p *parser) id(path string, raw json.RawMessage) (id string, given bool) {
 	case !ok || s == nil:
 		return "", false
 	case *s == "":
-		p.add(path, "must not be empty; leave it out to have one generated")
+		p.add(path, diag.Want("an id", `"" (leave it out to have one generated)`))
 	case !idRE.MatchString(*s):
 		p.addf(path, "invalid id %q; ids match %s", diag.Truncate(*s, 60), IDPattern)
 	default:

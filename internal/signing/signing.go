@@ -78,7 +78,7 @@ func ParseKey(k string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is not valid base64", what)
 	}
 	if len(b) < MinKeyBytes {
-		return nil, fmt.Errorf("%s %s (generate one with: openssl rand -base64 32)", what, diag.MustBe(fmt.Sprintf("at least %d bytes once decoded", MinKeyBytes), strconv.Itoa(len(b))))
+		return nil, fmt.Errorf("%s: %s (generate one with: openssl rand -base64 32)", what, diag.Want(fmt.Sprintf("at least %d bytes once decoded", MinKeyBytes), strconv.Itoa(len(b))))
 	}
 	return b, nil
 }

@@ -19,7 +19,7 @@ func TestErrorIsAProblem(t *testing.T) {
 	if !errors.As(err, &e) {
 		t.Fatalf("Decode error %v is not an *Error", err)
 	}
-	want := diag.Problem{Source: "state file:s.json", Message: `cannot read the document ("open" must be an object, not a list); it was left untouched`}
+	want := diag.Problem{Source: "state file:s.json", Message: `cannot read the document ("open": want an object, got a list); it was left untouched`}
 	if diff := cmp.Diff(want, e.Problem()); diff != "" {
 		t.Errorf("Problem() (-want +got):\n%s", diff)
 	}

@@ -65,7 +65,7 @@ var (
 
 // mismatch walks data, syntactically valid JSON, as encoding/json decodes it
 // into t and describes the first value, in document order, that does not
-// fit: `open["later#a"].attempts must be a number, not a string`. It returns ""
+// fit: `open["later#a"].attempts: want a number, got a string`. It returns ""
 // when every value fits; unknown fields are left to the decoder's message.
 // path is data's path: top-level fields by name, map keys quoted in
 // brackets, list items by index. The walk follows t, so its depth is that
@@ -229,13 +229,13 @@ func joinField(path, name string) string {
 }
 
 // wrongValue says that the value at path is got where want would fit, in
-// the one grammar of messages (diag.MustBe).
+// the one grammar of messages (diag.Want): "PATH: want X, got Y".
 func wrongValue(path, want, got string) string {
-	return pathName(path) + " " + diag.MustBe(want, got)
+	return pathName(path) + ": " + diag.Want(want, got)
 }
 
 // pathName quotes a top-level field, which reads as a word otherwise:
-// `"jobs" must be an object`, but `open["later#a"].attempts must be a number`.
+// `"jobs": want an object`, but `open["later#a"].attempts: want a number`.
 func pathName(path string) string {
 	if path == "" {
 		return "the document"

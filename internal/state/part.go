@@ -221,7 +221,7 @@ func DecodePart(store, name string, data []byte, version int) (*Part, error) {
 		if p.Version > version {
 			return nil, bad("version %d was written by a newer cronrelay (this one reads version %d); upgrade cronrelay", p.Version, version)
 		}
-		return nil, bad("version must be %d, not %d", version, p.Version)
+		return nil, bad(`"version": want %d, got %d`, version, p.Version)
 	}
 	for id, dl := range p.Open {
 		if dl == nil || dl.ID != id || dl.Job == "" {
