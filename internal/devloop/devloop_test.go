@@ -304,7 +304,7 @@ func TestEnqueueEndpoint(t *testing.T) {
 
 	// Bad requests: every problem, nothing applied.
 	for i, tc := range []struct{ body, want string }{
-		{`{"enqueue": [{"job": "later", "id": "a", "delay": "soon"}, {"job": "later", "id": "b", "delay": "1h", "at": "2026-12-01T00:00:00Z"}]}`, "enqueue[0].delay: must be a duration in Go syntax"},
+		{`{"enqueue": [{"job": "later", "id": "a", "delay": "soon"}, {"job": "later", "id": "b", "delay": "1h", "at": "2026-12-01T00:00:00Z"}]}`, "enqueue[0].delay: want a duration in Go syntax"},
 		{`{"enqueue": [{"job": "later", "id": "c", "delay": "1h"}, {"job": "latr", "id": "d", "delay": "1h"}]}`, `enqueue[1].job: unknown job "latr"`},
 	} {
 		code, got = post(t, srv.URL+"/enqueue", nil, tc.body)
@@ -316,7 +316,7 @@ func TestEnqueueEndpoint(t *testing.T) {
 	if code, got := post(t, srv.URL+"/enqueue", nil, `{"enqueue": [{"job": "later", "id": "a", "delay": "soon"}, {"job": "later", "id": "b", "delay": "1h", "at": "2026-12-01T00:00:00Z"}]}`); len(got["problems"].([]any)) != 2 {
 		t.Errorf("a request with two bad items: %d %v, want both problems", code, got)
 	}
-	f.wantOutput("POST /enqueue #3 refused, nothing applied:\n  enqueue[0].delay: must be a duration in Go syntax")
+	f.wantOutput("POST /enqueue #3 refused, nothing applied:\n  enqueue[0].delay: want a duration in Go syntax")
 
 	f.tickAt(l, "2026-11-28T08:30:00Z")
 	if diff := cmp.Diff([]string{`/later {"userId":"123"}`, "/tick "}, sortStrings(f.app.received())); diff != "" {

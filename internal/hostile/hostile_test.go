@@ -147,7 +147,7 @@ func TestManifests(t *testing.T) {
 		{name: "huge value", args: run, setup: manifestBytes(func() []byte {
 			return []byte("version: 1\ndefaults: {base_url: http://127.0.0.1:1}\njobs:\n  ping:\n    path: /ping\n    schedule: \"" + strings.Repeat("9", 1000000) + "\"\n")
 		}), code: 2, stderr: []string{
-			m("6:15: jobs.ping.schedule: expected 5 fields (minute hour day-of-month month day-of-week), got 1"), oneError,
+			m("6:15: jobs.ping.schedule: want 5 fields (minute hour day-of-month month day-of-week), got 1"), oneError,
 		}},
 		{name: "invalid utf-8", args: run, setup: testdataManifest("invalid-utf8.yml"), code: 2, stderr: []string{
 			m("5:13: not valid YAML: invalid leading UTF-8 octet"), oneError,
@@ -167,22 +167,22 @@ func TestManifests(t *testing.T) {
 			return []byte("version: 1\ndefaults: {base_url: http://127.0.0.1:1}\njobs:\n  ping:\n    path: /ping\n    " + strings.Repeat("k", 100000) + ": 1\n")
 		}), code: 2, stderr: []string{m("6:5: not valid YAML: a key longer than 1024 characters"), oneError}},
 		{name: "attempts out of range", args: run, setup: job("    retry: {attempts: 99999999999999999999}\n"), code: 2, stderr: []string{
-			m("6:23: jobs.ping.retry.attempts: 99999999999999999999 is out of range; use 1 to 20"), oneError,
+			m("6:23: jobs.ping.retry.attempts: want a whole number from 1 to 20, got 99999999999999999999"), oneError,
 		}},
 		{name: "attempts negative", args: run, setup: job("    retry: {attempts: -1}\n"), code: 2, stderr: []string{
-			m("6:23: jobs.ping.retry.attempts: -1 is out of range; use 1 to 20"), oneError,
+			m("6:23: jobs.ping.retry.attempts: want a whole number from 1 to 20, got -1"), oneError,
 		}},
 		{name: "attempts a word", args: run, setup: job("    retry: {attempts: three}\n"), code: 2, stderr: []string{
 			m(`6:23: jobs.ping.retry.attempts: want a whole number from 1 to 20, got the string "three"`), oneError,
 		}},
 		{name: "timeout overflows", args: run, setup: job("    timeout: 9999999999h\n"), code: 2, stderr: []string{
-			m("6:14: jobs.ping.timeout: 9999999999h is too long; the limit is 10m"), oneError,
+			m("6:14: jobs.ping.timeout: want at most 10m, got 9999999999h"), oneError,
 		}},
 		{name: "until in days overflows", args: run, setup: job("    retry: {until: 99999999999d}\n"), code: 2, stderr: []string{
 			m(`6:20: jobs.ping.retry.until: "99999999999d" is too long`), oneError,
 		}},
 		{name: "negative timeout", args: run, setup: job("    timeout: -5s\n"), code: 2, stderr: []string{
-			m("6:14: jobs.ping.timeout: -5s is negative"), oneError,
+			m("6:14: jobs.ping.timeout: want more than 0, got -5s"), oneError,
 		}},
 		{name: "jobs a list", args: run, setup: manifestFile("version: 1\njobs:\n  - ping\n"), code: 2, stderr: []string{
 			m("3:3: jobs: want a mapping of job names to jobs, got a list"), oneError,
@@ -199,10 +199,10 @@ func TestManifests(t *testing.T) {
 			m("1:10: version: version 99 is not supported; this cronrelay reads version 1"),
 		}},
 		{name: "empty file", args: run, setup: manifestFile(""), code: 2, stderr: []string{
-			m(`1:1: empty manifest; expected "version: 1" and jobs`), oneError,
+			m(`1:1: want a mapping with "version: 1" and jobs, got an empty document`), oneError,
 		}},
 		{name: "top level a list", args: run, setup: manifestFile("- 1\n- 2\n"), code: 2, stderr: []string{
-			m(`1:1: the manifest must be a mapping with "version: 1" and jobs, not a list`), oneError,
+			m(`1:1: want a mapping with "version: 1" and jobs, got a list`), oneError,
 		}},
 		{name: "two documents", args: run, setup: manifestFile("version: 1\njobs: {}\n---\nversion: 1\njobs: {}\n"), code: 2, stderr: []string{
 			m("3:1: a second YAML document starts here; a manifest is a single document"),
@@ -217,7 +217,7 @@ func TestManifests(t *testing.T) {
 			m(`5:3: jobs.ping: duplicate job name "ping" at 5:3; first defined at 4:3`), oneError,
 		}},
 		{name: "header injection", args: run, setup: job("    headers: {X-A: \"a\\r\\nEvil: b\"}\n"), code: 2, stderr: []string{
-			m("6:20: jobs.ping.headers.X-A: header values must be a single line"), oneError,
+			m("6:20: jobs.ping.headers.X-A: want a single line, got a value with a line break"), oneError,
 		}},
 		{name: "1001 jobs", args: run, setup: manifestBytes(func() []byte {
 			var b strings.Builder

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,7 +60,7 @@ func checkURL(p *parser, vn *yaml.Node, path, s string) *value {
 
 func checkPath(p *parser, vn *yaml.Node, path, s string) *value {
 	if !strings.HasPrefix(s, "/") {
-		p.errorf(vn, path, "%q must start with \"/\"", diag.Truncate(s, 60))
+		p.errorf(vn, path, "%s", diag.Want(`a path starting with "/"`, strconv.Quote(diag.Truncate(s, 60))))
 		return nil
 	}
 	return &value{v: s}

@@ -39,7 +39,7 @@ func (p *parser) decodeBoundedInt(vn *yaml.Node, path string, k *keyDef) int {
 	}
 	n, err := strconv.Atoi(vn.Value)
 	if err != nil || n < k.minInt || n > k.maxInt {
-		p.errorf(vn, path, "%s is out of range; use %d to %d", vn.Value, k.minInt, k.maxInt)
+		p.errorf(vn, path, "%s", diag.Want(fmt.Sprintf("a whole number from %d to %d", k.minInt, k.maxInt), vn.Value))
 		return 0
 	}
 	return n
@@ -91,7 +91,7 @@ func (p *parser) decodeValue(k *keyDef, vn *yaml.Node, path string) *value {
 		}
 		n, err := strconv.Atoi(vn.Value)
 		if err != nil || n < k.minInt || n > k.maxInt {
-			p.errorf(vn, path, "%s is out of range; use %d to %d", vn.Value, k.minInt, k.maxInt)
+			p.errorf(vn, path, "%s", diag.Want(fmt.Sprintf("a whole number from %d to %d", k.minInt, k.maxInt), vn.Value))
 			return nil
 		}
 		return &value{v: n}
@@ -118,7 +118,7 @@ func (p *parser) decodeValue(k *keyDef, vn *yaml.Node, path string) *value {
 				return &value{v: e}
 			}
 		}
-		p.errorf(vn, path, "%s %q is not one of %s%s", k.name, diag.Truncate(s, 40), strings.Join(k.enum, ", "), diag.DidYouMean(s, k.enum))
+		p.errorf(vn, path, "%s%s", diag.Want("one of "+strings.Join(k.enum, ", "), strconv.Quote(diag.Truncate(s, 40))), diag.DidYouMean(s, k.enum))
 		return nil
 	case kindDuration:
 		return p.decodeDuration(k, vn, path)
@@ -169,14 +169,14 @@ func (p *parser) decodeDuration(k *keyDef, vn *yaml.Node, path string) *value {
 		return nil
 	}
 	switch {
-	case d < 0:
-		p.errorf(vn, path, "%s is negative", s)
+	case d < 0 && k.zero:
+		p.errorf(vn, path, "%s", diag.Want("0 or more", s))
 	case d == 0 && k.zero:
 		return &value{v: d}
 	case d < k.minDur:
-		p.errorf(vn, path, "must be more than 0")
+		p.errorf(vn, path, "%s", diag.Want("more than 0", s))
 	case d > k.maxDur:
-		p.errorf(vn, path, "%s is too long; the limit is %s", s, formatDuration(k.maxDur))
+		p.errorf(vn, path, "%s", diag.Want("at most "+formatDuration(k.maxDur), s))
 	default:
 		return &value{v: d}
 	}
@@ -242,7 +242,7 @@ func (p *parser) decodeHeaders(vn *yaml.Node, path string) *value {
 			continue
 		}
 		if strings.ContainsAny(s, "\r\n") {
-			p.errorf(hv, hpath, "header values must be a single line")
+			p.errorf(hv, hpath, "%s", diag.Want("a single line", "a value with a line break"))
 			ok = false
 			continue
 		}
@@ -283,7 +283,7 @@ func (p *parser) decodeBody(vn *yaml.Node, path string) *value {
 		}
 		return &value{v: body{data: buf.Bytes(), json: true}}
 	}
-	p.errorf(vn, path, `must be a string, a mapping or a list, not %s (quote it to send it as text: body: "42")`, describe(vn))
+	p.errorf(vn, path, `%s (quote it to send it as text: body: "42")`, diag.Want("a string, a mapping or a list", describe(vn)))
 	return nil
 }
 
@@ -408,7 +408,7 @@ func (p *parser) decodeStatus(vn *yaml.Node, path string) *value {
 		ipath := diag.Index(path, i)
 		m := statusRE.FindStringSubmatch(item.Value)
 		if item.Kind != yaml.ScalarNode || (item.ShortTag() != "!!int" && item.ShortTag() != "!!str") || m == nil {
-			p.errorf(item, ipath, `%s is not a status code or a range like "200-299"`, describe(item))
+			p.errorf(item, ipath, "%s", diag.Want(`a status code or a range like "200-299"`, describe(item)))
 			ok = false
 			continue
 		}
@@ -419,7 +419,7 @@ func (p *parser) decodeStatus(vn *yaml.Node, path string) *value {
 		}
 		switch {
 		case lo < 100 || hi > 599 || lo > 599 || hi < 100:
-			p.errorf(item, ipath, "%s is outside 100-599", strings.TrimSpace(item.Value))
+			p.errorf(item, ipath, "%s", diag.Want("status codes from 100 to 599", strings.TrimSpace(item.Value)))
 			ok = false
 		case lo > hi:
 			p.errorf(item, ipath, "range %s runs backwards; write %d-%d", strings.TrimSpace(item.Value), hi, lo)

@@ -75,20 +75,23 @@ func (p *parser) warnf(n *yaml.Node, path, format string, args ...any) {
 }
 
 // plainKey reports whether the key node kn of a mapping at path is a
-// scalar, and reports it when not: "WHAT must be plain strings, not a list".
+// scalar, and reports it when not: "want WHAT as plain strings, got a list".
 func (p *parser) plainKey(kn *yaml.Node, path, what string) bool {
 	if kn.Kind == yaml.ScalarNode {
 		return true
 	}
-	p.errorf(kn, path, "%s %s", what, diag.Want("plain strings", describe(kn)))
+	p.errorf(kn, path, "%s", diag.Want(what+" as plain strings", describe(kn)))
 	return false
 }
 
 // mustBe reports a value of the wrong kind in the one grammar of messages:
-// "PATH: must be WANT, not GOT".
+// "PATH: want WANT, got GOT" (diag.Want).
 func (p *parser) mustBe(n *yaml.Node, path, want string) {
 	p.errorf(n, path, "%s", diag.Want(want, describe(n)))
 }
+
+// manifestShape is what a manifest document must be, in messages.
+const manifestShape = `a mapping with "version: 1" and jobs`
 
 func (p *parser) parse(data []byte) *Manifest {
 	if len(data) > MaxSize {
@@ -97,7 +100,7 @@ func (p *parser) parse(data []byte) *Manifest {
 	}
 	doc, extra, err := decodeYAML(data)
 	if errors.Is(err, io.EOF) || err == nil && (doc.Kind != yaml.DocumentNode || len(doc.Content) == 0) {
-		p.add(Pos{Line: 1, Col: 1}, diag.Error, "", `empty manifest; expected "version: 1" and jobs`)
+		p.add(Pos{Line: 1, Col: 1}, diag.Error, "", "%s", diag.Want(manifestShape, "an empty document"))
 		return nil
 	}
 	if err != nil {
@@ -113,11 +116,11 @@ func (p *parser) parse(data []byte) *Manifest {
 		return nil
 	}
 	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
-		p.add(Pos{Line: 1, Col: 1}, diag.Error, "", `empty manifest; expected "version: 1" and jobs`)
+		p.add(Pos{Line: 1, Col: 1}, diag.Error, "", "%s", diag.Want(manifestShape, "an empty document"))
 		return nil
 	}
 	if root.Kind != yaml.MappingNode {
-		p.errorf(root, "", `the manifest must be a mapping with "version: 1" and jobs, not %s`, describe(root))
+		p.mustBe(root, "", manifestShape)
 		return nil
 	}
 
