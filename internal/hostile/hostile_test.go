@@ -510,29 +510,29 @@ func TestFlags(t *testing.T) {
 	const outside = `cronrelay run: state %s: the path is outside the workspace; in GitHub Actions a file: state must be inside GITHUB_WORKSPACE`
 	runEntries(t, []entry{
 		{name: "concurrency -1", args: []string{"run", "--concurrency", "-1"}, code: 2, stderr: []string{
-			"cronrelay run: --concurrency: -1 is out of range 1-256",
+			"cronrelay run: --concurrency: want a number from 1 to 256, got -1",
 		}},
 		{name: "concurrency huge", args: []string{"run", "--concurrency", "99999999999999999999"}, code: 2, stderr: []string{
-			`cronrelay run: --concurrency: "99999999999999999999" is out of range`,
+			`cronrelay run: --concurrency: want a whole number in range, got "99999999999999999999"`,
 			`Run "cronrelay run --help" for usage.`,
 		}},
 		{name: "lookahead 100h", args: []string{"run", "--lookahead", "100h"}, code: 2, stderr: []string{
-			"cronrelay run: --lookahead: 100h0m0s is out of range 0-6h",
+			"cronrelay run: --lookahead: want a duration from 0 to 6h, got 100h0m0s",
 		}},
 		{name: "lookahead overflows", args: []string{"run", "--lookahead", "9999999999h"}, code: 2, stderr: []string{
-			`cronrelay run: --lookahead: "9999999999h" is not a duration like 4m or 90s`,
+			`cronrelay run: --lookahead: want a duration like 4m or 90s, got "9999999999h"`,
 		}},
 		{name: "budget 0", args: []string{"run", "--budget", "0"}, code: 2, stderr: []string{
-			"cronrelay run: --budget: 0s is out of range (0-6h]",
+			"cronrelay run: --budget: want more than 0 and at most 6h, got 0s",
 		}},
 		{name: "fail-on", args: []string{"run", "--fail-on", "sometimes"}, code: 2, stderr: []string{
-			`cronrelay run: --fail-on: "sometimes" is not one of dead, failure, never`,
+			`cronrelay run: --fail-on: want one of dead, failure, never, got "sometimes"`,
 		}},
 		{name: "count abc", args: []string{"next", "--count", "abc"}, code: 2, stderr: []string{
-			`cronrelay next: --count: "abc" is not a whole number`,
+			`cronrelay next: --count: want a whole number, got "abc"`,
 		}},
 		{name: "count huge", args: []string{"next", "--count", "99999999999999999999"}, code: 2, stderr: []string{
-			`cronrelay next: --count: "99999999999999999999" is out of range`,
+			`cronrelay next: --count: want a whole number in range, got "99999999999999999999"`,
 		}},
 		{name: "at month 13", args: []string{"plan", "--at", "2026-13-45"}, code: 2, stderr: []string{
 			`cronrelay plan: --at: "2026-13-45" is not an RFC 3339 time (like 2026-11-28T08:00:00Z)`,
@@ -734,13 +734,13 @@ func TestStates(t *testing.T) {
 			st + `open["later#a"].id: "later#a" is not a delivery of job "ping"; the document was left untouched`,
 		}},
 		{name: "attempts at the largest integer", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":9223372036854775807}`), code: 2, stderr: []string{
-			st + `open["later#a"].attempts: 9223372036854775807 is out of range 0-3000000; the document was left untouched`,
+			st + `open["later#a"].attempts: want a number from 0 to 3000000, got 9223372036854775807; the document was left untouched`,
 		}},
 		{name: "negative attempts", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":-1}`), code: 2, stderr: []string{
-			st + `open["later#a"].attempts: -1 is out of range 0-3000000; the document was left untouched`,
+			st + `open["later#a"].attempts: want a number from 0 to 3000000, got -1; the document was left untouched`,
 		}},
 		{name: "unknown kind", args: run, setup: doc(`"later#a":{"id":"later#a","job":"later","kind":"shell","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
-			st + `open["later#a"].kind: "shell" is not one of cron, delayed, manual, failure; the document was left untouched`,
+			st + `open["later#a"].kind: want one of cron, delayed, manual, failure, got "shell"; the document was left untouched`,
 		}},
 		{name: "status 999", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":1,"last_status":999}`), code: 2, stderr: []string{
 			st + `open["later#a"].last_status: 999 is not an HTTP status; the document was left untouched`,
@@ -755,7 +755,7 @@ func TestStates(t *testing.T) {
 			st + `jobs["ping"].history[0].id: "ping@x\n::error::y" is not a delivery id; the document was left untouched`,
 		}},
 		{name: "history count overflow", args: run, setup: stateFile(text(`{"version":1,"jobs":{"ping":{"history":[{"due":"2026-11-28T09:00:00Z","at":"2026-11-28T09:00:00Z","outcome":"coalesced","count":9223372036854775807}]}},"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
-			st + `jobs["ping"].history[0].count: 9223372036854775807 is out of range 0-1073741824; the document was left untouched`,
+			st + `jobs["ping"].history[0].count: want a number from 0 to 1073741824, got 9223372036854775807; the document was left untouched`,
 		}},
 		{name: "dead letter with a bad id", args: run, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":[{"id":"x y","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":1}],"recent":{}}`)), code: 2, stderr: []string{
 			st + `dead[0].id: "x y" is not a delivery id; the document was left untouched`,

@@ -121,10 +121,10 @@ func parseElement(spec *fieldSpec, el string) (norm string, special bool, msg st
 		}
 		k, err := strconv.Atoi(nth)
 		if err != nil || !isDigits(nth) {
-			return "", false, fmt.Sprintf("%q after \"#\" is not a number", nth)
+			return "", false, fmt.Sprintf(`want a number after "#", got %q`, nth)
 		}
 		if k < 1 || k > 5 {
-			return "", false, fmt.Sprintf("%d after \"#\" is out of range 1-5", k)
+			return "", false, fmt.Sprintf(`want 1 to 5 after "#", got %d`, k)
 		}
 		return fmt.Sprintf("%d#%d", n, k), true, ""
 	case strings.Contains(el, "#"):
@@ -179,11 +179,11 @@ func parseStandard(spec *fieldSpec, el string) (string, string) {
 			return "", fmt.Sprintf("%q has more than one \"/\"", el)
 		}
 		if !isDigits(stepText) {
-			return "", fmt.Sprintf("step %q is not a number", stepText)
+			return "", fmt.Sprintf(`want a number after "/", got %q`, stepText)
 		}
 		s, err := strconv.Atoi(stepText)
 		if err != nil || s < 1 || s > spec.hi {
-			return "", fmt.Sprintf("step %s is out of range 1-%d", stepText, spec.hi)
+			return "", fmt.Sprintf("want a step from 1 to %d, got %s", spec.hi, stepText)
 		}
 		out += "/" + strconv.Itoa(s)
 	}
@@ -233,13 +233,13 @@ func (spec *fieldSpec) value(s string) (int, string) {
 	}
 	if !isDigits(s) {
 		if spec.names != nil {
-			return 0, fmt.Sprintf("%q is not a number or a %s", s, spec.kind)
+			return 0, fmt.Sprintf("want a number or a %s, got %q", spec.kind, s)
 		}
-		return 0, fmt.Sprintf("%q is not a number", s)
+		return 0, fmt.Sprintf("want a number, got %q", s)
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < spec.lo || n > spec.hi {
-		return 0, fmt.Sprintf("%s is out of range %d-%d", s, spec.lo, spec.hi)
+		return 0, fmt.Sprintf("want a number from %d to %d, got %s", spec.lo, spec.hi, s)
 	}
 	return n, ""
 }

@@ -81,11 +81,11 @@ func (e Event) validate(p string) string {
 	case !wordRE.MatchString(e.Outcome):
 		return p + ".outcome: " + strconv.Quote(e.Outcome) + " is not an outcome"
 	case e.Attempts < 0 || e.Attempts > MaxAttempts:
-		return fmt.Sprintf("%s.attempts: %d is out of range 0-%d", p, e.Attempts, MaxAttempts)
+		return fmt.Sprintf("%s.attempts: want a number from 0 to %d, got %d", p, MaxAttempts, e.Attempts)
 	case e.Status != 0 && (e.Status < 100 || e.Status > 599):
 		return fmt.Sprintf("%s.status: %d is not an HTTP status", p, e.Status)
 	case e.Count < 0 || e.Count > MaxCount:
-		return fmt.Sprintf("%s.count: %d is out of range 0-%d", p, e.Count, MaxCount)
+		return fmt.Sprintf("%s.count: want a number from 0 to %d, got %d", p, MaxCount, e.Count)
 	}
 	return ""
 }
@@ -99,9 +99,9 @@ func (dl *Delivery) validate(p string) string {
 	case len(dl.ID) <= len(dl.Job) || dl.ID[:len(dl.Job)] != dl.Job || (dl.ID[len(dl.Job)] != '@' && dl.ID[len(dl.Job)] != '#'):
 		return p + ".id: " + strconv.Quote(dl.ID) + " is not a delivery of job " + strconv.Quote(dl.Job)
 	case !kinds[dl.Kind]:
-		return p + ".kind: " + strconv.Quote(dl.Kind) + " is not one of cron, delayed, manual, failure"
+		return p + ".kind: want one of cron, delayed, manual, failure, got " + strconv.Quote(dl.Kind)
 	case dl.Attempts < 0 || dl.Attempts > MaxAttempts:
-		return fmt.Sprintf("%s.attempts: %d is out of range 0-%d", p, dl.Attempts, MaxAttempts)
+		return fmt.Sprintf("%s.attempts: want a number from 0 to %d, got %d", p, MaxAttempts, dl.Attempts)
 	case dl.LastStatus != 0 && (dl.LastStatus < 100 || dl.LastStatus > 599):
 		return fmt.Sprintf("%s.last_status: %d is not an HTTP status", p, dl.LastStatus)
 	case dl.Claim != nil && !wordRE.MatchString(dl.Claim.Run):
