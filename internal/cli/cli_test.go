@@ -223,10 +223,13 @@ func TestBadInputs(t *testing.T) {
 		{"no manifest", []string{"run", "--manifest", "nope.yml"}, "manifest nope.yml: no such file"},
 		{"enqueue both", []string{"enqueue", "--job", "alert", "--delay", "1m", "--at", "2026-01-01T00:00:00Z"}, "--delay and --at exclude each other"},
 		{"enqueue body", []string{"enqueue", "--job", "alert", "--delay", "1m", "--body", "{"}, "--body: not valid JSON"},
-		{"plan at", []string{"plan", "--at", "noon"}, `--at: "noon" is not an RFC 3339 time`},
+		{"plan at", []string{"plan", "--at", "noon"}, `--at: want an RFC 3339 time like 2026-11-28T08:00:00Z, got "noon"`},
 		{"next count", []string{"next", "--count", "0"}, "--count: want a number from 1 to 1000, got 0"},
 		{"state history", []string{"run", "--state-history", "5"}, "--state-history: want a number from 10 to 100000, got 5"},
 		{"replay nothing", []string{"replay"}, "give a delivery id"},
+		{"validate two", []string{"validate", "a.yml", "b.yml"}, "cronrelay validate: want one manifest, got 2"},
+		{"demo seed", []string{"demo", "--seed", "x"}, `cronrelay demo: --seed: want a positive whole number, got "x"`},
+		{"demo day", []string{"demo", "--day", "monday"}, `cronrelay demo: --day: want a date like 2026-11-28, got "monday"`},
 		{"extra arg", []string{"status", "x"}, `unexpected argument "x"`},
 	}
 	for _, tt := range tests {
@@ -241,7 +244,7 @@ func TestBadInputs(t *testing.T) {
 		t.Fatal("bad input wrote the state")
 	}
 	code, _, errs := w.cli("soon", "run")
-	if code != ExitBadInput || !strings.Contains(errs, `CRONRELAY_NOW: "soon" is not an RFC 3339 time`) {
+	if code != ExitBadInput || !strings.Contains(errs, `CRONRELAY_NOW: want an RFC 3339 time like 2026-11-28T08:00:00Z, got "soon"`) {
 		t.Fatalf("CRONRELAY_NOW: %d %q", code, errs)
 	}
 }

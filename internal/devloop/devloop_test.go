@@ -401,6 +401,11 @@ func TestCheckLoopback(t *testing.T) {
 			t.Errorf("CheckLoopback(%q) accepted it", addr)
 		}
 	}
+	// An address that is not HOST:PORT is refused in the one grammar.
+	err := CheckLoopback("8787")
+	if want := `dev: --addr: want HOST:PORT like ` + DefaultAddr + `, got "8787" (`; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("CheckLoopback(%q) = %v, want an error starting %q", "8787", err, want)
+	}
 }
 
 func TestRunRefusesNonLoopback(t *testing.T) {

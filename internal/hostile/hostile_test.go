@@ -535,7 +535,7 @@ func TestFlags(t *testing.T) {
 			`cronrelay next: --count: want a whole number in range, got "99999999999999999999"`,
 		}},
 		{name: "at month 13", args: []string{"plan", "--at", "2026-13-45"}, code: 2, stderr: []string{
-			`cronrelay plan: --at: "2026-13-45" is not an RFC 3339 time (like 2026-11-28T08:00:00Z)`,
+			`cronrelay plan: --at: want an RFC 3339 time like 2026-11-28T08:00:00Z, got "2026-13-45"`,
 		}},
 		{name: "unknown flag", args: []string{"run", "--frobnicate"}, code: 2, stderr: []string{
 			"cronrelay run: flag provided but not defined: -frobnicate",
@@ -569,10 +569,10 @@ func TestFlags(t *testing.T) {
 			`cronrelay run: state URI "branch:..": invalid branch name: must not end with "."`,
 		}},
 		{name: "state gist zzz", args: []string{"run", "--state", "gist:zzz"}, code: 2, stderr: []string{
-			`cronrelay run: state URI "gist:zzz": gist id must be hexadecimal, found 'z' at position 1`,
+			`cronrelay run: state URI "gist:zzz": gist id: want hexadecimal digits, got 'z' at position 1`,
 		}},
 		{name: "state no kind", args: []string{"run", "--state", "state.json"}, code: 2, stderr: []string{
-			`cronrelay run: state URI "state.json": missing kind; want "file:PATH", "branch:NAME" or "gist:ID" (did you mean "file:state.json"?)`,
+			`cronrelay run: state URI "state.json": want "file:PATH", "branch:NAME" or "gist:ID", got no kind (did you mean "file:state.json"?)`,
 		}},
 		{name: "manifest /dev/zero", args: []string{"run", "--manifest", "/dev/zero"}, code: 2, stderr: []string{
 			"cronrelay run: manifest /dev/zero: not a regular file",
@@ -725,13 +725,13 @@ func TestStates(t *testing.T) {
 			"cronrelay run: state branch:cronrelay-state: not a cronrelay state document (invalid character '<' looking for beginning of value)" + untouched,
 		}},
 		{name: "id with a newline", args: run, setup: doc(`"later#a\n::error::x":{"id":"later#a\n::error::x","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
-			st + `open["later#a\n::error::x"].id: "later#a\n::error::x" is not a delivery id; the document was left untouched`,
+			st + `open["later#a\n::error::x"].id: want a delivery id, got "later#a\n::error::x"; the document was left untouched`,
 		}},
 		{name: "job name with a newline", args: run, setup: stateFile(text(`{"version":1,"jobs":{"a\n::stop-commands::x":{}},"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
-			st + `jobs["a\n::stop-commands::x"]: not a job name (want ^[a-z0-9][a-z0-9_-]{0,62}$); the document was left untouched`,
+			st + `jobs["a\n::stop-commands::x"]: want a job name matching ^[a-z0-9][a-z0-9_-]{0,62}$, got "a\n::stop-commands::x"; the document was left untouched`,
 		}},
 		{name: "delivery of another job", args: run, setup: doc(`"later#a":{"id":"later#a","job":"ping","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
-			st + `open["later#a"].id: "later#a" is not a delivery of job "ping"; the document was left untouched`,
+			st + `open["later#a"].id: want a delivery of job "ping", got "later#a"; the document was left untouched`,
 		}},
 		{name: "attempts at the largest integer", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":9223372036854775807}`), code: 2, stderr: []string{
 			st + `open["later#a"].attempts: want a number from 0 to 3000000, got 9223372036854775807; the document was left untouched`,
@@ -743,28 +743,28 @@ func TestStates(t *testing.T) {
 			st + `open["later#a"].kind: want one of cron, delayed, manual, failure, got "shell"; the document was left untouched`,
 		}},
 		{name: "status 999", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":1,"last_status":999}`), code: 2, stderr: []string{
-			st + `open["later#a"].last_status: 999 is not an HTTP status; the document was left untouched`,
+			st + `open["later#a"].last_status: want an HTTP status, got 999; the document was left untouched`,
 		}},
 		{name: "claim run with a newline", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":1,"claim":{"run":"r\n::add-mask::x","until":"2026-11-28T10:05:00Z"}}`), code: 2, stderr: []string{
-			st + `open["later#a"].claim.run: "r\n::add-mask::x" is not a run id; the document was left untouched`,
+			st + `open["later#a"].claim.run: want a run id, got "r\n::add-mask::x"; the document was left untouched`,
 		}},
 		{name: "claim until 9999", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":1,"claim":{"run":"r1","until":"9999-12-31T23:59:59Z"}}`), code: 2, stderr: []string{
 			st + `open["later#a"].claim.until: 9999-12-31T23:59:59Z is 2562047h47m0s ahead; no run holds a claim longer than 12h2m0s, so the document was edited by hand. It was left untouched: remove the claim to let the delivery go`,
 		}},
 		{name: "history id with a newline", args: run, setup: stateFile(text(`{"version":1,"jobs":{"ping":{"history":[{"id":"ping@x\n::error::y","due":"2026-11-28T09:00:00Z","at":"2026-11-28T09:00:00Z","outcome":"delivered"}]}},"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
-			st + `jobs["ping"].history[0].id: "ping@x\n::error::y" is not a delivery id; the document was left untouched`,
+			st + `jobs["ping"].history[0].id: want a delivery id, got "ping@x\n::error::y"; the document was left untouched`,
 		}},
 		{name: "history count overflow", args: run, setup: stateFile(text(`{"version":1,"jobs":{"ping":{"history":[{"due":"2026-11-28T09:00:00Z","at":"2026-11-28T09:00:00Z","outcome":"coalesced","count":9223372036854775807}]}},"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
 			st + `jobs["ping"].history[0].count: want a number from 0 to 1073741824, got 9223372036854775807; the document was left untouched`,
 		}},
 		{name: "dead letter with a bad id", args: run, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":[{"id":"x y","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":1}],"recent":{}}`)), code: 2, stderr: []string{
-			st + `dead[0].id: "x y" is not a delivery id; the document was left untouched`,
+			st + `dead[0].id: want a delivery id, got "x y"; the document was left untouched`,
 		}},
 		{name: "recent id with a carriage return", args: run, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":null,"recent":{"later#a\r::error::x":"2026-11-28T09:00:00Z"}}`)), code: 2, stderr: []string{
 			st + `recent["later#a\r::error::x"]: not a delivery id; the document was left untouched`,
 		}},
 		{name: "status with a bad state", args: []string{"status"}, setup: doc(`"later#a\n::error::x":{"id":"later#a\n::error::x","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
-			`cronrelay status: state file:{ws}/.cronrelay/state.json: open["later#a\n::error::x"].id: "later#a\n::error::x" is not a delivery id; the document was left untouched`,
+			`cronrelay status: state file:{ws}/.cronrelay/state.json: open["later#a\n::error::x"].id: want a delivery id, got "later#a\n::error::x"; the document was left untouched`,
 		}},
 		{name: "sealed without a key", args: run, setup: stateFile(testdata("states/sealed.json")), code: 2, stderr: []string{
 			st + `its payloads are encrypted ("sealed") and no key is set, so this run cannot write it without losing them; set CRONRELAY_STATE_KEY (the action input state-key). The document was left untouched`,
@@ -773,7 +773,7 @@ func TestStates(t *testing.T) {
 			st + "sealed: cannot decrypt the payloads (wrong key: none of the 1 keys opens it); check CRONRELAY_STATE_KEY: while rotating it must hold the new key first and the old key after it. The document was left untouched",
 		}},
 		{name: "sealed, a public key as the key", args: run, env: map[string]string{"CRONRELAY_STATE_KEY": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"}, setup: stateFile(testdata("states/sealed.json")), code: 2, stderr: []string{
-			st + "sealed: cannot decrypt the payloads (CRONRELAY_STATE_KEY: key 1 of 1 is not an age secret key (want AGE-SECRET-KEY-1..., as `cronrelay state-key` or age-keygen prints)); check CRONRELAY_STATE_KEY: while rotating it must hold the new key first and the old key after it. The document was left untouched",
+			st + "sealed: cannot decrypt the payloads (CRONRELAY_STATE_KEY: key 1 of 1 is not an age secret key (one reads AGE-SECRET-KEY-1..., as `cronrelay state-key` or age-keygen prints)); check CRONRELAY_STATE_KEY: while rotating it must hold the new key first and the old key after it. The document was left untouched",
 		}},
 		{name: "sealed, not base64", args: run, env: map[string]string{"CRONRELAY_STATE_KEY": stateKey}, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":null,"recent":{},"sealed":"!!"}`)), code: 2, stderr: []string{
 			st + "sealed: cannot decrypt the payloads (not base64: illegal base64 data at input byte 0); check CRONRELAY_STATE_KEY: while rotating it must hold the new key first and the old key after it. The document was left untouched",

@@ -69,7 +69,7 @@ func checkPath(p *parser, vn *yaml.Node, path, s string) *value {
 // checkJobRef: "" (none) or a job name.
 func checkJobRef(p *parser, vn *yaml.Node, path, s string) *value {
 	if s != "" && !jobNameRE.MatchString(s) {
-		p.errorf(vn, path, "%q is not a job name", diag.Truncate(s, 70))
+		p.errorf(vn, path, "%s", diag.Want("a job name", strconv.Quote(diag.Truncate(s, 70))))
 		return nil
 	}
 	return &value{v: s}

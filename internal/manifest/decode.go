@@ -158,8 +158,7 @@ func (p *parser) checkTemplate(vn *yaml.Node, path, s string) bool {
 }
 
 func (p *parser) decodeDuration(k *keyDef, vn *yaml.Node, path string) *value {
-	const want = "a duration like 90s, 15m, 24h or 7d"
-	s, ok := p.scalarText(vn, path, want)
+	s, ok := p.scalarText(vn, path, durationWant)
 	if !ok {
 		return nil
 	}
@@ -228,7 +227,7 @@ func (p *parser) decodeHeaders(vn *yaml.Node, path string) *value {
 		seen[lower] = kn
 		switch {
 		case !validHeaderName(name):
-			p.errorf(kn, hpath, "%q is not a valid header name", diag.Truncate(name, 60))
+			p.errorf(kn, hpath, "%s", diag.Want("a valid header name", strconv.Quote(diag.Truncate(name, 60))))
 			ok = false
 			continue
 		case strings.HasPrefix(lower, "cronrelay-") || containsFold(reservedHeaders, name):
@@ -308,7 +307,7 @@ func (p *parser) decodeVarNames(vn *yaml.Node, path string) (names []string, nod
 			continue
 		}
 		if !secret.ValidName(s) {
-			p.errorf(item, ipath, "%q is not a variable name; names match [A-Za-z_][A-Za-z0-9_]*", diag.Truncate(s, 70))
+			p.errorf(item, ipath, "%s", diag.Want("a variable name matching [A-Za-z_][A-Za-z0-9_]*", strconv.Quote(diag.Truncate(s, 70))))
 			continue
 		}
 		if slices.Contains(names, s) {
@@ -356,7 +355,7 @@ func (p *parser) decodeJobNames(vn *yaml.Node, path string) *value {
 	names, ok := p.stringItems(vn, path, "a job name", func(item *yaml.Node, ipath, s string) bool {
 		switch {
 		case !jobNameRE.MatchString(s):
-			p.errorf(item, ipath, "%q is not a job name", diag.Truncate(s, 70))
+			p.errorf(item, ipath, "%s", diag.Want("a job name", strconv.Quote(diag.Truncate(s, 70))))
 			return false
 		case seen[s]:
 			p.errorf(item, ipath, "%q is listed twice", s)
