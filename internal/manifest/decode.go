@@ -20,7 +20,7 @@ import (
 
 func (p *parser) decodeVersion(vn *yaml.Node, path string) *value {
 	if !isWholeNumber(vn) {
-		p.mustBe(vn, path, "the number 1")
+		p.want(vn, path, "the number 1")
 		return &value{bad: true}
 	}
 	n, err := strconv.Atoi(vn.Value)
@@ -34,7 +34,7 @@ func (p *parser) decodeVersion(vn *yaml.Node, path string) *value {
 // decodeBoundedInt reads a top-level whole number within k's range; 0 on error.
 func (p *parser) decodeBoundedInt(vn *yaml.Node, path string, k *keyDef) int {
 	if !isWholeNumber(vn) {
-		p.mustBe(vn, path, fmt.Sprintf("a whole number from %d to %d", k.minInt, k.maxInt))
+		p.want(vn, path, fmt.Sprintf("a whole number from %d to %d", k.minInt, k.maxInt))
 		return 0
 	}
 	n, err := strconv.Atoi(vn.Value)
@@ -77,7 +77,7 @@ func (p *parser) scalarText(vn *yaml.Node, path, want string) (string, bool) {
 			return vn.Value, true
 		}
 	}
-	p.mustBe(vn, path, want)
+	p.want(vn, path, want)
 	return "", false
 }
 
@@ -86,7 +86,7 @@ func (p *parser) decodeValue(k *keyDef, vn *yaml.Node, path string) *value {
 	switch k.kind {
 	case kindInt:
 		if !isWholeNumber(vn) {
-			p.mustBe(vn, path, fmt.Sprintf("a whole number from %d to %d", k.minInt, k.maxInt))
+			p.want(vn, path, fmt.Sprintf("a whole number from %d to %d", k.minInt, k.maxInt))
 			return nil
 		}
 		n, err := strconv.Atoi(vn.Value)
@@ -98,7 +98,7 @@ func (p *parser) decodeValue(k *keyDef, vn *yaml.Node, path string) *value {
 	case kindBool:
 		var b bool
 		if vn.Kind != yaml.ScalarNode || vn.ShortTag() != "!!bool" || vn.Decode(&b) != nil {
-			p.mustBe(vn, path, "true or false")
+			p.want(vn, path, "true or false")
 			return nil
 		}
 		return &value{v: b}
@@ -204,7 +204,7 @@ func (p *parser) decodeHeaders(vn *yaml.Node, path string) *value {
 		return &value{v: []Header(nil)}
 	}
 	if vn.Kind != yaml.MappingNode {
-		p.mustBe(vn, path, "a mapping of header names to values")
+		p.want(vn, path, "a mapping of header names to values")
 		return nil
 	}
 	var hs []Header
@@ -293,7 +293,7 @@ func (p *parser) decodeVarNames(vn *yaml.Node, path string) (names []string, nod
 		return nil, nil
 	}
 	if vn.Kind != yaml.SequenceNode {
-		p.mustBe(vn, path, "a list of environment variable names like [APP_URL, TENANT_ID]")
+		p.want(vn, path, "a list of environment variable names like [APP_URL, TENANT_ID]")
 		return nil, nil
 	}
 	for i, item := range vn.Content {
@@ -348,7 +348,7 @@ func (p *parser) decodeKeys(vn *yaml.Node, path string) *value {
 // the manifest is checked once every job is known (buildJob).
 func (p *parser) decodeJobNames(vn *yaml.Node, path string) *value {
 	if vn.Kind != yaml.SequenceNode {
-		p.mustBe(vn, path, "a list of job names like [trial-expire]")
+		p.want(vn, path, "a list of job names like [trial-expire]")
 		return nil
 	}
 	seen := map[string]bool{}
@@ -394,7 +394,7 @@ var statusRE = regexp.MustCompile(`^\s*(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?$`)
 
 func (p *parser) decodeStatus(vn *yaml.Node, path string) *value {
 	if vn.Kind != yaml.SequenceNode {
-		p.mustBe(vn, path, `a list of status codes and ranges like [200-299, 304]`)
+		p.want(vn, path, `a list of status codes and ranges like [200-299, 304]`)
 		return nil
 	}
 	if len(vn.Content) == 0 {

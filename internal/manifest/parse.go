@@ -84,9 +84,9 @@ func (p *parser) plainKey(kn *yaml.Node, path, what string) bool {
 	return false
 }
 
-// mustBe reports a value of the wrong kind in the one grammar of messages:
+// want reports a value of the wrong kind in the one grammar of messages:
 // "PATH: want WANT, got GOT" (diag.Want).
-func (p *parser) mustBe(n *yaml.Node, path, want string) {
+func (p *parser) want(n *yaml.Node, path, want string) {
 	p.errorf(n, path, "%s", diag.Want(want, describe(n)))
 }
 
@@ -120,7 +120,7 @@ func (p *parser) parse(data []byte) *Manifest {
 		return nil
 	}
 	if root.Kind != yaml.MappingNode {
-		p.mustBe(root, "", manifestShape)
+		p.want(root, "", manifestShape)
 		return nil
 	}
 
@@ -142,7 +142,7 @@ func (p *parser) parse(data []byte) *Manifest {
 				return
 			}
 			if vn.Kind != yaml.MappingNode {
-				p.mustBe(vn, path, "a mapping of job settings")
+				p.want(vn, path, "a mapping of job settings")
 				return
 			}
 			p.decodeFields(vn, path, inDefaults, defaults)
@@ -283,7 +283,7 @@ func (p *parser) decodeJobs(n *yaml.Node, path string) []*rawJob {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		p.mustBe(n, path, "a mapping of job names to jobs")
+		p.want(n, path, "a mapping of job names to jobs")
 		return nil
 	}
 	if len(n.Content) == 0 {
@@ -318,7 +318,7 @@ func (p *parser) decodeJobs(n *yaml.Node, path string) []*rawJob {
 		case vn.Kind == yaml.MappingNode:
 			p.decodeFields(vn, jpath, inJob, fields)
 		default:
-			p.mustBe(vn, jpath, "a mapping of job settings")
+			p.want(vn, jpath, "a mapping of job settings")
 			continue
 		}
 		if valid {
@@ -337,7 +337,7 @@ func (p *parser) decodeFields(n *yaml.Node, path string, s scope, fs fieldSet) {
 			case vn.Kind == yaml.MappingNode:
 				p.decodeFields(vn, kpath, inRetry, fs)
 			default:
-				p.mustBe(vn, kpath, fmt.Sprintf("a mapping with %s", strings.Join(keyNamesIn(inRetry), ", ")))
+				p.want(vn, kpath, fmt.Sprintf("a mapping with %s", strings.Join(keyNamesIn(inRetry), ", ")))
 			}
 			return
 		}

@@ -106,7 +106,7 @@ func TestTemplURLProblem(t *testing.T) {
 		{"http://example.com/${P}", false, `"http://example.com/${...}" uses plain http; use https, or set allow_http: true (loopback hosts are always allowed)`},
 		{"http://example.com/${P}", true, ""},
 		{"ftp://${H}/x", false, `"ftp://${...}/x": scheme "ftp" is not supported; use https`},
-		{"https://example.com/${bad-name}", false, `invalid variable name "bad-name" in "https://example.com/${bad-name}"; names match [A-Za-z_][A-Za-z0-9_]*`},
+		{"https://example.com/${bad-name}", false, `want a variable name matching [A-Za-z_][A-Za-z0-9_]*, got "bad-name" in "https://example.com/${bad-name}"`},
 		{"http://[::1]:8080/", false, ""},
 		{"http://127.255.0.1/", false, ""},
 		{"http://[::ffff:127.0.0.1]/", false, ""},
