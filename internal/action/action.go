@@ -20,6 +20,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/cronrelay/cronrelay/internal/diag"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 )
 
@@ -165,10 +166,10 @@ func (a *Action) Diagnostics(file string, diags manifest.Diagnostics) error {
 	for _, d := range diags {
 		an := Annotation{Title: "cronrelay manifest", File: file, Line: d.Pos.Line, Col: d.Pos.Col}
 		var err error
-		if d.Warning {
-			err = a.Warning(an, d.Msg)
+		if d.Severity == diag.Warning {
+			err = a.Warning(an, d.Detail())
 		} else {
-			err = a.Error(an, d.Msg)
+			err = a.Error(an, d.Detail())
 		}
 		if err != nil {
 			return err

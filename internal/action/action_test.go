@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cronrelay/cronrelay/internal/diag"
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/secret"
@@ -128,18 +129,18 @@ func TestParseEventEdges(t *testing.T) {
 		{"schedule with timezone", "schedule", `{"schedule":"0 9 * * *","timezone":"Europe/Berlin"}`, &Event{Name: "schedule", Schedule: "0 9 * * *", Timezone: "Europe/Berlin"}, ""},
 		{"schedule without payload", "schedule", ``, &Event{Name: "schedule"}, ""},
 		{"dispatch inputs of every type", "workflow_dispatch", `{"inputs":{"a":true,"b":3,"c":null,"d":" x "}}`, &Event{Name: "workflow_dispatch", Inputs: map[string]string{"a": "true", "b": "3", "c": "", "d": "x"}}, ""},
-		{"dispatch input object", "workflow_dispatch", `{"inputs":{"jobs":{"a":1}}}`, nil, "inputs.jobs: is an object"},
+		{"dispatch input object", "workflow_dispatch", `{"inputs":{"jobs":{"a":1}}}`, nil, "inputs.jobs: want a string, a boolean or a number, got an object"},
 		{"not JSON", "schedule", `{"schedule":`, nil, "event schedule: the payload is not a JSON object"},
 		{"null payload", "schedule", `null`, &Event{Name: "schedule"}, ""},
-		{"a list", "schedule", `[{"schedule":"0 9 * * *"}]`, nil, "event schedule: the payload is not a JSON object but a list"},
-		{"a string", "workflow_dispatch", `"{}"`, nil, "event workflow_dispatch: the payload is not a JSON object but a string"},
-		{"schedule a number", "schedule", `{"schedule":5}`, nil, `event schedule: "schedule" must be a string, not a number`},
-		{"timezone an object", "schedule", `{"timezone":{}}`, nil, `event schedule: "timezone" must be a string, not an object`},
-		{"action a list", "repository_dispatch", `{"action":["cronrelay"]}`, nil, `event repository_dispatch: "action" (the event_type) must be a string, not a list`},
+		{"a list", "schedule", `[{"schedule":"0 9 * * *"}]`, nil, "event schedule: the payload: want a JSON object, got a list"},
+		{"a string", "workflow_dispatch", `"{}"`, nil, "event workflow_dispatch: the payload: want a JSON object, got a string"},
+		{"schedule a number", "schedule", `{"schedule":5}`, nil, `event schedule: "schedule": want a string, got a number`},
+		{"timezone an object", "schedule", `{"timezone":{}}`, nil, `event schedule: "timezone": want a string, got an object`},
+		{"action a list", "repository_dispatch", `{"action":["cronrelay"]}`, nil, `event repository_dispatch: "action" (the event_type): want a string, got a list`},
 		{"action null", "repository_dispatch", `{"action":null}`, nil, `event repository_dispatch: event_type "" is not for cronrelay`},
-		{"inputs a list", "workflow_dispatch", `{"inputs":["jobs"]}`, nil, `event workflow_dispatch: "inputs" must be an object, not a list`},
-		{"dispatch input with a newline in its name", "workflow_dispatch", `{"inputs":{"a\n::error::x":[]}}`, nil, `event workflow_dispatch: inputs["a\n::error::x"]: is a list`},
-		{"dispatch input list", "workflow_dispatch", `{"inputs":{"jobs":[]}}`, nil, "event workflow_dispatch: inputs.jobs: is a list, want a string, boolean or number"},
+		{"inputs a list", "workflow_dispatch", `{"inputs":["jobs"]}`, nil, `event workflow_dispatch: "inputs": want an object, got a list`},
+		{"dispatch input with a newline in its name", "workflow_dispatch", `{"inputs":{"a\n::error::x":[]}}`, nil, `event workflow_dispatch: inputs["a\n::error::x"]: want a string, a boolean or a number, got a list`},
+		{"dispatch input list", "workflow_dispatch", `{"inputs":{"jobs":[]}}`, nil, "event workflow_dispatch: inputs.jobs: want a string, a boolean or a number, got a list"},
 		{"fields of other events are not read", "schedule", `{"action":[],"inputs":1,"client_payload":"x"}`, &Event{Name: "schedule"}, ""},
 		{"too deep", "schedule", "{\"a\":\n" + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + "}", nil,
 			"event schedule: the payload is nested deeper than 10000 levels at line 2, column 10000"},
@@ -435,8 +436,8 @@ func TestAnnotationsAndMasks(t *testing.T) {
 		t.Errorf("masks (-want +got):\n%s", diff)
 	}
 	diags := manifest.Diagnostics{
-		{Path: "x", Pos: manifest.Pos{Line: 4, Col: 5}, Msg: "jobs.a.schedul: unknown key; did you mean \"schedule\"? (100% sure)"},
-		{Path: "x", Pos: manifest.Pos{Line: 9, Col: 15}, Warning: true, Msg: "jobs.b.schedule: day-of-month and day-of-week are both set"},
+		{Source: "x", Path: "jobs.a.schedul", Pos: manifest.Pos{Line: 4, Col: 5}, Message: "unknown key; did you mean \"schedule\"? (100% sure)"},
+		{Source: "x", Path: "jobs.b.schedule", Pos: manifest.Pos{Line: 9, Col: 15}, Severity: diag.Warning, Message: "day-of-month and day-of-week are both set"},
 	}
 	if err := a.Diagnostics("dir,1/cron:relay.yml", diags); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/cronrelay/cronrelay/internal/diag"
 )
 
 // Events cronrelay runs on.
@@ -126,8 +128,8 @@ func ParseEvent(name string, payload []byte) (*Event, error) {
 	case EventWorkflowDispatch:
 		ev.Inputs = map[string]string{}
 		raw := fields["inputs"]
-		if k := jsonKind(raw); k != "" && k != "null" && k != "an object" {
-			return nil, &EventError{Name: name, Msg: `"inputs" must be an object, not ` + k}
+		if k := diag.JSONKind(raw); k != diag.KindNothing && k != diag.KindNull && k != diag.KindObject {
+			return nil, &EventError{Name: name, Msg: `"inputs": ` + diag.Want("an object", k)}
 		}
 		var inputs map[string]json.RawMessage
 		if len(raw) > 0 {
@@ -188,13 +190,13 @@ func payloadFields(payload []byte) (map[string]json.RawMessage, string) {
 	if errors.As(err, &se) {
 		// encoding/json says only "exceeded max depth"; the offset of the
 		// syntax error tells whether depth is what stopped it.
-		if off := tooDeep(payload, maxEventDepth); off >= 0 && int64(off) < se.Offset {
-			return nil, fmt.Sprintf("the payload is nested deeper than %d levels at %s", maxEventDepth, position(payload, off))
+		if off := diag.JSONTooDeep(payload, maxEventDepth); off >= 0 && int64(off) < se.Offset {
+			return nil, fmt.Sprintf("the payload is nested deeper than %d levels at %s", maxEventDepth, diag.Position(payload, off))
 		}
 		return nil, fmt.Sprintf("the payload is not a JSON object: %v", se)
 	}
-	if k := jsonKind(payload); k != "an object" {
-		return nil, "the payload is not a JSON object but " + k
+	if k := diag.JSONKind(payload); k != diag.KindObject {
+		return nil, "the payload: " + diag.Want("a JSON object", k)
 	}
 	return nil, fmt.Sprintf("the payload cannot be read: %v", err)
 }
@@ -206,12 +208,12 @@ func stringField(fields map[string]json.RawMessage, key, what string) (string, s
 	if !ok {
 		return "", ""
 	}
-	switch k := jsonKind(raw); k {
-	case "null":
+	switch k := diag.JSONKind(raw); k {
+	case diag.KindNull:
 		return "", ""
-	case "a string":
+	case diag.KindString:
 	default:
-		return "", what + " must be a string, not " + k
+		return "", what + ": " + diag.Want("a string", k)
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
@@ -221,83 +223,24 @@ func stringField(fields map[string]json.RawMessage, key, what string) (string, s
 	return s, ""
 }
 
-// tooDeep returns the offset of the first '{' or '[' that opens more than
-// max levels of nesting in data, or -1.
-func tooDeep(data []byte, max int) int {
-	depth, inString := 0, false
-	for i := 0; i < len(data); i++ {
-		c := data[i]
-		if inString {
-			switch c {
-			case '\\':
-				i++
-			case '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString = true
-		case '{', '[':
-			if depth++; depth > max {
-				return i
-			}
-		case '}', ']':
-			depth--
-		}
-	}
-	return -1
-}
-
-// position turns an offset into data into "line L, column C", columns
-// counting bytes as the request parser's do.
-func position(data []byte, off int) string {
-	line := 1 + bytes.Count(data[:off], []byte("\n"))
-	col := off - bytes.LastIndexByte(data[:off], '\n')
-	return fmt.Sprintf("line %d, column %d", line, col)
-}
-
 // inputString renders a workflow_dispatch input value as the string the
 // inputs context would give: strings as they are, booleans and numbers in
 // their JSON form.
 func inputString(raw json.RawMessage) (string, error) {
-	switch k := jsonKind(raw); k {
-	case "null":
+	switch k := diag.JSONKind(raw); k {
+	case diag.KindNull:
 		return "", nil
-	case "a boolean", "a number":
+	case diag.KindBool, diag.KindNumber:
 		return strings.TrimSpace(string(raw)), nil
-	case "a string":
+	case diag.KindString:
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return "", err
 		}
 		return strings.TrimSpace(s), nil
 	default:
-		return "", fmt.Errorf("is %s, want a string, boolean or number", k)
+		return "", errors.New(diag.Want("a string, a boolean or a number", k))
 	}
-}
-
-// jsonKind names the kind of a JSON value as messages do ("a list"), from
-// its first byte; "" for nothing.
-func jsonKind(raw []byte) string {
-	raw = bytes.TrimLeft(raw, " \t\r\n")
-	if len(raw) == 0 {
-		return ""
-	}
-	switch raw[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "a list"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
 }
 
 func isEmptyObject(b []byte) bool {

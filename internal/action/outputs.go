@@ -66,7 +66,7 @@ func (a *Action) Finish(r Result) error {
 	var errs []error
 	m := r.Masker
 	for _, d := range r.Report.Deliveries {
-		if d.Outcome != "retrying" && d.Outcome != "dead" {
+		if d.Outcome != engine.OutcomeRetrying && d.Outcome != engine.OutcomeDead {
 			continue
 		}
 		errs = append(errs, a.Error(Annotation{Title: "cronrelay: " + d.ID}, m.Mask(failureText(d))))
@@ -76,7 +76,7 @@ func (a *Action) Finish(r Result) error {
 	}
 	for _, n := range r.Report.Notes {
 		if n.Kind == engine.NoteMissed || n.Kind == engine.NoteRefused {
-			errs = append(errs, a.Warning(Annotation{Title: "cronrelay: " + n.Kind}, m.Mask(noteID(n)+": "+n.Reason)))
+			errs = append(errs, a.Warning(Annotation{Title: "cronrelay: " + string(n.Kind)}, m.Mask(noteID(n)+": "+n.Reason)))
 		}
 	}
 	errs = append(errs, a.SetOutputs(Outputs(r)))
@@ -95,9 +95,9 @@ func failureText(d engine.DeliveryReport) string {
 	}
 	s := fmt.Sprintf("%s (job %s, due %s): %s after %s", d.ID, d.Job, utc(d.Due), what, attemptsText(d.Attempts))
 	switch d.Outcome {
-	case "dead":
+	case engine.OutcomeDead:
 		s += "; dead-lettered (`cronrelay replay " + d.ID + "` retries it)"
-	case "retrying":
+	case engine.OutcomeRetrying:
 		if !d.NextTry.IsZero() {
 			s += "; retried by the first run after " + utc(d.NextTry)
 		} else {
@@ -183,7 +183,7 @@ func Summary(r Result) string {
 		case engine.NoteDue, engine.NoteWaiting, engine.NoteBackoff, engine.NoteFirstSight:
 			continue
 		}
-		notes = append(notes, fmt.Sprintf("- %s %s: %s", text(n.Kind), code(noteID(n)), text(n.Reason)))
+		notes = append(notes, fmt.Sprintf("- %s %s: %s", text(string(n.Kind)), code(noteID(n)), text(n.Reason)))
 	}
 	for _, p := range rep.Problems {
 		notes = append(notes, "- problem: "+text(p))
@@ -207,7 +207,7 @@ func statusText(d engine.DeliveryReport) string {
 	if d.Status != 0 {
 		detail = "HTTP " + strconv.Itoa(d.Status)
 	}
-	if d.Error != "" && d.Outcome != "delivered" {
+	if d.Error != "" && d.Outcome != engine.OutcomeDelivered {
 		detail = d.Error
 	}
 	icon := map[string]string{"delivered": "✅", "retrying": "🔁", "dead": "❌"}[d.Outcome]

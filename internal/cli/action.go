@@ -7,9 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/cronrelay/cronrelay/internal/action"
+	"github.com/cronrelay/cronrelay/internal/diag"
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/lateness"
 	"github.com/cronrelay/cronrelay/internal/manifest"
@@ -186,7 +188,7 @@ func (s *step) readManifest(ctx context.Context, in *stepInputs, path string) er
 	if diags.HasErrors() {
 		printDiagnostics(s.env, diags)
 		s.act.Diagnostics(in.file, diags)
-		s.annotate(fmt.Sprintf("manifest %s has %s; nothing was run\n\n%s", path, countErrors(diags), diags.Error()))
+		s.annotate(fmt.Sprintf("manifest %s has %s; nothing was run\n\n%s", path, countErrors(diags), diags.String()))
 		return manifestErrors(path, diags)
 	}
 	// Every secret the manifest substitutes is masked before anything that
@@ -289,7 +291,7 @@ func applyInputs(act *action.Action, fs *flag.FlagSet, f *runFlags, ev *action.E
 			continue
 		}
 		if err := fs.Set(in, v); err != nil {
-			return fmt.Errorf("%s: %q %s", src, v, inputWant(in))
+			return fmt.Errorf("%s: %s", src, diag.Want(inputWant(in), strconv.Quote(v)))
 		}
 		f.src[in] = src
 		if in == action.InputEnqueue {
@@ -307,13 +309,13 @@ func applyInputs(act *action.Action, fs *flag.FlagSet, f *runFlags, ev *action.E
 func inputWant(name string) string {
 	switch name {
 	case action.InputDryRun:
-		return `is not a boolean; use "true" or "false"`
+		return `"true" or "false"`
 	case action.InputLookahead:
-		return "is not a duration like 4m or 90s"
+		return "a duration like 4m or 90s"
 	case action.InputConcurrency, action.InputStateHistory:
-		return "is not a whole number"
+		return "a whole number"
 	}
-	return "is not valid"
+	return "a valid value"
 }
 
 // actionManifest reads the manifest from the workspace, or, when the

@@ -717,13 +717,13 @@ func TestActionBadInputs(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"concurrency", map[string]string{"INPUT_CONCURRENCY": "0"}, nil, `input "concurrency" (INPUT_CONCURRENCY): 0 is out of range 1-256`},
-		{"concurrency word", map[string]string{"INPUT_CONCURRENCY": "many"}, nil, `input "concurrency" (INPUT_CONCURRENCY): "many" is not a whole number`},
-		{"lookahead", map[string]string{"INPUT_LOOKAHEAD": "soon"}, nil, `input "lookahead" (INPUT_LOOKAHEAD): "soon" is not a duration like 4m or 90s`},
-		{"lookahead range", map[string]string{"INPUT_LOOKAHEAD": "7h"}, nil, `input "lookahead" (INPUT_LOOKAHEAD): 7h0m0s is out of range 0-6h`},
-		{"dry-run", map[string]string{"INPUT_DRY-RUN": "maybe"}, nil, `input "dry-run" (INPUT_DRY-RUN): "maybe" is not a boolean; use "true" or "false"`},
-		{"fail-on", map[string]string{"INPUT_FAIL-ON": "always"}, nil, `input "fail-on" (INPUT_FAIL-ON): "always" is not one of dead, failure, never`},
-		{"flag wins", map[string]string{"INPUT_CONCURRENCY": "many"}, []string{"--concurrency", "300"}, "--concurrency: 300 is out of range 1-256"},
+		{"concurrency", map[string]string{"INPUT_CONCURRENCY": "0"}, nil, `input "concurrency" (INPUT_CONCURRENCY): want a number from 1 to 256, got 0`},
+		{"concurrency word", map[string]string{"INPUT_CONCURRENCY": "many"}, nil, `input "concurrency" (INPUT_CONCURRENCY): want a whole number, got "many"`},
+		{"lookahead", map[string]string{"INPUT_LOOKAHEAD": "soon"}, nil, `input "lookahead" (INPUT_LOOKAHEAD): want a duration like 4m or 90s, got "soon"`},
+		{"lookahead range", map[string]string{"INPUT_LOOKAHEAD": "7h"}, nil, `input "lookahead" (INPUT_LOOKAHEAD): want a duration from 0 to 6h, got 7h0m0s`},
+		{"dry-run", map[string]string{"INPUT_DRY-RUN": "maybe"}, nil, `input "dry-run" (INPUT_DRY-RUN): want "true" or "false", got "maybe"`},
+		{"fail-on", map[string]string{"INPUT_FAIL-ON": "always"}, nil, `input "fail-on" (INPUT_FAIL-ON): want one of dead, failure, never, got "always"`},
+		{"flag wins", map[string]string{"INPUT_CONCURRENCY": "many"}, []string{"--concurrency", "300"}, "--concurrency: want a number from 1 to 256, got 300"},
 		{"jobs", map[string]string{"INPUT_JOBS": "dayly-emails"}, nil, `unknown job "dayly-emails"`},
 		{"enqueue file", map[string]string{"INPUT_ENQUEUE": `@missing.json`}, nil, `input "enqueue" (INPUT_ENQUEUE): missing.json: no such file`},
 		{"state", map[string]string{"INPUT_STATE": "s3:bucket"}, nil, `state URI "s3:bucket": unknown kind "s3"`},
@@ -821,7 +821,7 @@ func TestActionErrorReportedOnce(t *testing.T) {
 		env  map[string]string
 		msg  string
 	}{
-		{"input", map[string]string{"INPUT_FAIL-ON": "always"}, `input "fail-on" (INPUT_FAIL-ON): "always" is not one of dead, failure, never`},
+		{"input", map[string]string{"INPUT_FAIL-ON": "always"}, `input "fail-on" (INPUT_FAIL-ON): want one of dead, failure, never, got "always"`},
 		{"run", map[string]string{"INPUT_STATE": "s3:bucket"}, `state URI "s3:bucket": unknown kind "s3"; valid are "file", "branch", "gist"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

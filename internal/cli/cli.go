@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -248,21 +249,21 @@ func flagError(fs *flag.FlagSet, err error) string {
 		return err.Error()
 	}
 	value, name, why := m[1], m[2], m[3]
-	want := "is not valid"
+	want := "a valid value"
 	if fl := fs.Lookup(name); fl != nil {
 		if g, ok := fl.Value.(flag.Getter); ok {
 			switch g.Get().(type) {
 			case time.Duration:
-				want = "is not a duration like 4m or 90s"
+				want = "a duration like 4m or 90s"
 			case int, int64, uint, uint64:
-				want = "is not a whole number"
+				want = "a whole number"
 				if strings.Contains(why, "out of range") {
-					want = "is out of range"
+					want = "a whole number in range"
 				}
 			case bool:
-				want = `is not a boolean; use "true" or "false"`
+				want = `"true" or "false"`
 			}
 		}
 	}
-	return fmt.Sprintf("--%s: %q %s", name, value, want)
+	return fmt.Sprintf("--%s: %s", name, diag.Want(want, strconv.Quote(value)))
 }

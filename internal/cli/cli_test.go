@@ -215,18 +215,21 @@ func TestBadInputs(t *testing.T) {
 	}{
 		{"unknown command", []string{"rnu"}, `cronrelay: unknown command "rnu"; did you mean "run"?`},
 		{"bad flag", []string{"run", "--concurency", "3"}, "flag provided but not defined: -concurency"},
-		{"concurrency", []string{"run", "--concurrency", "0"}, "--concurrency: 0 is out of range 1-256"},
-		{"fail-on", []string{"run", "--fail-on", "always"}, `--fail-on: "always" is not one of dead, failure, never`},
+		{"concurrency", []string{"run", "--concurrency", "0"}, "--concurrency: want a number from 1 to 256, got 0"},
+		{"fail-on", []string{"run", "--fail-on", "always"}, `--fail-on: want one of dead, failure, never, got "always"`},
 		{"unknown job", []string{"run", "--jobs", "dayly-emails"}, `unknown job "dayly-emails"`},
 		{"enqueue file", []string{"run", "--enqueue", "@missing.json"}, "--enqueue: missing.json: no such file"},
 		{"state uri", []string{"run", "--state", "s3:bucket"}, "s3"},
 		{"no manifest", []string{"run", "--manifest", "nope.yml"}, "manifest nope.yml: no such file"},
 		{"enqueue both", []string{"enqueue", "--job", "alert", "--delay", "1m", "--at", "2026-01-01T00:00:00Z"}, "--delay and --at exclude each other"},
 		{"enqueue body", []string{"enqueue", "--job", "alert", "--delay", "1m", "--body", "{"}, "--body: not valid JSON"},
-		{"plan at", []string{"plan", "--at", "noon"}, `--at: "noon" is not an RFC 3339 time`},
-		{"next count", []string{"next", "--count", "0"}, "--count: 0 is out of range 1-1000"},
-		{"state history", []string{"run", "--state-history", "5"}, "--state-history: 5 is out of range 10-100000"},
+		{"plan at", []string{"plan", "--at", "noon"}, `--at: want an RFC 3339 time like 2026-11-28T08:00:00Z, got "noon"`},
+		{"next count", []string{"next", "--count", "0"}, "--count: want a number from 1 to 1000, got 0"},
+		{"state history", []string{"run", "--state-history", "5"}, "--state-history: want a number from 10 to 100000, got 5"},
 		{"replay nothing", []string{"replay"}, "give a delivery id"},
+		{"validate two", []string{"validate", "a.yml", "b.yml"}, "cronrelay validate: want one manifest, got 2"},
+		{"demo seed", []string{"demo", "--seed", "x"}, `cronrelay demo: --seed: want a positive whole number, got "x"`},
+		{"demo day", []string{"demo", "--day", "monday"}, `cronrelay demo: --day: want a date like 2026-11-28, got "monday"`},
 		{"extra arg", []string{"status", "x"}, `unexpected argument "x"`},
 	}
 	for _, tt := range tests {
@@ -241,7 +244,7 @@ func TestBadInputs(t *testing.T) {
 		t.Fatal("bad input wrote the state")
 	}
 	code, _, errs := w.cli("soon", "run")
-	if code != ExitBadInput || !strings.Contains(errs, `CRONRELAY_NOW: "soon" is not an RFC 3339 time`) {
+	if code != ExitBadInput || !strings.Contains(errs, `CRONRELAY_NOW: want an RFC 3339 time like 2026-11-28T08:00:00Z, got "soon"`) {
 		t.Fatalf("CRONRELAY_NOW: %d %q", code, errs)
 	}
 }

@@ -23,13 +23,13 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	cfg := demo.Config{Out: env.Stdout, Now: env.Clock.Now}
 	n, err := strconv.ParseUint(seed, 10, 64)
 	if err != nil || n == 0 {
-		return badInputf("--seed: %q is not a positive whole number", seed)
+		return badInputf("--seed: want a positive whole number, got %q", seed)
 	}
 	cfg.Seed = n
 	if day != "" {
 		d, err := time.Parse("2006-01-02", day)
 		if err != nil {
-			return badInputf("--day: %q is not a date like 2026-11-28", day)
+			return badInputf("--day: want a date like 2026-11-28, got %q", day)
 		}
 		cfg.Day = d
 	}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cronrelay/cronrelay/internal/diag"
 	"github.com/cronrelay/cronrelay/internal/gitrepo"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/scaffold"
@@ -152,10 +153,10 @@ func checkInit(o *scaffold.Options) error {
 	flags := map[string]string{"base_url": "--base-url", "timezone": "--timezone", "schedule": "--schedule", "path": "--path"}
 	var errs problems
 	for _, d := range diags {
-		if d.Warning {
+		if d.Severity == diag.Warning {
 			continue
 		}
-		msg := d.Msg
+		msg := d.Detail()
 		for key, flagName := range flags {
 			if strings.Contains(msg, "."+key+": ") {
 				_, rest, _ := strings.Cut(msg, "."+key+": ")

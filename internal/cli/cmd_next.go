@@ -37,7 +37,7 @@ func runNext(_ context.Context, env *Env, args []string) error {
 		return err
 	}
 	if count < 1 || count > 1000 {
-		return badInputf("--count: %d is out of range 1-1000", count)
+		return badInputf("--count: want a number from 1 to 1000, got %d", count)
 	}
 	m, _, err := loadManifest(env, c.manifest)
 	if err != nil {

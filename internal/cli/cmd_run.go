@@ -147,18 +147,18 @@ func (f *runFlags) check(pos []string) error {
 	case len(pos) > 0:
 		return fmt.Errorf("unexpected argument %q (run takes only flags)", pos[0])
 	case f.concurrency < 1 || f.concurrency > 256:
-		return fmt.Errorf("%s: %d is out of range 1-256", f.name("concurrency"), f.concurrency)
+		return fmt.Errorf("%s: want a number from 1 to 256, got %d", f.name("concurrency"), f.concurrency)
 	case f.lookahead < 0 || f.lookahead > 6*time.Hour:
-		return fmt.Errorf("%s: %s is out of range 0-6h", f.name("lookahead"), f.lookahead)
+		return fmt.Errorf("%s: want a duration from 0 to 6h, got %s", f.name("lookahead"), f.lookahead)
 	case f.budget <= 0 || f.budget > 6*time.Hour:
-		return fmt.Errorf("%s: %s is out of range (0-6h]", f.name("budget"), f.budget)
+		return fmt.Errorf("%s: want more than 0 and at most 6h, got %s", f.name("budget"), f.budget)
 	case f.stateHistory != 0 && (f.stateHistory < manifest.MinStateHistory || f.stateHistory > manifest.MaxStateHistory):
-		return fmt.Errorf("%s: %d is out of range %d-%d", f.name("state-history"), f.stateHistory, manifest.MinStateHistory, manifest.MaxStateHistory)
+		return fmt.Errorf("%s: want a number from %d to %d, got %d", f.name("state-history"), manifest.MinStateHistory, manifest.MaxStateHistory, f.stateHistory)
 	}
 	switch f.failOn {
 	case "dead", "failure", "never":
 	default:
-		return fmt.Errorf("%s: %q is not one of dead, failure, never", f.name("fail-on"), f.failOn)
+		return fmt.Errorf("%s: want one of dead, failure, never, got %q", f.name("fail-on"), f.failOn)
 	}
 	return nil
 }
@@ -343,7 +343,7 @@ func printReport(w io.Writer, rr *runReport) {
 			if d.Status != 0 {
 				status = fmt.Sprint(d.Status)
 			}
-			if d.Error != "" && d.Outcome != "delivered" {
+			if d.Error != "" && d.Outcome != engine.OutcomeDelivered {
 				status = d.Error
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, fmtTime(d.Due), round(d.Lateness), d.Outcome, attempts(d.Attempts), status, round(d.Duration))

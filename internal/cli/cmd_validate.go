@@ -26,7 +26,7 @@ func runValidate(_ context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(pos) > 1 {
-		return badInputf("one manifest at a time; got %d", len(pos))
+		return badInputf("want one manifest, got %d", len(pos))
 	}
 	if len(pos) == 1 {
 		c.manifest = pos[0]

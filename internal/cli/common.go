@@ -113,12 +113,7 @@ func openEngine(env *Env, c common, clk clock.Clock) (*engine.Engine, *secret.Ma
 }
 
 func countErrors(diags manifest.Diagnostics) string {
-	n := 0
-	for _, d := range diags {
-		if !d.Warning {
-			n++
-		}
-	}
+	n, _ := diags.Count()
 	if n == 1 {
 		return "1 error"
 	}
@@ -325,7 +320,7 @@ func readAll(r io.Reader, max int) ([]byte, error) {
 func parseTime(flagName, v string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%s: %q is not an RFC 3339 time (like 2026-11-28T08:00:00Z)", flagName, v)
+		return time.Time{}, fmt.Errorf("%s: want an RFC 3339 time like 2026-11-28T08:00:00Z, got %q", flagName, v)
 	}
 	return t, nil
 }

@@ -31,7 +31,7 @@ func TestReport(t *testing.T) {
 	}{
 		{"nil", "status", nil, ExitOK, ""},
 		{"plain", "status", errors.New("no such file"), ExitBadInput, "cronrelay status: no such file\n"},
-		{"bad input", "next", badInputf("--count: %d is out of range 1-1000", 0), ExitBadInput, "cronrelay next: --count: 0 is out of range 1-1000\n"},
+		{"bad input", "next", badInputf("--count: want a number from 1 to 1000, got %d", 0), ExitBadInput, "cronrelay next: --count: want a number from 1 to 1000, got 0\n"},
 		{"store", "replay", fmt.Errorf("writing: %w", engine.ErrStore), ExitStore, "cronrelay replay: writing: state store unavailable\n"},
 		{"damaged state", "plan", fmt.Errorf("state: %w", state.ErrDamaged), ExitStore, "cronrelay plan: state: " + state.ErrDamaged.Error() + "\n"},
 		{"API", "run", fmt.Errorf("%w: 502", errAPIUnavailable), ExitStore, "cronrelay run: GitHub API unavailable: 502\n"},

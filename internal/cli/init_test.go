@@ -206,7 +206,7 @@ func TestInitBadInput(t *testing.T) {
 	}{
 		{nil, "cronrelay init: --base-url is required (like https://myapp.example.com); standard input is not a terminal, so init cannot ask\n"},
 		{[]string{"--base-url", "https://a.example.com", "--schedule", "61 * * * *"},
-			"cronrelay init: --schedule: minute field \"61\": 61 is out of range 0-59\n"},
+			"cronrelay init: --schedule: minute field \"61\": want a number from 0 to 59, got 61\n"},
 		{[]string{"--base-url", "https://a.example.com", "--timezone", "Mars/Base"},
 			"cronrelay init: --timezone: unknown time zone \"Mars/Base\"; use an IANA name like UTC, Europe/Berlin or America/New_York\n"},
 		{[]string{"--base-url", "ftp://a.example.com"},

@@ -186,7 +186,7 @@ func TestRefusedItemsLetTheRestRun(t *testing.T) {
 	}
 	for _, want := range []string{
 		`cronrelay run: --enqueue: enqueue[1].job: unknown job "welcom-followup"; did you mean "welcome-followup"?` + "\n" +
-			`--enqueue: enqueue[1].delay: invalid duration "x"; want Go syntax such as "90s", "15m", "24h" or days such as "3d"` + "\n" +
+			`--enqueue: enqueue[1].delay: want a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d", got "x"` + "\n" +
 			`--enqueue: enqueue[2].job: unknown job "nope"; valid are "daily-emails", "welcome-followup", "alert"` + "\n",
 		"cronrelay run: refused --enqueue: its other 1 item was applied; the on_reject job is called with the problems (alert#rejected:",
 	} {
@@ -219,7 +219,7 @@ func TestRefusedItemsLetTheRestRun(t *testing.T) {
 	}
 	wantProblems := []map[string]string{
 		{"path": "enqueue[1].job", "message": `unknown job "welcom-followup"; did you mean "welcome-followup"?`},
-		{"path": "enqueue[1].delay", "message": `invalid duration "x"; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`},
+		{"path": "enqueue[1].delay", "message": `want a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d", got "x"`},
 		{"path": "enqueue[2].job", "message": `unknown job "nope"; valid are "daily-emails", "welcome-followup", "alert"`},
 	}
 	if diff := cmp.Diff(wantProblems, report.Problems); diff != "" {

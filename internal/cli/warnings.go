@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cronrelay/cronrelay/internal/action"
+	"github.com/cronrelay/cronrelay/internal/diag"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/schedule"
 )
@@ -56,8 +57,8 @@ func frequencyWarnings(env *Env, manifestPath string, m *manifest.Manifest) mani
 		}
 		gap := j.Schedule.MinGap()
 		warn := func(format string, args ...any) {
-			out = append(out, manifest.Diagnostic{Path: manifestPath, Pos: j.SchedulePos, Warning: true,
-				Msg: fmt.Sprintf("jobs.%s.schedule: ", j.Name) + fmt.Sprintf(format, args...)})
+			out = append(out, manifest.Diagnostic{Source: manifestPath, Path: diag.Key(diag.Key("jobs", j.Name), "schedule"), Pos: j.SchedulePos,
+				Severity: diag.Warning, Message: fmt.Sprintf(format, args...)})
 		}
 		switch {
 		case wfName != "" && wfGap > githubMinInterval && gap < wfGap:

@@ -81,7 +81,7 @@ func FromEnv(value string, real Clock) (Clock, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, value)
 	if err != nil {
-		return nil, fmt.Errorf("CRONRELAY_NOW: %q is not an RFC 3339 time (like 2026-11-28T08:00:00Z)", value)
+		return nil, fmt.Errorf("CRONRELAY_NOW: want an RFC 3339 time like 2026-11-28T08:00:00Z, got %q", value)
 	}
 	return NewOffset(t, real), nil
 }

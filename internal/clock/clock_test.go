@@ -43,7 +43,7 @@ func TestFromEnv(t *testing.T) {
 	}
 
 	_, err = clock.FromEnv("tomorrow", real)
-	if err == nil || err.Error() != `CRONRELAY_NOW: "tomorrow" is not an RFC 3339 time (like 2026-11-28T08:00:00Z)` {
+	if err == nil || err.Error() != `CRONRELAY_NOW: want an RFC 3339 time like 2026-11-28T08:00:00Z, got "tomorrow"` {
 		t.Fatalf("bad value: got %v", err)
 	}
 }

@@ -458,12 +458,12 @@ func (p *printer) delivery(d engine.DeliveryReport, hits []hit, sum *Summary) {
 	}
 
 	switch d.Outcome {
-	case "delivered":
+	case engine.OutcomeDelivered:
 		sum.Delivered++
 		if d.Kind == state.KindDelayed {
 			sum.Delayed++
 		}
-	case "dead":
+	case engine.OutcomeDead:
 		sum.Dead++
 	}
 	for _, a := range d.Attempts {

@@ -210,7 +210,7 @@ func Run(ctx context.Context, cfg Config) error {
 func CheckLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("dev: --addr %q: %v (want HOST:PORT, like %s)", addr, err, DefaultAddr)
+		return fmt.Errorf("dev: --addr: want HOST:PORT like %s, got %q (%v)", DefaultAddr, addr, err)
 	}
 	if host == "localhost" {
 		return nil
@@ -406,7 +406,7 @@ func (l *Loop) report(rep *engine.Report) {
 		if d.Status != 0 {
 			fmt.Fprintf(&b, "  HTTP %d", d.Status)
 		}
-		if d.Error != "" && d.Outcome != "delivered" {
+		if d.Error != "" && d.Outcome != engine.OutcomeDelivered {
 			fmt.Fprintf(&b, "  %s", d.Error)
 		}
 		fmt.Fprintf(&b, "  %s", d.Duration.Round(time.Millisecond))

@@ -290,13 +290,13 @@ func TestEnqueueEndpoint(t *testing.T) {
 	// The same again is a duplicate, answered as such.
 	code, got = post(t, devURL+"/enqueue", nil, req)
 	res, _ := got["results"].([]any)
-	if code != http.StatusAccepted || len(res) != 1 || res[0].(map[string]any)["kind"] != engine.NoteDuplicate {
+	if code != http.StatusAccepted || len(res) != 1 || res[0].(map[string]any)["kind"] != string(engine.NoteDuplicate) {
 		t.Errorf("second POST /enqueue = %d %v, want a duplicate", code, got)
 	}
 
 	// Bad requests: every problem, nothing applied.
 	for i, tc := range []struct{ body, want string }{
-		{`{"enqueue": [{"job": "later", "id": "a", "delay": "soon"}, {"job": "later", "id": "b", "delay": "1h", "at": "2026-12-01T00:00:00Z"}]}`, "enqueue[0].delay: invalid duration \"soon\""},
+		{`{"enqueue": [{"job": "later", "id": "a", "delay": "soon"}, {"job": "later", "id": "b", "delay": "1h", "at": "2026-12-01T00:00:00Z"}]}`, "enqueue[0].delay: want a duration in Go syntax"},
 		{`{"enqueue": [{"job": "later", "id": "c", "delay": "1h"}, {"job": "latr", "id": "d", "delay": "1h"}]}`, `enqueue[1].job: unknown job "latr"`},
 	} {
 		code, got = post(t, devURL+"/enqueue", nil, tc.body)
@@ -308,7 +308,7 @@ func TestEnqueueEndpoint(t *testing.T) {
 	if code, got := post(t, devURL+"/enqueue", nil, `{"enqueue": [{"job": "later", "id": "a", "delay": "soon"}, {"job": "later", "id": "b", "delay": "1h", "at": "2026-12-01T00:00:00Z"}]}`); len(got["problems"].([]any)) != 2 {
 		t.Errorf("a request with two bad items: %d %v, want both problems", code, got)
 	}
-	f.wantOutput("POST /enqueue #3 refused, nothing applied:\n  enqueue[0].delay: invalid duration")
+	f.wantOutput("POST /enqueue #3 refused, nothing applied:\n  enqueue[0].delay: want a duration in Go syntax")
 
 	f.tickAt(l, "2026-11-28T08:30:00Z")
 	if diff := cmp.Diff([]string{`/later {"userId":"123"}`, "/tick "}, slices.Sorted(slices.Values(f.app.received()))); diff != "" {
@@ -390,6 +390,11 @@ func TestCheckLoopback(t *testing.T) {
 		if err := CheckLoopback(addr); err == nil {
 			t.Errorf("CheckLoopback(%q) accepted it", addr)
 		}
+	}
+	// An address that is not HOST:PORT is refused in the one grammar.
+	err := CheckLoopback("8787")
+	if want := `dev: --addr: want HOST:PORT like ` + DefaultAddr + `, got "8787" (`; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("CheckLoopback(%q) = %v, want an error starting %q", "8787", err, want)
 	}
 }
 

@@ -1,7 +1,9 @@
-// Package diag holds what every kind of user message shares: the
-// did-you-mean suggester and the truncation of quoted user text, so that a
-// manifest, a request and a command line get the same help in the same
-// words.
+// Package diag holds what every kind of user message shares, so that a
+// manifest, a request, a state document and a command line are reported in
+// the same form and the same words: the Problem and its format, the one
+// grammar for a wrong value (Want: "want X, got Y"), the names of JSON kinds (JSONKind),
+// message paths (Key, Index), positions in JSON text, the did-you-mean
+// suggester and the truncation of quoted user text.
 package diag
 
 import (

@@ -28,30 +28,34 @@ const (
 	maxCount = 10000
 )
 
+// NoteKind says what a Note records; its text is what plan and the run
+// report show and what the JSON report carries as "kind".
+type NoteKind string
+
 // Note kinds, as shown by plan and the run report.
 const (
-	NoteDue        = "due"
-	NoteCoalesced  = "coalesced"
-	NoteMissed     = "missed"
-	NoteSkipped    = "skipped"
-	NoteWaiting    = "waiting"
-	NoteBackoff    = "backoff"
-	NoteInFlight   = "in-flight"
-	NoteOrphaned   = "orphaned"
-	NoteDisabled   = "disabled"
-	NoteFirstSight = "first-sight"
-	NoteEnqueued   = "enqueued"
-	NoteDuplicate  = "duplicate"
-	NoteReplaced   = "replaced"
-	NoteCancelled  = "cancelled"
-	NoteNotFound   = "not-found"
-	NoteDeferred   = "deferred"
-	NoteRemoved    = "removed"
+	NoteDue        NoteKind = "due"
+	NoteCoalesced  NoteKind = "coalesced"
+	NoteMissed     NoteKind = "missed"
+	NoteSkipped    NoteKind = "skipped"
+	NoteWaiting    NoteKind = "waiting"
+	NoteBackoff    NoteKind = "backoff"
+	NoteInFlight   NoteKind = "in-flight"
+	NoteOrphaned   NoteKind = "orphaned"
+	NoteDisabled   NoteKind = "disabled"
+	NoteFirstSight NoteKind = "first-sight"
+	NoteEnqueued   NoteKind = "enqueued"
+	NoteDuplicate  NoteKind = "duplicate"
+	NoteReplaced   NoteKind = "replaced"
+	NoteCancelled  NoteKind = "cancelled"
+	NoteNotFound   NoteKind = "not-found"
+	NoteDeferred   NoteKind = "deferred"
+	NoteRemoved    NoteKind = "removed"
 	// NoteRefused: a continuation in a 2xx response broke a rule; its
 	// delivery is dead-lettered with the reason.
-	NoteRefused = "refused"
-	NoteBroken  = "broken"
-	NoteAhead   = "cursor-ahead"
+	NoteRefused NoteKind = "refused"
+	NoteBroken  NoteKind = "broken"
+	NoteAhead   NoteKind = "cursor-ahead"
 )
 
 // brokenReason is the note on what a broken job leaves waiting.
@@ -59,7 +63,7 @@ const brokenReason = "the job's configuration cannot run (see its problems): kep
 
 // Note is one decision and its reason.
 type Note struct {
-	Kind   string    `json:"kind"`
+	Kind   NoteKind  `json:"kind"`
 	Job    string    `json:"job,omitempty"`
 	ID     string    `json:"id,omitempty"`
 	Due    time.Time `json:"due,omitzero"`
@@ -466,12 +470,12 @@ func (d *decision) open(job *manifest.Job, fresh []time.Time, now time.Time) boo
 }
 
 // skip records occurrences that will not be delivered, as one history event.
-func (d *decision) skip(job string, ts []time.Time, kind, reason string, now time.Time) {
+func (d *decision) skip(job string, ts []time.Time, kind NoteKind, reason string, now time.Time) {
 	if len(ts) == 0 {
 		return
 	}
 	last := ts[len(ts)-1]
-	d.doc.AddHistory(job, state.Event{Due: last.UTC(), At: now, Outcome: kind, Count: len(ts), Error: reason})
+	d.doc.AddHistory(job, state.Event{Due: last.UTC(), At: now, Outcome: string(kind), Count: len(ts), Error: reason})
 	for _, t := range ts {
 		d.notes = append(d.notes, Note{Kind: kind, Job: job, ID: deliveryID(job, "", t), Due: t.UTC(), Reason: reason})
 		if len(d.notes) > 2*maxCount {
@@ -514,7 +518,7 @@ func (d *decision) latestOrder(in decideInput) map[string]string {
 		}
 		delete(d.doc.Open, dl.ID)
 		reason := fmt.Sprintf("catch_up: latest: superseded by the occurrence of %s", rfc(t))
-		d.doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: in.now, Outcome: NoteCoalesced, Attempts: dl.Attempts, Error: reason, Count: 1})
+		d.doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: in.now, Outcome: string(NoteCoalesced), Attempts: dl.Attempts, Error: reason, Count: 1})
 		d.notes = append(d.notes, Note{Kind: NoteCoalesced, Job: dl.Job, ID: dl.ID, Due: dl.Due, Reason: reason})
 		d.changed = true
 	}

@@ -179,7 +179,7 @@ func (d *decision) cancelPending(job, id, source string, now time.Time) Note {
 	}
 	note.Due = dl.Due
 	delete(d.doc.Open, id)
-	d.doc.AddHistory(job, state.Event{ID: id, Due: dl.Due, At: now, Outcome: "cancelled", Attempts: dl.Attempts})
+	d.doc.AddHistory(job, state.Event{ID: id, Due: dl.Due, At: now, Outcome: string(NoteCancelled), Attempts: dl.Attempts})
 	d.changed = true
 	d.summary.cancelled++
 	if dl.ClaimedAt(now) {

@@ -189,7 +189,7 @@ func outcomes(rep *Report) []string {
 	return out
 }
 
-func notesOf(rep *Report, kind string) []string {
+func notesOf(rep *Report, kind NoteKind) []string {
 	var out []string
 	for _, n := range rep.Notes {
 		if n.Kind == kind {

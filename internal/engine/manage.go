@@ -190,7 +190,7 @@ func (e *Engine) cancel(ctx context.Context, source string, sc *store.Scope, ids
 			} else {
 				// History belongs to jobs of the manifest; an orphan's job
 				// has none left to keep.
-				doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: "cancelled", Attempts: dl.Attempts})
+				doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: string(NoteCancelled), Attempts: dl.Attempts})
 			}
 			if dl.ClaimedAt(now) {
 				note.Reason += " (it was being delivered by run " + dl.Claim.Run + "; that attempt may still arrive)"

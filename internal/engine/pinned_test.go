@@ -690,7 +690,7 @@ func TestSortNotesByDueThenID(t *testing.T) {
 	sortNotes(ns)
 	var got []string
 	for _, n := range ns {
-		got = append(got, n.ID+n.Kind+" "+n.Due.Format("15"))
+		got = append(got, n.ID+string(n.Kind)+" "+n.Due.Format("15"))
 	}
 	// Notes with the same due time and id keep their order.
 	if diff := cmp.Diff([]string{"a1 08", "a2 08", "b 08", "c 08", "a 09", "z 09"}, got); diff != "" {
@@ -829,7 +829,7 @@ func TestCancelInFlightSaysTheAttemptMayArrive(t *testing.T) {
 	}
 	var got []string
 	for _, n := range d.notes {
-		got = append(got, n.Kind+" "+n.ID+": "+n.Reason)
+		got = append(got, string(n.Kind)+" "+n.ID+": "+n.Reason)
 	}
 	want := []string{
 		"cancelled later#a: cancelled from test (it was being delivered by run r9; that attempt may still arrive)",
@@ -1109,14 +1109,14 @@ func TestRunStopsAfterMaxPasses(t *testing.T) {
 
 func TestPassNotesKeepDecisionsOfLaterPasses(t *testing.T) {
 	t.Parallel()
-	kinds := []string{NoteDue, NoteCoalesced, NoteMissed, NoteSkipped, NoteWaiting, NoteBackoff, NoteInFlight, NoteOrphaned,
+	kinds := []NoteKind{NoteDue, NoteCoalesced, NoteMissed, NoteSkipped, NoteWaiting, NoteBackoff, NoteInFlight, NoteOrphaned,
 		NoteDisabled, NoteFirstSight, NoteEnqueued, NoteDuplicate, NoteReplaced, NoteCancelled, NoteNotFound, NoteDeferred, NoteRemoved}
 	var ns []Note
 	for _, k := range kinds {
 		ns = append(ns, Note{Kind: k})
 	}
-	kindsOf := func(ns []Note) []string {
-		var out []string
+	kindsOf := func(ns []Note) []NoteKind {
+		var out []NoteKind
 		for _, n := range ns {
 			out = append(out, n.Kind)
 		}
@@ -1125,7 +1125,7 @@ func TestPassNotesKeepDecisionsOfLaterPasses(t *testing.T) {
 	if diff := cmp.Diff(kinds, kindsOf(passNotes(ns, 0))); diff != "" {
 		t.Errorf("first pass (-want +got):\n%s", diff)
 	}
-	want := []string{NoteDue, NoteCoalesced, NoteMissed, NoteSkipped, NoteEnqueued}
+	want := []NoteKind{NoteDue, NoteCoalesced, NoteMissed, NoteSkipped, NoteEnqueued}
 	if diff := cmp.Diff(want, kindsOf(passNotes(ns, 1))); diff != "" {
 		t.Errorf("later pass (-want +got):\n%s", diff)
 	}

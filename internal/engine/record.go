@@ -62,13 +62,13 @@ func (e *Engine) record(ctx context.Context, results []outcome, rep *Report, k *
 		rep.Notes = append(rep.Notes, notes...)
 		for _, dr := range reports {
 			switch dr.Outcome {
-			case "delivered":
+			case OutcomeDelivered:
 				rep.Delivered++
 			case OutcomeNotStarted:
 				rep.NotStarted++
-			case "retrying":
+			case OutcomeRetrying:
 				rep.Failed++
-			case "dead":
+			case OutcomeDead:
 				rep.Failed++
 				rep.Dead++
 			}
@@ -131,7 +131,7 @@ func (e *Engine) settle(doc *state.Doc, dl *state.Delivery, res deliver.Result, 
 	job := e.Manifest.Job(dl.Job)
 	switch {
 	case res.Outcome == deliver.Success && refused != "":
-		dr.Outcome = "dead"
+		dr.Outcome = OutcomeDead
 		reason := "continuation refused: " + refused
 		dr.Error = reason
 		dl.LastError = reason
@@ -141,16 +141,16 @@ func (e *Engine) settle(doc *state.Doc, dl *state.Delivery, res deliver.Result, 
 		}
 		e.kill(doc, dl, reason, res, now, sum)
 	case res.Outcome == deliver.Success:
-		dr.Outcome = "delivered"
+		dr.Outcome = OutcomeDelivered
 		delivered(doc, dl, res.Status, now)
 		sum.delivered++
 	case res.Outcome == deliver.Retry && job != nil && now.Before(dl.GiveUp):
-		dr.Outcome = "retrying"
+		dr.Outcome = OutcomeRetrying
 		dl.NextAttempt = e.retryAt(dl, job, res, now)
 		dr.NextTry = dl.NextAttempt
 		sum.retrying++
 	default:
-		dr.Outcome = "dead"
+		dr.Outcome = OutcomeDead
 		reason := "permanent failure: " + dl.LastError
 		if res.Outcome == deliver.Retry {
 			reason = fmt.Sprintf("retry.until ran out %s after the due time; last error: %s", dl.GiveUp.Sub(dl.Due), dl.LastError)
@@ -182,7 +182,7 @@ func (e *Engine) report(o outcome) (dr DeliveryReport, last int) {
 // id when it was enqueued (so that the same id is a duplicate).
 func delivered(doc *state.Doc, dl *state.Delivery, status int, now time.Time) {
 	delete(doc.Open, dl.ID)
-	doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: "delivered", Attempts: dl.Attempts, Status: status})
+	doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: OutcomeDelivered, Attempts: dl.Attempts, Status: status})
 	js := doc.JobState(dl.Job)
 	js.LastSuccess = now
 	if dl.Kind == state.KindCron && dl.Due.After(js.NewestDelivered) {
@@ -210,9 +210,16 @@ func (e *Engine) retryAt(dl *state.Delivery, job *manifest.Job, res deliver.Resu
 	return next
 }
 
-// OutcomeNotStarted is the report outcome of a delivery that was claimed
-// but never sent because the run was stopped.
-const OutcomeNotStarted = "not started"
+// Outcomes of a delivery, as DeliveryReport.Outcome and the history
+// (state.Event.Outcome) record them.
+const (
+	OutcomeDelivered = state.OutcomeDelivered
+	OutcomeRetrying  = state.OutcomeRetrying
+	OutcomeDead      = state.OutcomeDead
+	// OutcomeNotStarted is the report outcome of a delivery that was
+	// claimed but never sent because the run was stopped.
+	OutcomeNotStarted = "not started"
+)
 
 // kill moves a delivery to the dead letters and queues its failure report.
 func (e *Engine) kill(doc *state.Doc, dl *state.Delivery, reason string, res deliver.Result, now time.Time, sum *changeSummary) {
@@ -222,7 +229,7 @@ func (e *Engine) kill(doc *state.Doc, dl *state.Delivery, reason string, res del
 	dl.Claim = nil
 	dl.Excerpt = excerpt(e.Masker, res.Body, res.BodyTruncated)
 	doc.AddDead(dl)
-	doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: "dead", Attempts: dl.Attempts, Status: res.Status, Error: dl.LastError})
+	doc.AddHistory(dl.Job, state.Event{ID: dl.ID, Due: dl.Due, At: now, Outcome: OutcomeDead, Attempts: dl.Attempts, Status: res.Status, Error: dl.LastError})
 	sum.dead++
 	job := e.Manifest.Job(dl.Job)
 	if job == nil || job.OnFailure == "" || dl.Kind == state.KindFailure || e.Manifest.Job(job.OnFailure) == nil {
@@ -356,11 +363,11 @@ func runBackoff(attempts, perRun int) time.Duration {
 func outcomeName(o deliver.Outcome) string {
 	switch o {
 	case deliver.Success:
-		return "delivered"
+		return OutcomeDelivered
 	case deliver.Retry:
-		return "retrying"
+		return OutcomeRetrying
 	default:
-		return "dead"
+		return OutcomeDead
 	}
 }
 

@@ -65,7 +65,7 @@ func parseAPIURL(apiURL string) (*url.URL, error) {
 		return nil, fmt.Errorf("github: API URL %q: %v", apiURL, err)
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return nil, fmt.Errorf("github: API URL %q: scheme must be https or http, like %q", apiURL, "https://ghe.example/api/v3")
+		return nil, fmt.Errorf("github: API URL %q: want an https or http URL like %q, got scheme %q", apiURL, "https://ghe.example/api/v3", u.Scheme)
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("github: API URL %q: no host", apiURL)

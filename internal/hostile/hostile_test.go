@@ -147,7 +147,7 @@ func TestManifests(t *testing.T) {
 		{name: "huge value", args: run, setup: manifestBytes(func() []byte {
 			return []byte("version: 1\ndefaults: {base_url: http://127.0.0.1:1}\njobs:\n  ping:\n    path: /ping\n    schedule: \"" + strings.Repeat("9", 1000000) + "\"\n")
 		}), code: 2, stderr: []string{
-			m("6:15: jobs.ping.schedule: expected 5 fields (minute hour day-of-month month day-of-week), got 1"), oneError,
+			m("6:15: jobs.ping.schedule: want 5 fields (minute hour day-of-month month day-of-week), got 1"), oneError,
 		}},
 		{name: "invalid utf-8", args: run, setup: testdataManifest("invalid-utf8.yml"), code: 2, stderr: []string{
 			m("5:13: not valid YAML: invalid leading UTF-8 octet"), oneError,
@@ -167,31 +167,31 @@ func TestManifests(t *testing.T) {
 			return []byte("version: 1\ndefaults: {base_url: http://127.0.0.1:1}\njobs:\n  ping:\n    path: /ping\n    " + strings.Repeat("k", 100000) + ": 1\n")
 		}), code: 2, stderr: []string{m("6:5: not valid YAML: a key longer than 1024 characters"), oneError}},
 		{name: "attempts out of range", args: run, setup: job("    retry: {attempts: 99999999999999999999}\n"), code: 2, stderr: []string{
-			m("6:23: jobs.ping.retry.attempts: 99999999999999999999 is out of range; use 1 to 20"), oneError,
+			m("6:23: jobs.ping.retry.attempts: want a whole number from 1 to 20, got 99999999999999999999"), oneError,
 		}},
 		{name: "attempts negative", args: run, setup: job("    retry: {attempts: -1}\n"), code: 2, stderr: []string{
-			m("6:23: jobs.ping.retry.attempts: -1 is out of range; use 1 to 20"), oneError,
+			m("6:23: jobs.ping.retry.attempts: want a whole number from 1 to 20, got -1"), oneError,
 		}},
 		{name: "attempts a word", args: run, setup: job("    retry: {attempts: three}\n"), code: 2, stderr: []string{
-			m(`6:23: jobs.ping.retry.attempts: must be a whole number from 1 to 20, not the string "three"`), oneError,
+			m(`6:23: jobs.ping.retry.attempts: want a whole number from 1 to 20, got the string "three"`), oneError,
 		}},
 		{name: "timeout overflows", args: run, setup: job("    timeout: 9999999999h\n"), code: 2, stderr: []string{
-			m("6:14: jobs.ping.timeout: 9999999999h is too long; the limit is 10m"), oneError,
+			m("6:14: jobs.ping.timeout: want at most 10m, got 9999999999h"), oneError,
 		}},
 		{name: "until in days overflows", args: run, setup: job("    retry: {until: 99999999999d}\n"), code: 2, stderr: []string{
 			m(`6:20: jobs.ping.retry.until: "99999999999d" is too long`), oneError,
 		}},
 		{name: "negative timeout", args: run, setup: job("    timeout: -5s\n"), code: 2, stderr: []string{
-			m("6:14: jobs.ping.timeout: -5s is negative"), oneError,
+			m("6:14: jobs.ping.timeout: want more than 0, got -5s"), oneError,
 		}},
 		{name: "jobs a list", args: run, setup: manifestFile("version: 1\njobs:\n  - ping\n"), code: 2, stderr: []string{
-			m("3:3: jobs: must be a mapping of job names to jobs, not a list"), oneError,
+			m("3:3: jobs: want a mapping of job names to jobs, got a list"), oneError,
 		}},
 		{name: "job a string", args: run, setup: manifestFile("version: 1\njobs:\n  ping: /ping\n"), code: 2, stderr: []string{
-			m(`3:9: jobs.ping: must be a mapping of job settings, not the string "/ping"`), oneError,
+			m(`3:9: jobs.ping: want a mapping of job settings, got the string "/ping"`), oneError,
 		}},
 		{name: "version a string", args: run, setup: manifestFile("version: \"1\"\njobs: {}\n"), code: 2, stderr: []string{
-			m(`1:10: version: must be the number 1, not the string "1"`),
+			m(`1:10: version: want the number 1, got the string "1"`),
 			m("2:7: jobs: no jobs; define at least one"),
 			"cronrelay run: .github/cronrelay.yml has 2 errors",
 		}},
@@ -199,16 +199,16 @@ func TestManifests(t *testing.T) {
 			m("1:10: version: version 99 is not supported; this cronrelay reads version 1"),
 		}},
 		{name: "empty file", args: run, setup: manifestFile(""), code: 2, stderr: []string{
-			m(`1:1: empty manifest; expected "version: 1" and jobs`), oneError,
+			m(`1:1: want a mapping with "version: 1" and jobs, got an empty document`), oneError,
 		}},
 		{name: "top level a list", args: run, setup: manifestFile("- 1\n- 2\n"), code: 2, stderr: []string{
-			m(`1:1: the manifest must be a mapping with "version: 1" and jobs, not a list`), oneError,
+			m(`1:1: want a mapping with "version: 1" and jobs, got a list`), oneError,
 		}},
 		{name: "two documents", args: run, setup: manifestFile("version: 1\njobs: {}\n---\nversion: 1\njobs: {}\n"), code: 2, stderr: []string{
 			m("3:1: a second YAML document starts here; a manifest is a single document"),
 		}},
 		{name: "binary tag", args: run, setup: manifestFile("version: 1\ndefaults: {base_url: {url}}\njobs:\n  ping:\n    path: !!binary L3Bpbmc=\n"), code: 2, stderr: []string{
-			m("5:11: jobs.ping.path: must be a string, not a !!binary value"), oneError,
+			m("5:11: jobs.ping.path: want a string, got a !!binary value"), oneError,
 		}},
 		{name: "custom tag", args: run, setup: manifestFile("version: 1\ndefaults: {base_url: {url}}\njobs:\n  ping:\n    path: !secret /ping\n"), code: 2, stderr: []string{
 			m(`5:11: jobs.ping.path: unknown YAML tag "!secret"; tags are not supported`), oneError,
@@ -217,7 +217,7 @@ func TestManifests(t *testing.T) {
 			m(`5:3: jobs.ping: duplicate job name "ping" at 5:3; first defined at 4:3`), oneError,
 		}},
 		{name: "header injection", args: run, setup: job("    headers: {X-A: \"a\\r\\nEvil: b\"}\n"), code: 2, stderr: []string{
-			m("6:20: jobs.ping.headers.X-A: header values must be a single line"), oneError,
+			m("6:20: jobs.ping.headers.X-A: want a single line, got a value with a line break"), oneError,
 		}},
 		{name: "1001 jobs", args: run, setup: manifestBytes(func() []byte {
 			var b strings.Builder
@@ -244,10 +244,10 @@ func TestRequests(t *testing.T) {
 			"cronrelay run: --enqueue: invalid JSON at line 1, column 7: unexpected end of JSON input",
 		}},
 		{name: "a list", args: enq(`[{"job":"later"}]`), code: 2, stderr: []string{
-			`cronrelay run: --enqueue: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got array`,
+			`cronrelay run: --enqueue: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got a list`,
 		}},
 		{name: "a string", args: enq(`"later"`), code: 2, stderr: []string{
-			`cronrelay run: --enqueue: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got string`,
+			`cronrelay run: --enqueue: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got a string`,
 		}},
 		{name: "body over 64 KiB", args: enq(`{"job":"later","body":"` + strings.Repeat("x", 70000) + `"}`), code: 2, stderr: []string{
 			"cronrelay run: --enqueue: body: body is 70002 bytes; at most 65536 (64 KiB)",
@@ -265,10 +265,10 @@ func TestRequests(t *testing.T) {
 			"cronrelay run: --enqueue: invalid JSON at line 1, column 10001: invalid character '[' exceeded max depth",
 		}},
 		{name: "wrong types", args: enq(`{"job":5,"id":true,"delay":5,"replace":"yes"}`), code: 2, stderr: []string{
-			"cronrelay run: --enqueue: job: want a job name string, got number",
-			"--enqueue: id: want an id string, got boolean",
-			`--enqueue: delay: want a duration string such as "24h", got number`,
-			"--enqueue: replace: want a boolean, got string",
+			"cronrelay run: --enqueue: job: want a job name string, got a number",
+			"--enqueue: id: want an id string, got a boolean",
+			`--enqueue: delay: want a duration string such as "24h", got a number`,
+			"--enqueue: replace: want true or false, got a string",
 		}},
 		{name: "invalid utf-8", args: enq("{\"job\":\"later\",\"id\":\"a\xff\"}"), code: 2, stderr: []string{
 			"cronrelay run: --enqueue: invalid UTF-8 at line 1, column 23",
@@ -283,13 +283,13 @@ func TestRequests(t *testing.T) {
 			"cronrelay run: --enqueue: 10000 items (enqueue and cancel together); at most 1000",
 		}},
 		{name: "negative delay", args: enq(`{"job":"later","delay":"-5m"}`), code: 2, stderr: []string{
-			`cronrelay run: --enqueue: delay: delay "-5m" must not be negative`,
+			`cronrelay run: --enqueue: delay: want a delay of 0 or more, got "-5m"`,
 		}},
 		{name: "delay overflows", args: enq(`{"job":"later","delay":"9999999999h"}`), code: 2, stderr: []string{
-			`cronrelay run: --enqueue: delay: delay "9999999999h" is longer than the maximum of 400d`,
+			`cronrelay run: --enqueue: delay: want a delay of at most 400d, got "9999999999h"`,
 		}},
 		{name: "delay a number", args: enq(`{"job":"later","delay":1e999}`), code: 2, stderr: []string{
-			`cronrelay run: --enqueue: delay: want a duration string such as "24h", got number`,
+			`cronrelay run: --enqueue: delay: want a duration string such as "24h", got a number`,
 		}},
 		{name: "at far future", args: enq(`{"job":"later","at":"9999-12-31T23:59:59Z"}`), code: 2, stderr: []string{
 			"cronrelay run: --enqueue: at: 9999-12-31T23:59:59Z is more than 106751 days ahead; the limit is 400 days",
@@ -298,7 +298,7 @@ func TestRequests(t *testing.T) {
 			"cronrelay run: --enqueue: at: 0000-01-01T00:00:00Z is more than 400 days ago; the limit is 400 days",
 		}},
 		{name: "at month 13", args: enq(`{"job":"later","at":"2026-13-45T00:00:00Z"}`), code: 2, stderr: []string{
-			`cronrelay run: --enqueue: at: invalid time "2026-13-45T00:00:00Z"; want RFC 3339 such as "2026-11-28T08:00:00Z"`,
+			`cronrelay run: --enqueue: at: want an RFC 3339 time such as "2026-11-28T08:00:00Z", got "2026-13-45T00:00:00Z"`,
 		}},
 		{name: "delay and at", args: enq(`{"job":"later","delay":"1m","at":"2026-11-28T10:00:00Z"}`), code: 2, stderr: []string{
 			`cronrelay run: --enqueue: "delay" and "at" are exclusive; give one or the other`,
@@ -339,7 +339,7 @@ func TestRequests(t *testing.T) {
 			`cronrelay enqueue: enqueue[0].id: invalid id "../x"; ` + idRule,
 		}},
 		{name: "enqueue negative delay", args: enqueue("--delay", "-5m"), code: 2, stderr: []string{
-			`cronrelay enqueue: enqueue[0].delay: delay "-5m" must not be negative`,
+			`cronrelay enqueue: enqueue[0].delay: want a delay of 0 or more, got "-5m"`,
 		}},
 		{name: "enqueue unknown job", args: []string{"enqueue", "--job", "nope", "--delay", "1m"}, code: 2, stderr: []string{
 			`cronrelay enqueue: enqueue[0].job: unknown job "nope"; valid are "ping", "later", "cont"`,
@@ -396,16 +396,16 @@ func TestEvents(t *testing.T) {
 			"cronrelay run: event schedule: the payload is not a JSON object: invalid character 's' looking for beginning of value",
 		}},
 		{name: "a list", action: true, event: "schedule", setup: event(text(`[{"schedule":"*/5 * * * *"}]`)), code: 2, stderr: []string{
-			"cronrelay run: event schedule: the payload is not a JSON object but a list",
+			"cronrelay run: event schedule: the payload: want a JSON object, got a list",
 		}},
 		{name: "invalid utf-8", action: true, event: rd, writes: true, setup: event(text("{\"action\":\"cronrelay\",\"client_payload\":{\"job\":\"later\",\"id\":\"\xff\"}}")), code: 2, stderr: []string{
 			cp + "invalid UTF-8 at line 1, column 22",
 		}},
 		{name: "client_payload a string", action: true, writes: true, event: rd, setup: dispatch(`"{\"job\":\"later\"}"`), code: 2, stderr: []string{
-			cp + `want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got string`,
+			cp + `want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got a string`,
 		}},
 		{name: "client_payload a number", action: true, writes: true, event: rd, setup: dispatch(`42`), code: 2, stderr: []string{
-			cp + `want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got number`,
+			cp + `want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got a number`,
 		}},
 		{name: "client_payload huge", action: true, writes: true, event: rd, setup: dispatch(`{"job":"later","body":"` + strings.Repeat("x", 3<<20) + `"}`), code: 2, stderr: []string{
 			cp + "request is 3145753 bytes; at most 1048576 (1 MiB)",
@@ -426,7 +426,7 @@ func TestEvents(t *testing.T) {
 			"cronrelay run: event repository_dispatch: event_type \"deploy\" is not for cronrelay: it handles event_type \"cronrelay\", whose client_payload is an enqueue request; limit the workflow to it with `on: repository_dispatch: types: [cronrelay]`",
 		}},
 		{name: "action not a string", action: true, event: rd, setup: event(text(`{"action":["cronrelay"],"client_payload":{"job":"later"}}`)), code: 2, stderr: []string{
-			`cronrelay run: event repository_dispatch: "action" (the event_type) must be a string, not a list`,
+			`cronrelay run: event repository_dispatch: "action" (the event_type): want a string, got a list`,
 		}},
 		{name: "missing file", action: true, event: "schedule", env: map[string]string{"GITHUB_EVENT_PATH": "{root}/gone.json"}, code: 2, stderr: []string{
 			"cronrelay run: event schedule: reading the payload GITHUB_EVENT_PATH names ({root}/gone.json): open {root}/gone.json: no such file or directory",
@@ -443,10 +443,10 @@ func TestEvents(t *testing.T) {
 			"cronrelay run: event \"schedule\\n::error::x\": cronrelay does not run on \"schedule\\n::error::x\" events; it runs on schedule, workflow_dispatch and repository_dispatch (event_type \"cronrelay\"): remove \"schedule\\n::error::x\" from the workflow's `on:`",
 		}},
 		{name: "dispatch inputs an object", action: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"jobs":{"a":1}}}`)), code: 2, stderr: []string{
-			"cronrelay run: event workflow_dispatch: inputs.jobs: is an object, want a string, boolean or number",
+			"cronrelay run: event workflow_dispatch: inputs.jobs: want a string, a boolean or a number, got an object",
 		}},
 		{name: "dispatch enqueue input bad", action: true, writes: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"enqueue":"{\"job\":\"later\",\"delay\":\"-5m\"}"}}`)), code: 2, stderr: []string{
-			`cronrelay run: workflow_dispatch input "enqueue": delay: delay "-5m" must not be negative`,
+			`cronrelay run: workflow_dispatch input "enqueue": delay: want a delay of 0 or more, got "-5m"`,
 		}},
 		{name: "dispatch jobs unknown", action: true, event: "workflow_dispatch", setup: event(text(`{"inputs":{"jobs":"../ping"}}`)), code: 2, stderr: []string{
 			`cronrelay run: workflow_dispatch input "jobs": unknown job "../ping"; valid are ["ping" "later" "cont"]`,
@@ -476,8 +476,8 @@ func TestContinuations(t *testing.T) {
 	big := c("body over 64 KiB", `{"cronrelay":{"job":"later","body":"`+strings.Repeat("x", 70000)+`"}}`,
 		"refused "+id+": continuation from "+id+": response body over 64 KiB; continuation ignored")
 	runEntries(t, []entry{
-		c("a string", `{"cronrelay":"enqueue later"}`, refused+`cronrelay: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got string`),
-		c("a list", `{"cronrelay":[{"job":"later"}]}`, refused+`cronrelay: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got array`),
+		c("a string", `{"cronrelay":"enqueue later"}`, refused+`cronrelay: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got a string`),
+		c("a list", `{"cronrelay":[{"job":"later"}]}`, refused+`cronrelay: want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got a list`),
 		c("unknown job", `{"cronrelay":{"job":"nope"}}`, refused+`cronrelay.job: unknown job "nope"; valid are "ping", "later", "cont"`),
 		c("101 items", `{"cronrelay":`+items(101)+`}`, refused+"cronrelay: 101 items (enqueue and cancel together); at most 100"),
 		c("deep", `{"cronrelay":{"job":"later","body":`+nested(`[`, "", "]", 1000)+`}}`, refused+"cronrelay: nested deeper than 64 levels at line 1, column 99"),
@@ -485,14 +485,14 @@ func TestContinuations(t *testing.T) {
 		c("invalid utf-8", "{\"cronrelay\":{\"job\":\"later\",\"id\":\"\xff\"}}", refused+"cronrelay: invalid UTF-8 at line 1, column 35"),
 		c("nul", `{"cronrelay":{"job":"later","id":"a\u0000"}}`, refused+`cronrelay: NUL character (\u0000) at line 1, column 36`),
 		c("duplicate key", `{"cronrelay":{"job":"later","id":"a"},"cronrelay":{"job":"later","id":"b"}}`, refused+"cronrelay: duplicate field"),
-		c("negative delay", `{"cronrelay":{"job":"later","delay":"-5m"}}`, refused+`cronrelay.delay: delay "-5m" must not be negative`),
+		c("negative delay", `{"cronrelay":{"job":"later","delay":"-5m"}}`, refused+`cronrelay.delay: want a delay of 0 or more, got "-5m"`),
 		c("far future", `{"cronrelay":{"job":"later","at":"9999-01-01T00:00:00Z"}}`,
 			refused+"enqueue[0].at: 9999-01-01T00:00:00Z is more than 106751 days ahead; the limit is 400 days"),
-		c("wrong types", `{"cronrelay":{"job":1,"delay":[]}}`, refused+"cronrelay.job: want a job name string, got number",
-			"continuation from "+id+`: cronrelay.delay: want a duration string such as "24h", got array`),
+		c("wrong types", `{"cronrelay":{"job":1,"delay":[]}}`, refused+"cronrelay.job: want a job name string, got a number",
+			"continuation from "+id+`: cronrelay.delay: want a duration string such as "24h", got a list`),
 		c("unknown field", `{"cronrelay":{"job":"later","url":"https://evil.example"}}`, refused+`cronrelay.url: unknown field; valid are "job", "id", "delay", "at", "body", "replace"`),
 		c("one bad item", `{"cronrelay":{"enqueue":[{"job":"later","id":"ok"},{"job":"later","delay":"x"}]}}`,
-			refused+`cronrelay.enqueue[1].delay: invalid duration "x"; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`),
+			refused+`cronrelay.enqueue[1].delay: want a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d", got "x"`),
 		c("not in continues", `{"cronrelay":{"job":"ping","id":"a"}}`, refused+`cronrelay.job: job "ping" is not in continues of "cont"; add it there to allow this`),
 		c("cancel a failure report", `{"cronrelay":{"cancel":[{"job":"later","id":"dead:later@2026-11-28T09:00:00Z"}]}}`,
 			refused+`cronrelay.cancel[0].id: id "dead:later@2026-11-28T09:00:00Z" is in the "dead:" space cronrelay keeps for its failure reports; choose another id`),
@@ -510,32 +510,32 @@ func TestFlags(t *testing.T) {
 	const outside = `cronrelay run: state %s: the path is outside the workspace; in GitHub Actions a file: state must be inside GITHUB_WORKSPACE`
 	runEntries(t, []entry{
 		{name: "concurrency -1", args: []string{"run", "--concurrency", "-1"}, code: 2, stderr: []string{
-			"cronrelay run: --concurrency: -1 is out of range 1-256",
+			"cronrelay run: --concurrency: want a number from 1 to 256, got -1",
 		}},
 		{name: "concurrency huge", args: []string{"run", "--concurrency", "99999999999999999999"}, code: 2, stderr: []string{
-			`cronrelay run: --concurrency: "99999999999999999999" is out of range`,
+			`cronrelay run: --concurrency: want a whole number in range, got "99999999999999999999"`,
 			`Run "cronrelay run --help" for usage.`,
 		}},
 		{name: "lookahead 100h", args: []string{"run", "--lookahead", "100h"}, code: 2, stderr: []string{
-			"cronrelay run: --lookahead: 100h0m0s is out of range 0-6h",
+			"cronrelay run: --lookahead: want a duration from 0 to 6h, got 100h0m0s",
 		}},
 		{name: "lookahead overflows", args: []string{"run", "--lookahead", "9999999999h"}, code: 2, stderr: []string{
-			`cronrelay run: --lookahead: "9999999999h" is not a duration like 4m or 90s`,
+			`cronrelay run: --lookahead: want a duration like 4m or 90s, got "9999999999h"`,
 		}},
 		{name: "budget 0", args: []string{"run", "--budget", "0"}, code: 2, stderr: []string{
-			"cronrelay run: --budget: 0s is out of range (0-6h]",
+			"cronrelay run: --budget: want more than 0 and at most 6h, got 0s",
 		}},
 		{name: "fail-on", args: []string{"run", "--fail-on", "sometimes"}, code: 2, stderr: []string{
-			`cronrelay run: --fail-on: "sometimes" is not one of dead, failure, never`,
+			`cronrelay run: --fail-on: want one of dead, failure, never, got "sometimes"`,
 		}},
 		{name: "count abc", args: []string{"next", "--count", "abc"}, code: 2, stderr: []string{
-			`cronrelay next: --count: "abc" is not a whole number`,
+			`cronrelay next: --count: want a whole number, got "abc"`,
 		}},
 		{name: "count huge", args: []string{"next", "--count", "99999999999999999999"}, code: 2, stderr: []string{
-			`cronrelay next: --count: "99999999999999999999" is out of range`,
+			`cronrelay next: --count: want a whole number in range, got "99999999999999999999"`,
 		}},
 		{name: "at month 13", args: []string{"plan", "--at", "2026-13-45"}, code: 2, stderr: []string{
-			`cronrelay plan: --at: "2026-13-45" is not an RFC 3339 time (like 2026-11-28T08:00:00Z)`,
+			`cronrelay plan: --at: want an RFC 3339 time like 2026-11-28T08:00:00Z, got "2026-13-45"`,
 		}},
 		{name: "unknown flag", args: []string{"run", "--frobnicate"}, code: 2, stderr: []string{
 			"cronrelay run: flag provided but not defined: -frobnicate",
@@ -569,10 +569,10 @@ func TestFlags(t *testing.T) {
 			`cronrelay run: state URI "branch:..": invalid branch name: must not end with "."`,
 		}},
 		{name: "state gist zzz", args: []string{"run", "--state", "gist:zzz"}, code: 2, stderr: []string{
-			`cronrelay run: state URI "gist:zzz": gist id must be hexadecimal, found 'z' at position 1`,
+			`cronrelay run: state URI "gist:zzz": gist id: want hexadecimal digits, got 'z' at position 1`,
 		}},
 		{name: "state no kind", args: []string{"run", "--state", "state.json"}, code: 2, stderr: []string{
-			`cronrelay run: state URI "state.json": missing kind; want "file:PATH", "branch:NAME" or "gist:ID" (did you mean "file:state.json"?)`,
+			`cronrelay run: state URI "state.json": want "file:PATH", "branch:NAME" or "gist:ID", got no kind (did you mean "file:state.json"?)`,
 		}},
 		{name: "manifest /dev/zero", args: []string{"run", "--manifest", "/dev/zero"}, code: 2, stderr: []string{
 			"cronrelay run: manifest /dev/zero: not a regular file",
@@ -659,16 +659,16 @@ func TestStates(t *testing.T) {
 			st + "unsupported version 0; the document was left untouched",
 		}},
 		{name: "version a string", args: run, setup: stateFile(text(`{"version":"1"}`)), code: 2, stderr: []string{
-			st + `not a cronrelay state document ("version" is a string, want the number 1)` + untouched,
+			st + `not a cronrelay state document ("version": want the number 1, got a string)` + untouched,
 		}},
 		{name: "no version", args: run, setup: stateFile(text(`{"jobs":{}}`)), code: 2, stderr: []string{
 			st + `not a cronrelay state document (no "version")` + untouched,
 		}},
 		{name: "jobs a list", args: run, setup: stateFile(text(`{"version":1,"jobs":[],"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
-			st + `cannot read the document ("jobs" is a list, want an object)` + untouched,
+			st + `cannot read the document ("jobs": want an object, got a list)` + untouched,
 		}},
 		{name: "attempts a string", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":"1"}`), code: 2, stderr: []string{
-			st + `cannot read the document (open["later#a"].attempts is a string, want a number)` + untouched,
+			st + `cannot read the document (open["later#a"].attempts: want a number, got a string)` + untouched,
 		}},
 		{name: "mismatched id", args: run, setup: doc(`"later#b":{` + delivery + `,"attempts":0}`), code: 2, stderr: []string{
 			st + `open delivery "later#b" is malformed; the document was left untouched`,
@@ -719,52 +719,52 @@ func TestStates(t *testing.T) {
 			"cronrelay status: file:{ws}/fifo.json: {ws}/fifo.json is not a regular file (mode p---------)",
 		}},
 		{name: "a list", args: []string{"status"}, setup: stateFile(text(`[{"version":1}]`)), code: 2, stderr: []string{
-			"cronrelay status: state file:{ws}/.cronrelay/state.json: not a cronrelay state document (a list, not an object)" + untouched,
+			"cronrelay status: state file:{ws}/.cronrelay/state.json: not a cronrelay state document (the document: want an object, got a list)" + untouched,
 		}},
 		{name: "branch not json", action: true, event: "schedule", setup: branch("<html>not json</html>\n"), code: 2, stderr: []string{
 			"cronrelay run: state branch:cronrelay-state: not a cronrelay state document (invalid character '<' looking for beginning of value)" + untouched,
 		}},
 		{name: "id with a newline", args: run, setup: doc(`"later#a\n::error::x":{"id":"later#a\n::error::x","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
-			st + `open["later#a\n::error::x"].id: "later#a\n::error::x" is not a delivery id; the document was left untouched`,
+			st + `open["later#a\n::error::x"].id: want a delivery id, got "later#a\n::error::x"; the document was left untouched`,
 		}},
 		{name: "job name with a newline", args: run, setup: stateFile(text(`{"version":1,"jobs":{"a\n::stop-commands::x":{}},"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
-			st + `jobs["a\n::stop-commands::x"]: not a job name (want ^[a-z0-9][a-z0-9_-]{0,62}$); the document was left untouched`,
+			st + `jobs["a\n::stop-commands::x"]: want a job name matching ^[a-z0-9][a-z0-9_-]{0,62}$, got "a\n::stop-commands::x"; the document was left untouched`,
 		}},
 		{name: "delivery of another job", args: run, setup: doc(`"later#a":{"id":"later#a","job":"ping","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
-			st + `open["later#a"].id: "later#a" is not a delivery of job "ping"; the document was left untouched`,
+			st + `open["later#a"].id: want a delivery of job "ping", got "later#a"; the document was left untouched`,
 		}},
 		{name: "attempts at the largest integer", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":9223372036854775807}`), code: 2, stderr: []string{
-			st + `open["later#a"].attempts: 9223372036854775807 is out of range 0-3000000; the document was left untouched`,
+			st + `open["later#a"].attempts: want a number from 0 to 3000000, got 9223372036854775807; the document was left untouched`,
 		}},
 		{name: "negative attempts", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":-1}`), code: 2, stderr: []string{
-			st + `open["later#a"].attempts: -1 is out of range 0-3000000; the document was left untouched`,
+			st + `open["later#a"].attempts: want a number from 0 to 3000000, got -1; the document was left untouched`,
 		}},
 		{name: "unknown kind", args: run, setup: doc(`"later#a":{"id":"later#a","job":"later","kind":"shell","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
-			st + `open["later#a"].kind: "shell" is not one of cron, delayed, manual, failure; the document was left untouched`,
+			st + `open["later#a"].kind: want one of cron, delayed, manual, failure, got "shell"; the document was left untouched`,
 		}},
 		{name: "status 999", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":1,"last_status":999}`), code: 2, stderr: []string{
-			st + `open["later#a"].last_status: 999 is not an HTTP status; the document was left untouched`,
+			st + `open["later#a"].last_status: want an HTTP status, got 999; the document was left untouched`,
 		}},
 		{name: "claim run with a newline", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":1,"claim":{"run":"r\n::add-mask::x","until":"2026-11-28T10:05:00Z"}}`), code: 2, stderr: []string{
-			st + `open["later#a"].claim.run: "r\n::add-mask::x" is not a run id; the document was left untouched`,
+			st + `open["later#a"].claim.run: want a run id, got "r\n::add-mask::x"; the document was left untouched`,
 		}},
 		{name: "claim until 9999", args: run, setup: doc(`"later#a":{` + delivery + `,"attempts":1,"claim":{"run":"r1","until":"9999-12-31T23:59:59Z"}}`), code: 2, stderr: []string{
 			st + `open["later#a"].claim.until: 9999-12-31T23:59:59Z is 2562047h47m0s ahead; no run holds a claim longer than 12h2m0s, so the document was edited by hand. It was left untouched: remove the claim to let the delivery go`,
 		}},
 		{name: "history id with a newline", args: run, setup: stateFile(text(`{"version":1,"jobs":{"ping":{"history":[{"id":"ping@x\n::error::y","due":"2026-11-28T09:00:00Z","at":"2026-11-28T09:00:00Z","outcome":"delivered"}]}},"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
-			st + `jobs["ping"].history[0].id: "ping@x\n::error::y" is not a delivery id; the document was left untouched`,
+			st + `jobs["ping"].history[0].id: want a delivery id, got "ping@x\n::error::y"; the document was left untouched`,
 		}},
 		{name: "history count overflow", args: run, setup: stateFile(text(`{"version":1,"jobs":{"ping":{"history":[{"due":"2026-11-28T09:00:00Z","at":"2026-11-28T09:00:00Z","outcome":"coalesced","count":9223372036854775807}]}},"open":{},"dead":null,"recent":{}}`)), code: 2, stderr: []string{
-			st + `jobs["ping"].history[0].count: 9223372036854775807 is out of range 0-1073741824; the document was left untouched`,
+			st + `jobs["ping"].history[0].count: want a number from 0 to 1073741824, got 9223372036854775807; the document was left untouched`,
 		}},
 		{name: "dead letter with a bad id", args: run, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":[{"id":"x y","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":1}],"recent":{}}`)), code: 2, stderr: []string{
-			st + `dead[0].id: "x y" is not a delivery id; the document was left untouched`,
+			st + `dead[0].id: want a delivery id, got "x y"; the document was left untouched`,
 		}},
 		{name: "recent id with a carriage return", args: run, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":null,"recent":{"later#a\r::error::x":"2026-11-28T09:00:00Z"}}`)), code: 2, stderr: []string{
 			st + `recent["later#a\r::error::x"]: not a delivery id; the document was left untouched`,
 		}},
 		{name: "status with a bad state", args: []string{"status"}, setup: doc(`"later#a\n::error::x":{"id":"later#a\n::error::x","job":"later","kind":"delayed","due":"2026-11-28T09:00:00Z","created":"2026-11-28T09:00:00Z","attempts":0}`), code: 2, stderr: []string{
-			`cronrelay status: state file:{ws}/.cronrelay/state.json: open["later#a\n::error::x"].id: "later#a\n::error::x" is not a delivery id; the document was left untouched`,
+			`cronrelay status: state file:{ws}/.cronrelay/state.json: open["later#a\n::error::x"].id: want a delivery id, got "later#a\n::error::x"; the document was left untouched`,
 		}},
 		{name: "sealed without a key", args: run, setup: stateFile(testdata("states/sealed.json")), code: 2, stderr: []string{
 			st + `its payloads are encrypted ("sealed") and no key is set, so this run cannot write it without losing them; set CRONRELAY_STATE_KEY (the action input state-key). The document was left untouched`,
@@ -773,7 +773,7 @@ func TestStates(t *testing.T) {
 			st + "sealed: cannot decrypt the payloads (wrong key: none of the 1 keys opens it); check CRONRELAY_STATE_KEY: while rotating it must hold the new key first and the old key after it. The document was left untouched",
 		}},
 		{name: "sealed, a public key as the key", args: run, env: map[string]string{"CRONRELAY_STATE_KEY": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"}, setup: stateFile(testdata("states/sealed.json")), code: 2, stderr: []string{
-			st + "sealed: cannot decrypt the payloads (CRONRELAY_STATE_KEY: key 1 of 1 is not an age secret key (want AGE-SECRET-KEY-1..., as `cronrelay state-key` or age-keygen prints)); check CRONRELAY_STATE_KEY: while rotating it must hold the new key first and the old key after it. The document was left untouched",
+			st + "sealed: cannot decrypt the payloads (CRONRELAY_STATE_KEY: key 1 of 1 is not an age secret key (one reads AGE-SECRET-KEY-1..., as `cronrelay state-key` or age-keygen prints)); check CRONRELAY_STATE_KEY: while rotating it must hold the new key first and the old key after it. The document was left untouched",
 		}},
 		{name: "sealed, not base64", args: run, env: map[string]string{"CRONRELAY_STATE_KEY": stateKey}, setup: stateFile(text(`{"version":1,"jobs":{},"open":{},"dead":null,"recent":{},"sealed":"!!"}`)), code: 2, stderr: []string{
 			st + "sealed: cannot decrypt the payloads (not base64: illegal base64 data at input byte 0); check CRONRELAY_STATE_KEY: while rotating it must hold the new key first and the old key after it. The document was left untouched",

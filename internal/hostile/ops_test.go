@@ -60,7 +60,7 @@ func TestPreflight(t *testing.T) {
 		{name: "signing key too short", args: run, setup: manifestFile(signedManifest),
 			env:  map[string]string{"CRONRELAY_SIGNING_KEY": "whsec_c2hvcnQ=", "NEW_SECRET": newSet},
 			code: 2, hits: 1, writes: true, check: onlyCont, stderr: []string{
-				m(`8:18: jobs.ping.signing_key: signing key after "whsec_" is too short: 5 bytes decoded, want at least 16 (generate one with: openssl rand -base64 32)`),
+				m(`8:18: jobs.ping.signing_key: signing key after "whsec_": want at least 16 bytes once decoded, got 5 (generate one with: openssl rand -base64 32)`),
 				skipped,
 			}},
 		{name: "new secret missing", args: run, setup: manifestFile(signedManifest),
@@ -139,7 +139,7 @@ func TestPartialRequests(t *testing.T) {
 	runEntries(t, []entry{
 		{name: "unknown job beside a syntax error", args: enq(`{"enqueue":[{"job":"later","delay":"x"},{"job":"nope"},{"job":"later","id":"ok","delay":"1h"}]}`),
 			code: 2, hits: 1, writes: true, check: pending("later#ok"), stderr: []string{
-				`cronrelay run: --enqueue: enqueue[0].delay: invalid duration "x"; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`,
+				`cronrelay run: --enqueue: enqueue[0].delay: want a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d", got "x"`,
 				`--enqueue: enqueue[1].job: unknown job "nope"; valid are "ping", "later", "cont"`,
 				"cronrelay run: refused --enqueue: its other 1 item was applied; the run went on",
 			}},
@@ -149,11 +149,11 @@ func TestPartialRequests(t *testing.T) {
 		}},
 		{name: "dispatch with a bad item", action: true, event: "repository_dispatch", setup: rd, code: 2, writes: true,
 			stdout: []string{
-				`::error title=cronrelay request refused::repository_dispatch client_payload: enqueue[1].job: unknown job "nope"; valid are "ping", "later", "cont"%0Arepository_dispatch client_payload: enqueue[1].delay: invalid duration "soon"; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`,
+				`::error title=cronrelay request refused::repository_dispatch client_payload: enqueue[1].job: unknown job "nope"; valid are "ping", "later", "cont"%0Arepository_dispatch client_payload: enqueue[1].delay: want a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d", got "soon"`,
 			},
 			stderr: []string{
 				`cronrelay run: repository_dispatch client_payload: enqueue[1].job: unknown job "nope"; valid are "ping", "later", "cont"`,
-				`repository_dispatch client_payload: enqueue[1].delay: invalid duration "soon"; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`,
+				`repository_dispatch client_payload: enqueue[1].delay: want a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d", got "soon"`,
 				"cronrelay run: refused repository_dispatch client_payload: its other 1 item was applied; the run went on",
 			}},
 	})

@@ -119,8 +119,7 @@ func (p *parser) buildJob(rj *rawJob, defaults fieldSet, names map[string]bool, 
 			if at == nil || at.bad || (fs.ok("retry.backoff") && strings.HasPrefix(fs["retry.backoff"].path, "jobs.")) {
 				at = fs["retry.backoff"]
 			}
-			p.errorf(at.node, "%s: retry.max_backoff %s is shorter than retry.backoff %s", at.path,
-				formatDuration(j.Retry.MaxBackoff), formatDuration(j.Retry.Backoff))
+			p.errorf(at.node, at.path, "retry.max_backoff %s is shorter than retry.backoff %s", formatDuration(j.Retry.MaxBackoff), formatDuration(j.Retry.Backoff))
 		}
 	}
 
@@ -131,9 +130,9 @@ func (p *parser) buildJob(rj *rawJob, defaults fieldSet, names map[string]bool, 
 		case name == rj.name && strings.HasPrefix(v.path, "defaults."):
 			// An inherited on_failure does not call the failure job itself.
 		case name == rj.name:
-			p.errorf(v.node, "%s: a job cannot be its own on_failure", v.path)
+			p.errorf(v.node, v.path, "a job cannot be its own on_failure")
 		case !names[name]:
-			p.errorf(v.node, "%s: no job named %q%s", v.path, name, diag.DidYouMean(name, nameList))
+			p.errorf(v.node, v.path, "no job named %q%s", name, diag.DidYouMean(name, nameList))
 		default:
 			j.OnFailure = name
 		}
@@ -142,7 +141,7 @@ func (p *parser) buildJob(rj *rawJob, defaults fieldSet, names map[string]bool, 
 	if v := fs["continues"]; v != nil && !v.bad {
 		for i, name := range v.v.([]string) {
 			if !names[name] {
-				p.errorf(v.node.Content[i], "%s[%d]: no job named %q%s", v.path, i, name, diag.DidYouMean(name, nameList))
+				p.errorf(v.node.Content[i], diag.Index(v.path, i), "no job named %q%s", name, diag.DidYouMean(name, nameList))
 				continue
 			}
 			j.Continues = append(j.Continues, name)
@@ -153,7 +152,7 @@ func (p *parser) buildJob(rj *rawJob, defaults fieldSet, names map[string]bool, 
 	}
 
 	if j.Body != nil && (j.Method == "GET" || j.Method == "HEAD") {
-		p.warnf(fs["body"].node, "%s.body: a body sent with %s is ignored by most servers; use POST, PUT or PATCH", jpath, j.Method)
+		p.warnf(fs["body"].node, diag.Key(jpath, "body"), "a body sent with %s is ignored by most servers; use POST, PUT or PATCH", j.Method)
 	}
 	return j
 }
@@ -168,15 +167,15 @@ func (p *parser) buildSchedule(j *Job, fs fieldSet, rj *rawJob) {
 	if err != nil {
 		var se *schedule.Error
 		if errors.As(err, &se) {
-			p.errorf(v.node, "%s: %s", v.path, se.Error())
+			p.errorf(v.node, v.path, "%s", se.Error())
 		} else {
-			p.errorf(v.node, "%s: %v", v.path, err)
+			p.errorf(v.node, v.path, "%v", err)
 		}
 		return
 	}
 	j.Schedule, j.SchedulePos = s, posOf(v.node)
 	if s.DayOfMonthAndWeek() {
-		p.warnf(v.node, "%s: %q restricts both day-of-month and day-of-week; cron runs it on days matching either, not only both", v.path, expr)
+		p.warnf(v.node, v.path, "%q restricts both day-of-month and day-of-week; cron runs it on days matching either, not only both", expr)
 	}
 }
 
@@ -188,22 +187,22 @@ func (p *parser) buildURL(j *Job, fs fieldSet, rj *rawJob, jpath string) {
 		if urlV.node.Line > later.Line || urlV.node.Line == later.Line && urlV.node.Column > later.Column {
 			later = urlV.node
 		}
-		p.errorf(later, "%s: has both url and path; keep one", jpath)
+		p.errorf(later, jpath, "has both url and path; keep one")
 	case urlV == nil && pathV == nil:
-		p.errorf(rj.keyNode, "%s: needs url (an absolute URL) or path (appended to base_url)", jpath)
+		p.errorf(rj.keyNode, jpath, "needs url (an absolute URL) or path (appended to base_url)")
 	case urlV != nil:
 		if urlV.bad {
 			return
 		}
 		j.URL, j.urlKey = urlV.v.(string), "url"
 		if problem := templURLProblem(j.URL, j.AllowHTTP); problem != "" {
-			p.errorf(urlV.node, "%s: %s", urlV.path, problem)
+			p.errorf(urlV.node, urlV.path, "%s", problem)
 		}
 	default:
 		base := fs["base_url"]
 		switch {
 		case base == nil:
-			p.errorf(pathV.node, "%s: needs a base_url (in defaults or the job); or use url", pathV.path)
+			p.errorf(pathV.node, pathV.path, "needs a base_url (in defaults or the job); or use url")
 			return
 		case base.bad || pathV.bad:
 			return
@@ -211,7 +210,7 @@ func (p *parser) buildURL(j *Job, fs fieldSet, rj *rawJob, jpath string) {
 		j.URL, j.urlKey = joinURL(base.v.(string), pathV.v.(string)), "path"
 		j.baseURL, j.path = base.v.(string), pathV.v.(string)
 		if problem := templURLProblem(j.URL, j.AllowHTTP); problem != "" {
-			p.errorf(pathV.node, "%s: %s", pathV.path, problem)
+			p.errorf(pathV.node, pathV.path, "%s", problem)
 		}
 	}
 }

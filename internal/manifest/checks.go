@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 
 func checkTimezone(p *parser, vn *yaml.Node, path, s string) *value {
 	if s == "" || s == "Local" || strings.EqualFold(s, "local") {
-		p.errorf(vn, "%s: %q is not allowed; name an IANA zone like UTC or Europe/Berlin", path, s)
+		p.errorf(vn, path, "%q is not allowed; name an IANA zone like UTC or Europe/Berlin", s)
 		return nil
 	}
 	loc, err := time.LoadLocation(s)
@@ -24,26 +25,26 @@ func checkTimezone(p *parser, vn *yaml.Node, path, s string) *value {
 		// systems (macOS) and nowhere else: use the right name
 		// everywhere, and say so.
 		if z := zoneInOtherCase(s); z != "" {
-			p.warnf(vn, "%s: zone names are case-sensitive: %q is read as %q; write it so", path, s, z)
+			p.warnf(vn, path, "zone names are case-sensitive: %q is read as %q; write it so", s, z)
 			loc, _ := time.LoadLocation(z)
 			return &value{v: loc}
 		}
-		p.errorf(vn, "%s: unknown time zone %q; use an IANA name like UTC, Europe/Berlin or America/New_York", path, diag.Truncate(s, 60))
+		p.errorf(vn, path, "unknown time zone %q; use an IANA name like UTC, Europe/Berlin or America/New_York", diag.Truncate(s, 60))
 		return nil
 	}
 	if hint := fixedOffsetZone(s, loc); hint != "" {
-		p.warnf(vn, "%s: %s", path, hint)
+		p.warnf(vn, path, "%s", hint)
 	}
 	return &value{v: loc}
 }
 
 func checkBaseURL(p *parser, vn *yaml.Node, path, s string) *value {
 	if problem := templURLProblem(s, true); problem != "" {
-		p.errorf(vn, "%s: %s", path, problem)
+		p.errorf(vn, path, "%s", problem)
 		return nil
 	}
 	if strings.ContainsAny(s, "?#") {
-		p.errorf(vn, "%s: %q must not have a query or fragment; path is appended to it", path, s)
+		p.errorf(vn, path, "%q must not have a query or fragment; path is appended to it", s)
 		return nil
 	}
 	return &value{v: s}
@@ -51,7 +52,7 @@ func checkBaseURL(p *parser, vn *yaml.Node, path, s string) *value {
 
 func checkURL(p *parser, vn *yaml.Node, path, s string) *value {
 	if problem := templURLProblem(s, true); problem != "" {
-		p.errorf(vn, "%s: %s", path, problem)
+		p.errorf(vn, path, "%s", problem)
 		return nil
 	}
 	return &value{v: s}
@@ -59,7 +60,7 @@ func checkURL(p *parser, vn *yaml.Node, path, s string) *value {
 
 func checkPath(p *parser, vn *yaml.Node, path, s string) *value {
 	if !strings.HasPrefix(s, "/") {
-		p.errorf(vn, "%s: %q must start with \"/\"", path, diag.Truncate(s, 60))
+		p.errorf(vn, path, "%s", diag.Want(`a path starting with "/"`, strconv.Quote(diag.Truncate(s, 60))))
 		return nil
 	}
 	return &value{v: s}
@@ -68,7 +69,7 @@ func checkPath(p *parser, vn *yaml.Node, path, s string) *value {
 // checkJobRef: "" (none) or a job name.
 func checkJobRef(p *parser, vn *yaml.Node, path, s string) *value {
 	if s != "" && !jobNameRE.MatchString(s) {
-		p.errorf(vn, "%s: %q is not a job name", path, diag.Truncate(s, 70))
+		p.errorf(vn, path, "%s", diag.Want("a job name", strconv.Quote(diag.Truncate(s, 70))))
 		return nil
 	}
 	return &value{v: s}
@@ -76,7 +77,7 @@ func checkJobRef(p *parser, vn *yaml.Node, path, s string) *value {
 
 func checkSchedule(p *parser, vn *yaml.Node, path, s string) *value {
 	if strings.TrimSpace(s) == "" {
-		p.errorf(vn, `%s: empty; give a cron expression like "0 9 * * *" or remove the key`, path)
+		p.errorf(vn, path, `empty; give a cron expression like "0 9 * * *" or remove the key`)
 		return nil
 	}
 	return &value{v: s}

@@ -20,12 +20,12 @@ import (
 
 func (p *parser) decodeVersion(vn *yaml.Node, path string) *value {
 	if !isWholeNumber(vn) {
-		p.errorf(vn, "%s: must be the number 1, not %s", path, describe(vn))
+		p.want(vn, path, "the number 1")
 		return &value{bad: true}
 	}
 	n, err := strconv.Atoi(vn.Value)
 	if err != nil || n != 1 {
-		p.errorf(vn, "%s: version %s is not supported; this cronrelay reads version 1", path, vn.Value)
+		p.errorf(vn, path, "version %s is not supported; this cronrelay reads version 1", vn.Value)
 		return &value{bad: true}
 	}
 	return &value{path: path, node: vn, v: n}
@@ -34,12 +34,12 @@ func (p *parser) decodeVersion(vn *yaml.Node, path string) *value {
 // decodeBoundedInt reads a top-level whole number within k's range; 0 on error.
 func (p *parser) decodeBoundedInt(vn *yaml.Node, path string, k *keyDef) int {
 	if !isWholeNumber(vn) {
-		p.errorf(vn, "%s: must be a whole number from %d to %d, not %s", path, k.minInt, k.maxInt, describe(vn))
+		p.want(vn, path, fmt.Sprintf("a whole number from %d to %d", k.minInt, k.maxInt))
 		return 0
 	}
 	n, err := strconv.Atoi(vn.Value)
 	if err != nil || n < k.minInt || n > k.maxInt {
-		p.errorf(vn, "%s: %s is out of range; use %d to %d", path, vn.Value, k.minInt, k.maxInt)
+		p.errorf(vn, path, "%s", diag.Want(fmt.Sprintf("a whole number from %d to %d", k.minInt, k.maxInt), vn.Value))
 		return 0
 	}
 	return n
@@ -70,14 +70,14 @@ func (p *parser) scalarText(vn *yaml.Node, path, want string) (string, bool) {
 	if vn.Kind == yaml.ScalarNode {
 		switch vn.ShortTag() {
 		case "!!null":
-			p.errorf(vn, "%s: has no value; give %s or remove the key", path, want)
+			p.errorf(vn, path, "has no value; give %s or remove the key", want)
 			return "", false
 		case "!!bool", "!!binary":
 		default:
 			return vn.Value, true
 		}
 	}
-	p.errorf(vn, "%s: must be %s, not %s", path, want, describe(vn))
+	p.want(vn, path, want)
 	return "", false
 }
 
@@ -86,19 +86,19 @@ func (p *parser) decodeValue(k *keyDef, vn *yaml.Node, path string) *value {
 	switch k.kind {
 	case kindInt:
 		if !isWholeNumber(vn) {
-			p.errorf(vn, "%s: must be a whole number from %d to %d, not %s", path, k.minInt, k.maxInt, describe(vn))
+			p.want(vn, path, fmt.Sprintf("a whole number from %d to %d", k.minInt, k.maxInt))
 			return nil
 		}
 		n, err := strconv.Atoi(vn.Value)
 		if err != nil || n < k.minInt || n > k.maxInt {
-			p.errorf(vn, "%s: %s is out of range; use %d to %d", path, vn.Value, k.minInt, k.maxInt)
+			p.errorf(vn, path, "%s", diag.Want(fmt.Sprintf("a whole number from %d to %d", k.minInt, k.maxInt), vn.Value))
 			return nil
 		}
 		return &value{v: n}
 	case kindBool:
 		var b bool
 		if vn.Kind != yaml.ScalarNode || vn.ShortTag() != "!!bool" || vn.Decode(&b) != nil {
-			p.errorf(vn, "%s: must be true or false, not %s", path, describe(vn))
+			p.want(vn, path, "true or false")
 			return nil
 		}
 		return &value{v: b}
@@ -118,7 +118,7 @@ func (p *parser) decodeValue(k *keyDef, vn *yaml.Node, path string) *value {
 				return &value{v: e}
 			}
 		}
-		p.errorf(vn, "%s: %s %q is not one of %s%s", path, k.name, diag.Truncate(s, 40), strings.Join(k.enum, ", "), diag.DidYouMean(s, k.enum))
+		p.errorf(vn, path, "%s%s", diag.Want("one of "+strings.Join(k.enum, ", "), strconv.Quote(diag.Truncate(s, 40))), diag.DidYouMean(s, k.enum))
 		return nil
 	case kindDuration:
 		return p.decodeDuration(k, vn, path)
@@ -148,35 +148,34 @@ func (p *parser) checkString(k *keyDef, vn *yaml.Node, path, s string) *value {
 // $NAME written without braces.
 func (p *parser) checkTemplate(vn *yaml.Node, path, s string) bool {
 	if _, err := secret.Refs(s); err != nil {
-		p.errorf(vn, "%s: %v", path, err)
+		p.errorf(vn, path, "%v", err)
 		return false
 	}
 	for _, name := range secret.BareRefs(s) {
-		p.warnf(vn, `%s: "$%s" is sent literally; write "${%s}" to use the environment variable, or "$$%s" to keep it literal`, path, name, name, name)
+		p.warnf(vn, path, `"$%s" is sent literally; write "${%s}" to use the environment variable, or "$$%s" to keep it literal`, name, name, name)
 	}
 	return true
 }
 
 func (p *parser) decodeDuration(k *keyDef, vn *yaml.Node, path string) *value {
-	const want = "a duration like 90s, 15m, 24h or 7d"
-	s, ok := p.scalarText(vn, path, want)
+	s, ok := p.scalarText(vn, path, durationWant)
 	if !ok {
 		return nil
 	}
 	d, err := parseDuration(s)
 	if err != nil {
-		p.errorf(vn, "%s: %v", path, err)
+		p.errorf(vn, path, "%v", err)
 		return nil
 	}
 	switch {
-	case d < 0:
-		p.errorf(vn, "%s: %s is negative", path, s)
+	case d < 0 && k.zero:
+		p.errorf(vn, path, "%s", diag.Want("0 or more", s))
 	case d == 0 && k.zero:
 		return &value{v: d}
 	case d < k.minDur:
-		p.errorf(vn, "%s: must be more than 0", path)
+		p.errorf(vn, path, "%s", diag.Want("more than 0", s))
 	case d > k.maxDur:
-		p.errorf(vn, "%s: %s is too long; the limit is %s", path, s, formatDuration(k.maxDur))
+		p.errorf(vn, path, "%s", diag.Want("at most "+formatDuration(k.maxDur), s))
 	default:
 		return &value{v: d}
 	}
@@ -205,7 +204,7 @@ func (p *parser) decodeHeaders(vn *yaml.Node, path string) *value {
 		return &value{v: []Header(nil)}
 	}
 	if vn.Kind != yaml.MappingNode {
-		p.errorf(vn, "%s: must be a mapping of header names to values, not %s", path, describe(vn))
+		p.want(vn, path, "a mapping of header names to values")
 		return nil
 	}
 	var hs []Header
@@ -213,27 +212,26 @@ func (p *parser) decodeHeaders(vn *yaml.Node, path string) *value {
 	seen := make(map[string]*yaml.Node)
 	for i := 0; i+1 < len(vn.Content); i += 2 {
 		kn, hv := vn.Content[i], vn.Content[i+1]
-		if kn.Kind != yaml.ScalarNode {
-			p.errorf(kn, "%s: header names must be plain strings, not %s", path, describe(kn))
+		if !p.plainKey(kn, path, "header names") {
 			ok = false
 			continue
 		}
 		name := kn.Value
-		hpath := joinPath(path, name)
+		hpath := diag.Key(path, name)
 		lower := strings.ToLower(name)
 		if first, dup := seen[lower]; dup {
-			p.errorf(kn, "%s: duplicate header at %d:%d; first set at %d:%d (header names ignore case)", hpath, kn.Line, kn.Column, first.Line, first.Column)
+			p.errorf(kn, hpath, "duplicate header at %d:%d; first set at %d:%d (header names ignore case)", kn.Line, kn.Column, first.Line, first.Column)
 			ok = false
 			continue
 		}
 		seen[lower] = kn
 		switch {
 		case !validHeaderName(name):
-			p.errorf(kn, "%s: %q is not a valid header name", hpath, diag.Truncate(name, 60))
+			p.errorf(kn, hpath, "%s", diag.Want("a valid header name", strconv.Quote(diag.Truncate(name, 60))))
 			ok = false
 			continue
 		case strings.HasPrefix(lower, "cronrelay-") || containsFold(reservedHeaders, name):
-			p.errorf(kn, "%s: cronrelay sets %s itself; remove it", hpath, name)
+			p.errorf(kn, hpath, "cronrelay sets %s itself; remove it", name)
 			ok = false
 			continue
 		}
@@ -243,7 +241,7 @@ func (p *parser) decodeHeaders(vn *yaml.Node, path string) *value {
 			continue
 		}
 		if strings.ContainsAny(s, "\r\n") {
-			p.errorf(hv, "%s: header values must be a single line", hpath)
+			p.errorf(hv, hpath, "%s", diag.Want("a single line", "a value with a line break"))
 			ok = false
 			continue
 		}
@@ -284,7 +282,7 @@ func (p *parser) decodeBody(vn *yaml.Node, path string) *value {
 		}
 		return &value{v: body{data: buf.Bytes(), json: true}}
 	}
-	p.errorf(vn, `%s: must be a string, a mapping or a list, not %s (quote it to send it as text: body: "42")`, path, describe(vn))
+	p.errorf(vn, path, `%s (quote it to send it as text: body: "42")`, diag.Want("a string, a mapping or a list", describe(vn)))
 	return nil
 }
 
@@ -295,25 +293,25 @@ func (p *parser) decodeVarNames(vn *yaml.Node, path string) (names []string, nod
 		return nil, nil
 	}
 	if vn.Kind != yaml.SequenceNode {
-		p.errorf(vn, "%s: must be a list of environment variable names like [APP_URL, TENANT_ID], not %s", path, describe(vn))
+		p.want(vn, path, "a list of environment variable names like [APP_URL, TENANT_ID]")
 		return nil, nil
 	}
 	for i, item := range vn.Content {
-		ipath := fmt.Sprintf("%s[%d]", path, i)
+		ipath := diag.Index(path, i)
 		s, ok := p.scalarText(item, ipath, "a variable name")
 		if !ok {
 			continue
 		}
 		if strings.HasPrefix(s, "${") && strings.HasSuffix(s, "}") {
-			p.errorf(item, "%s: %q: write the variable's name without ${}, like %s", ipath, diag.Truncate(s, 70), strings.TrimSuffix(strings.TrimPrefix(s, "${"), "}"))
+			p.errorf(item, ipath, "%q: write the variable's name without ${}, like %s", diag.Truncate(s, 70), strings.TrimSuffix(strings.TrimPrefix(s, "${"), "}"))
 			continue
 		}
 		if !secret.ValidName(s) {
-			p.errorf(item, "%s: %q is not a variable name; names match [A-Za-z_][A-Za-z0-9_]*", ipath, diag.Truncate(s, 70))
+			p.errorf(item, ipath, "%s", diag.Want("a variable name matching [A-Za-z_][A-Za-z0-9_]*", strconv.Quote(diag.Truncate(s, 70))))
 			continue
 		}
 		if slices.Contains(names, s) {
-			p.errorf(item, "%s: %s is listed twice", ipath, s)
+			p.errorf(item, ipath, "%s is listed twice", s)
 			continue
 		}
 		names, nodes = append(names, s), append(nodes, item)
@@ -324,23 +322,13 @@ func (p *parser) decodeVarNames(vn *yaml.Node, path string) (names []string, nod
 func (p *parser) decodeKeys(vn *yaml.Node, path string) *value {
 	const want = "a string or a list of strings"
 	if vn.Kind == yaml.SequenceNode {
-		var keys []string
-		ok := true
-		for i, item := range vn.Content {
-			ipath := fmt.Sprintf("%s[%d]", path, i)
-			s, good := p.scalarText(item, ipath, "a string")
-			switch {
-			case !good:
-				ok = false
-			case s == "":
-				p.errorf(item, "%s: empty signing key", ipath)
-				ok = false
-			case !p.checkTemplate(item, ipath, s):
-				ok = false
-			default:
-				keys = append(keys, s)
+		keys, ok := p.stringItems(vn, path, "a string", func(item *yaml.Node, ipath, s string) bool {
+			if s == "" {
+				p.errorf(item, ipath, "empty signing key")
+				return false
 			}
-		}
+			return p.checkTemplate(item, ipath, s)
+		})
 		if !ok {
 			return nil
 		}
@@ -360,53 +348,66 @@ func (p *parser) decodeKeys(vn *yaml.Node, path string) *value {
 // the manifest is checked once every job is known (buildJob).
 func (p *parser) decodeJobNames(vn *yaml.Node, path string) *value {
 	if vn.Kind != yaml.SequenceNode {
-		p.errorf(vn, "%s: must be a list of job names like [trial-expire], not %s", path, describe(vn))
+		p.want(vn, path, "a list of job names like [trial-expire]")
 		return nil
 	}
-	names := []string{}
 	seen := map[string]bool{}
-	ok := true
-	for i, item := range vn.Content {
-		ipath := fmt.Sprintf("%s[%d]", path, i)
-		s, good := p.scalarText(item, ipath, "a job name")
+	names, ok := p.stringItems(vn, path, "a job name", func(item *yaml.Node, ipath, s string) bool {
 		switch {
-		case !good:
-			ok = false
 		case !jobNameRE.MatchString(s):
-			p.errorf(item, "%s: %q is not a job name", ipath, diag.Truncate(s, 70))
-			ok = false
+			p.errorf(item, ipath, "%s", diag.Want("a job name", strconv.Quote(diag.Truncate(s, 70))))
+			return false
 		case seen[s]:
-			p.errorf(item, "%s: %q is listed twice", ipath, s)
-			ok = false
-		default:
-			seen[s] = true
-			names = append(names, s)
+			p.errorf(item, ipath, "%q is listed twice", s)
+			return false
 		}
-	}
+		seen[s] = true
+		return true
+	})
 	if !ok {
 		return nil
 	}
+	if names == nil {
+		names = []string{}
+	}
 	return &value{v: names}
+}
+
+// stringItems decodes the items of the list vn, each a string (want names
+// it in messages) that check accepts or reports; ok is false when any item
+// was reported.
+func (p *parser) stringItems(vn *yaml.Node, path, want string, check func(item *yaml.Node, ipath, s string) bool) (items []string, ok bool) {
+	ok = true
+	for i, item := range vn.Content {
+		ipath := diag.Index(path, i)
+		s, good := p.scalarText(item, ipath, want)
+		if !good || !check(item, ipath, s) {
+			ok = false
+			continue
+		}
+		items = append(items, s)
+	}
+	return items, ok
 }
 
 var statusRE = regexp.MustCompile(`^\s*(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?$`)
 
 func (p *parser) decodeStatus(vn *yaml.Node, path string) *value {
 	if vn.Kind != yaml.SequenceNode {
-		p.errorf(vn, `%s: must be a list of status codes and ranges like [200-299, 304], not %s`, path, describe(vn))
+		p.want(vn, path, `a list of status codes and ranges like [200-299, 304]`)
 		return nil
 	}
 	if len(vn.Content) == 0 {
-		p.errorf(vn, "%s: empty list; no response would count as success", path)
+		p.errorf(vn, path, "empty list; no response would count as success")
 		return nil
 	}
 	var out []StatusRange
 	ok := true
 	for i, item := range vn.Content {
-		ipath := fmt.Sprintf("%s[%d]", path, i)
+		ipath := diag.Index(path, i)
 		m := statusRE.FindStringSubmatch(item.Value)
 		if item.Kind != yaml.ScalarNode || (item.ShortTag() != "!!int" && item.ShortTag() != "!!str") || m == nil {
-			p.errorf(item, `%s: %s is not a status code or a range like "200-299"`, ipath, describe(item))
+			p.errorf(item, ipath, "%s", diag.Want(`a status code or a range like "200-299"`, describe(item)))
 			ok = false
 			continue
 		}
@@ -417,10 +418,10 @@ func (p *parser) decodeStatus(vn *yaml.Node, path string) *value {
 		}
 		switch {
 		case lo < 100 || hi > 599 || lo > 599 || hi < 100:
-			p.errorf(item, "%s: %s is outside 100-599", ipath, strings.TrimSpace(item.Value))
+			p.errorf(item, ipath, "%s", diag.Want("status codes from 100 to 599", strings.TrimSpace(item.Value)))
 			ok = false
 		case lo > hi:
-			p.errorf(item, "%s: range %s runs backwards; write %d-%d", ipath, strings.TrimSpace(item.Value), hi, lo)
+			p.errorf(item, ipath, "range %s runs backwards; write %d-%d", strings.TrimSpace(item.Value), hi, lo)
 			ok = false
 		default:
 			out = append(out, StatusRange{Min: lo, Max: hi})

@@ -8,11 +8,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cronrelay/cronrelay/internal/diag"
 )
 
 const day = 24 * time.Hour
 
-const durationHint = "write a number with a unit, like 90s, 15m, 24h or 7d"
+// durationWant is what a duration must look like, in messages.
+const durationWant = "a duration like 90s, 15m, 24h or 7d"
 
 // parseDuration parses Go duration syntax ("90s", "1h30m") extended with a
 // leading days component ("7d", "1d12h"). A bare "0" is zero; any other
@@ -23,7 +26,7 @@ const durationHint = "write a number with a unit, like 90s, 15m, 24h or 7d"
 func parseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return 0, errors.New("empty duration; " + durationHint)
+		return 0, errors.New(diag.Want(durationWant, `""`))
 	}
 	neg := false
 	body := s
@@ -35,13 +38,13 @@ func parseDuration(s string) (time.Duration, error) {
 		if f, _ := strconv.ParseFloat(body, 64); f == 0 {
 			return 0, nil
 		}
-		return 0, fmt.Errorf("%s has no unit; write %ss, %sm, %sh or %sd", s, s, s, s, s)
+		return 0, errors.New(diag.Want(fmt.Sprintf("a duration with a unit like %ss, %sm, %sh or %sd", s, s, s, s), s))
 	}
 	var d time.Duration
 	if i := strings.IndexByte(body, 'd'); i >= 0 {
 		n, err := strconv.ParseFloat(body[:i], 64)
 		if err != nil || body[:i] == "" || strings.ContainsAny(body[:i], "eEinfINFxX") {
-			return 0, fmt.Errorf("%q is not a duration; %s", s, durationHint)
+			return 0, errors.New(diag.Want(durationWant, strconv.Quote(s)))
 		}
 		if n > 100000 {
 			return 0, fmt.Errorf("%q is too long", s)
@@ -56,7 +59,7 @@ func parseDuration(s string) (time.Duration, error) {
 			rest, err = math.MaxInt64, nil
 		}
 		if err != nil || rest < 0 || body[0] == '-' || body[0] == '+' {
-			return 0, fmt.Errorf("%q is not a duration; %s", s, durationHint)
+			return 0, errors.New(diag.Want(durationWant, strconv.Quote(s)))
 		}
 		if d > 0 && rest > time.Duration(1<<63-1)-d {
 			return 0, fmt.Errorf("%q is too long", s)

@@ -22,7 +22,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, diags := Parse("f.yml", data)
 		for _, d := range diags {
-			if d.Pos.Line < 1 || d.Pos.Col < 1 || d.Msg == "" || d.Path != "f.yml" {
+			if d.Pos.Line < 1 || d.Pos.Col < 1 || d.Message == "" || d.Source != "f.yml" {
 				t.Fatalf("bad diagnostic %+v", d)
 			}
 		}

@@ -46,54 +46,41 @@ func render(ds Diagnostics) string {
 	if len(ds) == 0 {
 		return ""
 	}
-	return ds.Error() + "\n"
+	return ds.String() + "\n"
 }
 
-func TestGoldenOK(t *testing.T) {
+// TestGolden parses every manifest of testdata/manifests: those in ok/
+// parse, with the warnings (if any) in their .out file; those in err/ are
+// refused with every problem, each at a position, in their .out file.
+func TestGolden(t *testing.T) {
 	t.Parallel()
-	disk, rel := manifestFiles(t, "ok")
-	for i := range disk {
-		t.Run(filepath.Base(disk[i]), func(t *testing.T) {
-			t.Parallel()
-			data, err := os.ReadFile(disk[i])
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, diags := Parse(rel[i], data)
-			if diags.HasErrors() {
-				t.Fatalf("unexpected errors:\n%s", diags.Error())
-			}
-			if m == nil || len(m.Jobs) == 0 {
-				t.Fatalf("Parse returned no jobs")
-			}
-			checkGolden(t, disk[i], render(diags), true)
-		})
-	}
-}
-
-func TestGoldenErr(t *testing.T) {
-	t.Parallel()
-	disk, rel := manifestFiles(t, "err")
-	for i := range disk {
-		t.Run(filepath.Base(disk[i]), func(t *testing.T) {
-			t.Parallel()
-			data, err := os.ReadFile(disk[i])
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, diags := Parse(rel[i], data)
-			if !diags.HasErrors() {
-				t.Fatalf("no errors; got:\n%s", diags.Error())
-			}
-			if m != nil {
-				t.Errorf("Parse returned a manifest along with errors")
-			}
-			for _, d := range diags {
-				if d.Path != rel[i] || d.Pos.Line < 1 || d.Pos.Col < 1 {
-					t.Errorf("diagnostic without a proper position: %+v", d)
+	for _, dir := range []string{"ok", "err"} {
+		wantErrors := dir == "err"
+		disk, rel := manifestFiles(t, dir)
+		for i := range disk {
+			t.Run(dir+"/"+filepath.Base(disk[i]), func(t *testing.T) {
+				t.Parallel()
+				data, err := os.ReadFile(disk[i])
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			checkGolden(t, disk[i], render(diags), false)
-		})
+				m, diags := Parse(rel[i], data)
+				if diags.HasErrors() != wantErrors {
+					t.Fatalf("errors = %v, want %v; got:\n%s", diags.HasErrors(), wantErrors, diags.String())
+				}
+				if wantErrors && m != nil {
+					t.Errorf("Parse returned a manifest along with errors")
+				}
+				if !wantErrors && (m == nil || len(m.Jobs) == 0) {
+					t.Fatalf("Parse returned no jobs")
+				}
+				for _, d := range diags {
+					if d.Source != rel[i] || d.Pos.Line < 1 || d.Pos.Col < 1 {
+						t.Errorf("diagnostic without a proper position: %+v", d)
+					}
+				}
+				checkGolden(t, disk[i], render(diags), !wantErrors)
+			})
+		}
 	}
 }

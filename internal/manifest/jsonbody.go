@@ -8,6 +8,8 @@ import (
 	"math"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/cronrelay/cronrelay/internal/diag"
 )
 
 // writeJSONString writes s as a JSON string without HTML escaping, so that
@@ -24,7 +26,7 @@ func writeJSONString(buf *bytes.Buffer, s string) {
 // hold, duplicate keys and nesting deeper than maxBodyDepth.
 func (p *parser) nodeJSON(buf *bytes.Buffer, n *yaml.Node, path string, depth int) bool {
 	if depth > maxBodyDepth {
-		p.errorf(n, "%s: nested more than %d levels deep", path, maxBodyDepth)
+		p.errorf(n, path, "nested more than %d levels deep", maxBodyDepth)
 		return false
 	}
 	switch n.Kind {
@@ -34,14 +36,13 @@ func (p *parser) nodeJSON(buf *bytes.Buffer, n *yaml.Node, path string, depth in
 		seen := make(map[string]bool)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			kn, vn := n.Content[i], n.Content[i+1]
-			if kn.Kind != yaml.ScalarNode {
-				p.errorf(kn, "%s: keys must be plain strings, not %s", path, describe(kn))
+			if !p.plainKey(kn, path, "keys") {
 				ok = false
 				continue
 			}
-			kpath := joinPath(path, kn.Value)
+			kpath := diag.Key(path, kn.Value)
 			if seen[kn.Value] {
-				p.errorf(kn, "%s: duplicate key", kpath)
+				p.errorf(kn, kpath, "duplicate key")
 				ok = false
 				continue
 			}
@@ -62,7 +63,7 @@ func (p *parser) nodeJSON(buf *bytes.Buffer, n *yaml.Node, path string, depth in
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			ok = p.nodeJSON(buf, item, fmt.Sprintf("%s[%d]", path, i), depth+1) && ok
+			ok = p.nodeJSON(buf, item, diag.Index(path, i), depth+1) && ok
 		}
 		buf.WriteByte(']')
 		return ok
@@ -74,16 +75,16 @@ func (p *parser) nodeJSON(buf *bytes.Buffer, n *yaml.Node, path string, depth in
 		case "!!bool", "!!int", "!!float":
 			var v any
 			if err := n.Decode(&v); err != nil {
-				p.errorf(n, "%s: %v", path, err)
+				p.errorf(n, path, "%v", err)
 				return false
 			}
 			if f, isFloat := v.(float64); isFloat && (math.IsInf(f, 0) || math.IsNaN(f)) {
-				p.errorf(n, "%s: %s cannot be sent as JSON; quote it to send a string", path, n.Value)
+				p.errorf(n, path, "%s cannot be sent as JSON; quote it to send a string", n.Value)
 				return false
 			}
 			b, err := json.Marshal(v)
 			if err != nil {
-				p.errorf(n, "%s: %v", path, err)
+				p.errorf(n, path, "%v", err)
 				return false
 			}
 			buf.Write(b)
@@ -97,7 +98,7 @@ func (p *parser) nodeJSON(buf *bytes.Buffer, n *yaml.Node, path string, depth in
 		writeJSONString(buf, n.Value)
 		return true
 	}
-	p.errorf(n, "%s: %s cannot be sent as JSON", path, describe(n))
+	p.errorf(n, path, "%s cannot be sent as JSON", describe(n))
 	return false
 }
 

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/cronrelay/cronrelay/internal/diag"
 )
 
 // jobOpts compares Jobs by their exported, comparable fields.
@@ -232,6 +234,26 @@ func TestIsSuccess(t *testing.T) {
 	}
 }
 
+// refusal is a manifest that Parse refuses with one exact message (of
+// "m.yml").
+type refusal struct{ name, src, want string }
+
+func checkRefused(t *testing.T, tests []refusal) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, diags := Parse("m.yml", []byte(tt.src))
+			if m != nil {
+				t.Errorf("got a manifest")
+			}
+			if diff := cmp.Diff(tt.want, diags.Error()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestParseCaps(t *testing.T) {
 	t.Parallel()
 	var many strings.Builder
@@ -239,75 +261,45 @@ func TestParseCaps(t *testing.T) {
 	for i := 0; i <= MaxJobs; i++ {
 		many.WriteString("  j" + strconv.Itoa(i) + ": {url: \"https://example.com\"}\n")
 	}
-	tests := []struct {
-		name string
-		src  string
-		want string
-	}{
+	tests := []refusal{
 		{"too big", "version: 1\n#" + strings.Repeat("x", MaxSize), "m.yml:1:1: manifest is 1048588 bytes; the limit is 1048576 (1 MiB)"},
 		{"too many jobs", many.String(), "m.yml:3:3: jobs: 1001 jobs; the limit is 1000"},
 		{"deep body", "version: 1\njobs:\n  a:\n    url: https://example.com\n    body: " + strings.Repeat("[", 70) + strings.Repeat("]", 70) + "\n",
 			"m.yml:5:76: jobs.a.body" + strings.Repeat("[0]", 65) + ": nested more than 64 levels deep"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			m, diags := Parse("m.yml", []byte(tt.src))
-			if m != nil {
-				t.Errorf("got a manifest")
-			}
-			if diff := cmp.Diff(tt.want, diags.Error()); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
+	checkRefused(t, tests)
 }
 
 func TestParseHostileValues(t *testing.T) {
 	t.Parallel()
 	const head = "version: 1\njobs:\n  a:\n    url: https://example.com\n"
-	tests := []struct {
-		name string
-		src  string
-		want string
-	}{
+	tests := []refusal{
 		{"custom tag", head + "    path: !secret /ping\n", `m.yml:5:11: jobs.a.path: unknown YAML tag "!secret"; tags are not supported`},
 		{"custom tag in a body", head + "    body: {token: [x, !env TOKEN]}\n", `m.yml:5:23: jobs.a.body.token[1]: unknown YAML tag "!env"; tags are not supported`},
 		{"custom tag on a key", head + "    !k path: /ping\n", `m.yml:5:5: jobs.a.path: unknown YAML tag "!k"; tags are not supported`},
 		{"unknown core tag", "version: !!version 1\njobs: {a: {url: https://example.com}}\n", `m.yml:1:10: version: unknown YAML tag "!!version"; tags are not supported`},
-		{"binary", head + "    schedule: !!binary MCA5ICogKiAq\n", "m.yml:5:15: jobs.a.schedule: must be a string, not a !!binary value"},
-		{"attempts beyond 64 bits", head + "    retry: {attempts: 99999999999999999999}\n", "m.yml:5:23: jobs.a.retry.attempts: 99999999999999999999 is out of range; use 1 to 20"},
-		{"attempts beyond int", head + "    retry: {attempts: 9223372036854775808}\n", "m.yml:5:23: jobs.a.retry.attempts: 9223372036854775808 is out of range; use 1 to 20"},
+		{"binary", head + "    schedule: !!binary MCA5ICogKiAq\n", "m.yml:5:15: jobs.a.schedule: want a string, got a !!binary value"},
+		{"attempts beyond 64 bits", head + "    retry: {attempts: 99999999999999999999}\n", "m.yml:5:23: jobs.a.retry.attempts: want a whole number from 1 to 20, got 99999999999999999999"},
+		{"attempts beyond int", head + "    retry: {attempts: 9223372036854775808}\n", "m.yml:5:23: jobs.a.retry.attempts: want a whole number from 1 to 20, got 9223372036854775808"},
 		{"version beyond 64 bits", "version: 99999999999999999999\njobs: {a: {url: https://example.com}}\n", "m.yml:1:10: version: version 99999999999999999999 is not supported; this cronrelay reads version 1"},
-		{"state_history beyond 64 bits", "version: 1\nstate_history: -99999999999999999999\njobs: {a: {url: https://example.com}}\n", "m.yml:2:16: state_history: -99999999999999999999 is out of range; use 10 to 100000"},
-		{"timeout overflows", head + "    timeout: 9999999999h\n", "m.yml:5:14: jobs.a.timeout: 9999999999h is too long; the limit is 10m"},
-		{"negative timeout overflows", head + "    timeout: -9999999999h\n", "m.yml:5:14: jobs.a.timeout: -9999999999h is negative"},
+		{"state_history beyond 64 bits", "version: 1\nstate_history: -99999999999999999999\njobs: {a: {url: https://example.com}}\n", "m.yml:2:16: state_history: want a whole number from 10 to 100000, got -99999999999999999999"},
+		{"timeout overflows", head + "    timeout: 9999999999h\n", "m.yml:5:14: jobs.a.timeout: want at most 10m, got 9999999999h"},
+		{"negative timeout overflows", head + "    timeout: -9999999999h\n", "m.yml:5:14: jobs.a.timeout: want more than 0, got -9999999999h"},
 		{"long job name", "version: 1\njobs:\n  " + strings.Repeat("a", 1025) + ":\n    url: https://example.com\n", "m.yml:3:3: not valid YAML: a key longer than 1024 characters"},
 		{"long key in a list", head + "    body:\n      - " + strings.Repeat("k", 2000) + ": 1\n", "m.yml:6:9: not valid YAML: a key longer than 1024 characters"},
 		{"long quoted key", head + "    'it''s " + strings.Repeat("k", 2000) + "' : 1\n", "m.yml:5:5: not valid YAML: a key longer than 1024 characters"},
 		{"long multibyte key", head + "    " + strings.Repeat("é", 1025) + ": 1\n", "m.yml:5:5: not valid YAML: a key longer than 1024 characters"},
-		{"long multibyte value is cut between characters", head + "    catch_up: " + strings.Repeat("é", 50) + "\n", `m.yml:5:15: jobs.a.catch_up: catch_up "` + strings.Repeat("é", 40) + `..." is not one of latest, all`},
-		{"typo in a multibyte value", head + "    overlap: skiṕ\n", `m.yml:5:14: jobs.a.overlap: overlap "skiṕ" is not one of allow, skip; did you mean "skip"?`},
+		{"long multibyte value is cut between characters", head + "    catch_up: " + strings.Repeat("é", 50) + "\n", `m.yml:5:15: jobs.a.catch_up: want one of latest, all, got "` + strings.Repeat("é", 40) + `..."`},
+		{"typo in a multibyte value", head + "    overlap: skiṕ\n", `m.yml:5:14: jobs.a.overlap: want one of allow, skip, got "skiṕ"; did you mean "skip"?`},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			m, diags := Parse("m.yml", []byte(tt.src))
-			if m != nil {
-				t.Errorf("got a manifest")
-			}
-			if diff := cmp.Diff(tt.want, diags.Error()); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
+	checkRefused(t, tests)
 }
 
 func TestParseKeyOf1024(t *testing.T) {
 	t.Parallel()
 	// The longest key yaml.v3 reads is not refused (it is an unknown key).
 	_, diags := Parse("m.yml", []byte("version: 1\njobs:\n  a:\n    url: https://example.com\n    "+strings.Repeat("k", 1024)+": 1\n"))
-	if len(diags) != 1 || !strings.Contains(diags[0].Msg, "unknown key") {
+	if len(diags) != 1 || !strings.Contains(diags[0].Message, "unknown key") {
 		t.Errorf("got %s", diags.Error())
 	}
 }
@@ -315,8 +307,8 @@ func TestParseKeyOf1024(t *testing.T) {
 func TestDiagnosticString(t *testing.T) {
 	t.Parallel()
 	ds := Diagnostics{
-		{Path: "a.yml", Pos: Pos{3, 5}, Msg: "jobs.x.method: bad"},
-		{Path: "a.yml", Pos: Pos{4, 1}, Warning: true, Msg: "jobs.x.schedule: odd"},
+		{Source: "a.yml", Path: "jobs.x.method", Pos: Pos{Line: 3, Col: 5}, Message: "bad"},
+		{Source: "a.yml", Path: "jobs.x.schedule", Pos: Pos{Line: 4, Col: 1}, Severity: diag.Warning, Message: "odd"},
 	}
 	want := "a.yml:3:5: jobs.x.method: bad\na.yml:4:1: warning: jobs.x.schedule: odd"
 	if diff := cmp.Diff(want, ds.Error()); diff != "" {

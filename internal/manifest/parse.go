@@ -23,7 +23,7 @@ import (
 func Parse(path string, data []byte) (*Manifest, Diagnostics) {
 	p := &parser{path: path}
 	m := p.parse(data)
-	diags := p.diags.sortDedupe()
+	diags := p.diags.SortDedupe()
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -55,31 +55,52 @@ type rawJob struct {
 
 func posOf(n *yaml.Node) Pos {
 	if n == nil {
-		return Pos{1, 1}
+		return Pos{Line: 1, Col: 1}
 	}
-	return Pos{max(n.Line, 1), max(n.Column, 1)}
+	return Pos{Line: max(n.Line, 1), Col: max(n.Column, 1)}
 }
 
-func (p *parser) add(pos Pos, warning bool, format string, args ...any) {
-	p.diags = append(p.diags, Diagnostic{Path: p.path, Pos: pos, Warning: warning, Msg: fmt.Sprintf(format, args...)})
+// add records a problem at pos; path is the key path ("jobs.x.schedule"),
+// "" for the document as a whole.
+func (p *parser) add(pos Pos, sev diag.Severity, path, format string, args ...any) {
+	p.diags = append(p.diags, Diagnostic{Source: p.path, Path: path, Pos: pos, Severity: sev, Message: fmt.Sprintf(format, args...)})
 }
 
-func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
-	p.add(posOf(n), false, format, args...)
+func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
+	p.add(posOf(n), diag.Error, path, format, args...)
 }
 
-func (p *parser) warnf(n *yaml.Node, format string, args ...any) {
-	p.add(posOf(n), true, format, args...)
+func (p *parser) warnf(n *yaml.Node, path, format string, args ...any) {
+	p.add(posOf(n), diag.Warning, path, format, args...)
 }
+
+// plainKey reports whether the key node kn of a mapping at path is a
+// scalar, and reports it when not: "want WHAT as plain strings, got a list".
+func (p *parser) plainKey(kn *yaml.Node, path, what string) bool {
+	if kn.Kind == yaml.ScalarNode {
+		return true
+	}
+	p.errorf(kn, path, "%s", diag.Want(what+" as plain strings", describe(kn)))
+	return false
+}
+
+// want reports a value of the wrong kind in the one grammar of messages:
+// "PATH: want WANT, got GOT" (diag.Want).
+func (p *parser) want(n *yaml.Node, path, want string) {
+	p.errorf(n, path, "%s", diag.Want(want, describe(n)))
+}
+
+// manifestShape is what a manifest document must be, in messages.
+const manifestShape = `a mapping with "version: 1" and jobs`
 
 func (p *parser) parse(data []byte) *Manifest {
 	if len(data) > MaxSize {
-		p.add(Pos{1, 1}, false, "manifest is %d bytes; the limit is %d (1 MiB)", len(data), MaxSize)
+		p.add(Pos{Line: 1, Col: 1}, diag.Error, "", "manifest is %d bytes; the limit is %d (1 MiB)", len(data), MaxSize)
 		return nil
 	}
 	doc, extra, err := decodeYAML(data)
 	if errors.Is(err, io.EOF) || err == nil && (doc.Kind != yaml.DocumentNode || len(doc.Content) == 0) {
-		p.add(Pos{1, 1}, false, `empty manifest; expected "version: 1" and jobs`)
+		p.add(Pos{Line: 1, Col: 1}, diag.Error, "", "%s", diag.Want(manifestShape, "an empty document"))
 		return nil
 	}
 	if err != nil {
@@ -87,7 +108,7 @@ func (p *parser) parse(data []byte) *Manifest {
 		return nil
 	}
 	if extra != nil {
-		p.errorf(extra, "a second YAML document starts here; a manifest is a single document")
+		p.errorf(extra, "", "a second YAML document starts here; a manifest is a single document")
 		return nil
 	}
 	root := doc.Content[0]
@@ -95,11 +116,11 @@ func (p *parser) parse(data []byte) *Manifest {
 		return nil
 	}
 	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
-		p.add(Pos{1, 1}, false, `empty manifest; expected "version: 1" and jobs`)
+		p.add(Pos{Line: 1, Col: 1}, diag.Error, "", "%s", diag.Want(manifestShape, "an empty document"))
 		return nil
 	}
 	if root.Kind != yaml.MappingNode {
-		p.errorf(root, `the manifest must be a mapping with "version: 1" and jobs, not %s`, describe(root))
+		p.want(root, "", manifestShape)
 		return nil
 	}
 
@@ -121,7 +142,7 @@ func (p *parser) parse(data []byte) *Manifest {
 				return
 			}
 			if vn.Kind != yaml.MappingNode {
-				p.errorf(vn, "%s: must be a mapping of job settings, not %s", path, describe(vn))
+				p.want(vn, path, "a mapping of job settings")
 				return
 			}
 			p.decodeFields(vn, path, inDefaults, defaults)
@@ -147,10 +168,10 @@ func (p *parser) parse(data []byte) *Manifest {
 		}
 	})
 	if !sawVersion {
-		p.errorf(root, `version: missing; add "version: 1" at the top`)
+		p.errorf(root, "version", `missing; add "version: 1" at the top`)
 	}
 	if jobsNode == nil {
-		p.errorf(root, "jobs: missing; define at least one job under jobs")
+		p.errorf(root, "jobs", "missing; define at least one job under jobs")
 	}
 
 	names := make(map[string]bool, len(jobs))
@@ -168,7 +189,7 @@ func (p *parser) parse(data []byte) *Manifest {
 		if names[onReject.Value] {
 			m.OnReject = onReject.Value
 		} else {
-			p.errorf(onReject, "on_reject: no job named %q%s", onReject.Value, diag.DidYouMean(onReject.Value, nameList))
+			p.errorf(onReject, "on_reject", "no job named %q%s", onReject.Value, diag.DidYouMean(onReject.Value, nameList))
 		}
 	}
 	m.Secrets = secretNames
@@ -188,7 +209,7 @@ func (p *parser) parse(data []byte) *Manifest {
 	}
 	for i, n := range secretNames {
 		if !used[n] {
-			p.warnf(secretNodes[i], "secrets: no ${%s} in the manifest uses %s; check the name", n, n)
+			p.warnf(secretNodes[i], "secrets", "no ${%s} in the manifest uses %s; check the name", n, n)
 		}
 	}
 	return m
@@ -209,29 +230,18 @@ func (j *Job) refs() []string {
 	return names
 }
 
-// joinPath appends a key to a message path, quoted unless it is plain
-// (see secret.QuoteKey): a key is the manifest author's text.
-func joinPath(parent, key string) string {
-	key = secret.QuoteKey(key)
-	if parent == "" {
-		return key
-	}
-	return parent + "." + key
-}
-
 // each walks the mapping n, checking that its keys are strings, unique and
 // known in scope s, and calls fn for each known key.
 func (p *parser) each(n *yaml.Node, path string, s scope, fn func(k *keyDef, kn, vn *yaml.Node, path string)) {
 	seen := make(map[string]*yaml.Node)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
-		if kn.Kind != yaml.ScalarNode {
-			p.errorf(kn, "%s: keys must be plain strings, not %s", orTop(path), describe(kn))
+		if !p.plainKey(kn, orTop(path), "keys") {
 			continue
 		}
-		kpath := joinPath(path, kn.Value)
+		kpath := diag.Key(path, kn.Value)
 		if first, dup := seen[kn.Value]; dup {
-			p.errorf(kn, "%s: duplicate key at %d:%d; first set at %d:%d", kpath, kn.Line, kn.Column, first.Line, first.Column)
+			p.errorf(kn, kpath, "duplicate key at %d:%d; first set at %d:%d", kn.Line, kn.Column, first.Line, first.Column)
 			continue
 		}
 		seen[kn.Value] = kn
@@ -254,14 +264,14 @@ func orTop(path string) string {
 func (p *parser) unknownKey(kn *yaml.Node, kpath string, s scope, other scope) {
 	switch {
 	case other&inJob != 0 && s == inDefaults:
-		p.errorf(kn, "%s: %s is set per job and cannot go in defaults", kpath, kn.Value)
+		p.errorf(kn, kpath, "%s is set per job and cannot go in defaults", kn.Value)
 	case other&(inDefaults|inJob) != 0 && s == inTop:
-		p.errorf(kn, "%s: not a top-level key; put it under defaults or a job", kpath)
+		p.errorf(kn, kpath, "not a top-level key; put it under defaults or a job")
 	case other&inRetry != 0:
-		p.errorf(kn, "%s: not valid in %s; put it under retry", kpath, s)
+		p.errorf(kn, kpath, "not valid in %s; put it under retry", s)
 	default:
 		valid := keyNamesIn(s)
-		p.errorf(kn, "%s: unknown key%s (valid keys: %s)", kpath, diag.DidYouMean(kn.Value, valid), strings.Join(valid, ", "))
+		p.errorf(kn, kpath, "unknown key%s (valid keys: %s)", diag.DidYouMean(kn.Value, valid), strings.Join(valid, ", "))
 	}
 }
 
@@ -269,39 +279,38 @@ var jobNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 func (p *parser) decodeJobs(n *yaml.Node, path string) []*rawJob {
 	if n.ShortTag() == "!!null" {
-		p.errorf(n, "%s: no jobs; define at least one", path)
+		p.errorf(n, path, "no jobs; define at least one")
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n, "%s: must be a mapping of job names to jobs, not %s", path, describe(n))
+		p.want(n, path, "a mapping of job names to jobs")
 		return nil
 	}
 	if len(n.Content) == 0 {
-		p.errorf(n, "%s: no jobs; define at least one", path)
+		p.errorf(n, path, "no jobs; define at least one")
 		return nil
 	}
 	if count := len(n.Content) / 2; count > MaxJobs {
-		p.errorf(n, "%s: %d jobs; the limit is %d", path, count, MaxJobs)
+		p.errorf(n, path, "%d jobs; the limit is %d", count, MaxJobs)
 		return nil
 	}
 	var jobs []*rawJob
 	seen := make(map[string]*yaml.Node)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
-		if kn.Kind != yaml.ScalarNode {
-			p.errorf(kn, "%s: job names must be plain strings, not %s", path, describe(kn))
+		if !p.plainKey(kn, path, "job names") {
 			continue
 		}
 		name := kn.Value
-		jpath := joinPath(path, name)
+		jpath := diag.Key(path, name)
 		if first, dup := seen[name]; dup {
-			p.errorf(kn, "%s: duplicate job name %q at %d:%d; first defined at %d:%d", jpath, name, kn.Line, kn.Column, first.Line, first.Column)
+			p.errorf(kn, jpath, "duplicate job name %q at %d:%d; first defined at %d:%d", name, kn.Line, kn.Column, first.Line, first.Column)
 			continue
 		}
 		seen[name] = kn
 		valid := jobNameRE.MatchString(name)
 		if !valid {
-			p.errorf(kn, `%s: invalid job name %q; use 1-63 lower-case letters, digits, "-" and "_", starting with a letter or digit`, jpath, diag.Truncate(name, 70))
+			p.errorf(kn, jpath, `invalid job name %q; use 1-63 lower-case letters, digits, "-" and "_", starting with a letter or digit`, diag.Truncate(name, 70))
 		}
 		fields := fieldSet{}
 		switch {
@@ -309,7 +318,7 @@ func (p *parser) decodeJobs(n *yaml.Node, path string) []*rawJob {
 		case vn.Kind == yaml.MappingNode:
 			p.decodeFields(vn, jpath, inJob, fields)
 		default:
-			p.errorf(vn, "%s: must be a mapping of job settings, not %s", jpath, describe(vn))
+			p.want(vn, jpath, "a mapping of job settings")
 			continue
 		}
 		if valid {
@@ -328,7 +337,7 @@ func (p *parser) decodeFields(n *yaml.Node, path string, s scope, fs fieldSet) {
 			case vn.Kind == yaml.MappingNode:
 				p.decodeFields(vn, kpath, inRetry, fs)
 			default:
-				p.errorf(vn, "%s: must be a mapping with %s, not %s", kpath, strings.Join(keyNamesIn(inRetry), ", "), describe(vn))
+				p.want(vn, kpath, fmt.Sprintf("a mapping with %s", strings.Join(keyNamesIn(inRetry), ", ")))
 			}
 			return
 		}

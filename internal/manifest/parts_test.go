@@ -22,16 +22,16 @@ func TestParseDuration(t *testing.T) {
 		{in: "1d12h", want: 36 * time.Hour},
 		{in: "1.5d", want: 36 * time.Hour},
 		{in: "-5m", want: -5 * time.Minute},
-		{in: "30", wantErr: "30 has no unit; write 30s, 30m, 30h or 30d"},
-		{in: "soon", wantErr: `"soon" is not a duration; write a number with a unit, like 90s, 15m, 24h or 7d`},
-		{in: "d", wantErr: `"d" is not a duration; write a number with a unit, like 90s, 15m, 24h or 7d`},
-		{in: "1d-1h", wantErr: `"1d-1h" is not a duration; write a number with a unit, like 90s, 15m, 24h or 7d`},
-		{in: "", wantErr: "empty duration; write a number with a unit, like 90s, 15m, 24h or 7d"},
+		{in: "30", wantErr: "want a duration with a unit like 30s, 30m, 30h or 30d, got 30"},
+		{in: "soon", wantErr: `want a duration like 90s, 15m, 24h or 7d, got "soon"`},
+		{in: "d", wantErr: `want a duration like 90s, 15m, 24h or 7d, got "d"`},
+		{in: "1d-1h", wantErr: `want a duration like 90s, 15m, 24h or 7d, got "1d-1h"`},
+		{in: "", wantErr: `want a duration like 90s, 15m, 24h or 7d, got ""`},
 		// Overflowing Go syntax saturates, so the caller's limit applies.
 		{in: "9999999999h", want: math.MaxInt64},
 		{in: "-9999999999h", want: -math.MaxInt64},
 		{in: "1d9999999999h", wantErr: `"1d9999999999h" is too long`},
-		{in: "9999999999x", wantErr: `"9999999999x" is not a duration; write a number with a unit, like 90s, 15m, 24h or 7d`},
+		{in: "9999999999x", wantErr: `want a duration like 90s, 15m, 24h or 7d, got "9999999999x"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -106,7 +106,7 @@ func TestTemplURLProblem(t *testing.T) {
 		{"http://example.com/${P}", false, `"http://example.com/${...}" uses plain http; use https, or set allow_http: true (loopback hosts are always allowed)`},
 		{"http://example.com/${P}", true, ""},
 		{"ftp://${H}/x", false, `"ftp://${...}/x": scheme "ftp" is not supported; use https`},
-		{"https://example.com/${bad-name}", false, `invalid variable name "bad-name" in "https://example.com/${bad-name}"; names match [A-Za-z_][A-Za-z0-9_]*`},
+		{"https://example.com/${bad-name}", false, `want a variable name matching [A-Za-z_][A-Za-z0-9_]*, got "bad-name" in "https://example.com/${bad-name}"`},
 		{"http://[::1]:8080/", false, ""},
 		{"http://127.255.0.1/", false, ""},
 		{"http://[::ffff:127.0.0.1]/", false, ""},

@@ -25,8 +25,12 @@ import (
 // A JSON body gets Content-Type: application/json unless a header sets it.
 func (j *Job) Resolve(lookup func(string) (string, bool), m *secret.Masker) (*Resolved, error) {
 	out, r := j.resolve(lookup, m)
-	if len(r.errs) > 0 {
-		return nil, errors.Join(r.errs...)
+	if len(r.problems) > 0 {
+		errs := make([]error, len(r.problems))
+		for i, p := range r.problems {
+			errs[i] = errors.New(p.Detail())
+		}
+		return nil, errors.Join(errs...)
 	}
 	return out, nil
 }
@@ -39,7 +43,7 @@ func (j *Job) Resolve(lookup func(string) (string, bool), m *secret.Masker) (*Re
 // (in the job, or in defaults when inherited), masked with mk.
 func (m *Manifest) Preflight(j *Job, lookup func(string) (string, bool), mk *secret.Masker) (*Resolved, Diagnostics) {
 	out, r := j.resolve(lookup, mk)
-	if len(r.errs) == 0 {
+	if len(r.problems) == 0 {
 		for i, k := range out.SigningKeys {
 			if _, err := signing.ParseKey(k); err != nil {
 				what := "signing_key"
@@ -50,14 +54,13 @@ func (m *Manifest) Preflight(j *Job, lookup func(string) (string, bool), mk *sec
 			}
 		}
 	}
-	if len(r.errs) == 0 {
+	if len(r.problems) == 0 {
 		return out, nil
 	}
-	var ds Diagnostics
-	for i, err := range r.errs {
-		ds = append(ds, Diagnostic{Path: m.Path, Pos: j.keyPosition(r.keys[i]), Msg: err.Error()})
+	for i := range r.problems {
+		r.problems[i].Source, r.problems[i].Pos = m.Path, j.keyPosition(r.keys[i])
 	}
-	return nil, ds.sortDedupe()
+	return nil, r.problems.SortDedupe()
 }
 
 // keyPosition is where key (as the resolver names it: "url", "path",
@@ -110,7 +113,7 @@ func (j *Job) resolve(lookup func(string) (string, bool), m *secret.Masker) (*Re
 	for _, k := range j.SigningKeys {
 		out.SigningKeys = append(out.SigningKeys, r.expand("signing_key", k))
 	}
-	if len(r.errs) == 0 {
+	if len(r.problems) == 0 {
 		if problem := resolvedURLProblem(j.URL, out.URL, j.AllowHTTP); problem != "" {
 			r.fail(urlKey, "%s", problem)
 		}
@@ -129,8 +132,8 @@ type resolver struct {
 	job       *Job
 	m         *secret.Masker
 	rawLookup func(string) (string, bool)
-	errs      []error
-	keys      []string // the key of each error, for its position
+	problems  Diagnostics // Path and Message; Source and Pos are Preflight's
+	keys      []string    // the key of each problem, for its position
 	seen      map[string]bool
 }
 
@@ -141,14 +144,13 @@ func (r *resolver) fail(key, format string, args ...any) {
 
 // failAt records an error about key, named what in the message.
 func (r *resolver) failAt(key, what, format string, args ...any) {
-	msg := fmt.Sprintf("jobs.%s.%s: %s", r.job.Name, what, fmt.Sprintf(format, args...))
-	msg = r.m.Mask(msg)
+	p := Diagnostic{Path: r.m.Mask("jobs." + r.job.Name + "." + what), Message: r.m.Mask(fmt.Sprintf(format, args...))}
 	if r.seen == nil {
 		r.seen = make(map[string]bool)
 	}
-	if !r.seen[msg] {
-		r.seen[msg] = true
-		r.errs = append(r.errs, errors.New(msg))
+	if !r.seen[p.Detail()] {
+		r.seen[p.Detail()] = true
+		r.problems = append(r.problems, p)
 		r.keys = append(r.keys, key)
 	}
 }

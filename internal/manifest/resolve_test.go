@@ -174,8 +174,8 @@ func TestResolveURLErrorShowsTemplate(t *testing.T) {
 	tests := []struct {
 		job, value, want string
 	}{
-		{"a", "https://hooks.slack.com:bad\"port/" + tok, `jobs.a.url: "${HOOK_URL}" with its variables substituted is not a valid URL (invalid port)`},
-		{"a", "hooks.slack.com/services/" + tok, `jobs.a.url: "${HOOK_URL}" with its variables substituted is not an absolute URL; the value should look like https://example.com/path`},
+		{"a", "https://hooks.slack.com:bad\"port/" + tok, `jobs.a.url: want a valid URL, got "${HOOK_URL}" with its variables substituted (invalid port)`},
+		{"a", "hooks.slack.com/services/" + tok, `jobs.a.url: want an absolute URL like https://example.com/path, got "${HOOK_URL}" with its variables substituted`},
 		{"b", "ftp://hooks.slack.com/" + tok, `jobs.b.url: "${SLACK}" with its variables substituted has a scheme other than https`},
 		{"b", "http://hooks.slack.com/" + tok, `jobs.b.url: "${SLACK}" with its variables substituted uses plain http; use https, or set allow_http: true (loopback hosts are always allowed)`},
 		{"b", "https://:443/" + tok, `jobs.b.url: "${SLACK}" with its variables substituted has no host; the value should look like https://example.com/path`},

@@ -76,19 +76,19 @@ func probe(t *testing.T, s scope, key string) bool {
 			lines = append(lines, "jobs: {a: {url: 'https://example.com/a'}}")
 		}
 		lines = append(lines, key+": "+val)
-		at = Pos{len(lines), 1}
+		at = Pos{Line: len(lines), Col: 1}
 	case inDefaults:
 		lines = append(lines, "version: 1", "jobs: {a: {url: 'https://example.com/a'}}", "defaults:", "  "+key+": "+val)
-		at = Pos{4, 3}
+		at = Pos{Line: 4, Col: 3}
 	case inJob:
 		lines = append(lines, "version: 1", "defaults: {base_url: 'https://example.com'}", "jobs:", "  a:", "    "+key+": "+val)
 		if key != "url" && key != "path" {
 			lines = append(lines, "    url: https://example.com/a")
 		}
-		at = Pos{5, 5}
+		at = Pos{Line: 5, Col: 5}
 	case inRetry:
 		lines = append(lines, "version: 1", "jobs:", "  a:", "    url: https://example.com/a", "    retry:", "      "+key+": "+val)
-		at = Pos{6, 7}
+		at = Pos{Line: 6, Col: 7}
 	}
 	src := strings.Join(lines, "\n") + "\n"
 	_, diags := Parse("probe.yml", []byte(src))

@@ -2,12 +2,10 @@ package manifest
 
 import (
 	"fmt"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cronrelay/cronrelay/internal/diag"
-	"github.com/cronrelay/cronrelay/internal/secret"
 )
 
 // Tags and shapes: refusing what YAML offers and cronrelay does not
@@ -29,18 +27,15 @@ type pathSeg struct {
 
 // segPath writes segs as the key paths of messages: jobs.x.body.list[2].
 func segPath(segs []pathSeg) string {
-	var b strings.Builder
+	path := ""
 	for _, s := range segs {
 		if s.index >= 0 {
-			fmt.Fprintf(&b, "[%d]", s.index)
-			continue
+			path = diag.Index(path, s.index)
+		} else {
+			path = diag.Key(path, s.key)
 		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(secret.QuoteKey(s.key))
 	}
-	return b.String()
+	return path
 }
 
 // rejectUnsupported reports every alias and every unknown tag; it returns
@@ -54,12 +49,12 @@ func (p *parser) rejectUnsupported(root *yaml.Node) bool {
 	var walk func(n *yaml.Node, segs []pathSeg)
 	walk = func(n *yaml.Node, segs []pathSeg) {
 		if n.Kind == yaml.AliasNode {
-			p.errorf(n, "YAML aliases (*%s) are not supported; put shared settings under defaults", n.Value)
+			p.errorf(n, "", "YAML aliases (*%s) are not supported; put shared settings under defaults", n.Value)
 			found = true
 			return
 		}
 		if tag := n.ShortTag(); !knownTags[tag] {
-			p.errorf(n, "%s: unknown YAML tag %q; tags are not supported", orTop(segPath(segs)), tag)
+			p.errorf(n, orTop(segPath(segs)), "unknown YAML tag %q; tags are not supported", tag)
 			found = true
 		}
 		switch n.Kind {

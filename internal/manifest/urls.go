@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/cronrelay/cronrelay/internal/diag"
@@ -31,10 +32,10 @@ func urlProblem(raw string, allowHTTP bool) string {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Sprintf("%q is not a valid URL: %v", diag.Truncate(raw, 100), err)
+		return fmt.Sprintf("%s (%v)", diag.Want("a valid URL", strconv.Quote(diag.Truncate(raw, 100))), err)
 	}
 	if u.Scheme == "" || u.Host == "" && u.Opaque == "" {
-		return fmt.Sprintf("%q is not an absolute URL; write it like https://example.com/path", diag.Truncate(raw, 100))
+		return diag.Want("an absolute URL like https://example.com/path", strconv.Quote(diag.Truncate(raw, 100)))
 	}
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "https" && scheme != "http" {
@@ -72,10 +73,10 @@ func resolvedURLProblem(tmpl, resolved string, allowHTTP bool) string {
 		if i := strings.IndexAny(reason, "\"'`"); i >= 0 {
 			reason = strings.TrimSpace(reason[:i]) // the rest quotes the value
 		}
-		return fmt.Sprintf("%s is not a valid URL (%s)", what, reason)
+		return fmt.Sprintf("%s (%s)", diag.Want("a valid URL", what), reason)
 	}
 	if u.Scheme == "" || u.Host == "" && u.Opaque == "" {
-		return fmt.Sprintf("%s is not an absolute URL; the value should look like https://example.com/path", what)
+		return diag.Want("an absolute URL like https://example.com/path", what)
 	}
 	if scheme := strings.ToLower(u.Scheme); scheme != "https" && scheme != "http" {
 		return fmt.Sprintf("%s has a scheme other than https", what)

@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/cronrelay/cronrelay/internal/diag"
 )
 
 // YAML syntax errors: the positions and words of go.yaml.in/yaml's errors
@@ -33,7 +35,7 @@ func (p *parser) yamlError(data []byte, err error) {
 	// The library reports a long key on its line or the next one.
 	for n := max(named-1, 1); n <= named && n <= len(lines); n++ {
 		if col, ok := longKey(lines[n-1]); ok {
-			p.add(Pos{n, col}, false, "not valid YAML: a key longer than %d characters", maxKeyLen)
+			p.add(Pos{Line: n, Col: col}, diag.Error, "", "not valid YAML: a key longer than %d characters", maxKeyLen)
 			return
 		}
 	}
@@ -47,7 +49,7 @@ func (p *parser) yamlError(data []byte, err error) {
 			msg += ` (quote cron expressions: schedule: "*/5 * * * *")`
 		}
 	}
-	p.add(pos, false, "not valid YAML: %s", msg)
+	p.add(pos, diag.Error, "", "not valid YAML: %s", msg)
 }
 
 // maxKeyLen is yaml.v3's limit on a key written without "? ": it stops

@@ -39,7 +39,7 @@ func syntaxPos(data []byte, err error, from int) Pos {
 		i += j + 1
 	}
 	if len(starts) == 0 {
-		return Pos{1, 1}
+		return Pos{Line: 1, Col: 1}
 	}
 	lineEnd := func(k int) int { // the end of line k (1-based), past its newline
 		if k < len(starts) {
@@ -80,7 +80,7 @@ func syntaxPos(data []byte, err error, from int) Pos {
 		cuts = append(cuts, i)
 	}
 	if len(cuts) == 0 {
-		return Pos{line, 1}
+		return Pos{Line: line, Col: 1}
 	}
 	lo, hi = 0, len(cuts)-1
 	for lo < hi {
@@ -113,7 +113,7 @@ func syntaxPos(data []byte, err error, from int) Pos {
 		i := bytes.LastIndexAny(bytes.TrimRight(prefix, "\r\n"), " \t") + 1
 		col = utf8.RuneCount(prefix[:i]) + 1
 	}
-	return Pos{line, col}
+	return Pos{Line: line, Col: col}
 }
 
 // consumedAtFailure returns how many bytes of data the YAML library had

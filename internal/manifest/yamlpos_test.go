@@ -43,7 +43,7 @@ func TestSyntaxErrorPositions(t *testing.T) {
 			if diff := cmp.Diff(spec, fmt.Sprintf("%d:%d", got.Line, got.Col)); diff != "" {
 				t.Errorf("%s: position (-want +got):\n%s\nwant it at %s", diags[0], diff, why)
 			}
-			if !strings.Contains(diags[0].Msg, "not valid YAML") {
+			if !strings.Contains(diags[0].Message, "not valid YAML") {
 				t.Errorf("%s: not reported as a YAML syntax error", diags[0])
 			}
 		})

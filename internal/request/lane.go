@@ -57,22 +57,12 @@ func (r *Request) DropTargets(may func(job string) string, perr *Error) *Error {
 		return perr
 	}
 	p := &parser{source: r.source}
-	var keep []Item
-	var keepAt []int
-	for i, it := range r.Enqueue {
-		if r.checkTarget(p, may, "enqueue", i, it.Job, it.ID) {
-			keep = append(keep, it)
-			keepAt = append(keepAt, docIndex(r.enqueueAt, i))
-		}
-	}
-	var keepC []Cancel
-	var keepCAt []int
-	for i, c := range r.Cancel {
-		if r.checkTarget(p, may, "cancel", i, c.Job, c.ID) {
-			keepC = append(keepC, c)
-			keepCAt = append(keepCAt, docIndex(r.cancelAt, i))
-		}
-	}
+	keep, keepAt := keepItems(r.Enqueue, r.enqueueAt, func(i int, it Item) bool {
+		return r.checkTarget(p, may, "enqueue", i, it.Job, it.ID)
+	})
+	keepC, keepCAt := keepItems(r.Cancel, r.cancelAt, func(i int, c Cancel) bool {
+		return r.checkTarget(p, may, "cancel", i, c.Job, c.ID)
+	})
 	if len(p.problems) == 0 {
 		return perr
 	}
@@ -84,6 +74,18 @@ func (r *Request) DropTargets(may func(job string) string, perr *Error) *Error {
 	}
 	perr.Problems = append(perr.Problems, p.problems...)
 	return perr
+}
+
+// keepItems returns the items ok accepts, with their indexes in the
+// document (at holds those of items, or is empty when none were left out).
+func keepItems[T any](items []T, at []int, ok func(i int, v T) bool) (kept []T, keptAt []int) {
+	for i, v := range items {
+		if ok(i, v) {
+			kept = append(kept, v)
+			keptAt = append(keptAt, docIndex(at, i))
+		}
+	}
+	return kept, keptAt
 }
 
 // docIndex is the index in the document of the i-th kept item.

@@ -27,7 +27,7 @@ func TestDropTargets(t *testing.T) {
 	for _, p := range perr.Problems {
 		paths = append(paths, p.Path+": "+strings.SplitN(p.Message, " ", 2)[0])
 	}
-	want := []string{"enqueue[0].delay: invalid", "enqueue[2].job: no", "enqueue[3].id: id", "cancel[0].job: no"}
+	want := []string{"enqueue[0].delay: want", "enqueue[2].job: no", "enqueue[3].id: id", "cancel[0].job: no"}
 	if diff := cmp.Diff(want, paths); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}

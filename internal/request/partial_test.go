@@ -22,17 +22,17 @@ func TestParsePartial(t *testing.T) {
 		{name: "all good", in: `{"enqueue":[{"job":"a"},{"job":"b","delay":"1h"}]}`, jobs: []string{"a", "b"}},
 		{name: "unknown job beside a syntax error", in: `{"enqueue":[{"job":"a","delay":"x"},{"job":"nope","id":"1"},{"job":"b","id":"ok"}]}`,
 			jobs: []string{"b"}, problems: []string{
-				`enqueue[0].delay: invalid duration "x"; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`,
+				`enqueue[0].delay: want a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d", got "x"`,
 				`enqueue[1].job: unknown job "nope"; valid are "a", "b"`,
 			}},
 		{name: "unknown job in the same item as a bad delay", in: `{"enqueue":[{"job":"zzz","delay":"-1m"},{"job":"a"}]}`,
 			jobs: []string{"a"}, problems: []string{
 				`enqueue[0].job: unknown job "zzz"; valid are "a", "b"`,
-				`enqueue[0].delay: delay "-1m" must not be negative`,
+				`enqueue[0].delay: want a delay of 0 or more, got "-1m"`,
 			}},
 		{name: "type errors and unknown cancel job", in: `{"enqueue":[{"job":5},{"job":"a","id":"x"}],"cancel":[{"job":"c","id":"1"},{"job":"b","id":"2"}]}`,
 			jobs: []string{"a"}, cancels: 1, problems: []string{
-				"enqueue[0].job: want a job name string, got number",
+				"enqueue[0].job: want a job name string, got a number",
 				`cancel[0].job: unknown job "c"; valid are "a", "b"`,
 			}},
 		{name: "at beyond the horizon keeps the document's index", in: `{"enqueue":[{"job":"nope"},{"job":"a","at":"2099-01-01T00:00:00Z"},{"job":"b"}]}`,

@@ -32,17 +32,19 @@ package request
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"github.com/cronrelay/cronrelay/internal/secret"
 	"math"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cronrelay/cronrelay/internal/diag"
 )
+
+// requestShape is what a request document must be, in messages.
+const requestShape = `an object {"enqueue": [...], "cancel": [...]} or {"job": ...}`
 
 // Limits of a request.
 const (
@@ -158,7 +160,7 @@ func Continuation(source string, body []byte) (req *Request, ok bool, err error)
 		}
 		value = f
 	}
-	if value == nil || kindOf(value.raw) == "null" {
+	if value == nil || diag.JSONKind(value.raw) == diag.KindNull {
 		return nil, false, nil
 	}
 	r := p.parse("cronrelay", value.raw, value.offset, MaxContinuationItems)
@@ -188,7 +190,7 @@ func (r *Request) Check(known func(job string) bool, names []string) error {
 
 func (r *Request) itemPath(list string, i int, key string) string {
 	if r.single {
-		return join(r.prefix, key)
+		return diag.Key(r.prefix, key)
 	}
 	at := r.enqueueAt
 	if list == "cancel" {
@@ -197,7 +199,7 @@ func (r *Request) itemPath(list string, i int, key string) string {
 	if i < len(at) {
 		i = at[i] // the index in the document, bad items left out before it
 	}
-	return join(index(join(r.prefix, list), i), key)
+	return diag.Key(diag.Index(diag.Key(r.prefix, list), i), key)
 }
 
 func unknownJob(job string, names []string) string {
@@ -215,16 +217,16 @@ func unknownJob(job string, names []string) string {
 // days ("90s", "24h", "3d", "1.5d", "1d12h"), from 0 to MaxDelay.
 func ParseDelay(s string) (time.Duration, error) {
 	invalid := func() error {
-		return fmt.Errorf(`invalid duration %q; want Go syntax such as "90s", "15m", "24h" or days such as "3d"`, s)
+		return errors.New(diag.Want(`a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d"`, strconv.Quote(s)))
 	}
 	if s == "" {
 		return 0, invalid()
 	}
 	if s[0] == '-' {
-		return 0, fmt.Errorf("delay %q must not be negative", s)
+		return 0, errors.New(diag.Want("a delay of 0 or more", strconv.Quote(s)))
 	}
 	tooLong := func() error {
-		return fmt.Errorf("delay %q is longer than the maximum of %dd", s, MaxDelay/(24*time.Hour))
+		return errors.New(diag.Want(fmt.Sprintf("a delay of at most %dd", MaxDelay/(24*time.Hour)), strconv.Quote(s)))
 	}
 	rest := strings.TrimPrefix(s, "+")
 	var d time.Duration
@@ -279,14 +281,10 @@ func isDecimal(s string) bool {
 	return digits > 0 && dots <= 1
 }
 
-// Problem is one rule a request breaks.
-type Problem struct {
-	// Path locates the problem in the document, e.g. "enqueue[2].delay";
-	// "" means the document as a whole.
-	Path string
-	// Message says what is wrong.
-	Message string
-}
+// Problem is one rule a request breaks: Path locates it in the document,
+// e.g. "enqueue[2].delay" ("" means the document as a whole), and Message
+// says what is wrong. Source is left to the Error that holds it.
+type Problem = diag.Problem
 
 // Error is a refused request. It lists every problem found.
 type Error struct {
@@ -297,31 +295,17 @@ type Error struct {
 	Problems []Problem
 }
 
-// maxReported caps the problems an Error prints; the rest are counted.
-const maxReported = 20
-
-// Error implements error: one line per problem, "SOURCE: PATH: MESSAGE".
+// Error implements error: one line per problem, "SOURCE: PATH: MESSAGE",
+// at most diag.MaxPrinted of them and a count of the rest.
 func (e *Error) Error() string {
-	var b strings.Builder
+	ps := make(diag.Problems, len(e.Problems))
 	for i, p := range e.Problems {
-		if i == maxReported {
-			fmt.Fprintf(&b, "\n%s: and %d more problems", e.Source, len(e.Problems)-maxReported)
-			break
+		if p.Source == "" {
+			p.Source = e.Source
 		}
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		if e.Source != "" {
-			b.WriteString(e.Source)
-			b.WriteString(": ")
-		}
-		if p.Path != "" {
-			b.WriteString(p.Path)
-			b.WriteString(": ")
-		}
-		b.WriteString(p.Message)
+		ps[i] = p
 	}
-	return b.String()
+	return ps.Error()
 }
 
 type parser struct {
@@ -349,16 +333,8 @@ func (p *parser) err() error {
 	return &Error{Source: p.source, Problems: p.problems}
 }
 
-// position turns an offset into the document into "line L, column C"
-// (columns count bytes, as most editors' JSON errors do).
-func (p *parser) position(off int) string {
-	if off > len(p.doc) {
-		off = len(p.doc)
-	}
-	line := 1 + bytes.Count(p.doc[:off], []byte("\n"))
-	col := off - bytes.LastIndexByte(p.doc[:off], '\n')
-	return fmt.Sprintf("line %d, column %d", line, col)
-}
+// position turns an offset into the document into "line L, column C".
+func (p *parser) position(off int) string { return diag.Position(p.doc, off) }
 
 // parse parses the request at path, whose bytes start at offset base of the
 // document.
@@ -367,8 +343,8 @@ func (p *parser) parse(path string, data []byte, base, maxItems int) *Request {
 		return nil
 	}
 	r := &Request{source: p.source, prefix: path}
-	if k := kindOf(data); k != "object" {
-		p.addf(path, `want an object {"enqueue": [...], "cancel": [...]} or {"job": ...}, got %s`, k)
+	if k := diag.JSONKind(data); k != diag.KindObject {
+		p.add(path, diag.Want(requestShape, k))
 		return nil
 	}
 	before := len(p.problems)
@@ -384,18 +360,18 @@ func (p *parser) parse(path string, data []byte, base, maxItems int) *Request {
 		}
 	}
 	if len(fields) == 0 {
-		p.add(path, `empty request; want {"enqueue": [...], "cancel": [...]} or {"job": ...}`)
+		p.add(path, diag.Want(requestShape, "an empty object"))
 		return nil
 	}
 	var enqueue, cancel []json.RawMessage
 	for _, f := range fields {
 		switch f.key {
 		case "enqueue":
-			enqueue = p.list(join(path, f.key), f.raw)
+			enqueue = p.list(diag.Key(path, f.key), f.raw)
 		case "cancel":
-			cancel = p.list(join(path, f.key), f.raw)
+			cancel = p.list(diag.Key(path, f.key), f.raw)
 		default:
-			p.unknown(join(path, f.key), f.key, []string{"enqueue", "cancel", "job"})
+			p.unknown(diag.Key(path, f.key), f.key, []string{"enqueue", "cancel", "job"})
 		}
 	}
 	if n := len(enqueue) + len(cancel); n > maxItems {
@@ -403,49 +379,48 @@ func (p *parser) parse(path string, data []byte, base, maxItems int) *Request {
 		return nil
 	}
 	seen := map[[2]string]string{}
-	for i, raw := range enqueue {
-		ip := index(join(path, "enqueue"), i)
-		before := len(p.problems)
-		itemFields, ok := p.object(ip, raw)
-		if !ok {
-			continue
+	eachItem(p, diag.Key(path, "enqueue"), enqueue, p.item, func(i int, ip string, it Item) {
+		if it.ID == "" || p.first(seen, ip, it.Job, it.ID) {
+			r.Enqueue = append(r.Enqueue, it)
+			r.enqueueAt = append(r.enqueueAt, i)
 		}
-		it, ok := p.item(ip, itemFields)
-		if !ok || len(p.problems) > before { // a duplicate field refuses the item too
-			continue
+	})
+	eachItem(p, diag.Key(path, "cancel"), cancel, p.cancel, func(i int, cp string, c Cancel) {
+		if p.first(seen, cp, c.Job, c.ID) {
+			r.Cancel = append(r.Cancel, c)
+			r.cancelAt = append(r.cancelAt, i)
 		}
-		if it.ID != "" {
-			key := [2]string{it.Job, it.ID}
-			if first, dup := seen[key]; dup {
-				p.addf(ip, "job %q id %q already appears at %s", it.Job, it.ID, first)
-				continue
-			}
-			seen[key] = ip
-		}
-		r.Enqueue = append(r.Enqueue, it)
-		r.enqueueAt = append(r.enqueueAt, i)
-	}
-	for i, raw := range cancel {
-		cp := index(join(path, "cancel"), i)
-		before := len(p.problems)
-		cancelFields, ok := p.object(cp, raw)
-		if !ok {
-			continue
-		}
-		c, ok := p.cancel(cp, cancelFields)
-		if !ok || len(p.problems) > before {
-			continue
-		}
-		key := [2]string{c.Job, c.ID}
-		if first, dup := seen[key]; dup {
-			p.addf(cp, "job %q id %q already appears at %s", c.Job, c.ID, first)
-			continue
-		}
-		seen[key] = cp
-		r.Cancel = append(r.Cancel, c)
-		r.cancelAt = append(r.cancelAt, i)
-	}
+	})
 	return r
+}
+
+// eachItem decodes the items of the list at path, each an object, and
+// calls keep with each that decode accepts without a problem (a duplicate
+// field refuses the item too).
+func eachItem[T any](p *parser, path string, raws []json.RawMessage, decode func(path string, fields []field) (T, bool), keep func(i int, ip string, v T)) {
+	for i, raw := range raws {
+		ip := diag.Index(path, i)
+		before := len(p.problems)
+		fields, ok := p.object(ip, raw)
+		if !ok {
+			continue
+		}
+		if v, ok := decode(ip, fields); ok && len(p.problems) == before {
+			keep(i, ip, v)
+		}
+	}
+}
+
+// first reports whether the delivery (job, id) is named for the first time
+// in the request, and reports it at path when not.
+func (p *parser) first(seen map[[2]string]string, path, job, id string) bool {
+	key := [2]string{job, id}
+	if first, dup := seen[key]; dup {
+		p.addf(path, "job %q id %q already appears at %s", job, id, first)
+		return false
+	}
+	seen[key] = path
+	return true
 }
 
 // wellFormed checks what must hold before the document is decoded: size,
@@ -456,18 +431,10 @@ func (p *parser) wellFormed(path string, data []byte, base int) bool {
 		return false
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		p.add(path, `empty request; want {"enqueue": [...], "cancel": [...]} or {"job": ...}`)
+		p.add(path, diag.Want(requestShape, "an empty document"))
 		return false
 	}
-	if !utf8.Valid(data) {
-		off := 0
-		for off < len(data) {
-			r, size := utf8.DecodeRune(data[off:])
-			if r == utf8.RuneError && size <= 1 {
-				break
-			}
-			off += size
-		}
+	if off := diag.InvalidUTF8(data); off >= 0 {
 		p.addf(path, "invalid UTF-8 at %s", p.position(base+off))
 		return false
 	}
@@ -488,34 +455,16 @@ func (p *parser) wellFormed(path string, data []byte, base int) bool {
 		}
 		return false
 	}
-	depth, inString := 0, false
-	for i := 0; i < len(data); i++ {
-		c := data[i]
-		if inString {
-			switch c {
-			case '\\':
-				if data[i+1] == 'u' && string(data[i+2:i+6]) == "0000" {
-					p.addf(path, `NUL character (\u0000) at %s`, p.position(base+i))
-					return false
-				}
-				i++
-			case '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString = true
-		case '{', '[':
-			depth++
-			if depth > MaxDepth {
-				p.addf(path, "nested deeper than %d levels at %s", MaxDepth, p.position(base+i))
-				return false
-			}
-		case '}', ']':
-			depth--
-		}
+	// Of a NUL character and too deep a nesting, the one that comes first
+	// is reported, as a reader going through the document meets them.
+	nul, deep := diag.JSONEscapedNUL(data), diag.JSONTooDeep(data, MaxDepth)
+	switch {
+	case nul >= 0 && (deep < 0 || nul < deep):
+		p.addf(path, `NUL character (\u0000) at %s`, p.position(base+nul))
+		return false
+	case deep >= 0:
+		p.addf(path, "nested deeper than %d levels at %s", MaxDepth, p.position(base+deep))
+		return false
 	}
 	return true
 }
@@ -532,7 +481,7 @@ func (p *parser) fields(path string, data []byte) []field {
 	out := fields[:0]
 	for _, f := range fields {
 		if seen[f.key] {
-			p.add(join(path, f.key), "duplicate field")
+			p.add(diag.Key(path, f.key), "duplicate field")
 			continue
 		}
 		seen[f.key] = true
@@ -542,20 +491,20 @@ func (p *parser) fields(path string, data []byte) []field {
 }
 
 func (p *parser) object(path string, raw json.RawMessage) ([]field, bool) {
-	if k := kindOf(raw); k != "object" {
-		p.addf(path, "want an object, got %s", k)
+	if k := diag.JSONKind(raw); k != diag.KindObject {
+		p.add(path, diag.Want("an object", k))
 		return nil, false
 	}
 	return p.fields(path, raw), true
 }
 
 func (p *parser) list(path string, raw json.RawMessage) []json.RawMessage {
-	switch k := kindOf(raw); k {
-	case "null":
+	switch k := diag.JSONKind(raw); k {
+	case diag.KindNull:
 		return nil
-	case "array":
+	case diag.KindList:
 	default:
-		p.addf(path, "want an array, got %s", k)
+		p.add(path, diag.Want("a list", k))
 		return nil
 	}
 	items, err := splitArray(raw)
@@ -576,7 +525,7 @@ func (p *parser) item(path string, fields []field) (it Item, ok bool) {
 	before := len(p.problems)
 	var hasJob bool
 	for _, f := range fields {
-		fp := join(path, f.key)
+		fp := diag.Key(path, f.key)
 		switch f.key {
 		case "job":
 			hasJob = true
@@ -595,26 +544,26 @@ func (p *parser) item(path string, fields []field) (it Item, ok bool) {
 			if s, ok := p.str(fp, f.raw, `an RFC 3339 time such as "2026-11-28T08:00:00Z"`); ok && s != nil {
 				t, err := time.Parse(time.RFC3339, *s)
 				if err != nil {
-					p.addf(fp, `invalid time %q; want RFC 3339 such as "2026-11-28T08:00:00Z"`, *s)
+					p.add(fp, diag.Want(`an RFC 3339 time such as "2026-11-28T08:00:00Z"`, strconv.Quote(*s)))
 				}
 				it.At, it.HasAt = t.UTC(), true
 			}
 		case "body":
 			it.Body = p.body(fp, f.raw)
 		case "replace":
-			switch k := kindOf(f.raw); k {
-			case "boolean":
+			switch k := diag.JSONKind(f.raw); k {
+			case diag.KindBool:
 				it.Replace = string(f.raw) == "true"
-			case "null":
+			case diag.KindNull:
 			default:
-				p.addf(fp, "want a boolean, got %s", k)
+				p.add(fp, diag.Want("true or false", k))
 			}
 		default:
 			p.unknown(fp, f.key, itemFields)
 		}
 	}
 	if !hasJob {
-		p.add(join(path, "job"), "required")
+		p.add(diag.Key(path, "job"), "required")
 	}
 	if it.HasDelay && it.HasAt {
 		p.add(path, `"delay" and "at" are exclusive; give one or the other`)
@@ -627,7 +576,7 @@ func (p *parser) cancel(path string, fields []field) (c Cancel, ok bool) {
 	before := len(p.problems)
 	var hasJob, hasID bool
 	for _, f := range fields {
-		fp := join(path, f.key)
+		fp := diag.Key(path, f.key)
 		switch f.key {
 		case "job":
 			hasJob = true
@@ -641,28 +590,28 @@ func (p *parser) cancel(path string, fields []field) (c Cancel, ok bool) {
 		}
 	}
 	if !hasJob {
-		p.add(join(path, "job"), "required")
+		p.add(diag.Key(path, "job"), "required")
 	}
 	if !hasID {
-		p.add(join(path, "id"), "required: a cancel names the delivery by job and id")
+		p.add(diag.Key(path, "id"), "required: a cancel names the delivery by job and id")
 	}
 	return c, len(p.problems) == before
 }
 
 // str decodes a string field; a nil string means null (left out).
 func (p *parser) str(path string, raw json.RawMessage, want string) (*string, bool) {
-	switch k := kindOf(raw); k {
-	case "string":
+	switch k := diag.JSONKind(raw); k {
+	case diag.KindString:
 		s, err := unquote(raw)
 		if err != nil {
 			p.addf(path, "invalid JSON: %v", err)
 			return nil, false
 		}
 		return &s, true
-	case "null":
+	case diag.KindNull:
 		return nil, true
 	default:
-		p.addf(path, "want %s, got %s", want, k)
+		p.add(path, diag.Want(want, k))
 		return nil, false
 	}
 }
@@ -675,7 +624,7 @@ func (p *parser) job(path string, raw json.RawMessage) (string, bool) {
 	case s == nil:
 		p.add(path, "required")
 	case *s == "":
-		p.add(path, "must not be empty")
+		p.add(path, diag.Want("a job name", `""`))
 	case len(*s) > MaxJobLength:
 		p.addf(path, "job name is %d bytes; job names are at most %d", len(*s), MaxJobLength)
 	case p.known != nil && !p.known(*s):
@@ -693,7 +642,7 @@ func (p *parser) id(path string, raw json.RawMessage) (id string, given bool) {
 	case !ok || s == nil:
 		return "", false
 	case *s == "":
-		p.add(path, "must not be empty; leave it out to have one generated")
+		p.add(path, diag.Want("an id", `"" (leave it out to have one generated)`))
 	case !idRE.MatchString(*s):
 		p.addf(path, "invalid id %q; ids match %s", diag.Truncate(*s, 60), IDPattern)
 	default:
@@ -703,7 +652,7 @@ func (p *parser) id(path string, raw json.RawMessage) (id string, given bool) {
 }
 
 func (p *parser) body(path string, raw json.RawMessage) json.RawMessage {
-	if kindOf(raw) == "null" {
+	if diag.JSONKind(raw) == diag.KindNull {
 		return nil
 	}
 	var buf bytes.Buffer
@@ -724,42 +673,6 @@ func (p *parser) unknown(path, key string, valid []string) {
 		return
 	}
 	p.addf(path, "unknown field; valid are %s", quoteList(valid, len(valid)))
-}
-
-// kindOf names the JSON type of a valid value.
-func kindOf(raw []byte) string {
-	raw = bytes.TrimLeft(raw, " \t\r\n")
-	if len(raw) == 0 {
-		return "nothing"
-	}
-	switch raw[0] {
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case '"':
-		return "string"
-	case 't', 'f':
-		return "boolean"
-	case 'n':
-		return "null"
-	default:
-		return "number"
-	}
-}
-
-// join appends a key to a problem's path, quoted unless it is plain (see
-// secret.QuoteKey): a key is the sender's text.
-func join(path, key string) string {
-	key = secret.QuoteKey(key)
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func index(path string, i int) string {
-	return path + "[" + strconv.Itoa(i) + "]"
 }
 
 func quoteList(names []string, max int) string {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
+
+	"github.com/cronrelay/cronrelay/internal/diag"
 )
 
 // The functions here split JSON that is already known to be valid into its
@@ -47,17 +49,12 @@ func objectFields(data []byte) ([]field, error) {
 			return nil, errSplit
 		}
 		fields = append(fields, field{key: key, raw: data[i:end:end], offset: i})
-		i = skipSpace(data, end)
-		if i >= len(data) {
-			break
+		var closed bool
+		if i, closed, err = next(data, end, '}'); err != nil {
+			return nil, err
 		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case '}':
+		if closed {
 			return fields, nil
-		default:
-			return nil, errSplit
 		}
 	}
 	return nil, errSplit
@@ -80,20 +77,32 @@ func splitArray(data []byte) ([]json.RawMessage, error) {
 			return nil, errSplit
 		}
 		items = append(items, data[i:end:end])
-		i = skipSpace(data, end)
-		if i >= len(data) {
-			break
+		var closed bool
+		var err error
+		if i, closed, err = next(data, end, ']'); err != nil {
+			return nil, err
 		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case ']':
+		if closed {
 			return items, nil
-		default:
-			return nil, errSplit
 		}
 	}
 	return nil, errSplit
+}
+
+// next steps over what follows a member or an element that ends at end:
+// a ',' before the next one, or the closer of the object or array
+// (closed). Anything else is an error.
+func next(data []byte, end int, closer byte) (i int, closed bool, err error) {
+	i = skipSpace(data, end)
+	switch {
+	case i >= len(data):
+		return i, false, errSplit
+	case data[i] == ',':
+		return skipSpace(data, i+1), false, nil
+	case data[i] == closer:
+		return i, true, nil
+	}
+	return i, false, errSplit
 }
 
 func skipSpace(data []byte, i int) int {
@@ -125,29 +134,8 @@ func valueEnd(data []byte, i int) int {
 		}
 		return len(data)
 	case '{', '[':
-		depth, inString := 0, false
-		for j := i; j < len(data); j++ {
-			c := data[j]
-			if inString {
-				switch c {
-				case '\\':
-					j++
-				case '"':
-					inString = false
-				}
-				continue
-			}
-			switch c {
-			case '"':
-				inString = true
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
+		if end := diag.JSONClose(data, i); end >= 0 {
+			return end + 1
 		}
 		return len(data)
 	default:

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cronrelay/cronrelay/internal/diag"
 )
 
 // referenceFields splits an object with encoding/json's Decoder, the slow
@@ -43,8 +45,8 @@ func FuzzObjectFields(f *testing.F) {
 		if !json.Valid(data) {
 			return
 		}
-		switch kindOf(data) {
-		case "object":
+		switch diag.JSONKind(data) {
+		case diag.KindObject:
 			got, err := objectFields(data)
 			if err != nil {
 				t.Fatalf("objectFields(%q): %v", data, err)
@@ -53,7 +55,7 @@ func FuzzObjectFields(f *testing.F) {
 			if diff := cmp.Diff(want, got, cmp.AllowUnexported(field{})); diff != "" {
 				t.Fatalf("objectFields(%q) mismatch (-want +got):\n%s", data, diff)
 			}
-		case "array":
+		case diag.KindList:
 			got, err := splitArray(data)
 			if err != nil {
 				t.Fatalf("splitArray(%q): %v", data, err)

@@ -136,10 +136,10 @@ func parseNth(spec *fieldSpec, el, orig string) (norm, msg string) {
 	}
 	k, err := strconv.Atoi(nth)
 	if err != nil || !isDigits(nth) {
-		return "", fmt.Sprintf("%q after \"#\" is not a number", nth)
+		return "", fmt.Sprintf(`want a number after "#", got %q`, nth)
 	}
 	if k < 1 || k > 5 {
-		return "", fmt.Sprintf("%d after \"#\" is out of range 1-5", k)
+		return "", fmt.Sprintf(`want 1 to 5 after "#", got %d`, k)
 	}
 	return fmt.Sprintf("%d#%d", n, k), ""
 }
@@ -195,11 +195,11 @@ func parseStandard(spec *fieldSpec, el string) (string, string) {
 			return "", fmt.Sprintf("%q has more than one \"/\"", el)
 		}
 		if !isDigits(stepText) {
-			return "", fmt.Sprintf("step %q is not a number", stepText)
+			return "", fmt.Sprintf(`want a number after "/", got %q`, stepText)
 		}
 		s, err := strconv.Atoi(stepText)
 		if err != nil || s < 1 || s > spec.hi {
-			return "", fmt.Sprintf("step %s is out of range 1-%d", stepText, spec.hi)
+			return "", fmt.Sprintf("want a step from 1 to %d, got %s", spec.hi, stepText)
 		}
 		out += "/" + strconv.Itoa(s)
 	}
@@ -249,13 +249,13 @@ func (spec *fieldSpec) value(s string) (int, string) {
 	}
 	if !isDigits(s) {
 		if spec.names != nil {
-			return 0, fmt.Sprintf("%q is not a number or a %s", s, spec.kind)
+			return 0, fmt.Sprintf("want a number or a %s, got %q", spec.kind, s)
 		}
-		return 0, fmt.Sprintf("%q is not a number", s)
+		return 0, fmt.Sprintf("want a number, got %q", s)
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < spec.lo || n > spec.hi {
-		return 0, fmt.Sprintf("%s is out of range %d-%d", s, spec.lo, spec.hi)
+		return 0, fmt.Sprintf("want a number from %d to %d, got %s", spec.lo, spec.hi, s)
 	}
 	return n, ""
 }

@@ -97,7 +97,7 @@ func Parse(expr string, loc *time.Location) (*Schedule, error) {
 	}
 	parts := strings.Fields(text)
 	if len(parts) != 5 {
-		msg := fmt.Sprintf("expected 5 fields (minute hour day-of-month month day-of-week), got %d", len(parts))
+		msg := fmt.Sprintf("want 5 fields (minute hour day-of-month month day-of-week), got %d", len(parts))
 		if len(parts) == 6 || len(parts) == 7 {
 			msg += "; seconds and year fields are not supported"
 		}

@@ -62,7 +62,7 @@ func scan(s string) ([]token, error) {
 			}
 			name := s[i+2 : i+2+end]
 			if !ValidName(name) {
-				return nil, &SyntaxError{Offset: i, Msg: fmt.Sprintf(`invalid variable name %q in %q; names match [A-Za-z_][A-Za-z0-9_]*`, name, s)}
+				return nil, &SyntaxError{Offset: i, Msg: fmt.Sprintf(`want a variable name matching [A-Za-z_][A-Za-z0-9_]*, got %q in %q`, name, s)}
 			}
 			flush()
 			toks = append(toks, token{name: name})

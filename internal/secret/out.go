@@ -3,11 +3,12 @@ package secret
 import (
 	"bytes"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cronrelay/cronrelay/internal/diag"
 )
 
 // maxPending bounds how much a MaskWriter holds back while waiting for a
@@ -317,19 +318,5 @@ func longestRun(s string, c byte) int {
 	return best
 }
 
-// QuoteKey returns a key (of a manifest, a request, a JSON body) as a
-// message path shows it: as is when it is made of letters, digits, "_"
-// and "-", else Go-quoted, so that a hostile key cannot break a line,
-// hide in white space or pass for a path of several keys.
-func QuoteKey(key string) string {
-	if key == "" {
-		return `""`
-	}
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if !(c == '_' || c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return strconv.Quote(key)
-		}
-	}
-	return key
-}
+// QuoteKey returns a key as a message path shows it; see diag.QuoteKey.
+func QuoteKey(key string) string { return diag.QuoteKey(key) }

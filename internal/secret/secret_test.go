@@ -43,9 +43,9 @@ func TestExpand(t *testing.T) {
 		{name: "no recursion", in: "${DOLLAR}", want: "${A}"},
 		{name: "missing", in: "${X}/${A}/${Y}/${X}", want: "/alpha//", wantMissing: []string{"X", "Y"}},
 		{name: "unterminated", in: "a ${A", wantErr: `unterminated "${" in "a ${A"; write ${NAME}, or $$ for a literal "$"`},
-		{name: "bad name", in: "${A-B}", wantErr: `invalid variable name "A-B" in "${A-B}"; names match [A-Za-z_][A-Za-z0-9_]*`},
-		{name: "digit first", in: "${1A}", wantErr: `invalid variable name "1A" in "${1A}"; names match [A-Za-z_][A-Za-z0-9_]*`},
-		{name: "empty name", in: "${}", wantErr: `invalid variable name "" in "${}"; names match [A-Za-z_][A-Za-z0-9_]*`},
+		{name: "bad name", in: "${A-B}", wantErr: `want a variable name matching [A-Za-z_][A-Za-z0-9_]*, got "A-B" in "${A-B}"`},
+		{name: "digit first", in: "${1A}", wantErr: `want a variable name matching [A-Za-z_][A-Za-z0-9_]*, got "1A" in "${1A}"`},
+		{name: "empty name", in: "${}", wantErr: `want a variable name matching [A-Za-z_][A-Za-z0-9_]*, got "" in "${}"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

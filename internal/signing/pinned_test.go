@@ -20,7 +20,7 @@ func TestParseKeyAcceptsExactlyMinimumLength(t *testing.T) {
 		}
 	}
 	_, err := ParseKey(KeyPrefix + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", MinKeyBytes-1))))
-	if err == nil || !strings.Contains(err.Error(), "too short: 15 bytes decoded, want at least 16") {
+	if err == nil || !strings.Contains(err.Error(), "want at least 16 bytes once decoded, got 15") {
 		t.Errorf("15-byte key: %v; want too short", err)
 	}
 }

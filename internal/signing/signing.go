@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cronrelay/cronrelay/internal/diag"
 )
 
 // Header names defined by the Standard Webhooks specification.
@@ -76,7 +78,7 @@ func ParseKey(k string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is not valid base64", what)
 	}
 	if len(b) < MinKeyBytes {
-		return nil, fmt.Errorf("%s is too short: %d bytes decoded, want at least %d (generate one with: openssl rand -base64 32)", what, len(b), MinKeyBytes)
+		return nil, fmt.Errorf("%s: %s (generate one with: openssl rand -base64 32)", what, diag.Want(fmt.Sprintf("at least %d bytes once decoded", MinKeyBytes), strconv.Itoa(len(b))))
 	}
 	return b, nil
 }

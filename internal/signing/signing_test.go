@@ -141,7 +141,7 @@ func TestParseKeyErrors(t *testing.T) {
 		{"prefix only", "whsec_", `signing key after "whsec_" is empty`},
 		{"not base64", "whsec_not*base64*at*all*secret!", `signing key after "whsec_" is not valid base64 (bad input at character 4 of 25)`},
 		{"bare not base64", "hunter2 hunter2", "signing key is not valid base64 (bad input at character 8 of 15)"},
-		{"too short", "whsec_" + short, `signing key after "whsec_" is too short: 5 bytes decoded, want at least 16 (generate one with: openssl rand -base64 32)`},
+		{"too short", "whsec_" + short, `signing key after "whsec_": want at least 16 bytes once decoded, got 5 (generate one with: openssl rand -base64 32)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

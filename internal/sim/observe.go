@@ -188,7 +188,7 @@ func cancelledIn(prev, doc *state.Doc) map[string]bool {
 			}
 		}
 		for _, e := range j.History {
-			if e.Outcome == "cancelled" && !had[e.ID+"|"+e.At.String()] {
+			if e.Outcome == string(engine.NoteCancelled) && !had[e.ID+"|"+e.At.String()] {
 				cancelled[e.ID] = true
 			}
 		}

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cronrelay/cronrelay/internal/diag"
 )
@@ -30,9 +29,9 @@ func explain(store string, data []byte, err error) error {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(perr, &te) && te.Field == "":
-			return notState(describeValue(te.Value) + ", not an object")
+			return notState(wrongValue("", "an object", diag.UnmarshalKind(te.Value)))
 		case errors.As(perr, &te):
-			return notState(fmt.Sprintf(`"version" is %s, want the number %d`, describeValue(te.Value), Version))
+			return notState(wrongValue("version", fmt.Sprintf("the number %d", Version), diag.UnmarshalKind(te.Value)))
 		}
 		return notState(perr.Error())
 	}
@@ -50,7 +49,7 @@ func explain(store string, data []byte, err error) error {
 		if errors.As(err, &te) {
 			// The walk below mirrors encoding/json, so this is a safety net:
 			// the path lacks map keys but names no Go type.
-			why = fmt.Sprintf("%s is %s, want %s", pathName(te.Field), describeValue(te.Value), want(te.Type))
+			why = wrongValue(te.Field, want(te.Type), diag.UnmarshalKind(te.Value))
 		} else {
 			why = err.Error()
 		}
@@ -66,7 +65,7 @@ var (
 
 // mismatch walks data, syntactically valid JSON, as encoding/json decodes it
 // into t and describes the first value, in document order, that does not
-// fit: `open["later#a"].attempts is a string, want a number`. It returns ""
+// fit: `open["later#a"].attempts: want a number, got a string`. It returns ""
 // when every value fits; unknown fields are left to the decoder's message.
 // path is data's path: top-level fields by name, map keys quoted in
 // brackets, list items by index. The walk follows t, so its depth is that
@@ -75,21 +74,21 @@ func mismatch(t reflect.Type, data []byte, path string) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	got := kindOf(data)
-	if got == "null" {
+	got := diag.JSONKind(data)
+	if got == diag.KindNull {
 		return "" // encoding/json leaves the value as it is
 	}
-	wrong := func() string { return fmt.Sprintf("%s is %s, want %s", pathName(path), got, want(t)) }
+	wrong := func() string { return wrongValue(path, want(t), got) }
 	switch {
 	case t == rawMessageType:
 		return ""
 	case t == timeType:
-		if got != "a string" {
+		if got != diag.KindString {
 			return wrong()
 		}
 		var tm time.Time
 		if tm.UnmarshalJSON(data) != nil {
-			return fmt.Sprintf("%s is %s, want %s", pathName(path), clip(data), want(t))
+			return wrongValue(path, want(t), clip(data))
 		}
 		return ""
 	case reflect.PointerTo(t).Implements(unmarshalerType):
@@ -99,7 +98,7 @@ func mismatch(t reflect.Type, data []byte, path string) string {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &te):
-			return fmt.Sprintf("%s is %s, want %s", pathName(joinField(path, te.Field)), describeValue(te.Value), want(te.Type))
+			return wrongValue(joinField(path, te.Field), want(te.Type), diag.UnmarshalKind(te.Value))
 		case err != nil:
 			return fmt.Sprintf("%s: %v", pathName(path), err)
 		}
@@ -107,7 +106,7 @@ func mismatch(t reflect.Type, data []byte, path string) string {
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		if got != "an object" {
+		if got != diag.KindObject {
 			return wrong()
 		}
 		return members(data, func(key string, v []byte) string {
@@ -118,37 +117,36 @@ func mismatch(t reflect.Type, data []byte, path string) string {
 			return mismatch(f.Type, v, joinField(path, key))
 		})
 	case reflect.Map:
-		if got != "an object" {
+		if got != diag.KindObject {
 			return wrong()
 		}
 		return members(data, func(key string, v []byte) string {
 			return mismatch(t.Elem(), v, path+"["+strconv.Quote(key)+"]")
 		})
 	case reflect.Slice:
-		if got != "a list" {
+		if got != diag.KindList {
 			return wrong()
 		}
 		return items(data, func(i int, v []byte) string {
 			return mismatch(t.Elem(), v, path+"["+strconv.Itoa(i)+"]")
 		})
 	case reflect.String:
-		if got != "a string" {
+		if got != diag.KindString {
 			return wrong()
 		}
 	case reflect.Bool:
-		if got != "a boolean" {
+		if got != diag.KindBool {
 			return wrong()
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		if got != "a number" {
+		if got != diag.KindNumber {
 			return wrong()
 		}
 		if _, err := strconv.ParseInt(string(data), 10, t.Bits()); err != nil {
 			// 1.5, 1e3, or too large: as encoding/json, which parses the
 			// same way.
 			shift := 64 - t.Bits()
-			return fmt.Sprintf("%s is %s, want a whole number from %d to %d", pathName(path), clip(data),
-				int64(math.MinInt64)>>shift, int64(math.MaxInt64)>>shift)
+			return wrongValue(path, fmt.Sprintf("a whole number from %d to %d", int64(math.MinInt64)>>shift, int64(math.MaxInt64)>>shift), clip(data))
 		}
 	}
 	return ""
@@ -230,8 +228,14 @@ func joinField(path, name string) string {
 	return path + "." + name
 }
 
+// wrongValue says that the value at path is got where want would fit, in
+// the one grammar of messages (diag.Want): "PATH: want X, got Y".
+func wrongValue(path, want, got string) string {
+	return pathName(path) + ": " + diag.Want(want, got)
+}
+
 // pathName quotes a top-level field, which reads as a word otherwise:
-// `"jobs" is a list`, but `open["later#a"].attempts is a string`.
+// `"jobs": want an object`, but `open["later#a"].attempts: want a number`.
 func pathName(path string) string {
 	if path == "" {
 		return "the document"
@@ -240,48 +244,6 @@ func pathName(path string) string {
 		return strconv.Quote(path)
 	}
 	return path
-}
-
-// kindOf names the kind of the JSON value data.
-func kindOf(data []byte) string {
-	data = bytes.TrimSpace(data)
-	if len(data) == 0 {
-		return "nothing"
-	}
-	switch data[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "a list"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
-}
-
-// describeValue names a json.UnmarshalTypeError's Value ("array",
-// "number 1.5") as kindOf does.
-func describeValue(v string) string {
-	switch v {
-	case "object":
-		return "an object"
-	case "array":
-		return "a list"
-	case "string":
-		return "a string"
-	case "bool":
-		return "a boolean"
-	case "number":
-		return "a number"
-	}
-	if n, ok := strings.CutPrefix(v, "number "); ok {
-		return n
-	}
-	return v
 }
 
 // want names the JSON a value of type t is written as.
@@ -314,23 +276,5 @@ func clip(data []byte) string {
 	return diag.Truncate(string(bytes.TrimSpace(data)), 40)
 }
 
-// invalidUTF8 returns the offset of the first byte of data that is not
-// valid UTF-8, or len(data).
-func invalidUTF8(data []byte) int {
-	for off := 0; off < len(data); {
-		r, size := utf8.DecodeRune(data[off:])
-		if r == utf8.RuneError && size <= 1 {
-			return off
-		}
-		off += size
-	}
-	return len(data)
-}
-
-// position writes a byte offset of data as a line and a byte column, both
-// counted from 1.
-func position(data []byte, off int) string {
-	line := 1 + bytes.Count(data[:off], []byte("\n"))
-	col := off - bytes.LastIndexByte(data[:off], '\n')
-	return fmt.Sprintf("line %d, column %d", line, col)
-}
+// position writes a byte offset of data as "line L, column C".
+func position(data []byte, off int) string { return diag.Position(data, off) }

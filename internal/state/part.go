@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cronrelay/cronrelay/internal/diag"
 	"github.com/cronrelay/cronrelay/internal/lateness"
 )
 
@@ -170,7 +171,7 @@ func DecodePart(store, name string, data []byte, version int) (*Part, error) {
 		return nil, damaged(store, name+": the file is empty")
 	}
 	if !utf8.Valid(data) {
-		return nil, bad("invalid UTF-8 at %s", position(data, invalidUTF8(data)))
+		return nil, bad("invalid UTF-8 at %s", position(data, diag.InvalidUTF8(data)))
 	}
 	p := &Part{}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -184,7 +185,7 @@ func DecodePart(store, name string, data []byte, version int) (*Part, error) {
 		case errors.As(err, &se):
 			return nil, bad("%s at %s", se.Error(), position(data, int(min(max(se.Offset-1, 0), int64(len(data))))))
 		case errors.As(err, &te):
-			return nil, bad("%s is %s, want %s at %s", pathName(te.Field), describeValue(te.Value), want(te.Type), position(data, int(min(te.Offset, int64(len(data))))))
+			return nil, bad("%s (at %s)", wrongValue(te.Field, want(te.Type), diag.UnmarshalKind(te.Value)), position(data, int(min(te.Offset, int64(len(data))))))
 		}
 		return nil, bad("%v", err)
 	}
@@ -195,7 +196,7 @@ func DecodePart(store, name string, data []byte, version int) (*Part, error) {
 		if p.Version > version {
 			return nil, bad("version %d was written by a newer cronrelay (this one reads version %d); upgrade cronrelay", p.Version, version)
 		}
-		return nil, bad("version is %d, want %d", p.Version, version)
+		return nil, bad(`"version": want %d, got %d`, version, p.Version)
 	}
 	for id, dl := range p.Open {
 		if dl == nil || dl.ID != id || dl.Job == "" {

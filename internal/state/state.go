@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cronrelay/cronrelay/internal/diag"
 	"github.com/cronrelay/cronrelay/internal/lateness"
 )
 
@@ -182,7 +183,14 @@ type Error struct {
 	Damaged bool
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("state %s: %s", e.Store, e.Msg) }
+// Error implements error as "state STORE: MSG": a diag.Problem whose source
+// is the store.
+func (e *Error) Error() string { return e.Problem().String() }
+
+// Problem returns the error as the one problem type of messages.
+func (e *Error) Problem() diag.Problem {
+	return diag.Problem{Source: "state " + e.Store, Message: e.Msg}
+}
 
 // Unwrap returns ErrDamaged for an empty or truncated document.
 func (e *Error) Unwrap() error {
@@ -210,7 +218,7 @@ func Decode(store string, data []byte) (*Doc, error) {
 		// encoding/json would read it with U+FFFD in place of the bad
 		// bytes, and the next write would change a document the user may
 		// want to repair by hand.
-		return nil, &Error{Store: store, Msg: fmt.Sprintf("not a cronrelay state document (invalid UTF-8 at %s); it was left untouched", position(data, invalidUTF8(data)))}
+		return nil, &Error{Store: store, Msg: fmt.Sprintf("not a cronrelay state document (invalid UTF-8 at %s); it was left untouched", position(data, diag.InvalidUTF8(data)))}
 	}
 	d := &Doc{}
 	dec := json.NewDecoder(bytes.NewReader(data))

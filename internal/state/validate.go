@@ -48,7 +48,7 @@ func (d *Doc) validate() string {
 	for name, j := range d.Jobs {
 		p := "jobs" + key(name)
 		if !jobRE.MatchString(name) {
-			return p + ": not a job name (want " + jobRE.String() + ")"
+			return p + ": want a job name matching " + jobRE.String() + ", got " + strconv.Quote(name)
 		}
 		for i, e := range j.History {
 			if msg := e.validate(fmt.Sprintf("%s.history[%d]", p, i)); msg != "" {
@@ -77,15 +77,15 @@ func (d *Doc) validate() string {
 func (e Event) validate(p string) string {
 	switch {
 	case e.ID != "" && !validID(e.ID):
-		return p + ".id: " + strconv.Quote(e.ID) + " is not a delivery id"
+		return p + ".id: want a delivery id, got " + strconv.Quote(e.ID)
 	case !wordRE.MatchString(e.Outcome):
-		return p + ".outcome: " + strconv.Quote(e.Outcome) + " is not an outcome"
+		return p + ".outcome: want an outcome, got " + strconv.Quote(e.Outcome)
 	case e.Attempts < 0 || e.Attempts > MaxAttempts:
-		return fmt.Sprintf("%s.attempts: %d is out of range 0-%d", p, e.Attempts, MaxAttempts)
+		return fmt.Sprintf("%s.attempts: want a number from 0 to %d, got %d", p, MaxAttempts, e.Attempts)
 	case e.Status != 0 && (e.Status < 100 || e.Status > 599):
-		return fmt.Sprintf("%s.status: %d is not an HTTP status", p, e.Status)
+		return fmt.Sprintf("%s.status: want an HTTP status, got %d", p, e.Status)
 	case e.Count < 0 || e.Count > MaxCount:
-		return fmt.Sprintf("%s.count: %d is out of range 0-%d", p, e.Count, MaxCount)
+		return fmt.Sprintf("%s.count: want a number from 0 to %d, got %d", p, MaxCount, e.Count)
 	}
 	return ""
 }
@@ -93,19 +93,19 @@ func (e Event) validate(p string) string {
 func (dl *Delivery) validate(p string) string {
 	switch {
 	case !validID(dl.ID):
-		return p + ".id: " + strconv.Quote(dl.ID) + " is not a delivery id"
+		return p + ".id: want a delivery id, got " + strconv.Quote(dl.ID)
 	case !jobRE.MatchString(dl.Job):
-		return p + ".job: " + strconv.Quote(dl.Job) + " is not a job name"
+		return p + ".job: want a job name, got " + strconv.Quote(dl.Job)
 	case len(dl.ID) <= len(dl.Job) || dl.ID[:len(dl.Job)] != dl.Job || (dl.ID[len(dl.Job)] != '@' && dl.ID[len(dl.Job)] != '#'):
-		return p + ".id: " + strconv.Quote(dl.ID) + " is not a delivery of job " + strconv.Quote(dl.Job)
+		return p + ".id: want a delivery of job " + strconv.Quote(dl.Job) + ", got " + strconv.Quote(dl.ID)
 	case !kinds[dl.Kind]:
-		return p + ".kind: " + strconv.Quote(dl.Kind) + " is not one of cron, delayed, manual, failure"
+		return p + ".kind: want one of cron, delayed, manual, failure, got " + strconv.Quote(dl.Kind)
 	case dl.Attempts < 0 || dl.Attempts > MaxAttempts:
-		return fmt.Sprintf("%s.attempts: %d is out of range 0-%d", p, dl.Attempts, MaxAttempts)
+		return fmt.Sprintf("%s.attempts: want a number from 0 to %d, got %d", p, MaxAttempts, dl.Attempts)
 	case dl.LastStatus != 0 && (dl.LastStatus < 100 || dl.LastStatus > 599):
-		return fmt.Sprintf("%s.last_status: %d is not an HTTP status", p, dl.LastStatus)
+		return fmt.Sprintf("%s.last_status: want an HTTP status, got %d", p, dl.LastStatus)
 	case dl.Claim != nil && !wordRE.MatchString(dl.Claim.Run):
-		return p + ".claim.run: " + strconv.Quote(dl.Claim.Run) + " is not a run id"
+		return p + ".claim.run: want a run id, got " + strconv.Quote(dl.Claim.Run)
 	}
 	return ""
 }

@@ -45,7 +45,7 @@ func Parse(what, s string) (*Keys, error) {
 	for i, f := range fields {
 		id, err := age.ParseX25519Identity(f)
 		if err != nil {
-			return nil, fmt.Errorf("%s: key %d of %d is not an age secret key (want AGE-SECRET-KEY-1..., as `cronrelay state-key` or age-keygen prints)", what, i+1, len(fields))
+			return nil, fmt.Errorf("%s: key %d of %d is not an age secret key (one reads AGE-SECRET-KEY-1..., as `cronrelay state-key` or age-keygen prints)", what, i+1, len(fields))
 		}
 		k.ids = append(k.ids, id)
 	}

@@ -176,14 +176,14 @@ const maxGistID = 64
 // git-check-ref-format, a gist id must be hexadecimal.
 func ParseURI(uri string) (kind, arg string, err error) {
 	if uri == "" {
-		return "", "", errors.New(`state URI is empty; want "file:PATH", "branch:NAME" or "gist:ID"`)
+		return "", "", errors.New(`state URI "": want "file:PATH", "branch:NAME" or "gist:ID", got nothing`)
 	}
 	if strings.IndexByte(uri, 0) >= 0 {
 		return "", "", fmt.Errorf("state URI %q: contains a NUL byte", uri)
 	}
 	kind, arg, found := strings.Cut(uri, ":")
 	if !found {
-		return "", "", fmt.Errorf(`state URI %q: missing kind; want "file:PATH", "branch:NAME" or "gist:ID" (did you mean "file:%s"?)`, uri, uri)
+		return "", "", fmt.Errorf(`state URI %q: want "file:PATH", "branch:NAME" or "gist:ID", got no kind (did you mean "file:%s"?)`, uri, uri)
 	}
 	switch kind {
 	case KindFile:
@@ -209,7 +209,7 @@ func ParseURI(uri string) (kind, arg string, err error) {
 		}
 		for i := 0; i < len(arg); i++ {
 			if !isHex(arg[i]) {
-				return "", "", fmt.Errorf("state URI %q: gist id must be hexadecimal, found %q at position %d", uri, arg[i], i+1)
+				return "", "", fmt.Errorf("state URI %q: gist id: want hexadecimal digits, got %q at position %d", uri, arg[i], i+1)
 			}
 		}
 	default:

@@ -24,9 +24,9 @@ func TestParseURI(t *testing.T) {
 		{uri: "gist:aa5a315d61ae9438b18d", kind: "gist", arg: "aa5a315d61ae9438b18d"},
 		{uri: "gist:0123456789ABCDEFabcdef0123456789", kind: "gist", arg: "0123456789ABCDEFabcdef0123456789"},
 
-		{uri: "", err: `state URI is empty; want "file:PATH", "branch:NAME" or "gist:ID"`},
+		{uri: "", err: `state URI "": want "file:PATH", "branch:NAME" or "gist:ID", got nothing`},
 		{uri: "file:a\x00b", err: `state URI "file:a\x00b": contains a NUL byte`},
-		{uri: ".cronrelay/state.json", err: `state URI ".cronrelay/state.json": missing kind; want "file:PATH", "branch:NAME" or "gist:ID" (did you mean "file:.cronrelay/state.json"?)`},
+		{uri: ".cronrelay/state.json", err: `state URI ".cronrelay/state.json": want "file:PATH", "branch:NAME" or "gist:ID", got no kind (did you mean "file:.cronrelay/state.json"?)`},
 		{uri: "s3:bucket/key", err: `state URI "s3:bucket/key": unknown kind "s3"; valid are "file", "branch", "gist"`},
 		{uri: "File:x", err: `state URI "File:x": unknown kind "File"; valid are "file", "branch", "gist"`},
 		{uri: "file:", err: `state URI "file:": empty path`},
@@ -57,7 +57,7 @@ func TestParseURI(t *testing.T) {
 		{uri: "branch:.a", err: `state URI "branch:.a": invalid branch name: component ".a" must not begin with "."`},
 		{uri: "branch:a.lock/b", err: `state URI "branch:a.lock/b": invalid branch name: component "a.lock" must not end with ".lock"`},
 		{uri: "gist:", err: `state URI "gist:": empty gist id`},
-		{uri: "gist:abcg", err: `state URI "gist:abcg": gist id must be hexadecimal, found 'g' at position 4`},
+		{uri: "gist:abcg", err: `state URI "gist:abcg": gist id: want hexadecimal digits, got 'g' at position 4`},
 		{uri: "gist:" + strings.Repeat("a", 65), err: fmt.Sprintf(`state URI "gist:%s": gist id is 65 characters; at most 64`, strings.Repeat("a", 65))},
 	}
 	for _, tt := range tests {

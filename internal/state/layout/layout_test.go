@@ -296,7 +296,7 @@ func TestJoinErrors(t *testing.T) {
 	}{
 		{"no index", with(Index, nil), "state test: state.json is missing beside", false},
 		{"syntax", with(anOpen, []byte("{\"version\": 2,\n  \"open\": {,}}")), anOpen + ": invalid character ',' looking for beginning of object key string at line 2, column 12", false},
-		{"type", with(Dead, []byte("{\"version\": 2, \"dead\": [{\"id\": \"a\", \"attempts\": \"3\"}]}")), `dead.json: dead.attempts is a string, want a number at line 1`, false},
+		{"type", with(Dead, []byte("{\"version\": 2, \"dead\": [{\"id\": \"a\", \"attempts\": \"3\"}]}")), `dead.json: dead.attempts: want a number, got a string (at line 1`, false},
 		{"newer", with(anOpen, []byte(`{"version": 3}`)), anOpen + ": version 3 was written by a newer cronrelay", false},
 		{"truncated", with("history/poll.json", []byte(`{"version": 2, "history": {"poll": [`)), "history/poll.json: the file is truncated", true},
 		{"empty", with(Lateness, []byte{}), "lateness.json: the file is empty", true},
