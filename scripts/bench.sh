@@ -6,10 +6,22 @@
 #
 #   bash scripts/bench.sh            # the table
 #   BENCH_RAW=1 bash scripts/bench.sh  # also the raw go test output
+#   bash scripts/bench.sh --write    # also puts the table in README.md's
+#                                    # "## Figures" section, replacing the last
 set -euo pipefail
 cd "$(dirname "$0")/.."
+write=
+case "${1:-}" in
+--write) write=1 ;;
+"") ;;
+*)
+  echo "usage: bash scripts/bench.sh [--write]" >&2
+  exit 2
+  ;;
+esac
 raw=$(mktemp)
-trap 'rm -f "$raw"' EXIT
+table=$(mktemp)
+trap 'rm -f "$raw" "$table"' EXIT
 
 {
   go test -run '^$' -bench 'Occurrences10000Jobs|NextWrapper$|NextGronxBare' -benchtime 100x ./internal/schedule
@@ -66,7 +78,7 @@ END {
   bl = "BenchmarkProcessBacklog1000Jobs"
   printf "| backlog run: 1,000 jobs * * * * * catch_up: all after a 3 h gap, peak RSS | %.0f MB | < 150 MB | %.2f |\n", rss[bl], rss[bl] / 150
   printf "| backlog run: wall time (%d delivered, the rest wait for later runs) | %.1f s | - | - |\n", delivered[bl], wall[bl]
-  printf "| backlog run: state document after it | %.0f KiB | - | - |\n", bytes[bl] / 1024
+  printf "| backlog run: state after it (all its files) | %.0f KiB | - | - |\n", bytes[bl] / 1024
   lw = "BenchmarkProcessLookaheadWait"
   printf "| CPU while waiting in --lookahead on another run (%.0f s wall) | %.2f %% of a core | < 5 %% | %.2f |\n", wall[lw], cpu[lw], cpu[lw] / 5
   r1 = "BenchmarkBranchRun100Of100000Pending/layout=whole"; r2 = "BenchmarkBranchRun100Of100000Pending/layout=v2"
@@ -89,4 +101,19 @@ END {
   printf "| branch, 100,000 pending, enqueue of 1,000 items: bytes sent, whole / in part | %.0f KiB / %.0f KiB | - | - |\n", sent[e1] / 1024, sent[e2] / 1024
   g1 = "BenchmarkBranchGrowthSaaS/layout=v1"; g2 = "BenchmarkBranchGrowthSaaS/layout=v2"
   printf "| repository growth per day, */5, 26,000 pending, 1,000 signups/day (uncompressed objects), v1 / v2 | %.0f MiB / %.1f MiB | - | %.4f |\n", day[g1] / 1048576, day[g2] / 1048576, day[g2] / day[g1]
-}' "$raw"
+}' "$raw" >"$table"
+cat "$table"
+
+# --write: the README table under "## Figures" (from its "| figure |" line to
+# the first line that is not a table row) becomes the one just printed.
+if [ -n "$write" ]; then
+  awk -v table="$table" '
+    /^## Figures/ { section = 1 }
+    section && !done && /^\| figure \|/ { while ((getline line < table) > 0) print line; skipping = 1; next }
+    skipping && /^\|/ { next }
+    skipping { skipping = 0; done = 1 }
+    { print }
+  ' README.md >README.md.new
+  mv README.md.new README.md
+  echo "README.md: Figures table rewritten"
+fi
