@@ -2,9 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
