@@ -302,9 +302,11 @@ func cmdState(ts *testscript.TestScript, neg bool, args []string) {
 // a test reads it: one line a delivery (ID OUTCOME [ATTEMPTS]), one a note
 // (note KIND ID, or the job when the note has no id), one a refused
 // request (refused SOURCE accepted N), then the counts (delivered N dead N writes N).
+// With -late a delivery line ends with its lateness (late 0s).
 func cmdReport(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 0 {
-		ts.Fatalf("usage: report")
+	late := len(args) == 1 && args[0] == "-late"
+	if neg || len(args) != 0 && !late {
+		ts.Fatalf("usage: report [-late]")
 	}
 	w := worldOf(ts)
 	w.mu.Lock()
@@ -312,9 +314,10 @@ func cmdReport(ts *testscript.TestScript, neg bool, args []string) {
 	w.mu.Unlock()
 	var rep struct {
 		Deliveries []struct {
-			ID       string `json:"id"`
-			Outcome  string `json:"outcome"`
-			Attempts []int  `json:"attempts"`
+			ID       string  `json:"id"`
+			Outcome  string  `json:"outcome"`
+			Attempts []int   `json:"attempts"`
+			Late     float64 `json:"lateness_s"`
 		} `json:"deliveries"`
 		Notes []struct {
 			Kind, ID, Job string
@@ -331,6 +334,10 @@ func cmdReport(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("report: the last cronrelay output is not a run --json report: %v", err)
 	}
 	for _, d := range rep.Deliveries {
+		if late {
+			fmt.Fprintf(ts.Stdout(), "%s %s %v late %gs\n", d.ID, d.Outcome, d.Attempts, d.Late)
+			continue
+		}
 		fmt.Fprintf(ts.Stdout(), "%s %s %v\n", d.ID, d.Outcome, d.Attempts)
 	}
 	for _, n := range rep.Notes {

@@ -75,110 +75,6 @@ func (h *harness) scripted(conflictFrom int) (*Engine, *scriptedStore) {
 	return e, s
 }
 
-func TestLatestWithMaxLatenessDeliversNewestOnTime(t *testing.T) {
-	t.Parallel()
-	const text = `
-version: 1
-defaults: {base_url: BASE}
-jobs:
-  tick:
-    schedule: "*/20 * * * *"
-    path: /tick
-    max_lateness: 15m
-`
-	tests := []struct {
-		name      string
-		at        string
-		delivered []string
-		missed    []string
-	}{
-		{"well inside max_lateness", "2026-11-28T07:25:00Z", []string{"tick@2026-11-28T07:20:00Z delivered [1]"}, nil},
-		{"exactly max_lateness old", "2026-11-28T07:35:00Z", []string{"tick@2026-11-28T07:20:00Z delivered [1]"}, nil},
-		{"one second past max_lateness", "2026-11-28T07:35:01Z", nil, []string{"tick@2026-11-28T07:20:00Z"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := newHarness(t, text)
-			h.run("2026-11-28T07:05:00Z", Options{})
-			rep := h.run(tt.at, Options{})
-			if diff := cmp.Diff(tt.delivered, outcomes(rep)); diff != "" {
-				t.Errorf("delivered (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.missed, notesOf(rep, NoteMissed)); diff != "" {
-				t.Errorf("missed (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestLatestWithMaxLatenessSplitsMissedCoalescedAndDelivered(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, `
-version: 1
-defaults: {base_url: BASE}
-jobs:
-  tick:
-    schedule: "*/10 * * * *"
-    path: /tick
-    max_lateness: 15m
-`)
-	h.run("2026-11-28T07:05:00Z", Options{})
-	// 07:10 is 20m late (missed), 07:20 on time but older (coalesced),
-	// 07:30 the newest (delivered).
-	rep := h.run("2026-11-28T07:30:00Z", Options{})
-	if diff := cmp.Diff([]string{"tick@2026-11-28T07:30:00Z delivered [1]"}, outcomes(rep)); diff != "" {
-		t.Errorf("delivered (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{"tick@2026-11-28T07:10:00Z"}, notesOf(rep, NoteMissed)); diff != "" {
-		t.Errorf("missed (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{"tick@2026-11-28T07:20:00Z"}, notesOf(rep, NoteCoalesced)); diff != "" {
-		t.Errorf("coalesced (-want +got):\n%s", diff)
-	}
-}
-
-func TestCatchUpAllDeliversOccurrenceExactlyMaxLatenessOld(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, `
-version: 1
-defaults: {base_url: BASE}
-jobs:
-  all:
-    schedule: "*/10 * * * *"
-    path: /all
-    catch_up: all
-    max_lateness: 15m
-`)
-	h.run("2026-11-28T07:05:00Z", Options{})
-	rep := h.run("2026-11-28T07:25:00Z", Options{})
-	want := []string{"all@2026-11-28T07:10:00Z delivered [1]", "all@2026-11-28T07:20:00Z delivered [1]"}
-	if diff := cmp.Diff(want, sortedStrings(outcomes(rep))); diff != "" {
-		t.Errorf("delivered (-want +got):\n%s", diff)
-	}
-	if n := notesOf(rep, NoteMissed); len(n) != 0 {
-		t.Errorf("missed %v; an occurrence exactly max_lateness old is on time", n)
-	}
-}
-
-func TestNewestDeliveredMovesForward(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, hourly)
-	h.run("2026-11-28T07:30:00Z", Options{})
-	if got := h.doc().Jobs["tick"].NewestDelivered; !got.IsZero() {
-		t.Fatalf("newest_delivered before any delivery = %v", got)
-	}
-	for _, at := range []string{"2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z"} {
-		rep := h.run(at, Options{})
-		if len(rep.Deliveries) != 1 || rep.Deliveries[0].Outcome != "delivered" {
-			t.Fatalf("run at %s: %v", at, outcomes(rep))
-		}
-		if got := h.doc().Jobs["tick"].NewestDelivered; !got.Equal(ts(at)) {
-			t.Errorf("after delivering %s newest_delivered = %v", at, got)
-		}
-	}
-}
-
 func TestNewerLatestOccurrenceWaitsWhileAnotherRunDeliversOlder(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  tick:\n    schedule: \"*/10 * * * *\"\n    path: /tick\n")
@@ -642,21 +538,6 @@ func TestLatestLongGapAllLateMissesTheNewestToo(t *testing.T) {
 	}
 	if js := dec.doc.Jobs["tick"]; !js.Cursor.Equal(t0.Add(2*maxCount*time.Minute)) || len(js.History) != 1 || js.History[0].Count != len(missed) {
 		t.Errorf("job state = %+v; want the cursor at the newest and one missed event counting %d", js, len(missed))
-	}
-}
-
-func TestFirstRunWithoutSchedulesWritesTheState(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  later:\n    path: /later\n")
-	rep := h.run("2026-11-28T08:00:00Z", Options{})
-	if rep.Writes != 1 {
-		t.Fatalf("first run wrote %d times, want 1 (the first run always records itself)", rep.Writes)
-	}
-	if got := h.doc().LastRun; !got.Equal(ts("2026-11-28T08:00:00Z")) {
-		t.Errorf("last_run = %v", got)
-	}
-	if rep := h.run("2026-11-28T09:00:00Z", Options{}); rep.Writes != 0 {
-		t.Errorf("idle second run wrote %d times", rep.Writes)
 	}
 }
 
