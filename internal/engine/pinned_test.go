@@ -277,46 +277,6 @@ func TestRunBackoffDoublesAndStopsAtCap(t *testing.T) {
 	}
 }
 
-func TestReplayUnknownIDIsNotFound(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, hourly)
-	h.run("2026-11-28T07:30:00Z", Options{})
-	before := h.stateBytes()
-	ids, err := h.engine().Replay(context.Background(), []string{"tick@2026-11-28T03:00:00Z"}, false)
-	var nf *NotFoundError
-	if !errors.As(err, &nf) || !strings.Contains(err.Error(), `"tick@2026-11-28T03:00:00Z"`) {
-		t.Fatalf("replay = %v, %v; want a NotFoundError naming the id", ids, err)
-	}
-	if string(before) != string(h.stateBytes()) {
-		t.Error("a failed replay wrote the state")
-	}
-}
-
-func TestReplayLeavesOtherDeadLettersDead(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  tick:\n    schedule: \"0 * * * *\"\n    path: /tick\n")
-	h.ep.setHandler(func(w http.ResponseWriter, r *http.Request, n int) { w.WriteHeader(http.StatusNotFound) })
-	h.run("2026-11-28T07:30:00Z", Options{})
-	h.run("2026-11-28T08:00:00Z", Options{})
-	h.run("2026-11-28T09:00:00Z", Options{})
-	if n := len(h.doc().Dead); n != 2 {
-		t.Fatalf("dead letters = %d, want 2", n)
-	}
-	h.clock.Set(ts("2026-11-28T09:30:00Z"))
-	ids, err := h.engine().Replay(context.Background(), []string{"tick@2026-11-28T08:00:00Z"}, false)
-	if err != nil || len(ids) != 1 {
-		t.Fatalf("replay: %v %v", ids, err)
-	}
-	doc := h.doc()
-	if len(doc.Dead) != 1 || doc.Dead[0].ID != "tick@2026-11-28T09:00:00Z" {
-		t.Errorf("dead after replay = %+v", doc.Dead)
-	}
-	dl := doc.Open["tick@2026-11-28T08:00:00Z"]
-	if dl == nil || !dl.GiveUp.Equal(ts("2026-11-28T09:30:00Z").Add(h.m.Job("tick").Retry.Until)) || dl.Reason != "" || !dl.DeadAt.IsZero() {
-		t.Errorf("replayed delivery = %+v", dl)
-	}
-}
-
 func TestExcerptCutsAtLimitOnUTF8Boundary(t *testing.T) {
 	t.Parallel()
 	a := func(n int) string { return strings.Repeat("a", n) }
@@ -724,29 +684,6 @@ func TestCancelInFlightSaysTheAttemptMayArrive(t *testing.T) {
 	}
 }
 
-func TestReplayOfRemovedJobGetsADay(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, hourly)
-	h.run("2026-11-28T07:30:00Z", Options{})
-	doc := h.doc()
-	doc.AddDead(&state.Delivery{ID: "gone@x", Job: "gone", Kind: state.KindCron, Due: ts("2026-11-28T06:00:00Z"), Attempts: 3, DeadAt: ts("2026-11-28T07:00:00Z"), Reason: "r"})
-	data, err := doc.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := writeFile(h.path, string(data)); err != nil {
-		t.Fatal(err)
-	}
-	h.clock.Set(ts("2026-11-28T09:00:00Z"))
-	if ids, err := h.engine().Replay(context.Background(), []string{"gone@x"}, false); err != nil || len(ids) != 1 {
-		t.Fatalf("replay: %v %v", ids, err)
-	}
-	dl := h.doc().Open["gone@x"]
-	if dl == nil || !dl.GiveUp.Equal(ts("2026-11-29T09:00:00Z")) || dl.Attempts != 3 {
-		t.Errorf("replayed = %+v; want give-up a day from now, attempts kept", dl)
-	}
-}
-
 func TestReplayAllWithNoDeadLettersWritesNothing(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hourly)
@@ -758,40 +695,6 @@ func TestReplayAllWithNoDeadLettersWritesNothing(t *testing.T) {
 	}
 	if n, _ := s.stats(); n != 0 {
 		t.Errorf("%d writes; nothing to replay writes nothing", n)
-	}
-}
-
-func TestFinishedDelayedAndFailureIDsAreRemembered(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, `
-version: 1
-defaults: {base_url: BASE, retry: {attempts: 1}}
-jobs:
-  tick:
-    schedule: "0 * * * *"
-    path: /tick
-    on_failure: alert
-  later:
-    path: /later
-  alert:
-    path: /alert
-`)
-	h.ep.setHandler(func(w http.ResponseWriter, r *http.Request, n int) {
-		if r.URL.Path == "/tick" {
-			w.WriteHeader(http.StatusNotFound)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-	})
-	h.run("2026-11-28T07:30:00Z", Options{Requests: []Incoming{{Source: "test", Data: []byte(`{"job":"later","id":"a"}`)}}})
-	h.run("2026-11-28T08:00:10Z", Options{})
-	var recent []string
-	for id := range h.doc().Recent {
-		recent = append(recent, id)
-	}
-	want := []string{"alert#dead:tick@2026-11-28T08:00:00Z/attempt-1", "later#a"}
-	if diff := cmp.Diff(want, sortedStrings(recent)); diff != "" {
-		t.Errorf("remembered ids (-want +got):\n%s", diff)
 	}
 }
 
