@@ -10,7 +10,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cronrelay/cronrelay/internal/lateness"
-	"github.com/cronrelay/cronrelay/internal/state"
 )
 
 const hourly = `
@@ -100,32 +99,6 @@ jobs:
 	})
 	// a and b: 10:05 .. 11:40 = 20 each; c: 10:10 .. 11:40 = 10.
 	h.checkDeliveredOnce(50)
-}
-
-func TestBadStateIsNeverOverwritten(t *testing.T) {
-	t.Parallel()
-	for name, content := range map[string]string{
-		"not json":   "{this is not json",
-		"newer":      `{"version": 2, "jobs": {}}`,
-		"no version": `{"jobs": {}}`,
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			h := newHarness(t, hourly)
-			if err := writeFile(h.path, content); err != nil {
-				t.Fatal(err)
-			}
-			h.clock.Set(ts("2026-11-28T10:00:00Z"))
-			_, err := h.engine().Run(context.Background(), Options{})
-			var se *state.Error
-			if !asStateError(err, &se) {
-				t.Fatalf("err = %v, want a state error", err)
-			}
-			if got := string(h.stateBytes()); got != content {
-				t.Fatalf("state changed to %q", got)
-			}
-		})
-	}
 }
 
 func TestReportJSON(t *testing.T) {

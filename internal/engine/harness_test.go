@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -204,8 +203,6 @@ func notesOf(rep *Report, kind NoteKind) []string {
 }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }
-
-func asStateError(err error, target **state.Error) bool { return errors.As(err, target) }
 
 type httpServer struct{ URL string }
 

@@ -698,17 +698,6 @@ func TestReplayAllWithNoDeadLettersWritesNothing(t *testing.T) {
 	}
 }
 
-func TestPlanOnBadStateIsAnError(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, hourly)
-	if err := writeFile(h.path, "{not json"); err != nil {
-		t.Fatal(err)
-	}
-	if p, err := h.engine().Plan(context.Background(), ts("2026-11-28T08:00:00Z")); err == nil {
-		t.Fatalf("plan on a corrupt state = %+v, want an error", p)
-	}
-}
-
 func TestContinuationRefusals(t *testing.T) {
 	t.Parallel()
 	far := `{"cronrelay":{"enqueue":[{"job":"later","id":"f","at":"2030-01-01T00:00:00Z"}]}}`
@@ -933,22 +922,6 @@ func TestWireRequestTimeoutAndAttempts(t *testing.T) {
 	h.m.Job("b").Timeout, h.m.Job("b").Retry.Attempts = 0, 0
 	if r := e.request(dl("b"), resolved["b"], time.Time{}); r.Timeout != manifest.DefaultTimeout || r.Attempts != 1 {
 		t.Errorf("job b: timeout %v, attempts %d; want %v, 1", r.Timeout, r.Attempts, manifest.DefaultTimeout)
-	}
-}
-
-func TestDryRunReportsTheNextAttemptAndWritesNothing(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, hourly)
-	h.run("2026-11-28T07:30:00Z", Options{})
-	before := h.stateBytes()
-	rep := h.run("2026-11-28T08:00:30Z", Options{DryRun: true})
-	want := []DeliveryReport{{ID: "tick@2026-11-28T08:00:00Z", Job: "tick", Kind: state.KindCron, Due: ts("2026-11-28T08:00:00Z"),
-		Lateness: 30 * time.Second, Outcome: "would deliver", Attempts: []int{1}}}
-	if diff := cmp.Diff(want, rep.Deliveries); diff != "" {
-		t.Errorf("dry-run deliveries (-want +got):\n%s", diff)
-	}
-	if rep.Writes != 0 || string(before) != string(h.stateBytes()) || len(h.ep.received()) != 0 {
-		t.Errorf("a dry run wrote %d times or called the endpoint %d times", rep.Writes, len(h.ep.received()))
 	}
 }
 
