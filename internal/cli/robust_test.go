@@ -80,39 +80,6 @@ func TestIdleRunReportHasEmptyListsAndNoLockFile(t *testing.T) {
 	}
 }
 
-func TestOnFailureKeyIsNewForEachDeath(t *testing.T) {
-	t.Parallel()
-	w := newWorkspace(t, quick)
-	failWelcome(w.app)
-	if code, out, errs := w.cli("2026-11-28T10:00:00Z", "enqueue", "--job", "welcome-followup", "--id", "u1", "--delay", "1m"); code != ExitOK {
-		t.Fatalf("enqueue: %d %s %s", code, out, errs)
-	}
-	if code, out, _ := w.cli("2026-11-28T10:05:00Z", "run"); code != ExitFailed {
-		t.Fatalf("first death: exit %d\n%s", code, out)
-	}
-	if code, out, _ := w.cli("2026-11-28T10:06:00Z", "replay", "welcome-followup#u1"); code != ExitOK {
-		t.Fatalf("replay: %d %s", code, out)
-	}
-	if code, out, _ := w.cli("2026-11-28T10:07:00Z", "run"); code != ExitFailed {
-		t.Fatalf("second death: exit %d\n%s", code, out)
-	}
-	var alerts []string
-	w.app.mu.Lock()
-	for _, r := range w.app.Requests() {
-		if r.Path == "/alert" {
-			alerts = append(alerts, r.Header.Get("Idempotency-Key")+" "+r.Header.Get("webhook-id"))
-		}
-	}
-	w.app.mu.Unlock()
-	want := []string{
-		"alert#dead:welcome-followup#u1/attempt-1 alert#dead:welcome-followup#u1/attempt-1",
-		"alert#dead:welcome-followup#u1/attempt-2 alert#dead:welcome-followup#u1/attempt-2",
-	}
-	if diff := cmp.Diff(want, alerts); diff != "" {
-		t.Fatalf("failure reports (-want +got):\n%s", diff)
-	}
-}
-
 func TestManualRunsInTheSameSecondHaveTheirOwnIDs(t *testing.T) {
 	t.Parallel()
 	w := newWorkspace(t, quick)
@@ -129,31 +96,6 @@ func TestManualRunsInTheSameSecondHaveTheirOwnIDs(t *testing.T) {
 		if !strings.HasPrefix(k, "daily-emails@2026-11-28T10:00:00Z/run-") || !strings.HasSuffix(k, " #1") {
 			t.Errorf("key %q: want daily-emails@2026-11-28T10:00:00Z/run-RUNID, attempt 1", k)
 		}
-	}
-}
-
-func TestBaseURLWithTrailingSlashJoinsOnce(t *testing.T) {
-	t.Parallel()
-	w := newWorkspace(t, `
-version: 1
-defaults:
-  base_url: ${APP_URL}
-jobs:
-  ping:
-    path: /api/ping
-`)
-	w.env["APP_URL"] = w.app.URL + "/"
-	if code, out, errs := w.cli("2026-11-28T10:00:00Z", "run", "--jobs", "ping"); code != ExitOK {
-		t.Fatalf("run: exit %d\n%s%s", code, out, errs)
-	}
-	w.app.mu.Lock()
-	defer w.app.mu.Unlock()
-	if len(w.app.Requests()) != 1 || w.app.Requests()[0].Path != "/api/ping" {
-		var paths []string
-		for _, r := range w.app.Requests() {
-			paths = append(paths, r.Path)
-		}
-		t.Fatalf("paths = %q, want [/api/ping]", paths)
 	}
 }
 
