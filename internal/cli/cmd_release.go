@@ -28,17 +28,12 @@ Flags:
 func runRelease(ctx context.Context, env *Env, args []string) error {
 	var c common
 	var all, force bool
-	fs := newFlags("release")
-	c.register(fs)
-	c.registerRemote(fs)
+	fs := stateFlagSet("release", &c)
 	fs.BoolVar(&all, "all", false, "")
 	fs.BoolVar(&force, "force", false, "")
-	ids, err := parse(fs, args)
+	ids, env, err := parseState(fs, args, &c, env)
 	if err != nil {
 		return err
-	}
-	if env, err = c.stateEnv(env, "release"); err != nil {
-		return badInput(err)
 	}
 	switch {
 	case all && len(ids) > 0:
