@@ -16,6 +16,7 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/cli"
 	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
+	"github.com/cronrelay/cronrelay/internal/store"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
 	"github.com/cronrelay/cronrelay/internal/store/sharded"
 	"github.com/cronrelay/cronrelay/internal/testkit/endpoint"
@@ -225,27 +226,66 @@ func cmdApp(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// stateStore is the store of .cronrelay/state.json, in either layout.
+func stateStore(ts *testscript.TestScript) store.Store {
+	return sharded.New(filestore.New(ts.MkAbs(".cronrelay/state.json")))
+}
+
 // readState is the state in .cronrelay/state.json (either layout) as a
 // version 1 document, or nil if there is none.
 func readState(ts *testscript.TestScript) []byte {
-	data, _, err := sharded.New(filestore.New(ts.MkAbs(".cronrelay/state.json"))).Read(context.Background())
+	data, _, err := stateStore(ts).Read(context.Background())
 	if err != nil {
 		return nil
 	}
 	return data
 }
 
+// deleteState removes the value at a dotted path in an object of the
+// state, the way an operator edits the document by hand, and writes it.
+func deleteState(ts *testscript.TestScript, path string) {
+	st := stateStore(ts)
+	data, version, err := st.Read(context.Background())
+	ts.Check(err)
+	var doc map[string]any
+	ts.Check(json.Unmarshal(data, &doc))
+	keys := strings.Split(path, ".")
+	parent := doc
+	for _, k := range keys[:len(keys)-1] {
+		next, ok := parent[k].(map[string]any)
+		if !ok {
+			ts.Fatalf("state -delete: no object at %s", k)
+		}
+		parent = next
+	}
+	last := keys[len(keys)-1]
+	if _, ok := parent[last]; !ok {
+		ts.Fatalf("state -delete: nothing at %s", path)
+	}
+	delete(parent, last)
+	out, err := json.Marshal(doc)
+	ts.Check(err)
+	_, err = st.Write(context.Background(), out, version, "state -delete "+path)
+	ts.Check(err)
+}
+
 // cmdState prints the state, or the value at a dotted PATH in it
 // (open.tick@2026-11-28T08:00:00Z.attempts), as indented JSON; -len
 // prints the number of elements of the list or object at PATH instead.
 // `! state` checks that there is no state, or nothing at PATH.
+// `state -delete PATH` removes the value at PATH (in an object) and
+// writes the state, as an operator's hand edit.
 func cmdState(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) == 2 && args[0] == "-delete" && !neg {
+		deleteState(ts, args[1])
+		return
+	}
 	length := len(args) > 0 && args[0] == "-len"
 	if length {
 		args = args[1:]
 	}
 	if len(args) > 1 {
-		ts.Fatalf("usage: state [-len] [PATH]")
+		ts.Fatalf("usage: state [-len] [PATH] | state -delete PATH")
 	}
 	ts.Stdout() // a command that prints nothing still replaces the last output
 	data := readState(ts)

@@ -24,7 +24,6 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/signing"
-	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/testkit/statedocs"
 )
 
@@ -433,55 +432,6 @@ func TestSignalStopsStartingDeliveriesAndKeepsAttempts(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"alert@2026-11-28T10:00:00Z/run-RUN #1", "welcome-followup@2026-11-28T10:00:00Z/run-RUN #1"}, withoutRunIDs(w.app.keys())); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
-	}
-}
-
-func TestCursorAheadOfTheClockIsAnError(t *testing.T) {
-	t.Parallel()
-	w := newWorkspace(t, `
-version: 1
-defaults: {base_url: BASE}
-jobs:
-  ahead:
-    schedule: "*/5 * * * *"
-    path: /ahead
-  fine:
-    schedule: "*/5 * * * *"
-    path: /fine
-`)
-	// A run whose clock was a day ahead wrote ahead's cursor.
-	w.write(".cronrelay/state.json", `{
-  "version": 1,
-  "last_run": "2026-11-28T09:55:00Z",
-  "jobs": {"ahead": {"cursor": "2026-11-29T10:00:00Z"}, "fine": {"cursor": "2026-11-28T09:55:00Z"}},
-  "open": {}, "dead": [], "recent": {}
-}
-`)
-	code, out, errs := w.cli("2026-11-28T10:00:30Z", "run")
-	if code != ExitBadInput {
-		t.Errorf("exit %d, want %d\n%s%s", code, ExitBadInput, out, errs)
-	}
-	want := `problem: job ahead: its cursor 2026-11-29T10:00:00Z is 23h59m30s ahead of the clock (2026-11-28T10:00:30Z), so the job would stay silent until then; a run whose clock was ahead wrote it. If the clock is right, reset the job: delete "cursor" under "jobs": {"ahead": ...} in the state document, and the job starts again from the next run, without backfill`
-	if !strings.Contains(out, want) {
-		t.Errorf("stdout lacks\n%s\ngot:\n%s", want, out)
-	}
-	// The other job ran.
-	if diff := cmp.Diff([]string{"fine@2026-11-28T10:00:00Z #1"}, w.app.keys()); diff != "" {
-		t.Errorf("deliveries (-want +got):\n%s", diff)
-	}
-	// Reset as the message says: the job starts again, without backfill.
-	editFileState(t, filepath.Join(w.dir, ".cronrelay/state.json"), func(d *state.Doc) {
-		d.Jobs["ahead"].Cursor = time.Time{}
-	})
-	if code, out, errs := w.cli("2026-11-28T10:05:30Z", "run"); code != ExitOK {
-		t.Fatalf("after the reset: exit %d\n%s%s", code, out, errs)
-	}
-	if code, out, errs := w.cli("2026-11-28T10:10:30Z", "run"); code != ExitOK {
-		t.Fatalf("after the reset: exit %d\n%s%s", code, out, errs)
-	}
-	keys := w.app.keys()
-	if keys[len(keys)-2] != "ahead@2026-11-28T10:10:00Z #1" && keys[len(keys)-1] != "ahead@2026-11-28T10:10:00Z #1" {
-		t.Errorf("after the reset, ahead does not fire again: %q", keys)
 	}
 }
 
