@@ -246,21 +246,6 @@ func TestRefusedItemsLetTheRestRun(t *testing.T) {
 	}
 }
 
-// TestRefusedRequestWithoutOnReject: a request that is not even JSON is
-// refused whole; what is due still runs, and the run exits 2.
-func TestRefusedRequestWithoutOnReject(t *testing.T) {
-	t.Parallel()
-	w := newWorkspace(t, quick)
-	code, _, errs := w.cli("2026-11-28T10:00:00Z", "run", "--jobs", "alert", "--enqueue", `{"job":`)
-	if code != ExitBadInput || !strings.Contains(errs, "cronrelay run: --enqueue: invalid JSON at line 1, column 7: unexpected end of JSON input\n"+
-		"cronrelay run: refused --enqueue: nothing in it was applied; the run went on\n") {
-		t.Fatalf("exit %d\n%s", code, errs)
-	}
-	if diff := cmp.Diff([]string{"alert@2026-11-28T10:00:00Z/run-RUN #1"}, withoutRunIDs(w.app.keys())); diff != "" {
-		t.Errorf("deliveries (-want +got):\n%s", diff)
-	}
-}
-
 // TestActionRefusedItemsLetTheRestRun: a repository_dispatch payload with
 // a bad item delivers its good item, is annotated, and fails the step.
 func TestActionRefusedItemsLetTheRestRun(t *testing.T) {
