@@ -24,11 +24,8 @@ func runReplay(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case all && len(ids) > 0:
-		return badInputf("give delivery ids or --all, not both")
-	case !all && len(ids) == 0:
-		return badInputf("give a delivery id (see cronrelay status) or --all")
+	if err := idsOrAll(ids, all, "a delivery id"); err != nil {
+		return err
 	}
 	eng, masker, err := openEngine(env, c, nil)
 	if err != nil {

@@ -55,6 +55,18 @@ func parseStateFlags(fs *flag.FlagSet, args []string, c *common, env *Env) (*Env
 	return env, nil
 }
 
+// idsOrAll checks the arguments of a command that takes delivery ids or
+// --all; want names the id to give when there is neither.
+func idsOrAll(ids []string, all bool, want string) error {
+	switch {
+	case all && len(ids) > 0:
+		return badInputf("give delivery ids or --all, not both")
+	case !all && len(ids) == 0:
+		return badInputf("give %s (see cronrelay status) or --all", want)
+	}
+	return nil
+}
+
 // printAs prints v as indented JSON (--json), or else as print lays it out.
 func printAs[T any](out io.Writer, asJSON bool, v T, print func(io.Writer, T)) {
 	if asJSON {
