@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/cronrelay/cronrelay/internal/lateness"
 )
 
@@ -49,35 +47,6 @@ jobs:
 	}
 	if n := len(notesOf(&Report{Notes: dec.notes}, NoteDeferred)); n != 1 {
 		t.Fatalf("deferred notes = %d", n)
-	}
-}
-
-func TestKilledAfterClaimIsRedeliveredAfterLease(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, hourly)
-	h.run("2026-11-28T07:30:00Z", Options{})
-
-	// A run claims, then dies before delivering or recording.
-	h.clock.Set(ts("2026-11-28T08:00:30Z"))
-	e := h.engine()
-	in := decideInput{m: h.m, now: h.clock.Now(), runID: "dead-run", lease: 7 * time.Minute, claim: true, newID: e.NewID}
-	dec, _, err := e.claim(context.Background(), in, &Report{}, false, &known{})
-	if err != nil || len(dec.claimed) != 1 {
-		t.Fatalf("claim: %v %v", dec, err)
-	}
-
-	// Inside the lease: another run leaves it alone.
-	rep := h.run("2026-11-28T08:05:00Z", Options{})
-	if len(rep.Deliveries) != 0 || len(notesOf(rep, NoteInFlight)) != 1 {
-		t.Fatalf("inside lease: delivered %v, notes %+v", outcomes(rep), rep.Notes)
-	}
-	// After the lease: same id, next attempt number.
-	rep = h.run("2026-11-28T08:10:00Z", Options{})
-	if diff := cmp.Diff([]string{"tick@2026-11-28T08:00:00Z delivered [2]"}, outcomes(rep)); diff != "" {
-		t.Fatalf("after lease (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{"tick@2026-11-28T08:00:00Z attempt 2"}, h.ep.keys()); diff != "" {
-		t.Fatalf("endpoint (-want +got):\n%s", diff)
 	}
 }
 

@@ -45,9 +45,6 @@ func (e ep) setHandler(h func(w http.ResponseWriter, r *http.Request, n int)) {
 
 func (e ep) received() []endpoint.Request { return e.Requests() }
 
-// keys lists "KEY attempt N" for every request, in order.
-func (e ep) keys() []string { return e.Keys() }
-
 type harness struct {
 	t     *testing.T
 	ep    ep

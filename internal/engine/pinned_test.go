@@ -75,46 +75,6 @@ func (h *harness) scripted(conflictFrom int) (*Engine, *scriptedStore) {
 	return e, s
 }
 
-func TestNewerLatestOccurrenceWaitsWhileAnotherRunDeliversOlder(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  tick:\n    schedule: \"*/10 * * * *\"\n    path: /tick\n")
-	h.run("2026-11-28T07:55:00Z", Options{})
-
-	// Another run claims 08:00 and is still delivering it.
-	h.clock.Set(ts("2026-11-28T08:01:00Z"))
-	e := h.engine()
-	in := decideInput{m: h.m, now: h.clock.Now(), runID: "other", lease: time.Hour, claim: true, newID: e.NewID}
-	if dec, _, err := e.claim(context.Background(), in, &Report{}, false, &known{}); err != nil || len(dec.claimed) != 1 {
-		t.Fatalf("claim: %v %v", dec, err)
-	}
-
-	rep := h.run("2026-11-28T08:11:00Z", Options{})
-	if len(rep.Deliveries) != 0 {
-		t.Fatalf("delivered %v while an older occurrence is in flight", outcomes(rep))
-	}
-	var waiting []string
-	for _, n := range rep.Notes {
-		if n.Kind == NoteWaiting {
-			waiting = append(waiting, n.ID)
-			if !strings.Contains(n.Reason, "tick@2026-11-28T08:00:00Z") {
-				t.Errorf("waiting reason %q does not name the older delivery", n.Reason)
-			}
-		}
-	}
-	if diff := cmp.Diff([]string{"tick@2026-11-28T08:10:00Z"}, waiting); diff != "" {
-		t.Errorf("waiting (-want +got):\n%s", diff)
-	}
-	if n := notesOf(rep, NoteCoalesced); len(n) != 0 {
-		t.Errorf("coalesced %v: an occurrence another run is delivering must not be dropped", n)
-	}
-	doc := h.doc()
-	for _, id := range []string{"tick@2026-11-28T08:00:00Z", "tick@2026-11-28T08:10:00Z"} {
-		if _, ok := doc.Open[id]; !ok {
-			t.Errorf("%s is no longer open", id)
-		}
-	}
-}
-
 func TestClaimGivesUpAfterMaxWriteConflicts(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hourly)
