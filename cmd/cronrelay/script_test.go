@@ -241,9 +241,10 @@ func readState(ts *testscript.TestScript) []byte {
 	return data
 }
 
-// deleteState removes the value at a dotted path in an object of the
-// state, the way an operator edits the document by hand, and writes it.
-func deleteState(ts *testscript.TestScript, path string) {
+// editState sets the value at a dotted path in an object of the state to
+// the JSON value, or removes it when value is "", the way an operator (or
+// a run that died) leaves the document, and writes it.
+func editState(ts *testscript.TestScript, path, value string) {
 	st := stateStore(ts)
 	data, version, err := st.Read(context.Background())
 	ts.Check(err)
@@ -254,18 +255,26 @@ func deleteState(ts *testscript.TestScript, path string) {
 	for _, k := range keys[:len(keys)-1] {
 		next, ok := parent[k].(map[string]any)
 		if !ok {
-			ts.Fatalf("state -delete: no object at %s", k)
+			ts.Fatalf("state: no object at %s in %s", k, path)
 		}
 		parent = next
 	}
 	last := keys[len(keys)-1]
-	if _, ok := parent[last]; !ok {
-		ts.Fatalf("state -delete: nothing at %s", path)
+	if value == "" {
+		if _, ok := parent[last]; !ok {
+			ts.Fatalf("state -delete: nothing at %s", path)
+		}
+		delete(parent, last)
+	} else {
+		var v any
+		if err := json.Unmarshal([]byte(value), &v); err != nil {
+			ts.Fatalf("state -set %s: the value is not JSON: %v", path, err)
+		}
+		parent[last] = v
 	}
-	delete(parent, last)
 	out, err := json.Marshal(doc)
 	ts.Check(err)
-	_, err = st.Write(context.Background(), out, version, "state -delete "+path)
+	_, err = st.Write(context.Background(), out, version, "script edit of "+path)
 	ts.Check(err)
 }
 
@@ -274,10 +283,15 @@ func deleteState(ts *testscript.TestScript, path string) {
 // prints the number of elements of the list or object at PATH instead.
 // `! state` checks that there is no state, or nothing at PATH.
 // `state -delete PATH` removes the value at PATH (in an object) and
-// writes the state, as an operator's hand edit.
+// `state -set PATH JSON` sets it, and write the state: an operator's hand
+// edit, or what a run that died left.
 func cmdState(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) == 2 && args[0] == "-delete" && !neg {
-		deleteState(ts, args[1])
+	switch {
+	case !neg && len(args) == 2 && args[0] == "-delete":
+		editState(ts, args[1], "")
+		return
+	case !neg && len(args) == 3 && args[0] == "-set":
+		editState(ts, args[1], args[2])
 		return
 	}
 	length := len(args) > 0 && args[0] == "-len"
@@ -285,7 +299,7 @@ func cmdState(ts *testscript.TestScript, neg bool, args []string) {
 		args = args[1:]
 	}
 	if len(args) > 1 {
-		ts.Fatalf("usage: state [-len] [PATH] | state -delete PATH")
+		ts.Fatalf("usage: state [-len] [PATH] | state -delete PATH | state -set PATH JSON")
 	}
 	ts.Stdout() // a command that prints nothing still replaces the last output
 	data := readState(ts)
