@@ -155,7 +155,8 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 //	app respond [-n N] [-key KEY] [-header Name=Value]... PATH|* STATUS [BODY]
 //	app reset                  forget the respond rules (all answer 200)
 //	app requests               one line a request: METHOD PATH KEY attempt N
-//	app request N|last         request N (from 1): request line, headers, body
+//	app request N|last|PATH    request N (from 1), or the last one to PATH:
+//	                           request line, headers, body
 func cmdApp(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
 		ts.Fatalf("usage: app respond|reset|requests|request")
@@ -209,10 +210,13 @@ func cmdApp(ts *testscript.TestScript, neg bool, args []string) {
 	case "request":
 		reqs := w.app.Requests()
 		if len(args) != 2 {
-			ts.Fatalf("usage: app request N|last")
+			ts.Fatalf("usage: app request N|last|PATH")
 		}
 		i := len(reqs)
-		if args[1] != "last" {
+		if strings.HasPrefix(args[1], "/") {
+			for i = len(reqs); i > 0 && reqs[i-1].Path != args[1]; i-- {
+			}
+		} else if args[1] != "last" {
 			n, err := strconv.Atoi(args[1])
 			ts.Check(err)
 			i = n

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -66,83 +65,6 @@ func TestCancelAnyOpenDelivery(t *testing.T) {
 	}
 	if code, out, _ := w.cli("2026-11-28T10:03:00Z", "cancel", "--orphans"); code != ExitOK || out != "no orphaned deliveries to cancel\n" {
 		t.Fatalf("cancel --orphans with none: %d %q", code, out)
-	}
-}
-
-// TestRefusedItemsLetTheRestRun: an enqueue request with bad items has
-// every problem listed (an unknown job beside a syntax error), its good
-// item applied, the due occurrence delivered, the on_reject job called
-// with the request and its problems, and the run exits 2.
-func TestRefusedItemsLetTheRestRun(t *testing.T) {
-	t.Parallel()
-	w := newWorkspace(t, "on_reject: alert\n"+quick)
-	if code, out, errs := w.cli("2026-11-28T07:59:00Z", "run"); code != ExitOK {
-		t.Fatalf("first run: %d %s %s", code, out, errs)
-	}
-	req := `{"enqueue": [{"job": "welcome-followup", "id": "good"}, {"job": "welcom-followup", "delay": "x"}, {"job": "nope", "id": "a"}]}`
-	code, out, errs := w.cli("2026-11-28T08:00:30Z", "run", "--enqueue", req, "--json")
-	if code != ExitBadInput {
-		t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitBadInput, out, errs)
-	}
-	for _, want := range []string{
-		`cronrelay run: --enqueue: enqueue[1].job: unknown job "welcom-followup"; did you mean "welcome-followup"?` + "\n" +
-			`--enqueue: enqueue[1].delay: want a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d", got "x"` + "\n" +
-			`--enqueue: enqueue[2].job: unknown job "nope"; valid are "daily-emails", "welcome-followup", "alert"` + "\n",
-		"cronrelay run: refused --enqueue: its other 1 item was applied; the on_reject job is called with the problems (alert#rejected:",
-	} {
-		if !strings.Contains(errs, want) {
-			t.Errorf("stderr lacks\n%s\ngot:\n%s", want, errs)
-		}
-	}
-	keys := w.app.keys()
-	var alert string
-	for i, k := range keys {
-		if strings.HasPrefix(k, "alert#rejected:") && strings.HasSuffix(k, " #1") {
-			alert = w.app.bodies()[i]
-			keys[i] = "alert#rejected:ID #1"
-		}
-	}
-	slices.Sort(keys)
-	if diff := cmp.Diff([]string{"alert#rejected:ID #1", "daily-emails@2026-11-28T08:00:00Z #1", "welcome-followup#good #1"}, keys); diff != "" {
-		t.Errorf("deliveries (-want +got):\n%s", diff)
-	}
-	var report struct {
-		Event    string              `json:"event"`
-		Source   string              `json:"source"`
-		Problems []map[string]string `json:"problems"`
-		Accepted int                 `json:"accepted"`
-		Request  json.RawMessage     `json:"request"`
-		RunID    string              `json:"run_id"`
-	}
-	if err := json.Unmarshal([]byte(alert), &report); err != nil {
-		t.Fatalf("on_reject body %q: %v", alert, err)
-	}
-	wantProblems := []map[string]string{
-		{"path": "enqueue[1].job", "message": `unknown job "welcom-followup"; did you mean "welcome-followup"?`},
-		{"path": "enqueue[1].delay", "message": `want a duration in Go syntax such as "90s", "15m", "24h" or in days such as "3d", got "x"`},
-		{"path": "enqueue[2].job", "message": `unknown job "nope"; valid are "daily-emails", "welcome-followup", "alert"`},
-	}
-	if diff := cmp.Diff(wantProblems, report.Problems); diff != "" {
-		t.Errorf("on_reject problems (-want +got):\n%s", diff)
-	}
-	compact := `{"enqueue":[{"job":"welcome-followup","id":"good"},{"job":"welcom-followup","delay":"x"},{"job":"nope","id":"a"}]}`
-	if report.Event != "request.rejected" || report.Source != "--enqueue" || report.Accepted != 1 || string(report.Request) != compact || report.RunID == "" {
-		t.Errorf("on_reject report = %+v (request %s)", report, report.Request)
-	}
-	var rep struct {
-		Rejected []struct {
-			Source   string `json:"source"`
-			Accepted int    `json:"accepted"`
-			Report   string `json:"report"`
-		} `json:"rejected_requests"`
-		Delivered int `json:"delivered"`
-	}
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("--json: %v\n%s", err, out)
-	}
-	if len(rep.Rejected) != 1 || rep.Rejected[0].Source != "--enqueue" || rep.Rejected[0].Accepted != 1 ||
-		!strings.HasPrefix(rep.Rejected[0].Report, "alert#rejected:") || rep.Delivered != 3 {
-		t.Errorf("--json report: %+v", rep)
 	}
 }
 
