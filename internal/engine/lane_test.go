@@ -8,27 +8,6 @@ import (
 	"github.com/cronrelay/cronrelay/internal/request"
 )
 
-// TestReservedIDsForEveryCaller: even the operator cannot enqueue or cancel
-// an id in the dead: space. A run refuses the item (and applies the good
-// ones beside it), as it refuses any bad item.
-func TestReservedIDsForEveryCaller(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, hourly)
-	rep, err := h.engine().Run(t.Context(), Options{Requests: []Incoming{{Source: "--enqueue", Data: []byte(
-		`{"enqueue":[{"job":"tick","id":"dead:tick@2026-11-28T09:00:00Z"},{"job":"tick","id":"fine","delay":"1h"}],"cancel":[{"job":"tick","id":"dead:x"}]}`)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `--enqueue: enqueue[0].id: id "dead:tick@2026-11-28T09:00:00Z" is in the "dead:" space cronrelay keeps for its failure reports; choose another id` +
-		"\n" + `--enqueue: cancel[0].id: id "dead:x" is in the "dead:" space cronrelay keeps for its failure reports; choose another id`
-	if len(rep.Rejected) != 1 || rep.Rejected[0].Error() != want || rep.Rejected[0].Accepted != 1 {
-		t.Fatalf("rejected = %+v\nwant %s", rep.Rejected, want)
-	}
-	if b := string(h.stateBytes()); strings.Contains(b, "dead:") || !strings.Contains(b, `"tick#fine"`) {
-		t.Fatalf("state after the refused items: %s", b)
-	}
-}
-
 // TestRunKeyIDs: ids derived from the run are stable for the run, the
 // source and the index, and differ for anything else.
 func TestRunKeyIDs(t *testing.T) {
