@@ -3,15 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -101,17 +98,12 @@ func childRSS(bin, dir string, now time.Time, args ...string) (float64, []byte, 
 // same state.
 func BenchmarkProcessRun100Of100000Pending(b *testing.B) {
 	bin := buildBinary(b)
-	var hits atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer srv.Close()
+	appURL, hits := countingApp(b)
 	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		dir := pendingWorkspace(b, srv.URL, 100_000, 100, now)
+		dir := pendingWorkspace(b, appURL, 100_000, 100, now)
 		hits.Store(0)
 		run := func(args ...string) (float64, string) {
 			rss, out, err := childRSS(bin, dir, now, args...)

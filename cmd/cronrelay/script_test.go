@@ -16,6 +16,7 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/cli"
 	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
+	"github.com/cronrelay/cronrelay/internal/store"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
 	"github.com/cronrelay/cronrelay/internal/store/sharded"
 	"github.com/cronrelay/cronrelay/internal/testkit/endpoint"
@@ -154,7 +155,8 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 //	app respond [-n N] [-key KEY] [-header Name=Value]... PATH|* STATUS [BODY]
 //	app reset                  forget the respond rules (all answer 200)
 //	app requests               one line a request: METHOD PATH KEY attempt N
-//	app request N|last         request N (from 1): request line, headers, body
+//	app request N|last|PATH    request N (from 1), or the last one to PATH:
+//	                           request line, headers, body
 func cmdApp(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
 		ts.Fatalf("usage: app respond|reset|requests|request")
@@ -208,10 +210,13 @@ func cmdApp(ts *testscript.TestScript, neg bool, args []string) {
 	case "request":
 		reqs := w.app.Requests()
 		if len(args) != 2 {
-			ts.Fatalf("usage: app request N|last")
+			ts.Fatalf("usage: app request N|last|PATH")
 		}
 		i := len(reqs)
-		if args[1] != "last" {
+		if strings.HasPrefix(args[1], "/") {
+			for i = len(reqs); i > 0 && reqs[i-1].Path != args[1]; i-- {
+			}
+		} else if args[1] != "last" {
 			n, err := strconv.Atoi(args[1])
 			ts.Check(err)
 			i = n
@@ -225,27 +230,80 @@ func cmdApp(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// stateStore is the store of .cronrelay/state.json, in either layout.
+func stateStore(ts *testscript.TestScript) store.Store {
+	return sharded.New(filestore.New(ts.MkAbs(".cronrelay/state.json")))
+}
+
 // readState is the state in .cronrelay/state.json (either layout) as a
 // version 1 document, or nil if there is none.
 func readState(ts *testscript.TestScript) []byte {
-	data, _, err := sharded.New(filestore.New(ts.MkAbs(".cronrelay/state.json"))).Read(context.Background())
+	data, _, err := stateStore(ts).Read(context.Background())
 	if err != nil {
 		return nil
 	}
 	return data
 }
 
+// editState sets the value at a dotted path in an object of the state to
+// the JSON value, or removes it when value is "", the way an operator (or
+// a run that died) leaves the document, and writes it.
+func editState(ts *testscript.TestScript, path, value string) {
+	st := stateStore(ts)
+	data, version, err := st.Read(context.Background())
+	ts.Check(err)
+	var doc map[string]any
+	ts.Check(json.Unmarshal(data, &doc))
+	keys := strings.Split(path, ".")
+	parent := doc
+	for _, k := range keys[:len(keys)-1] {
+		next, ok := parent[k].(map[string]any)
+		if !ok {
+			ts.Fatalf("state: no object at %s in %s", k, path)
+		}
+		parent = next
+	}
+	last := keys[len(keys)-1]
+	if value == "" {
+		if _, ok := parent[last]; !ok {
+			ts.Fatalf("state -delete: nothing at %s", path)
+		}
+		delete(parent, last)
+	} else {
+		var v any
+		if err := json.Unmarshal([]byte(value), &v); err != nil {
+			ts.Fatalf("state -set %s: the value is not JSON: %v", path, err)
+		}
+		parent[last] = v
+	}
+	out, err := json.Marshal(doc)
+	ts.Check(err)
+	_, err = st.Write(context.Background(), out, version, "script edit of "+path)
+	ts.Check(err)
+}
+
 // cmdState prints the state, or the value at a dotted PATH in it
 // (open.tick@2026-11-28T08:00:00Z.attempts), as indented JSON; -len
 // prints the number of elements of the list or object at PATH instead.
 // `! state` checks that there is no state, or nothing at PATH.
+// `state -delete PATH` removes the value at PATH (in an object) and
+// `state -set PATH JSON` sets it, and write the state: an operator's hand
+// edit, or what a run that died left.
 func cmdState(ts *testscript.TestScript, neg bool, args []string) {
+	switch {
+	case !neg && len(args) == 2 && args[0] == "-delete":
+		editState(ts, args[1], "")
+		return
+	case !neg && len(args) == 3 && args[0] == "-set":
+		editState(ts, args[1], args[2])
+		return
+	}
 	length := len(args) > 0 && args[0] == "-len"
 	if length {
 		args = args[1:]
 	}
 	if len(args) > 1 {
-		ts.Fatalf("usage: state [-len] [PATH]")
+		ts.Fatalf("usage: state [-len] [PATH] | state -delete PATH | state -set PATH JSON")
 	}
 	ts.Stdout() // a command that prints nothing still replaces the last output
 	data := readState(ts)
@@ -302,9 +360,11 @@ func cmdState(ts *testscript.TestScript, neg bool, args []string) {
 // a test reads it: one line a delivery (ID OUTCOME [ATTEMPTS]), one a note
 // (note KIND ID, or the job when the note has no id), one a refused
 // request (refused SOURCE accepted N), then the counts (delivered N dead N writes N).
+// With -late a delivery line ends with its lateness (late 0s).
 func cmdReport(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 0 {
-		ts.Fatalf("usage: report")
+	late := len(args) == 1 && args[0] == "-late"
+	if neg || len(args) != 0 && !late {
+		ts.Fatalf("usage: report [-late]")
 	}
 	w := worldOf(ts)
 	w.mu.Lock()
@@ -312,9 +372,10 @@ func cmdReport(ts *testscript.TestScript, neg bool, args []string) {
 	w.mu.Unlock()
 	var rep struct {
 		Deliveries []struct {
-			ID       string `json:"id"`
-			Outcome  string `json:"outcome"`
-			Attempts []int  `json:"attempts"`
+			ID       string  `json:"id"`
+			Outcome  string  `json:"outcome"`
+			Attempts []int   `json:"attempts"`
+			Late     float64 `json:"lateness_s"`
 		} `json:"deliveries"`
 		Notes []struct {
 			Kind, ID, Job string
@@ -331,6 +392,10 @@ func cmdReport(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("report: the last cronrelay output is not a run --json report: %v", err)
 	}
 	for _, d := range rep.Deliveries {
+		if late {
+			fmt.Fprintf(ts.Stdout(), "%s %s %v late %gs\n", d.ID, d.Outcome, d.Attempts, d.Late)
+			continue
+		}
 		fmt.Fprintf(ts.Stdout(), "%s %s %v\n", d.ID, d.Outcome, d.Attempts)
 	}
 	for _, n := range rep.Notes {

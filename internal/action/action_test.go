@@ -189,7 +189,7 @@ func TestReadEvent(t *testing.T) {
 	}{
 		{map[string]string{}, "GITHUB_EVENT_NAME is not set"},
 		{map[string]string{"GITHUB_EVENT_NAME": "schedule", "GITHUB_EVENT_PATH": filepath.Join(dir, "none.json")}, "reading the payload GITHUB_EVENT_PATH names"},
-		{map[string]string{"GITHUB_EVENT_NAME": "schedule", "GITHUB_EVENT_PATH": big}, "over 26214400 bytes"},
+		{map[string]string{"GITHUB_EVENT_NAME": "schedule", "GITHUB_EVENT_PATH": big}, "file is 26214401 bytes; the limit is 26214400"},
 	}
 	for _, tt := range tests {
 		_, err := New(&bytes.Buffer{}, &bytes.Buffer{}, envOf(tt.env)).ReadEvent()

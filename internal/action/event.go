@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/cronrelay/cronrelay/internal/diag"
+	"github.com/cronrelay/cronrelay/internal/readfile"
 )
 
 // Events cronrelay runs on.
@@ -88,7 +87,7 @@ func (a *Action) ReadEvent() (*Event, error) {
 	}
 	var payload []byte
 	if path != "" {
-		data, err := readLimited(path, maxEventFile)
+		data, err := readfile.Limited(path, maxEventFile)
 		if err != nil {
 			return nil, &EventError{Name: name, Msg: fmt.Sprintf("reading the payload GITHUB_EVENT_PATH names (%s): %v", path, err)}
 		}
@@ -246,21 +245,4 @@ func inputString(raw json.RawMessage) (string, error) {
 func isEmptyObject(b []byte) bool {
 	var m map[string]json.RawMessage
 	return json.Unmarshal(b, &m) == nil && m != nil && len(m) == 0
-}
-
-// readLimited reads a file of at most max bytes.
-func readLimited(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("over %d bytes", max)
-	}
-	return data, nil
 }

@@ -3,6 +3,8 @@ package action
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/cronrelay/cronrelay/internal/readfile"
 )
 
 // Carries reports whether v, an action input's value, is a value the event
@@ -70,7 +72,7 @@ func (a *Action) PublicRepository() bool {
 	if path == "" {
 		return false
 	}
-	data, err := readLimited(path, maxEventFile)
+	data, err := readfile.Limited(path, maxEventFile)
 	if err != nil {
 		return false
 	}

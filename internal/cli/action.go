@@ -15,6 +15,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/lateness"
 	"github.com/cronrelay/cronrelay/internal/manifest"
+	"github.com/cronrelay/cronrelay/internal/readfile"
 	"github.com/cronrelay/cronrelay/internal/secret"
 )
 
@@ -322,11 +323,11 @@ func inputWant(name string) string {
 // workflow did not check the repository out, through the Contents API at
 // GITHUB_SHA. via is the commit when it came through the API.
 func actionManifest(ctx context.Context, env *Env, act *action.Action, sess *ghSession, path string) (data []byte, via string, err error) {
-	data, err = readFile(env.path(path), maxManifestFile)
+	data, err = readfile.Limited(env.path(path), maxManifestFile)
 	if err == nil {
 		return data, "", nil
 	}
-	if !errors.Is(err, errNoFile) {
+	if !errors.Is(err, readfile.ErrNotExist) {
 		return nil, "", fmt.Errorf("manifest %s: %v", path, err)
 	}
 	rel, ok := act.RepoPath(path)

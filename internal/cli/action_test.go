@@ -541,10 +541,22 @@ func TestActionRefusedEvents(t *testing.T) {
 	}
 }
 
-func TestActionBadManifest(t *testing.T) {
+// TestActionManifestAnnotations runs the action on a manifest and checks
+// the annotations (stdout), the CLI's FILE:LINE:COL lines (stderr) and the
+// step summary it leaves; a manifest with errors runs and writes nothing.
+func TestActionManifestAnnotations(t *testing.T) {
 	t.Parallel()
-	r := newRepo(t, quick)
-	r.write(".github/cronrelay.yml", `version: 1
+	tests := []struct {
+		name, manifest string
+		args           []string
+		exit           int
+		stdout         []string
+		stderr         []string
+		summary        []string
+	}{
+		{
+			name: "errors and a warning",
+			manifest: `version: 1
 jobs:
   cleanup:
     schedul: "@daily"
@@ -553,27 +565,55 @@ jobs:
   x:
     schedule: "0 0 1 * 1"
     url: https://example.com/x
-`)
-	res := r.step("2026-11-28T10:00:00Z", "schedule", nil)
-	res.must(t, ExitBadInput)
-	for _, want := range []string{
-		"::error col=5,file=.github/cronrelay.yml,line=4,title=cronrelay manifest::jobs.cleanup.schedul: unknown key",
-		"::error col=13,file=.github/cronrelay.yml,line=6,title=cronrelay manifest::jobs.cleanup.method:",
-		"::warning col=15,file=.github/cronrelay.yml,line=8,title=cronrelay manifest::jobs.x.schedule:",
-		"::error title=cronrelay::manifest .github/cronrelay.yml has 2 errors; nothing was run%0A%0A.github/cronrelay.yml:4:5: jobs.cleanup.schedul",
-	} {
-		if !strings.Contains(res.stdout, want) {
-			t.Errorf("stdout lacks %q:\n%s", want, res.stdout)
-		}
+`,
+			exit: ExitBadInput,
+			stdout: []string{
+				"::error col=5,file=.github/cronrelay.yml,line=4,title=cronrelay manifest::jobs.cleanup.schedul: unknown key",
+				"::error col=13,file=.github/cronrelay.yml,line=6,title=cronrelay manifest::jobs.cleanup.method:",
+				"::warning col=15,file=.github/cronrelay.yml,line=8,title=cronrelay manifest::jobs.x.schedule:",
+				"::error title=cronrelay::manifest .github/cronrelay.yml has 2 errors; nothing was run%0A%0A.github/cronrelay.yml:4:5: jobs.cleanup.schedul",
+			},
+			stderr:  []string{".github/cronrelay.yml:4:5: jobs.cleanup.schedul"},
+			summary: []string{"### cronrelay run failed", ".github/cronrelay.yml:6:13: jobs.cleanup.method"},
+		},
+		{
+			name: "frequency warnings",
+			manifest: `version: 1
+jobs:
+  often:
+    schedule: "*/2 * * * *"
+    timezone: EST
+    url: https://example.com/x
+`,
+			args: []string{"--dry-run"},
+			exit: ExitOK,
+			stdout: []string{
+				"::warning col=15,file=.github/cronrelay.yml,line=4,title=cronrelay manifest::jobs.often.schedule: \"*/2 * * * *\" fires every 2 minutes at its most frequent, but GitHub starts scheduled workflows at most every 5 minutes",
+				"::warning col=15,file=.github/cronrelay.yml,line=5,title=cronrelay manifest::jobs.often.timezone: \"EST\" is a fixed offset (UTC-05:00)",
+			},
+		},
 	}
-	if !strings.Contains(res.stderr, ".github/cronrelay.yml:4:5: jobs.cleanup.schedul") {
-		t.Errorf("stderr lacks the CLI's FILE:LINE:COL line:\n%s", res.stderr)
-	}
-	if !strings.Contains(res.summary, "### cronrelay run failed") || !strings.Contains(res.summary, ".github/cronrelay.yml:6:13: jobs.cleanup.method") {
-		t.Errorf("summary:\n%s", res.summary)
-	}
-	if len(r.fake.Branches()) != 1 {
-		t.Errorf("a bad manifest wrote: %v", r.fake.Branches())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := newRepo(t, quick)
+			r.write(".github/cronrelay.yml", tt.manifest)
+			res := r.step("2026-11-28T10:00:00Z", "schedule", nil, tt.args...)
+			res.must(t, tt.exit)
+			for what, check := range map[string]struct {
+				got  string
+				want []string
+			}{"stdout": {res.stdout, tt.stdout}, "stderr": {res.stderr, tt.stderr}, "summary": {res.summary, tt.summary}} {
+				for _, want := range check.want {
+					if !strings.Contains(check.got, want) {
+						t.Errorf("%s lacks %q:\n%s", what, want, check.got)
+					}
+				}
+			}
+			if tt.exit != ExitOK && len(r.fake.Branches()) != 1 {
+				t.Errorf("a bad manifest wrote: %v", r.fake.Branches())
+			}
+		})
 	}
 }
 
@@ -786,28 +826,6 @@ func ts(s string) time.Time {
 		panic(err)
 	}
 	return t
-}
-
-func TestActionAnnotatesFrequencyWarnings(t *testing.T) {
-	t.Parallel()
-	r := newRepo(t, quick)
-	r.write(".github/cronrelay.yml", `version: 1
-jobs:
-  often:
-    schedule: "*/2 * * * *"
-    timezone: EST
-    url: https://example.com/x
-`)
-	res := r.step("2026-11-28T10:00:00Z", "schedule", nil, "--dry-run")
-	res.must(t, ExitOK)
-	for _, want := range []string{
-		"::warning col=15,file=.github/cronrelay.yml,line=4,title=cronrelay manifest::jobs.often.schedule: \"*/2 * * * *\" fires every 2 minutes at its most frequent, but GitHub starts scheduled workflows at most every 5 minutes",
-		"::warning col=15,file=.github/cronrelay.yml,line=5,title=cronrelay manifest::jobs.often.timezone: \"EST\" is a fixed offset (UTC-05:00)",
-	} {
-		if !strings.Contains(res.stdout, want) {
-			t.Errorf("stdout lacks %q:\n%s", want, res.stdout)
-		}
-	}
 }
 
 // TestActionErrorReportedOnce: an error that stops the step, whether it

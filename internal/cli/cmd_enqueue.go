@@ -57,9 +57,7 @@ type enqueueFlags struct {
 func runEnqueue(ctx context.Context, env *Env, args []string) error {
 	var c common
 	var f enqueueFlags
-	fs := newFlags("enqueue")
-	c.register(fs)
-	c.registerRemote(fs)
+	fs := stateFlagSet("enqueue", &c)
 	fs.StringVar(&f.job, "job", "", "")
 	fs.StringVar(&f.id, "id", "", "")
 	fs.StringVar(&f.delay, "delay", "", "")
@@ -117,18 +115,13 @@ func runCancel(ctx context.Context, env *Env, args []string) error {
 	var c common
 	var job, id string
 	var orphans bool
-	fs := newFlags("cancel")
-	c.register(fs)
-	c.registerRemote(fs)
+	fs := stateFlagSet("cancel", &c)
 	fs.StringVar(&job, "job", "", "")
 	fs.StringVar(&id, "id", "", "")
 	fs.BoolVar(&orphans, "orphans", false, "")
-	pos, err := parse(fs, args)
+	pos, env, err := parseState(fs, args, &c, env)
 	if err != nil {
 		return err
-	}
-	if env, err = c.stateEnv(env, "cancel"); err != nil {
-		return badInput(err)
 	}
 	byJob := job != "" || id != ""
 	switch {

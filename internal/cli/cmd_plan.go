@@ -26,9 +26,7 @@ func runPlan(ctx context.Context, env *Env, args []string) error {
 	var c common
 	var at string
 	var asJSON bool
-	fs := newFlags("plan")
-	c.register(fs)
-	c.registerRemote(fs)
+	fs := stateFlagSet("plan", &c)
 	fs.StringVar(&at, "at", "", "")
 	fs.BoolVar(&asJSON, "json", false, "")
 	env, err := parseStateFlags(fs, args, &c, env)

@@ -28,23 +28,15 @@ Flags:
 func runRelease(ctx context.Context, env *Env, args []string) error {
 	var c common
 	var all, force bool
-	fs := newFlags("release")
-	c.register(fs)
-	c.registerRemote(fs)
+	fs := stateFlagSet("release", &c)
 	fs.BoolVar(&all, "all", false, "")
 	fs.BoolVar(&force, "force", false, "")
-	ids, err := parse(fs, args)
+	ids, env, err := parseState(fs, args, &c, env)
 	if err != nil {
 		return err
 	}
-	if env, err = c.stateEnv(env, "release"); err != nil {
-		return badInput(err)
-	}
-	switch {
-	case all && len(ids) > 0:
-		return badInputf("give delivery ids or --all, not both")
-	case !all && len(ids) == 0:
-		return badInputf("give a claimed delivery's id (see cronrelay status) or --all")
+	if err := idsOrAll(ids, all, "a claimed delivery's id"); err != nil {
+		return err
 	}
 	eng, masker, err := openEngine(env, c, nil)
 	if err != nil {

@@ -18,22 +18,14 @@ Flags:
 func runReplay(ctx context.Context, env *Env, args []string) error {
 	var c common
 	var all bool
-	fs := newFlags("replay")
-	c.register(fs)
-	c.registerRemote(fs)
+	fs := stateFlagSet("replay", &c)
 	fs.BoolVar(&all, "all", false, "")
-	ids, err := parse(fs, args)
+	ids, env, err := parseState(fs, args, &c, env)
 	if err != nil {
 		return err
 	}
-	if env, err = c.stateEnv(env, "replay"); err != nil {
-		return badInput(err)
-	}
-	switch {
-	case all && len(ids) > 0:
-		return badInputf("give delivery ids or --all, not both")
-	case !all && len(ids) == 0:
-		return badInputf("give a delivery id (see cronrelay status) or --all")
+	if err := idsOrAll(ids, all, "a delivery id"); err != nil {
+		return err
 	}
 	eng, masker, err := openEngine(env, c, nil)
 	if err != nil {

@@ -91,9 +91,7 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 	var c common
 	var asJSON bool
 	var listed int
-	fs := newFlags("status")
-	c.register(fs)
-	c.registerRemote(fs)
+	fs := stateFlagSet("status", &c)
 	fs.BoolVar(&asJSON, "json", false, "")
 	fs.IntVar(&listed, "pending", defaultPendingListed, "")
 	env, err := parseStateFlags(fs, args, &c, env)

@@ -19,21 +19,52 @@ func parseNoArgs(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// parseStateFlags parses the flags of a command that reads the state and
-// takes no arguments, and returns env with the state flags applied: a flag
-// error comes first, then a state flag error, then an argument.
-func parseStateFlags(fs *flag.FlagSet, args []string, c *common, env *Env) (*Env, error) {
+// stateFlagSet is the flag set of a command that reads the state: the
+// common flags and the remote-state flags, parsed into c.
+func stateFlagSet(name string, c *common) *flag.FlagSet {
+	fs := newFlags(name)
+	c.register(fs)
+	c.registerRemote(fs)
+	return fs
+}
+
+// parseState parses the flags of a command that reads the state and
+// returns its arguments and env with the state flags applied: a flag error
+// comes first, then a state flag error.
+func parseState(fs *flag.FlagSet, args []string, c *common, env *Env) ([]string, *Env, error) {
 	pos, err := parse(fs, args)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if env, err = c.stateEnv(env, fs.Name()); err != nil {
-		return nil, badInput(err)
+		return nil, nil, badInput(err)
+	}
+	return pos, env, nil
+}
+
+// parseStateFlags is parseState for a command that takes no arguments:
+// an argument is an error after the flag errors.
+func parseStateFlags(fs *flag.FlagSet, args []string, c *common, env *Env) (*Env, error) {
+	pos, env, err := parseState(fs, args, c, env)
+	if err != nil {
+		return nil, err
 	}
 	if len(pos) > 0 {
 		return nil, badInputf("unexpected argument %q", pos[0])
 	}
 	return env, nil
+}
+
+// idsOrAll checks the arguments of a command that takes delivery ids or
+// --all; want names the id to give when there is neither.
+func idsOrAll(ids []string, all bool, want string) error {
+	switch {
+	case all && len(ids) > 0:
+		return badInputf("give delivery ids or --all, not both")
+	case !all && len(ids) == 0:
+		return badInputf("give %s (see cronrelay status) or --all", want)
+	}
+	return nil
 }
 
 // printAs prints v as indented JSON (--json), or else as print lays it out.

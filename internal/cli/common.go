@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"github.com/cronrelay/cronrelay/internal/clock"
 	"github.com/cronrelay/cronrelay/internal/engine"
 	"github.com/cronrelay/cronrelay/internal/manifest"
+	"github.com/cronrelay/cronrelay/internal/readfile"
 	"github.com/cronrelay/cronrelay/internal/request"
 	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/statuspage"
@@ -66,7 +66,7 @@ func (e *Env) path(p string) string {
 // loadManifest reads and parses the manifest. When the manifest cannot be
 // used it prints every problem and returns the count of them as the error.
 func loadManifest(env *Env, path string) (*manifest.Manifest, manifest.Diagnostics, error) {
-	data, err := readFile(env.path(path), maxManifestFile)
+	data, err := readfile.Limited(env.path(path), maxManifestFile)
 	if err != nil {
 		return nil, nil, badInputf("manifest %s: %v", path, err)
 	}
@@ -118,42 +118,6 @@ func countErrors(diags manifest.Diagnostics) string {
 		return "1 error"
 	}
 	return fmt.Sprintf("%d errors", n)
-}
-
-// errNoFile is readFile's error for a file that does not exist.
-var errNoFile = errors.New("no such file")
-
-// readFile reads at most max bytes of a file with a clear message past that.
-func readFile(path string, max int64) ([]byte, error) {
-	// Stat before opening: opening a named pipe with no writer blocks.
-	st, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, errNoFile
-		}
-		return nil, err
-	}
-	switch {
-	case st.IsDir():
-		return nil, fmt.Errorf("is a directory, not a file")
-	case !st.Mode().IsRegular():
-		return nil, fmt.Errorf("not a regular file")
-	case st.Size() > max:
-		return nil, fmt.Errorf("file is %d bytes; the limit is %d", st.Size(), max)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("file is over %d bytes", max)
-	}
-	return data, nil
 }
 
 // openStore opens the state store a URI names, for commands other than
@@ -294,7 +258,7 @@ func readArg(env *Env, flagName, v string) ([]byte, error) {
 		if path == "-" {
 			return readAll(env.Stdin, request.MaxDocumentSize)
 		}
-		data, err := readFile(env.path(path), request.MaxDocumentSize)
+		data, err := readfile.Limited(env.path(path), request.MaxDocumentSize)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %v", flagName, path, err)
 		}

@@ -18,17 +18,11 @@ import (
 func TestVersion1StateIsReadByEveryCommandAndMigratedByTheFirstWrite(t *testing.T) {
 	t.Parallel()
 	w := newWorkspace(t, quick)
-	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-	d := state.New()
-	d.LastRun = at.Add(-time.Hour)
-	d.JobState("daily-emails").Cursor = at.Add(-time.Hour)
-	d.Open["welcome-followup#old"] = &state.Delivery{ID: "welcome-followup#old", Job: "welcome-followup", Kind: state.KindDelayed,
-		Due: at.Add(3 * time.Hour), Created: at.Add(-time.Hour), GiveUp: at.Add(27 * time.Hour)}
-	v1, err := d.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.write(".cronrelay/state.json", string(v1))
+	v1 := w.writeV1(func(d *state.Doc, at time.Time) {
+		d.JobState("daily-emails").Cursor = at.Add(-time.Hour)
+		d.Open["welcome-followup#old"] = &state.Delivery{ID: "welcome-followup#old", Job: "welcome-followup", Kind: state.KindDelayed,
+			Due: at.Add(3 * time.Hour), Created: at.Add(-time.Hour), GiveUp: at.Add(27 * time.Hour)}
+	})
 	path := filepath.Join(w.dir, ".cronrelay/state.json")
 
 	for _, args := range [][]string{{"status"}, {"plan"}} {
@@ -60,4 +54,21 @@ func TestVersion1StateIsReadByEveryCommandAndMigratedByTheFirstWrite(t *testing.
 	if _, err := os.Stat(filepath.Join(w.dir, ".cronrelay/state.json.d/2/open/2026-11-28/13.json")); err == nil {
 		t.Error("the hour emptied by cancel is still stored")
 	}
+}
+
+// writeV1 writes .cronrelay/state.json as the single version 1 document an
+// earlier release wrote, last run an hour before 2026-11-28T10:00:00Z
+// (at), with what fill adds, and returns its bytes.
+func (w *workspace) writeV1(fill func(d *state.Doc, at time.Time)) []byte {
+	w.t.Helper()
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	d := state.New()
+	d.LastRun = at.Add(-time.Hour)
+	fill(d, at)
+	v1, err := d.Encode()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.write(".cronrelay/state.json", string(v1))
+	return v1
 }

@@ -24,7 +24,6 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/clock/clocktest"
 	"github.com/cronrelay/cronrelay/internal/signing"
-	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/testkit/statedocs"
 )
 
@@ -80,39 +79,6 @@ func TestIdleRunReportHasEmptyListsAndNoLockFile(t *testing.T) {
 	}
 }
 
-func TestOnFailureKeyIsNewForEachDeath(t *testing.T) {
-	t.Parallel()
-	w := newWorkspace(t, quick)
-	failWelcome(w.app)
-	if code, out, errs := w.cli("2026-11-28T10:00:00Z", "enqueue", "--job", "welcome-followup", "--id", "u1", "--delay", "1m"); code != ExitOK {
-		t.Fatalf("enqueue: %d %s %s", code, out, errs)
-	}
-	if code, out, _ := w.cli("2026-11-28T10:05:00Z", "run"); code != ExitFailed {
-		t.Fatalf("first death: exit %d\n%s", code, out)
-	}
-	if code, out, _ := w.cli("2026-11-28T10:06:00Z", "replay", "welcome-followup#u1"); code != ExitOK {
-		t.Fatalf("replay: %d %s", code, out)
-	}
-	if code, out, _ := w.cli("2026-11-28T10:07:00Z", "run"); code != ExitFailed {
-		t.Fatalf("second death: exit %d\n%s", code, out)
-	}
-	var alerts []string
-	w.app.mu.Lock()
-	for _, r := range w.app.Requests() {
-		if r.Path == "/alert" {
-			alerts = append(alerts, r.Header.Get("Idempotency-Key")+" "+r.Header.Get("webhook-id"))
-		}
-	}
-	w.app.mu.Unlock()
-	want := []string{
-		"alert#dead:welcome-followup#u1/attempt-1 alert#dead:welcome-followup#u1/attempt-1",
-		"alert#dead:welcome-followup#u1/attempt-2 alert#dead:welcome-followup#u1/attempt-2",
-	}
-	if diff := cmp.Diff(want, alerts); diff != "" {
-		t.Fatalf("failure reports (-want +got):\n%s", diff)
-	}
-}
-
 func TestManualRunsInTheSameSecondHaveTheirOwnIDs(t *testing.T) {
 	t.Parallel()
 	w := newWorkspace(t, quick)
@@ -129,31 +95,6 @@ func TestManualRunsInTheSameSecondHaveTheirOwnIDs(t *testing.T) {
 		if !strings.HasPrefix(k, "daily-emails@2026-11-28T10:00:00Z/run-") || !strings.HasSuffix(k, " #1") {
 			t.Errorf("key %q: want daily-emails@2026-11-28T10:00:00Z/run-RUNID, attempt 1", k)
 		}
-	}
-}
-
-func TestBaseURLWithTrailingSlashJoinsOnce(t *testing.T) {
-	t.Parallel()
-	w := newWorkspace(t, `
-version: 1
-defaults:
-  base_url: ${APP_URL}
-jobs:
-  ping:
-    path: /api/ping
-`)
-	w.env["APP_URL"] = w.app.URL + "/"
-	if code, out, errs := w.cli("2026-11-28T10:00:00Z", "run", "--jobs", "ping"); code != ExitOK {
-		t.Fatalf("run: exit %d\n%s%s", code, out, errs)
-	}
-	w.app.mu.Lock()
-	defer w.app.mu.Unlock()
-	if len(w.app.Requests()) != 1 || w.app.Requests()[0].Path != "/api/ping" {
-		var paths []string
-		for _, r := range w.app.Requests() {
-			paths = append(paths, r.Path)
-		}
-		t.Fatalf("paths = %q, want [/api/ping]", paths)
 	}
 }
 
@@ -491,55 +432,6 @@ func TestSignalStopsStartingDeliveriesAndKeepsAttempts(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"alert@2026-11-28T10:00:00Z/run-RUN #1", "welcome-followup@2026-11-28T10:00:00Z/run-RUN #1"}, withoutRunIDs(w.app.keys())); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
-	}
-}
-
-func TestCursorAheadOfTheClockIsAnError(t *testing.T) {
-	t.Parallel()
-	w := newWorkspace(t, `
-version: 1
-defaults: {base_url: BASE}
-jobs:
-  ahead:
-    schedule: "*/5 * * * *"
-    path: /ahead
-  fine:
-    schedule: "*/5 * * * *"
-    path: /fine
-`)
-	// A run whose clock was a day ahead wrote ahead's cursor.
-	w.write(".cronrelay/state.json", `{
-  "version": 1,
-  "last_run": "2026-11-28T09:55:00Z",
-  "jobs": {"ahead": {"cursor": "2026-11-29T10:00:00Z"}, "fine": {"cursor": "2026-11-28T09:55:00Z"}},
-  "open": {}, "dead": [], "recent": {}
-}
-`)
-	code, out, errs := w.cli("2026-11-28T10:00:30Z", "run")
-	if code != ExitBadInput {
-		t.Errorf("exit %d, want %d\n%s%s", code, ExitBadInput, out, errs)
-	}
-	want := `problem: job ahead: its cursor 2026-11-29T10:00:00Z is 23h59m30s ahead of the clock (2026-11-28T10:00:30Z), so the job would stay silent until then; a run whose clock was ahead wrote it. If the clock is right, reset the job: delete "cursor" under "jobs": {"ahead": ...} in the state document, and the job starts again from the next run, without backfill`
-	if !strings.Contains(out, want) {
-		t.Errorf("stdout lacks\n%s\ngot:\n%s", want, out)
-	}
-	// The other job ran.
-	if diff := cmp.Diff([]string{"fine@2026-11-28T10:00:00Z #1"}, w.app.keys()); diff != "" {
-		t.Errorf("deliveries (-want +got):\n%s", diff)
-	}
-	// Reset as the message says: the job starts again, without backfill.
-	editFileState(t, filepath.Join(w.dir, ".cronrelay/state.json"), func(d *state.Doc) {
-		d.Jobs["ahead"].Cursor = time.Time{}
-	})
-	if code, out, errs := w.cli("2026-11-28T10:05:30Z", "run"); code != ExitOK {
-		t.Fatalf("after the reset: exit %d\n%s%s", code, out, errs)
-	}
-	if code, out, errs := w.cli("2026-11-28T10:10:30Z", "run"); code != ExitOK {
-		t.Fatalf("after the reset: exit %d\n%s%s", code, out, errs)
-	}
-	keys := w.app.keys()
-	if keys[len(keys)-2] != "ahead@2026-11-28T10:10:00Z #1" && keys[len(keys)-1] != "ahead@2026-11-28T10:10:00Z #1" {
-		t.Errorf("after the reset, ahead does not fire again: %q", keys)
 	}
 }
 

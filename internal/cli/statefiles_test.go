@@ -2,10 +2,8 @@ package cli
 
 import (
 	"context"
-	"testing"
 
 	"github.com/cronrelay/cronrelay/internal/github/githubfake"
-	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/state/layout"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
 	"github.com/cronrelay/cronrelay/internal/store/sharded"
@@ -19,29 +17,6 @@ func fileState(path string) []byte {
 		return nil
 	}
 	return data
-}
-
-// editFileState applies edit to the state at path, as another process
-// would.
-func editFileState(t *testing.T, path string, edit func(*state.Doc)) {
-	t.Helper()
-	s := sharded.New(filestore.New(path))
-	data, v, err := s.Read(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := state.DecodeStored(s.String(), data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	edit(d)
-	out, err := d.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Write(context.Background(), out, v, "edit"); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // branchState returns the state on a branch of the fake (in either

@@ -19,19 +19,13 @@ import (
 func TestStatusListsTheNextPendingAndCountsTheRest(t *testing.T) {
 	t.Parallel()
 	w := newWorkspace(t, quick)
-	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-	d := state.New()
-	d.LastRun = at.Add(-time.Hour)
-	for i := range 30 {
-		id := fmt.Sprintf("welcome-followup#u%02d", i)
-		due := at.Add(time.Duration(1+i*3) * time.Hour)
-		d.Open[id] = &state.Delivery{ID: id, Job: "welcome-followup", Kind: state.KindDelayed, Due: due, Created: at, GiveUp: due.Add(24 * time.Hour)}
-	}
-	v1, err := d.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.write(".cronrelay/state.json", string(v1))
+	w.writeV1(func(d *state.Doc, at time.Time) {
+		for i := range 30 {
+			id := fmt.Sprintf("welcome-followup#u%02d", i)
+			due := at.Add(time.Duration(1+i*3) * time.Hour)
+			d.Open[id] = &state.Delivery{ID: id, Job: "welcome-followup", Kind: state.KindDelayed, Due: due, Created: at, GiveUp: due.Add(24 * time.Hour)}
+		}
+	})
 	want := []string{
 		"pending: 30 (the next 3 due below; --pending N lists more)",
 		"welcome-followup#u00", "welcome-followup#u02",

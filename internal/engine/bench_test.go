@@ -63,7 +63,7 @@ func pendingState(b *testing.B, path string, m *manifest.Manifest, n, due int, n
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
+	if err := writeFile(path, string(data)); err != nil {
 		b.Fatal(err)
 	}
 	return data

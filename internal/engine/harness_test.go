@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -45,9 +44,6 @@ func (e ep) setHandler(h func(w http.ResponseWriter, r *http.Request, n int)) {
 }
 
 func (e ep) received() []endpoint.Request { return e.Requests() }
-
-// keys lists "KEY attempt N" for every request, in order.
-func (e ep) keys() []string { return e.Keys() }
 
 type harness struct {
 	t     *testing.T
@@ -204,8 +200,6 @@ func notesOf(rep *Report, kind NoteKind) []string {
 }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }
-
-func asStateError(err error, target **state.Error) bool { return errors.As(err, target) }
 
 type httpServer struct{ URL string }
 

@@ -75,150 +75,6 @@ func (h *harness) scripted(conflictFrom int) (*Engine, *scriptedStore) {
 	return e, s
 }
 
-func TestLatestWithMaxLatenessDeliversNewestOnTime(t *testing.T) {
-	t.Parallel()
-	const text = `
-version: 1
-defaults: {base_url: BASE}
-jobs:
-  tick:
-    schedule: "*/20 * * * *"
-    path: /tick
-    max_lateness: 15m
-`
-	tests := []struct {
-		name      string
-		at        string
-		delivered []string
-		missed    []string
-	}{
-		{"well inside max_lateness", "2026-11-28T07:25:00Z", []string{"tick@2026-11-28T07:20:00Z delivered [1]"}, nil},
-		{"exactly max_lateness old", "2026-11-28T07:35:00Z", []string{"tick@2026-11-28T07:20:00Z delivered [1]"}, nil},
-		{"one second past max_lateness", "2026-11-28T07:35:01Z", nil, []string{"tick@2026-11-28T07:20:00Z"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := newHarness(t, text)
-			h.run("2026-11-28T07:05:00Z", Options{})
-			rep := h.run(tt.at, Options{})
-			if diff := cmp.Diff(tt.delivered, outcomes(rep)); diff != "" {
-				t.Errorf("delivered (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.missed, notesOf(rep, NoteMissed)); diff != "" {
-				t.Errorf("missed (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestLatestWithMaxLatenessSplitsMissedCoalescedAndDelivered(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, `
-version: 1
-defaults: {base_url: BASE}
-jobs:
-  tick:
-    schedule: "*/10 * * * *"
-    path: /tick
-    max_lateness: 15m
-`)
-	h.run("2026-11-28T07:05:00Z", Options{})
-	// 07:10 is 20m late (missed), 07:20 on time but older (coalesced),
-	// 07:30 the newest (delivered).
-	rep := h.run("2026-11-28T07:30:00Z", Options{})
-	if diff := cmp.Diff([]string{"tick@2026-11-28T07:30:00Z delivered [1]"}, outcomes(rep)); diff != "" {
-		t.Errorf("delivered (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{"tick@2026-11-28T07:10:00Z"}, notesOf(rep, NoteMissed)); diff != "" {
-		t.Errorf("missed (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{"tick@2026-11-28T07:20:00Z"}, notesOf(rep, NoteCoalesced)); diff != "" {
-		t.Errorf("coalesced (-want +got):\n%s", diff)
-	}
-}
-
-func TestCatchUpAllDeliversOccurrenceExactlyMaxLatenessOld(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, `
-version: 1
-defaults: {base_url: BASE}
-jobs:
-  all:
-    schedule: "*/10 * * * *"
-    path: /all
-    catch_up: all
-    max_lateness: 15m
-`)
-	h.run("2026-11-28T07:05:00Z", Options{})
-	rep := h.run("2026-11-28T07:25:00Z", Options{})
-	want := []string{"all@2026-11-28T07:10:00Z delivered [1]", "all@2026-11-28T07:20:00Z delivered [1]"}
-	if diff := cmp.Diff(want, sortedStrings(outcomes(rep))); diff != "" {
-		t.Errorf("delivered (-want +got):\n%s", diff)
-	}
-	if n := notesOf(rep, NoteMissed); len(n) != 0 {
-		t.Errorf("missed %v; an occurrence exactly max_lateness old is on time", n)
-	}
-}
-
-func TestNewestDeliveredMovesForward(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, hourly)
-	h.run("2026-11-28T07:30:00Z", Options{})
-	if got := h.doc().Jobs["tick"].NewestDelivered; !got.IsZero() {
-		t.Fatalf("newest_delivered before any delivery = %v", got)
-	}
-	for _, at := range []string{"2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z"} {
-		rep := h.run(at, Options{})
-		if len(rep.Deliveries) != 1 || rep.Deliveries[0].Outcome != "delivered" {
-			t.Fatalf("run at %s: %v", at, outcomes(rep))
-		}
-		if got := h.doc().Jobs["tick"].NewestDelivered; !got.Equal(ts(at)) {
-			t.Errorf("after delivering %s newest_delivered = %v", at, got)
-		}
-	}
-}
-
-func TestNewerLatestOccurrenceWaitsWhileAnotherRunDeliversOlder(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  tick:\n    schedule: \"*/10 * * * *\"\n    path: /tick\n")
-	h.run("2026-11-28T07:55:00Z", Options{})
-
-	// Another run claims 08:00 and is still delivering it.
-	h.clock.Set(ts("2026-11-28T08:01:00Z"))
-	e := h.engine()
-	in := decideInput{m: h.m, now: h.clock.Now(), runID: "other", lease: time.Hour, claim: true, newID: e.NewID}
-	if dec, _, err := e.claim(context.Background(), in, &Report{}, false, &known{}); err != nil || len(dec.claimed) != 1 {
-		t.Fatalf("claim: %v %v", dec, err)
-	}
-
-	rep := h.run("2026-11-28T08:11:00Z", Options{})
-	if len(rep.Deliveries) != 0 {
-		t.Fatalf("delivered %v while an older occurrence is in flight", outcomes(rep))
-	}
-	var waiting []string
-	for _, n := range rep.Notes {
-		if n.Kind == NoteWaiting {
-			waiting = append(waiting, n.ID)
-			if !strings.Contains(n.Reason, "tick@2026-11-28T08:00:00Z") {
-				t.Errorf("waiting reason %q does not name the older delivery", n.Reason)
-			}
-		}
-	}
-	if diff := cmp.Diff([]string{"tick@2026-11-28T08:10:00Z"}, waiting); diff != "" {
-		t.Errorf("waiting (-want +got):\n%s", diff)
-	}
-	if n := notesOf(rep, NoteCoalesced); len(n) != 0 {
-		t.Errorf("coalesced %v: an occurrence another run is delivering must not be dropped", n)
-	}
-	doc := h.doc()
-	for _, id := range []string{"tick@2026-11-28T08:00:00Z", "tick@2026-11-28T08:10:00Z"} {
-		if _, ok := doc.Open[id]; !ok {
-			t.Errorf("%s is no longer open", id)
-		}
-	}
-}
-
 func TestClaimGivesUpAfterMaxWriteConflicts(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hourly)
@@ -378,46 +234,6 @@ func TestRunBackoffDoublesAndStopsAtCap(t *testing.T) {
 		if got := runBackoff(tt.attempts, tt.perRun); got != tt.want {
 			t.Errorf("runBackoff(%d, %d) = %v, want %v", tt.attempts, tt.perRun, got, tt.want)
 		}
-	}
-}
-
-func TestReplayUnknownIDIsNotFound(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, hourly)
-	h.run("2026-11-28T07:30:00Z", Options{})
-	before := h.stateBytes()
-	ids, err := h.engine().Replay(context.Background(), []string{"tick@2026-11-28T03:00:00Z"}, false)
-	var nf *NotFoundError
-	if !errors.As(err, &nf) || !strings.Contains(err.Error(), `"tick@2026-11-28T03:00:00Z"`) {
-		t.Fatalf("replay = %v, %v; want a NotFoundError naming the id", ids, err)
-	}
-	if string(before) != string(h.stateBytes()) {
-		t.Error("a failed replay wrote the state")
-	}
-}
-
-func TestReplayLeavesOtherDeadLettersDead(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  tick:\n    schedule: \"0 * * * *\"\n    path: /tick\n")
-	h.ep.setHandler(func(w http.ResponseWriter, r *http.Request, n int) { w.WriteHeader(http.StatusNotFound) })
-	h.run("2026-11-28T07:30:00Z", Options{})
-	h.run("2026-11-28T08:00:00Z", Options{})
-	h.run("2026-11-28T09:00:00Z", Options{})
-	if n := len(h.doc().Dead); n != 2 {
-		t.Fatalf("dead letters = %d, want 2", n)
-	}
-	h.clock.Set(ts("2026-11-28T09:30:00Z"))
-	ids, err := h.engine().Replay(context.Background(), []string{"tick@2026-11-28T08:00:00Z"}, false)
-	if err != nil || len(ids) != 1 {
-		t.Fatalf("replay: %v %v", ids, err)
-	}
-	doc := h.doc()
-	if len(doc.Dead) != 1 || doc.Dead[0].ID != "tick@2026-11-28T09:00:00Z" {
-		t.Errorf("dead after replay = %+v", doc.Dead)
-	}
-	dl := doc.Open["tick@2026-11-28T08:00:00Z"]
-	if dl == nil || !dl.GiveUp.Equal(ts("2026-11-28T09:30:00Z").Add(h.m.Job("tick").Retry.Until)) || dl.Reason != "" || !dl.DeadAt.IsZero() {
-		t.Errorf("replayed delivery = %+v", dl)
 	}
 }
 
@@ -645,21 +461,6 @@ func TestLatestLongGapAllLateMissesTheNewestToo(t *testing.T) {
 	}
 }
 
-func TestFirstRunWithoutSchedulesWritesTheState(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  later:\n    path: /later\n")
-	rep := h.run("2026-11-28T08:00:00Z", Options{})
-	if rep.Writes != 1 {
-		t.Fatalf("first run wrote %d times, want 1 (the first run always records itself)", rep.Writes)
-	}
-	if got := h.doc().LastRun; !got.Equal(ts("2026-11-28T08:00:00Z")) {
-		t.Errorf("last_run = %v", got)
-	}
-	if rep := h.run("2026-11-28T09:00:00Z", Options{}); rep.Writes != 0 {
-		t.Errorf("idle second run wrote %d times", rep.Writes)
-	}
-}
-
 func TestDueReasons(t *testing.T) {
 	t.Parallel()
 	now := ts("2026-11-28T08:00:30Z")
@@ -843,29 +644,6 @@ func TestCancelInFlightSaysTheAttemptMayArrive(t *testing.T) {
 	}
 }
 
-func TestReplayOfRemovedJobGetsADay(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, hourly)
-	h.run("2026-11-28T07:30:00Z", Options{})
-	doc := h.doc()
-	doc.AddDead(&state.Delivery{ID: "gone@x", Job: "gone", Kind: state.KindCron, Due: ts("2026-11-28T06:00:00Z"), Attempts: 3, DeadAt: ts("2026-11-28T07:00:00Z"), Reason: "r"})
-	data, err := doc.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := writeFile(h.path, string(data)); err != nil {
-		t.Fatal(err)
-	}
-	h.clock.Set(ts("2026-11-28T09:00:00Z"))
-	if ids, err := h.engine().Replay(context.Background(), []string{"gone@x"}, false); err != nil || len(ids) != 1 {
-		t.Fatalf("replay: %v %v", ids, err)
-	}
-	dl := h.doc().Open["gone@x"]
-	if dl == nil || !dl.GiveUp.Equal(ts("2026-11-29T09:00:00Z")) || dl.Attempts != 3 {
-		t.Errorf("replayed = %+v; want give-up a day from now, attempts kept", dl)
-	}
-}
-
 func TestReplayAllWithNoDeadLettersWritesNothing(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hourly)
@@ -877,51 +655,6 @@ func TestReplayAllWithNoDeadLettersWritesNothing(t *testing.T) {
 	}
 	if n, _ := s.stats(); n != 0 {
 		t.Errorf("%d writes; nothing to replay writes nothing", n)
-	}
-}
-
-func TestFinishedDelayedAndFailureIDsAreRemembered(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, `
-version: 1
-defaults: {base_url: BASE, retry: {attempts: 1}}
-jobs:
-  tick:
-    schedule: "0 * * * *"
-    path: /tick
-    on_failure: alert
-  later:
-    path: /later
-  alert:
-    path: /alert
-`)
-	h.ep.setHandler(func(w http.ResponseWriter, r *http.Request, n int) {
-		if r.URL.Path == "/tick" {
-			w.WriteHeader(http.StatusNotFound)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-	})
-	h.run("2026-11-28T07:30:00Z", Options{Requests: []Incoming{{Source: "test", Data: []byte(`{"job":"later","id":"a"}`)}}})
-	h.run("2026-11-28T08:00:10Z", Options{})
-	var recent []string
-	for id := range h.doc().Recent {
-		recent = append(recent, id)
-	}
-	want := []string{"alert#dead:tick@2026-11-28T08:00:00Z/attempt-1", "later#a"}
-	if diff := cmp.Diff(want, sortedStrings(recent)); diff != "" {
-		t.Errorf("remembered ids (-want +got):\n%s", diff)
-	}
-}
-
-func TestPlanOnBadStateIsAnError(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, hourly)
-	if err := writeFile(h.path, "{not json"); err != nil {
-		t.Fatal(err)
-	}
-	if p, err := h.engine().Plan(context.Background(), ts("2026-11-28T08:00:00Z")); err == nil {
-		t.Fatalf("plan on a corrupt state = %+v, want an error", p)
 	}
 }
 
@@ -1149,22 +882,6 @@ func TestWireRequestTimeoutAndAttempts(t *testing.T) {
 	h.m.Job("b").Timeout, h.m.Job("b").Retry.Attempts = 0, 0
 	if r := e.request(dl("b"), resolved["b"], time.Time{}); r.Timeout != manifest.DefaultTimeout || r.Attempts != 1 {
 		t.Errorf("job b: timeout %v, attempts %d; want %v, 1", r.Timeout, r.Attempts, manifest.DefaultTimeout)
-	}
-}
-
-func TestDryRunReportsTheNextAttemptAndWritesNothing(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, hourly)
-	h.run("2026-11-28T07:30:00Z", Options{})
-	before := h.stateBytes()
-	rep := h.run("2026-11-28T08:00:30Z", Options{DryRun: true})
-	want := []DeliveryReport{{ID: "tick@2026-11-28T08:00:00Z", Job: "tick", Kind: state.KindCron, Due: ts("2026-11-28T08:00:00Z"),
-		Lateness: 30 * time.Second, Outcome: "would deliver", Attempts: []int{1}}}
-	if diff := cmp.Diff(want, rep.Deliveries); diff != "" {
-		t.Errorf("dry-run deliveries (-want +got):\n%s", diff)
-	}
-	if rep.Writes != 0 || string(before) != string(h.stateBytes()) || len(h.ep.received()) != 0 {
-		t.Errorf("a dry run wrote %d times or called the endpoint %d times", rep.Writes, len(h.ep.received()))
 	}
 }
 

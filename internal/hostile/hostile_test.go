@@ -429,10 +429,13 @@ func TestEvents(t *testing.T) {
 			`cronrelay run: event repository_dispatch: "action" (the event_type): want a string, got a list`,
 		}},
 		{name: "missing file", action: true, event: "schedule", env: map[string]string{"GITHUB_EVENT_PATH": "{root}/gone.json"}, code: 2, stderr: []string{
-			"cronrelay run: event schedule: reading the payload GITHUB_EVENT_PATH names ({root}/gone.json): open {root}/gone.json: no such file or directory",
+			"cronrelay run: event schedule: reading the payload GITHUB_EVENT_PATH names ({root}/gone.json): no such file",
 		}},
 		{name: "payload a directory", action: true, event: "schedule", env: map[string]string{"GITHUB_EVENT_PATH": "{root}"}, code: 2, stderr: []string{
-			"cronrelay run: event schedule: reading the payload GITHUB_EVENT_PATH names ({root}): read {root}: is a directory",
+			"cronrelay run: event schedule: reading the payload GITHUB_EVENT_PATH names ({root}): is a directory, not a file",
+		}},
+		{name: "payload a named pipe", action: true, event: "schedule", env: map[string]string{"GITHUB_EVENT_PATH": "{ws}/event.fifo"}, setup: fifo("event.fifo"), code: 2, stderr: []string{
+			"cronrelay run: event schedule: reading the payload GITHUB_EVENT_PATH names ({ws}/event.fifo): not a regular file",
 		}},
 		{name: "push", action: true, event: "push", setup: event(text(`{"ref":"refs/heads/main"}`)), code: 2, stderr: []string{
 			"cronrelay run: event push: cronrelay does not run on \"push\" events; it runs on schedule, workflow_dispatch and repository_dispatch (event_type \"cronrelay\"): remove \"push\" from the workflow's `on:`",
@@ -452,7 +455,7 @@ func TestEvents(t *testing.T) {
 			`cronrelay run: workflow_dispatch input "jobs": unknown job "../ping"; valid are ["ping" "later" "cont"]`,
 		}},
 		{name: "over 25 MB", action: true, event: "schedule", setup: event(func() []byte { return bytes.Repeat([]byte(" "), 26<<20) }), code: 2, stderr: []string{
-			"cronrelay run: event schedule: reading the payload GITHUB_EVENT_PATH names ({root}/event.json): over 26214400 bytes",
+			"cronrelay run: event schedule: reading the payload GITHUB_EVENT_PATH names ({root}/event.json): file is 27262976 bytes; the limit is 26214400",
 		}},
 	})
 }

@@ -523,17 +523,12 @@ var (
 // item checks one enqueue item; ok is false if it broke a rule.
 func (p *parser) item(path string, fields []field) (it Item, ok bool) {
 	before := len(p.problems)
-	var hasJob bool
-	for _, f := range fields {
-		fp := diag.Key(path, f.key)
-		switch f.key {
-		case "job":
-			hasJob = true
-			it.Job, _ = p.job(fp, f.raw)
+	p.jobFields(path, fields, itemFields, &it.Job, func(fp, key string, raw json.RawMessage) bool {
+		switch key {
 		case "id":
-			it.ID, _ = p.id(fp, f.raw)
+			it.ID, _ = p.id(fp, raw)
 		case "delay":
-			if s, ok := p.str(fp, f.raw, `a duration string such as "24h"`); ok && s != nil {
+			if s, ok := p.str(fp, raw, `a duration string such as "24h"`); ok && s != nil {
 				d, err := ParseDelay(*s)
 				if err != nil {
 					p.addf(fp, "%v", err)
@@ -541,7 +536,7 @@ func (p *parser) item(path string, fields []field) (it Item, ok bool) {
 				it.Delay, it.HasDelay = d, true
 			}
 		case "at":
-			if s, ok := p.str(fp, f.raw, `an RFC 3339 time such as "2026-11-28T08:00:00Z"`); ok && s != nil {
+			if s, ok := p.str(fp, raw, `an RFC 3339 time such as "2026-11-28T08:00:00Z"`); ok && s != nil {
 				t, err := time.Parse(time.RFC3339, *s)
 				if err != nil {
 					p.add(fp, diag.Want(`an RFC 3339 time such as "2026-11-28T08:00:00Z"`, strconv.Quote(*s)))
@@ -549,22 +544,20 @@ func (p *parser) item(path string, fields []field) (it Item, ok bool) {
 				it.At, it.HasAt = t.UTC(), true
 			}
 		case "body":
-			it.Body = p.body(fp, f.raw)
+			it.Body = p.body(fp, raw)
 		case "replace":
-			switch k := diag.JSONKind(f.raw); k {
+			switch k := diag.JSONKind(raw); k {
 			case diag.KindBool:
-				it.Replace = string(f.raw) == "true"
+				it.Replace = string(raw) == "true"
 			case diag.KindNull:
 			default:
 				p.add(fp, diag.Want("true or false", k))
 			}
 		default:
-			p.unknown(fp, f.key, itemFields)
+			return false
 		}
-	}
-	if !hasJob {
-		p.add(diag.Key(path, "job"), "required")
-	}
+		return true
+	})
 	if it.HasDelay && it.HasAt {
 		p.add(path, `"delay" and "at" are exclusive; give one or the other`)
 	}
@@ -574,28 +567,41 @@ func (p *parser) item(path string, fields []field) (it Item, ok bool) {
 // cancel checks one cancel item; ok is false if it broke a rule.
 func (p *parser) cancel(path string, fields []field) (c Cancel, ok bool) {
 	before := len(p.problems)
-	var hasJob, hasID bool
+	var hasID bool
+	p.jobFields(path, fields, cancelFields, &c.Job, func(fp, key string, raw json.RawMessage) bool {
+		if key != "id" {
+			return false
+		}
+		var given bool
+		c.ID, given = p.id(fp, raw)
+		hasID = given || c.ID != ""
+		return true
+	})
+	if !hasID {
+		p.add(diag.Key(path, "id"), "required: a cancel names the delivery by job and id")
+	}
+	return c, len(p.problems) == before
+}
+
+// jobFields walks the fields of an item that names a job (enqueue and
+// cancel items): it decodes "job" into job and says when it is missing,
+// hands every other field to each with its path, and reports a field each
+// does not take (returns false for) as unknown, suggesting one of valid.
+func (p *parser) jobFields(path string, fields []field, valid []string, job *string, each func(fp, key string, raw json.RawMessage) bool) {
+	var hasJob bool
 	for _, f := range fields {
 		fp := diag.Key(path, f.key)
-		switch f.key {
-		case "job":
+		switch {
+		case f.key == "job":
 			hasJob = true
-			c.Job, _ = p.job(fp, f.raw)
-		case "id":
-			var given bool
-			c.ID, given = p.id(fp, f.raw)
-			hasID = given || c.ID != ""
-		default:
-			p.unknown(fp, f.key, cancelFields)
+			*job, _ = p.job(fp, f.raw)
+		case !each(fp, f.key, f.raw):
+			p.unknown(fp, f.key, valid)
 		}
 	}
 	if !hasJob {
 		p.add(diag.Key(path, "job"), "required")
 	}
-	if !hasID {
-		p.add(diag.Key(path, "id"), "required: a cancel names the delivery by job and id")
-	}
-	return c, len(p.problems) == before
 }
 
 // str decodes a string field; a nil string means null (left out).

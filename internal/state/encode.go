@@ -30,10 +30,7 @@ func (d *Doc) Encode() ([]byte, error) {
 	w.timeField("last_run", d.LastRun)
 
 	w.field("jobs")
-	w.open('{')
-	for _, name := range sortedKeys(d.Jobs) {
-		j := d.Jobs[name]
-		w.field(name)
+	objectOf(w, d.Jobs, func(j *Job) {
 		w.open('{')
 		w.jobFields(j)
 		if len(j.History) > 0 {
@@ -41,8 +38,7 @@ func (d *Doc) Encode() ([]byte, error) {
 			w.events(j.History)
 		}
 		w.close('}')
-	}
-	w.close('}')
+	})
 
 	w.field("open")
 	if err := w.openMap(d.Open); err != nil {
@@ -66,12 +62,7 @@ func (d *Doc) Encode() ([]byte, error) {
 	w.strField("sealed_to", d.SealedTo)
 	if len(d.SealedFiles) > 0 {
 		w.field("sealed_files")
-		w.open('{')
-		for _, f := range sortedKeys(d.SealedFiles) {
-			w.field(f)
-			w.strings(d.SealedFiles[f])
-		}
-		w.close('}')
+		objectOf(w, d.SealedFiles, w.strings)
 	}
 	if len(d.Hourly) > 0 {
 		w.field("hourly")
@@ -107,14 +98,7 @@ func (w *writer) jobFields(j *Job) {
 }
 
 // events writes a history as an array.
-func (w *writer) events(es []Event) {
-	w.open('[')
-	for _, e := range es {
-		w.item()
-		w.event(e)
-	}
-	w.close(']')
-}
+func (w *writer) events(es []Event) { arrayOf(w, es, w.event) }
 
 // openMap writes open deliveries as an object by id.
 func (w *writer) openMap(open map[string]*Delivery) error {
@@ -300,13 +284,27 @@ func (w *writer) strField(name, s string) {
 }
 
 // strings appends a JSON array of strings.
-func (w *writer) strings(ss []string) {
+func (w *writer) strings(ss []string) { arrayOf(w, ss, w.str) }
+
+// arrayOf writes s as a JSON array, each element by value.
+func arrayOf[V any](w *writer, s []V, value func(V)) {
 	w.open('[')
-	for _, s := range ss {
+	for _, v := range s {
 		w.item()
-		w.str(s)
+		value(v)
 	}
 	w.close(']')
+}
+
+// objectOf writes m as a JSON object in key order, each value by value
+// (called after its key).
+func objectOf[V any](w *writer, m map[string]V, value func(V)) {
+	w.open('{')
+	for _, k := range sortedKeys(m) {
+		w.field(k)
+		value(m[k])
+	}
+	w.close('}')
 }
 
 func (w *writer) intField(name string, n int) {

@@ -89,24 +89,15 @@ func (p *Part) Encode() ([]byte, error) {
 	w.timeField("last_run", p.LastRun)
 	if p.Jobs != nil {
 		w.field("jobs")
-		w.open('{')
-		for _, name := range sortedKeys(p.Jobs) {
-			j := p.Jobs[name]
-			w.field(name)
+		objectOf(w, p.Jobs, func(j *Job) {
 			w.open('{')
 			w.jobFields(j)
 			w.close('}')
-		}
-		w.close('}')
+		})
 	}
 	if p.History != nil {
 		w.field("history")
-		w.open('{')
-		for _, name := range sortedKeys(p.History) {
-			w.field(name)
-			w.events(p.History[name])
-		}
-		w.close('}')
+		objectOf(w, p.History, w.events)
 	}
 	if p.Open != nil {
 		w.field("open")
@@ -140,12 +131,7 @@ func (p *Part) Encode() ([]byte, error) {
 	}
 	if p.Buckets != nil {
 		w.field("buckets")
-		w.open('{')
-		for _, path := range sortedKeys(p.Buckets) {
-			w.field(path)
-			w.bucket(p.Buckets[path])
-		}
-		w.close('}')
+		objectOf(w, p.Buckets, w.bucket)
 	}
 	if p.IDs != nil {
 		w.field("ids")

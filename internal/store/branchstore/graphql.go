@@ -195,6 +195,19 @@ const headQuery = `query($owner: String!, $name: String!, $ref: String!, $path: 
   }
 }`
 
+// gqlCommit is the part of a Commit both the head query and the commit
+// mutation select: its oid, the branch's depth, and the blob of the file
+// at $path.
+type gqlCommit struct {
+	OID     string `json:"oid"`
+	History struct {
+		TotalCount int `json:"totalCount"`
+	} `json:"history"`
+	File *struct {
+		OID string `json:"oid"`
+	} `json:"file"`
+}
+
 // readHead asks for the repository id, the branch head, its tree, the
 // document's blob sha there and the number of commits, in one GraphQL
 // query (https://docs.github.com/graphql/reference/objects#commit).
@@ -204,16 +217,10 @@ func (s *Store) readHead(ctx context.Context) (head, error) {
 			ID  string `json:"id"`
 			Ref *struct {
 				Target struct {
-					OID  string `json:"oid"`
+					gqlCommit
 					Tree struct {
 						OID string `json:"oid"`
 					} `json:"tree"`
-					History struct {
-						TotalCount int `json:"totalCount"`
-					} `json:"history"`
-					File *struct {
-						OID string `json:"oid"`
-					} `json:"file"`
 				} `json:"target"`
 			} `json:"ref"`
 		} `json:"repository"`

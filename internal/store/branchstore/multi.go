@@ -304,15 +304,7 @@ func (s *Store) commitChanges(ctx context.Context, expected string, changed map[
 func (s *Store) createCommit(ctx context.Context, mutation string, vars map[string]any) (committed, error) {
 	var out struct {
 		CreateCommitOnBranch *struct {
-			Commit *struct {
-				OID     string `json:"oid"`
-				History struct {
-					TotalCount int `json:"totalCount"`
-				} `json:"history"`
-				File *struct {
-					OID string `json:"oid"`
-				} `json:"file"`
-			} `json:"commit"`
+			Commit *gqlCommit `json:"commit"`
 		} `json:"createCommitOnBranch"`
 	}
 	if err := s.query(ctx, mutation, vars, &out); err != nil {

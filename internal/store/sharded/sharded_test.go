@@ -85,9 +85,7 @@ func backends() []backend {
 			}, func() int { return 0 }
 		}},
 		{name: "branch", pages: true, open: func(t *testing.T) (store.Multi, func() map[string][]byte, func() int) {
-			f := githubfake.New()
-			c := f.NewClient(t, githubfake.WorkflowToken)
-			s := branchstore.New(c.Client, githubfake.Owner, githubfake.Repo, "cronrelay-state")
+			f, s := stateBranch(t)
 			return s, func() map[string][]byte {
 				out := map[string][]byte{}
 				for _, p := range f.Paths("cronrelay-state") {
@@ -334,9 +332,7 @@ func TestMigratesVersion1OnFirstWrite(t *testing.T) {
 func TestLargeCommitsTakeTheGitDataAPI(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := githubfake.New()
-	c := f.NewClient(t, githubfake.WorkflowToken)
-	inner := branchstore.New(c.Client, githubfake.Owner, githubfake.Repo, "cronrelay-state", branchstore.WithMaxFilesPayload(1000))
+	f, inner := stateBranch(t, branchstore.WithMaxFilesPayload(1000))
 	if _, err := inner.Write(ctx, encode(t, doc(40)), "", "cronrelay: version 1"); err != nil {
 		t.Fatal(err)
 	}
@@ -428,9 +424,7 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 func TestSquashKeepsTheVersion(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := githubfake.New()
-	c := f.NewClient(t, githubfake.WorkflowToken)
-	inner := branchstore.New(c.Client, githubfake.Owner, githubfake.Repo, "cronrelay-state", branchstore.WithMaxCommits(3))
+	f, inner := stateBranch(t, branchstore.WithMaxCommits(3))
 	s := sharded.New(inner)
 	v, err := s.Write(ctx, encode(t, doc(2)), "", "cronrelay: initial state")
 	if err != nil {
@@ -453,4 +447,13 @@ func TestSquashKeepsTheVersion(t *testing.T) {
 	if diff := cmp.Diff(d, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Fatalf("after squashes (-want +got):\n%s", diff)
 	}
+}
+
+// stateBranch is a branch store on the cronrelay-state branch of a fresh
+// fake GitHub, and the fake, for tests that inspect the branch.
+func stateBranch(t *testing.T, opts ...branchstore.Option) (*githubfake.Fake, *branchstore.Store) {
+	t.Helper()
+	f := githubfake.New()
+	c := f.NewClient(t, githubfake.WorkflowToken)
+	return f, branchstore.New(c.Client, githubfake.Owner, githubfake.Repo, "cronrelay-state", opts...)
 }
