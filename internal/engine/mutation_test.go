@@ -1,0 +1,233 @@
+package engine
+
+// Tests that pin behaviours the mutation run of issue 14 found unpinned
+// after the engine changed (the occurrence budget of issue 11, engine.New):
+// each one fails on a mutant that survived every other test. See
+// MUTATION.md for the run and the mutants left on purpose.
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cronrelay/cronrelay/internal/state"
+)
+
+// budgetCase is one pass deciding under a short budget: the manifest, the
+// state before, and what the pass must claim and where the cursors end.
+type budgetCase struct {
+	name     string
+	manifest string
+	doc      func(t0 time.Time) *state.Doc
+	maxOpen  int
+	// claimed are the claimed delivery ids, as offsets in minutes from t0
+	// ("a+3" is a@t0+3m); cursors likewise ("b+3").
+	claimed  []string
+	cursors  []string
+	deferred []string // jobs with a deferred note
+	missed   []string // missed occurrences, as offsets
+}
+
+// everyMinute is a manifest of catch_up: all jobs running every minute,
+// with extra keys per job ("" for none).
+func everyMinute(jobs ...[2]string) string {
+	text := "version: 1\ndefaults: {base_url: BASE}\njobs:\n"
+	for _, j := range jobs {
+		text += fmt.Sprintf("  %s:\n    schedule: \"* * * * *\"\n    path: /%s\n%s", j[0], j[0], j[1])
+	}
+	return text
+}
+
+const catchUpAll = "    catch_up: all\n"
+
+func TestOccurrenceBudgetOldestFirstAcrossJobs(t *testing.T) {
+	t.Parallel()
+	t0 := ts("2026-11-28T00:00:00Z")
+	at := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
+	cursors := func(c map[string]int) func(time.Time) *state.Doc {
+		return func(time.Time) *state.Doc {
+			doc := state.New()
+			doc.LastRun = t0
+			for job, n := range c {
+				doc.Jobs[job] = &state.Job{Cursor: at(n)}
+			}
+			return doc
+		}
+	}
+	// withFuture adds one open delivery that is not due: it takes a place
+	// under the open cap without being claimable.
+	withFuture := func(f func(time.Time) *state.Doc) func(time.Time) *state.Doc {
+		return func(t0 time.Time) *state.Doc {
+			doc := f(t0)
+			id := "a#later"
+			doc.Open[id] = &state.Delivery{ID: id, Job: "a", Kind: state.KindDelayed, Due: at(60), GiveUp: at(120)}
+			return doc
+		}
+	}
+	tests := []budgetCase{{
+		// Budget 5-1 = 4 of 7 occurrences (a+1..a+5, b+4, b+5): the four
+		// oldest are a's; b waits whole, a defers its newest.
+		name:     "oldest first, open deliveries count against the cap",
+		manifest: everyMinute([2]string{"a", catchUpAll}, [2]string{"b", catchUpAll}),
+		doc:      withFuture(cursors(map[string]int{"a": 0, "b": 3})),
+		maxOpen:  5,
+		claimed:  []string{"a+1", "a+2", "a+3", "a+4"},
+		cursors:  []string{"a+4", "b+3"},
+		deferred: []string{"a", "b"},
+	}, {
+		// A disabled job's occurrences create nothing and cost nothing:
+		// c is skipped whole while a and b share the budget.
+		name:     "a disabled job costs nothing",
+		manifest: everyMinute([2]string{"a", catchUpAll}, [2]string{"b", catchUpAll}, [2]string{"c", catchUpAll + "    enabled: false\n"}),
+		doc:      withFuture(cursors(map[string]int{"a": 0, "b": 3, "c": 0})),
+		maxOpen:  5,
+		claimed:  []string{"a+1", "a+2", "a+3", "a+4"},
+		cursors:  []string{"a+4", "b+3", "c+5"},
+		deferred: []string{"a", "b"},
+	}, {
+		// A latest job costs one occurrence however long its window: l
+		// (five occurrences, one delivery) and a (one, the newest) fit a
+		// budget of two.
+		name:     "a latest job costs one",
+		manifest: everyMinute([2]string{"l", ""}, [2]string{"a", catchUpAll}),
+		doc:      cursors(map[string]int{"l": 0, "a": 4}),
+		maxOpen:  2,
+		claimed:  []string{"a+5", "l+5"},
+		cursors:  []string{"a+5", "l+5"},
+	}, {
+		// A job capped at its whole window takes it all and defers
+		// nothing: of a+4, b+4, a+5, b+5 (the manifest's order breaks
+		// ties) a budget of three leaves b one.
+		name:     "a job capped at its whole window defers nothing",
+		manifest: everyMinute([2]string{"a", catchUpAll}, [2]string{"b", catchUpAll}),
+		doc:      cursors(map[string]int{"a": 3, "b": 3}),
+		maxOpen:  3,
+		claimed:  []string{"a+4", "a+5", "b+4"},
+		cursors:  []string{"a+5", "b+4"},
+		deferred: []string{"b"},
+	}, {
+		// Occurrences older than max_lateness are missed, not delivered,
+		// and cost nothing; one exactly max_lateness old is on time. Of
+		// m+3..m+5 (m+1 and m+2 are missed) the budget of two takes m+3
+		// and m+4.
+		name:     "missed occurrences cost nothing",
+		manifest: everyMinute([2]string{"m", catchUpAll + "    max_lateness: 2m\n"}),
+		doc:      cursors(map[string]int{"m": 0}),
+		maxOpen:  2,
+		claimed:  []string{"m+3", "m+4"},
+		cursors:  []string{"m+4"},
+		deferred: []string{"m"},
+		missed:   []string{"m+1", "m+2"},
+	}, {
+		// A capped latest job still coalesces its whole window, not only
+		// as many occurrences as its allowance.
+		name:     "a capped latest job coalesces its whole window",
+		manifest: everyMinute([2]string{"l", ""}, [2]string{"a", catchUpAll}),
+		doc:      cursors(map[string]int{"l": 0, "a": 3}),
+		maxOpen:  2,
+		claimed:  []string{"a+4", "l+5"},
+		cursors:  []string{"a+4", "l+5"},
+		deferred: []string{"a"},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, tc.manifest)
+			now := at(5)
+			dec, err := decide(tc.doc(t0), decideInput{m: h.m, now: now, runID: "r", lease: time.Minute, claim: true, maxOpen: tc.maxOpen, newID: func() string { return "x" }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			offset := func(job string, at time.Time) string {
+				return fmt.Sprintf("%s+%d", job, int(at.Sub(t0)/time.Minute))
+			}
+			var claimed, cursors, deferred, missed []string
+			for _, dl := range dec.claimed {
+				claimed = append(claimed, offset(dl.Job, dl.Due))
+			}
+			for name, js := range dec.doc.Jobs {
+				cursors = append(cursors, offset(name, js.Cursor))
+			}
+			for _, n := range dec.notes {
+				switch n.Kind {
+				case NoteDeferred:
+					deferred = append(deferred, n.Job)
+				case NoteMissed:
+					missed = append(missed, offset(n.Job, n.Due))
+				}
+			}
+			slices.Sort(claimed)
+			slices.Sort(cursors)
+			slices.Sort(deferred)
+			if diff := cmp.Diff(tc.claimed, claimed); diff != "" {
+				t.Errorf("claimed (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.cursors, cursors); diff != "" {
+				t.Errorf("cursors (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.deferred, deferred); diff != "" {
+				t.Errorf("deferred notes (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.missed, missed); diff != "" {
+				t.Errorf("missed (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Deliveries already due and claimable count against MaxClaims: with
+// MaxClaims-2 of them open, a job with three new occurrences takes two.
+func TestOccurrenceBudgetCountsClaimableDeliveries(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, everyMinute([2]string{"a", catchUpAll}, [2]string{"b", catchUpAll}))
+	t0 := ts("2026-11-28T00:00:00Z")
+	now := t0.Add(3 * time.Minute)
+	doc := state.New()
+	doc.LastRun = t0
+	doc.Jobs["b"] = &state.Job{Cursor: t0}
+	for i := range MaxClaims - 2 {
+		id := fmt.Sprintf("a#due-%d", i)
+		doc.Open[id] = &state.Delivery{ID: id, Job: "a", Kind: state.KindDelayed, Due: t0, GiveUp: now.Add(time.Hour)}
+	}
+	// Neither a claimed delivery nor one in backoff is claimable.
+	doc.Open["a#claimed"] = &state.Delivery{ID: "a#claimed", Job: "a", Kind: state.KindDelayed, Due: t0, GiveUp: now.Add(time.Hour), Attempts: 1, Claim: &state.Claim{Run: "other", Until: now.Add(time.Minute)}}
+	doc.Open["a#backoff"] = &state.Delivery{ID: "a#backoff", Job: "a", Kind: state.KindDelayed, Due: t0, GiveUp: now.Add(time.Hour), Attempts: 1, NextAttempt: now.Add(time.Minute)}
+	dec := decideAt(t, h, doc, now)
+	if got, want := dec.doc.Jobs["b"].Cursor, t0.Add(2*time.Minute); !got.Equal(want) {
+		t.Errorf("b's cursor = %v, want %v (two occurrences fit under MaxClaims)", got, want)
+	}
+	if got := notesOf(&Report{Notes: dec.notes}, NoteDeferred); len(got) == 0 || !slices.Contains(got, "b") {
+		t.Errorf("deferred notes %v, want one for b", got)
+	}
+	if len(dec.claimed) != MaxClaims {
+		t.Errorf("claimed %d, want %d", len(dec.claimed), MaxClaims)
+	}
+}
+
+// A cursor up to maxCursorSkew ahead of the clock is a runner's clock a
+// little behind another's: the job waits quietly. Past that it is a
+// problem the run reports.
+func TestCursorAheadUpToTheSkewIsQuiet(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, everyMinute([2]string{"tick", ""}))
+	now := ts("2026-11-28T08:00:00Z")
+	for _, tc := range []struct {
+		ahead   time.Duration
+		problem bool
+	}{{maxCursorSkew, false}, {maxCursorSkew + time.Second, true}} {
+		doc := seenAt("tick", now.Add(tc.ahead))
+		dec := decideAt(t, h, doc, now)
+		if got := len(dec.problems) > 0; got != tc.problem {
+			t.Errorf("cursor %s ahead: problems %q, want a problem %v", tc.ahead, dec.problems, tc.problem)
+		}
+		if got := len(notesOf(&Report{Notes: dec.notes}, NoteAhead)) > 0; got != tc.problem {
+			t.Errorf("cursor %s ahead: notes %+v, want a %s note %v", tc.ahead, dec.notes, NoteAhead, tc.problem)
+		}
+		if len(dec.claimed) != 0 {
+			t.Errorf("cursor %s ahead: claimed %d", tc.ahead, len(dec.claimed))
+		}
+	}
+}
