@@ -6,7 +6,11 @@ package engine
 // MUTATION.md for the run and the mutants left on purpose.
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -229,5 +233,261 @@ func TestCursorAheadUpToTheSkewIsQuiet(t *testing.T) {
 		if len(dec.claimed) != 0 {
 			t.Errorf("cursor %s ahead: claimed %d", tc.ahead, len(dec.claimed))
 		}
+	}
+}
+
+// seed writes doc as the harness's state, after a first run that set up
+// the jobs, and sets the clock to now.
+func (h *harness) seed(doc *state.Doc, now time.Time) {
+	h.t.Helper()
+	data, err := doc.Encode()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := writeFile(h.path, string(data)); err != nil {
+		h.t.Fatal(err)
+	}
+	h.clock.Set(now)
+}
+
+// claimedDoc holds later#expired (its lease ran out a minute ago),
+// later#live (a lease with a minute left), later#free (not claimed) and
+// gone#orphan (claimed, of a job the manifest no longer has) and
+// gone#a-orphan (not claimed).
+func claimedDoc(now time.Time) *state.Doc {
+	doc := state.New()
+	doc.LastRun = now.Add(-time.Hour)
+	add := func(id, job string, claim *state.Claim) {
+		doc.Open[id] = &state.Delivery{ID: id, Job: job, Kind: state.KindDelayed, Due: now.Add(-10 * time.Minute), Attempts: 2, Claim: claim, GiveUp: now.Add(time.Hour)}
+	}
+	add("later#expired", "later", &state.Claim{Run: "r1", Until: now.Add(-time.Minute)})
+	add("later#live", "later", &state.Claim{Run: "r2", Until: now.Add(time.Minute)})
+	add("later#free", "later", nil)
+	add("gone#orphan", "gone", &state.Claim{Run: "r1", Until: now.Add(-time.Minute)})
+	add("gone#a-orphan", "gone", nil)
+	return doc
+}
+
+func TestRelease(t *testing.T) {
+	t.Parallel()
+	now := ts("2026-11-28T08:00:00Z")
+	const manifestText = "version: 1\ndefaults: {base_url: BASE}\njobs:\n  later:\n    path: /later\n"
+	tests := []struct {
+		name       string
+		ids        []string
+		all, force bool
+		released   []Released
+		err        string
+		// stillClaimed are the claims left after the call.
+		stillClaimed []string
+	}{{
+		name:         "an expired lease",
+		ids:          []string{"later#expired"},
+		released:     []Released{{ID: "later#expired", Run: "r1", Until: now.Add(-time.Minute)}},
+		stillClaimed: []string{"gone#orphan", "later#live"},
+	}, {
+		name:         "a live lease is refused",
+		ids:          []string{"later#expired", "later#live"},
+		err:          "later#live: claimed by run r2 until 2026-11-28T08:01:00Z (1m0s from now); that run may still be delivering it\nwait for the lease to run out, or release it with --force if that run is dead (the delivery may then arrive twice, with the same Idempotency-Key); nothing was released",
+		stillClaimed: []string{"gone#orphan", "later#expired", "later#live"},
+	}, {
+		name:         "a live lease with force",
+		ids:          []string{"later#live"},
+		force:        true,
+		released:     []Released{{ID: "later#live", Run: "r2", Until: now.Add(time.Minute), Live: true}},
+		stillClaimed: []string{"gone#orphan", "later#expired"},
+	}, {
+		name:         "unknown and unclaimed ids are refused together",
+		ids:          []string{"later#nope", "later#free", "later#expired"},
+		err:          "later#nope: no open delivery with this id (see cronrelay status)\nlater#free: not claimed by any run; nothing to release",
+		stillClaimed: []string{"gone#orphan", "later#expired", "later#live"},
+	}, {
+		name:         "all, with a live lease, is refused",
+		all:          true,
+		err:          "later#live: claimed by run r2 until 2026-11-28T08:01:00Z (1m0s from now); that run may still be delivering it\nwait for the lease to run out, or release it with --force if that run is dead (the delivery may then arrive twice, with the same Idempotency-Key); nothing was released",
+		stillClaimed: []string{"gone#orphan", "later#expired", "later#live"},
+	}, {
+		name:  "all with force",
+		all:   true,
+		force: true,
+		released: []Released{
+			{ID: "gone#orphan", Run: "r1", Until: now.Add(-time.Minute)},
+			{ID: "later#expired", Run: "r1", Until: now.Add(-time.Minute)},
+			{ID: "later#live", Run: "r2", Until: now.Add(time.Minute), Live: true},
+		},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, manifestText)
+			h.seed(claimedDoc(now), now)
+			before := h.stateBytes()
+			got, err := h.engine().Release(context.Background(), tc.ids, tc.all, tc.force)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				if got != nil {
+					t.Errorf("released %+v with an error", got)
+				}
+				if !bytes.Equal(before, h.stateBytes()) {
+					t.Errorf("a refused release wrote the state")
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.released, got); diff != "" {
+				t.Errorf("released (-want +got):\n%s", diff)
+			}
+			doc := h.doc()
+			var claimed []string
+			for id, dl := range doc.Open {
+				if dl.Claim != nil {
+					claimed = append(claimed, id)
+				}
+				if dl.Attempts != 2 {
+					t.Errorf("%s: attempts %d, want 2 (the reserved attempt stays counted)", id, dl.Attempts)
+				}
+			}
+			slices.Sort(claimed)
+			if diff := cmp.Diff(tc.stillClaimed, claimed); diff != "" {
+				t.Errorf("claims left (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Releasing when nothing is claimed writes nothing.
+func TestReleaseNothingWritesNothing(t *testing.T) {
+	t.Parallel()
+	now := ts("2026-11-28T08:00:00Z")
+	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  later:\n    path: /later\n")
+	doc := claimedDoc(now)
+	for id, dl := range doc.Open {
+		if dl.Claim != nil {
+			delete(doc.Open, id)
+		}
+	}
+	h.seed(doc, now)
+	e, s := h.scripted(0)
+	got, err := e.Release(context.Background(), nil, true, false)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("release all = %+v, %v; want nothing", got, err)
+	}
+	if n, _ := s.stats(); n != 0 {
+		t.Errorf("%d writes, want none", n)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	now := ts("2026-11-28T08:00:00Z")
+	const manifestText = "version: 1\ndefaults: {base_url: BASE}\njobs:\n  later:\n    path: /later\n"
+	tests := []struct {
+		name    string
+		ids     []string
+		orphans bool
+		notes   []string
+		err     string
+		history []string // the later job's history after, "OUTCOME ID"
+		left    []string // open deliveries after
+	}{{
+		name:    "by id, one claimed by a live run, one named twice",
+		ids:     []string{"later#live", "later#free", "later#free"},
+		notes:   []string{"later#live: cancelled from test (it was being delivered by run r2; that attempt may still arrive)", "later#free: cancelled from test"},
+		history: []string{"cancelled later#live", "cancelled later#free"},
+		left:    []string{"gone#a-orphan", "gone#orphan", "later#expired"},
+	}, {
+		name:    "an expired claim is not in flight",
+		ids:     []string{"later#expired"},
+		notes:   []string{"later#expired: cancelled from test"},
+		history: []string{"cancelled later#expired"},
+		left:    []string{"gone#a-orphan", "gone#orphan", "later#free", "later#live"},
+	}, {
+		name: "an id not open refuses the whole request",
+		ids:  []string{"later#free", "later#zz", "later#aa"},
+		err:  `no open delivery with id ["later#aa" "later#zz"] (see cronrelay status); nothing was cancelled`,
+		left: []string{"gone#a-orphan", "gone#orphan", "later#expired", "later#free", "later#live"},
+	}, {
+		name:    "orphans, and an orphan also named",
+		ids:     []string{"gone#orphan"},
+		orphans: true,
+		notes:   []string{"gone#orphan: cancelled from test (orphan: job no longer in the manifest)", "gone#a-orphan: cancelled from test (orphan: job no longer in the manifest)"}, // the named one first
+		left:    []string{"later#expired", "later#free", "later#live"},
+	}, {
+		name:    "orphans alone",
+		orphans: true,
+		notes:   []string{"gone#a-orphan: cancelled from test (orphan: job no longer in the manifest)", "gone#orphan: cancelled from test (orphan: job no longer in the manifest)"},
+		left:    []string{"later#expired", "later#free", "later#live"},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, manifestText)
+			h.seed(claimedDoc(now), now)
+			before := h.stateBytes()
+			e, s := h.scripted(0)
+			notes, err := e.Cancel(context.Background(), "test", tc.ids, tc.orphans)
+			if tc.err != "" {
+				var nf *NotFoundError
+				if !errors.As(err, &nf) || err.Error() != tc.err {
+					t.Fatalf("err = %v, want a NotFoundError %q", err, tc.err)
+				}
+				if notes != nil || !bytes.Equal(before, h.stateBytes()) {
+					t.Errorf("a refused cancel returned notes %+v or wrote the state", notes)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, n := range notes {
+				if n.Kind != NoteCancelled {
+					t.Errorf("note kind %q", n.Kind)
+				}
+				got = append(got, n.ID+": "+n.Reason)
+			}
+			if diff := cmp.Diff(tc.notes, got); diff != "" {
+				t.Errorf("notes (-want +got):\n%s", diff)
+			}
+			doc := h.doc()
+			left := slices.Sorted(maps.Keys(doc.Open))
+			if diff := cmp.Diff(tc.left, left); diff != "" {
+				t.Errorf("open after (-want +got):\n%s", diff)
+			}
+			var history []string
+			if js := doc.Jobs["later"]; js != nil {
+				for _, ev := range js.History {
+					history = append(history, ev.Outcome+" "+ev.ID)
+				}
+			}
+			if diff := cmp.Diff(tc.history, history); diff != "" {
+				t.Errorf("history (-want +got):\n%s", diff)
+			}
+			if _, ok := doc.Jobs["gone"]; ok {
+				t.Errorf("an orphan's job got a history")
+			}
+			if n, _ := s.stats(); (n == 1) != (len(tc.notes) > 0) {
+				t.Errorf("%d writes for %d cancelled", n, len(tc.notes))
+			}
+		})
+	}
+}
+
+// Cancelling orphans when there are none writes nothing.
+func TestCancelNoOrphansWritesNothing(t *testing.T) {
+	t.Parallel()
+	now := ts("2026-11-28T08:00:00Z")
+	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  later:\n    path: /later\n")
+	doc := claimedDoc(now)
+	delete(doc.Open, "gone#orphan")
+	delete(doc.Open, "gone#a-orphan")
+	h.seed(doc, now)
+	e, s := h.scripted(0)
+	notes, err := e.Cancel(context.Background(), "test", nil, true)
+	if err != nil || len(notes) != 0 {
+		t.Fatalf("cancel orphans = %+v, %v; want nothing", notes, err)
+	}
+	if n, _ := s.stats(); n != 0 {
+		t.Errorf("%d writes, want none", n)
 	}
 }
