@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/state"
 )
 
@@ -489,5 +490,96 @@ func TestCancelNoOrphansWritesNothing(t *testing.T) {
 	}
 	if n, _ := s.stats(); n != 0 {
 		t.Errorf("%d writes, want none", n)
+	}
+}
+
+// TestApplyOutcomes pins how one outcome changes its delivery: a claim
+// never sent goes back as it was (unless another run claimed it since),
+// the attempt count follows the attempts made, and a dead letter's reason
+// says whether retrying ran out or the failure was permanent.
+func TestApplyOutcomes(t *testing.T) {
+	t.Parallel()
+	due := ts("2026-11-28T08:00:00Z")
+	now := ts("2026-11-28T08:01:00Z")
+	mine := &state.Claim{Run: "me", Until: now.Add(time.Minute)}
+	theirs := &state.Claim{Run: "other", Until: now.Add(time.Minute)}
+	tests := []struct {
+		name    string
+		dl      state.Delivery // as open in the state when recording
+		first   int            // as claimed by this run
+		res     deliver.Result
+		outcome string
+		// attempts and claim of the delivery after, if still open;
+		// reason of its dead letter otherwise.
+		attempts int
+		claim    *state.Claim
+		reason   string
+	}{{
+		name:     "not sent gives the claim back",
+		dl:       state.Delivery{Attempts: 3, Claim: mine, GiveUp: due.Add(time.Hour)},
+		first:    3,
+		res:      deliver.Result{Outcome: deliver.Retry, Err: "the run was stopped"},
+		outcome:  OutcomeNotStarted,
+		attempts: 2,
+	}, {
+		name:     "not sent, but another run claimed it since",
+		dl:       state.Delivery{Attempts: 4, Claim: theirs, GiveUp: due.Add(time.Hour)},
+		first:    3,
+		res:      deliver.Result{Outcome: deliver.Retry, Err: "the run was stopped"},
+		outcome:  OutcomeNotStarted,
+		attempts: 4,
+		claim:    theirs,
+	}, {
+		name:     "two attempts made in the run",
+		dl:       state.Delivery{Attempts: 3, Claim: mine, GiveUp: due.Add(time.Hour)},
+		first:    3,
+		res:      deliver.Result{Outcome: deliver.Retry, Status: 503, Err: "HTTP 503", Attempts: make([]deliver.Attempt, 2)},
+		outcome:  "retrying",
+		attempts: 4,
+	}, {
+		name:    "a permanent failure",
+		dl:      state.Delivery{Attempts: 1, Claim: mine, GiveUp: due.Add(time.Hour)},
+		first:   1,
+		res:     deliver.Result{Outcome: deliver.Permanent, Status: 400, Err: "HTTP 400", Attempts: make([]deliver.Attempt, 1)},
+		outcome: "dead",
+		reason:  "permanent failure: HTTP 400",
+	}, {
+		name:    "retry.until ran out",
+		dl:      state.Delivery{Attempts: 1, Claim: mine, GiveUp: due.Add(time.Minute)},
+		first:   1,
+		res:     deliver.Result{Outcome: deliver.Retry, Status: 503, Err: "HTTP 503", Attempts: make([]deliver.Attempt, 1)},
+		outcome: "dead",
+		reason:  "retry.until ran out 1m0s after the due time; last error: HTTP 503",
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, hourly)
+			e := h.engine()
+			doc := state.New()
+			dl := tc.dl
+			dl.ID, dl.Job, dl.Kind, dl.Due = "tick@x", "tick", state.KindCron, due
+			doc.Open[dl.ID] = &dl
+			claimed := dl.Clone()
+			claimed.Attempts, claimed.Claim = tc.first, mine
+			var sum changeSummary
+			dr, _ := e.apply(doc, outcome{dl: claimed, first: tc.first, res: tc.res, started: due}, now, &sum)
+			if dr.Outcome != tc.outcome {
+				t.Errorf("outcome %q, want %q", dr.Outcome, tc.outcome)
+			}
+			if tc.reason != "" {
+				if len(doc.Dead) != 1 || doc.Dead[0].Reason != tc.reason {
+					t.Fatalf("dead letters %+v, want one with reason %q", doc.Dead, tc.reason)
+				}
+				return
+			}
+			got := doc.Open[dl.ID]
+			if got == nil {
+				t.Fatal("the delivery is no longer open")
+			}
+			if got.Attempts != tc.attempts || !cmp.Equal(got.Claim, tc.claim) {
+				t.Errorf("attempts %d, claim %+v; want %d, %+v", got.Attempts, got.Claim, tc.attempts, tc.claim)
+			}
+		})
 	}
 }
