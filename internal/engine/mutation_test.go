@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"testing"
 	"time"
@@ -581,5 +582,27 @@ func TestApplyOutcomes(t *testing.T) {
 				t.Errorf("attempts %d, claim %+v; want %d, %+v", got.Attempts, got.Claim, tc.attempts, tc.claim)
 			}
 		})
+	}
+}
+
+// sanitizeID keeps exactly ASCII letters, digits and . _ : @ -, byte by
+// byte, and turns every other byte into '-': checked for all 256 bytes
+// against the character class, so the class edges (` a z { @ A Z [ / 0 9 :)
+// are pinned.
+func TestSanitizeIDKeepsExactlyTheIDClass(t *testing.T) {
+	t.Parallel()
+	keep := regexp.MustCompile(`^[A-Za-z0-9._:@-]$`)
+	for c := range 256 {
+		in := string([]byte{'x', byte(c), 'y'})
+		want := in
+		if !keep.MatchString(in[1:2]) {
+			want = "x-y"
+		}
+		if got := sanitizeID(in); got != want {
+			t.Errorf("sanitizeID(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := sanitizeID("tick@2026-11-28T08:00:00Z/run-1#é"); got != "tick@2026-11-28T08:00:00Z-run-1---" {
+		t.Errorf("sanitizeID = %q", got)
 	}
 }
