@@ -8,17 +8,20 @@ package engine
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cronrelay/cronrelay/internal/deliver"
+	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/state"
 )
 
@@ -604,5 +607,130 @@ func TestSanitizeIDKeepsExactlyTheIDClass(t *testing.T) {
 	}
 	if got := sanitizeID("tick@2026-11-28T08:00:00Z/run-1#é"); got != "tick@2026-11-28T08:00:00Z-run-1---" {
 		t.Errorf("sanitizeID = %q", got)
+	}
+}
+
+// continuedApply records a 2xx whose body is body for the delivery id of
+// job tick (which continues into later), on doc.
+func continuedApply(t *testing.T, doc *state.Doc, id, body string) (DeliveryReport, []Note) {
+	t.Helper()
+	h := newHarness(t, strings.Replace(hourly, "    path: /tick\n", "    path: /tick\n    continues: [later]\n", 1)+"  later:\n    path: /later\n")
+	now := ts("2026-11-28T08:01:00Z")
+	dl := &state.Delivery{ID: id, Job: "tick", Kind: state.KindManual, Due: ts("2026-11-28T08:00:00Z"), Attempts: 1, GiveUp: now.Add(time.Hour)}
+	doc.Open[id] = dl
+	var sum changeSummary
+	res := deliver.Result{Outcome: deliver.Success, Status: 200, Body: []byte(body), Attempts: make([]deliver.Attempt, 1)}
+	return h.engine().apply(doc, outcome{dl: dl.Clone(), first: 1, res: res, started: now}, now, &sum)
+}
+
+// An item without an id gets one derived from the delivery's id (made
+// safe for an enqueue id) and its index, so recording the same response
+// twice enqueues once.
+func TestContinuationItemWithoutIDIsNamedAfterTheDelivery(t *testing.T) {
+	t.Parallel()
+	doc := state.New()
+	dr, _ := continuedApply(t, doc, "tick@2026-11-28T08:00:00Z/run-r1", `{"cronrelay":{"enqueue":[{"job":"later","id":"given"},{"job":"later"}]}}`)
+	if dr.Outcome != "delivered" || dr.Continued != 2 {
+		t.Fatalf("report %+v; want delivered, continued 2", dr)
+	}
+	want := []string{"later#given", "later#tick@2026-11-28T08:00:00Z-run-r1.1"}
+	if diff := cmp.Diff(want, slices.Sorted(maps.Keys(doc.Open))); diff != "" {
+		t.Errorf("open (-want +got):\n%s", diff)
+	}
+}
+
+// A continuation the state cannot take (its cap on open deliveries) is
+// refused whole, and its delivery dead-lettered with the reason.
+func TestContinuationOverTheOpenCapIsRefused(t *testing.T) {
+	t.Parallel()
+	doc := openDoc(state.MaxOpen - 1) // the delivery itself makes MaxOpen
+	dr, notes := continuedApply(t, doc, "tick@x", `{"cronrelay":{"enqueue":[{"job":"later","id":"one-too-many"}]}}`)
+	if dr.Outcome != "dead" || !strings.HasPrefix(dr.Error, "continuation refused: ") || strings.Contains(dr.Error, "continuation from tick@x: ") {
+		t.Errorf("report outcome %q, error %q; want dead, the reason without its source", dr.Outcome, dr.Error)
+	}
+	if len(notes) != 1 || notes[0].Kind != NoteRefused || !strings.HasPrefix(notes[0].Reason, "continuation from tick@x: ") {
+		t.Errorf("notes %+v; want one refused note naming its source", notes)
+	}
+	if _, ok := doc.Open["later#one-too-many"]; ok {
+		t.Error("the refused item was enqueued")
+	}
+}
+
+func TestWakeAt(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly+"  later:\n    path: /later\n  off:\n    path: /off\n    enabled: false\n")
+	now := ts("2026-11-28T08:30:00Z")
+	open := func(doc *state.Doc, id, job string, due time.Time, claim *state.Claim) *state.Doc {
+		doc.Open[id] = &state.Delivery{ID: id, Job: job, Kind: state.KindDelayed, Due: due, GiveUp: due.Add(time.Hour), Claim: claim}
+		return doc
+	}
+	tests := []struct {
+		name string
+		doc  *state.Doc
+		want string // "TIME WHY"
+	}{{
+		name: "the next occurrence after the clock",
+		doc:  seenAt("tick", ts("2026-11-28T08:00:00Z")),
+		want: "2026-11-28T09:00:00Z the occurrence of tick at 2026-11-28T09:00:00Z",
+	}, {
+		name: "the next occurrence after a cursor ahead of the clock",
+		doc:  seenAt("tick", ts("2026-11-28T09:00:00Z")),
+		want: "2026-11-28T10:00:00Z the occurrence of tick at 2026-11-28T10:00:00Z",
+	}, {
+		name: "a delayed job due first; orphans and disabled jobs are no events",
+		doc: open(open(open(seenAt("tick", now), "later#a", "later", now.Add(10*time.Minute), nil),
+			"gone#b", "gone", now.Add(5*time.Minute), nil), "off#c", "off", now.Add(5*time.Minute), nil),
+		want: "2026-11-28T08:40:00Z later#a, due 2026-11-28T08:40:00Z",
+	}, {
+		name: "due but waiting while another run's claim is live: poll",
+		doc: open(open(seenAt("tick", now), "later#a", "later", now, nil),
+			"later#b", "later", now, &state.Claim{Run: "r2", Until: now.Add(20 * time.Minute)}),
+		want: "2026-11-28T08:30:15Z another run to record what it is delivering",
+	}, {
+		name: "another run's lease ends first",
+		doc:  open(seenAt("tick", now), "later#b", "later", now, &state.Claim{Run: "r2", Until: now.Add(10 * time.Second)}),
+		want: "2026-11-28T08:30:10Z the lease of run r2 on later#b to end at 2026-11-28T08:30:10Z",
+	}}
+	for _, tc := range tests {
+		at, why, ok := wakeAt(h.m, tc.doc, now)
+		if got := rfc(at) + " " + why; !ok || got != tc.want {
+			t.Errorf("%s: wakeAt = %q, %v; want %q", tc.name, got, ok, tc.want)
+		}
+	}
+}
+
+// FailureBody formats the on_failure job's body; a nil result falls back
+// to the report as JSON.
+func TestFailureBodyFormatsTheAlert(t *testing.T) {
+	t.Parallel()
+	const text = "version: 1\ndefaults: {base_url: BASE}\njobs:\n  tick:\n    path: /tick\n    on_failure: alert\n  alert:\n    path: /alert\n"
+	for _, custom := range []bool{false, true} {
+		h := newHarness(t, text)
+		e := h.engine()
+		e.FailureBody = func(target *manifest.Job, r FailureReport) []byte {
+			if !custom {
+				return nil
+			}
+			return []byte(target.Name + ": " + r.DeliveryID + " " + r.Reason)
+		}
+		doc := state.New()
+		dl := &state.Delivery{ID: "tick#1", Job: "tick", Kind: state.KindDelayed, Due: ts("2026-11-28T08:00:00Z"), Attempts: 1, LastError: "HTTP 400"}
+		doc.Open[dl.ID] = dl
+		var sum changeSummary
+		e.kill(doc, dl, "permanent failure: HTTP 400", deliver.Result{}, ts("2026-11-28T08:01:00Z"), &sum)
+		alert := doc.Open[failureID("alert", dl)]
+		if alert == nil {
+			t.Fatalf("no failure report open: %v", slices.Collect(maps.Keys(doc.Open)))
+		}
+		if custom {
+			if got := string(alert.Body); got != "alert: tick#1 permanent failure: HTTP 400" {
+				t.Errorf("custom body %q", got)
+			}
+			continue
+		}
+		var r FailureReport
+		if err := json.Unmarshal(alert.Body, &r); err != nil || r.Event != "delivery.dead" || r.DeliveryID != "tick#1" {
+			t.Errorf("default body %s (%v); want the report as JSON", alert.Body, err)
+		}
 	}
 }
