@@ -734,3 +734,145 @@ func TestFailureBodyFormatsTheAlert(t *testing.T) {
 		}
 	}
 }
+
+const onRejectManifest = "version: 1\ndefaults: {base_url: BASE}\non_reject: rej\njobs:\n  later:\n    path: /later\n  rej:\n    path: /rej\n"
+
+// receiveOne runs receivePartial on one request from "test" and returns
+// its rejection and the on_reject body it prepared, decoded.
+func receiveOne(t *testing.T, manifestText string, masked []string, data string) (Rejection, *RejectionReport) {
+	t.Helper()
+	h := newHarness(t, manifestText)
+	e := h.engine()
+	for _, v := range masked {
+		e.Masker.Add(v)
+	}
+	_, rejected, reports := e.receivePartial([]Incoming{{Source: "test", Data: []byte(data)}}, ts("2026-11-28T08:00:00Z"), "run1")
+	if len(rejected) != 1 {
+		t.Fatalf("%d rejections, want 1", len(rejected))
+	}
+	if len(reports) == 0 {
+		return rejected[0], nil
+	}
+	if len(reports) != 1 || reports[0].id != rejected[0].Report {
+		t.Fatalf("reports %+v for rejection %q", reports, rejected[0].Report)
+	}
+	var rr RejectionReport
+	if err := json.Unmarshal(reports[0].body, &rr); err != nil {
+		t.Fatal(err)
+	}
+	return rejected[0], &rr
+}
+
+func TestRejectionCountsAcceptedAndCopiesTheRequest(t *testing.T) {
+	t.Parallel()
+	data := `{"enqueue": [{"job": "later", "id": "ok"}, {"job": "nope"}], "cancel": [{"job": "later", "id": "c1"}]}`
+	rej, rr := receiveOne(t, onRejectManifest, nil, data)
+	if rej.Accepted != 2 {
+		t.Errorf("accepted %d, want 2 (one enqueue and one cancel item)", rej.Accepted)
+	}
+	if len(rej.Problems) != 1 || rej.Problems[0].Path != "enqueue[1].job" {
+		t.Errorf("problems %+v, want one at enqueue[1].job", rej.Problems)
+	}
+	if rej.Report != "rej#rejected:id1" || rr == nil {
+		t.Fatalf("report %q, body %+v; want rej#rejected:id1", rej.Report, rr)
+	}
+	want := `{"enqueue":[{"job":"later","id":"ok"},{"job":"nope"}],"cancel":[{"job":"later","id":"c1"}]}`
+	if string(rr.Request) != want || rr.RequestExcerpt != "" || rr.Accepted != 2 || rr.Event != "request.rejected" || rr.RunID != "run1" {
+		t.Errorf("report %+v; want the request compacted, accepted 2", rr)
+	}
+	// Without on_reject, no report.
+	if rej, rr := receiveOne(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  later:\n    path: /later\n", nil, data); rej.Report != "" || rr != nil {
+		t.Errorf("without on_reject: report %q, %+v", rej.Report, rr)
+	}
+}
+
+func TestRejectionListsAtMostMaxProblems(t *testing.T) {
+	t.Parallel()
+	var items []string
+	for i := range maxRejectProblems + 3 {
+		items = append(items, fmt.Sprintf(`{"job":"nope%d"}`, i))
+	}
+	rej, _ := receiveOne(t, onRejectManifest, nil, `{"enqueue":[`+strings.Join(items, ",")+`]}`)
+	if len(rej.Problems) != maxRejectProblems+1 {
+		t.Fatalf("%d problems listed, want %d and a last line", len(rej.Problems), maxRejectProblems+1)
+	}
+	if first := rej.Problems[0]; first.Path != "enqueue[0].job" {
+		t.Errorf("first problem %+v", first)
+	}
+	if last := rej.Problems[maxRejectProblems]; last != (ProblemReport{Message: "and 3 more problems"}) {
+		t.Errorf("last problem %+v, want \"and 3 more problems\"", last)
+	}
+}
+
+// A request the report cannot copy whole (over 16 KiB, holding a secret,
+// or not JSON) is sent as an excerpt of its first KiB, masked, cut on a
+// UTF-8 boundary.
+func TestRejectionExcerpts(t *testing.T) {
+	t.Parallel()
+	big := `{"enqueue":[{"job":"nope","pad":"` + strings.Repeat("é", maxRejectRequest) + `"}]}`
+	tests := []struct {
+		name, data string
+		masked     []string
+		request    string
+		excerpt    string
+	}{{
+		name:    "exactly 16 KiB is copied",
+		data:    `{"enqueue":[{"job":"nope","pad":"` + strings.Repeat("x", maxRejectRequest-len(`{"enqueue":[{"job":"nope","pad":""}]}`)) + `"}]}`,
+		request: "whole",
+	}, {
+		name:    "over 16 KiB",
+		data:    big,
+		excerpt: big[:maxRejectExcerpt-1], // é is 2 bytes: 1024 would cut one
+	}, {
+		name:    "with a secret",
+		data:    `{"enqueue":[{"job":"nope","token":"hunter22"}]}`,
+		masked:  []string{"hunter22"},
+		excerpt: `{"enqueue":[{"job":"nope","token":"***"}]}`,
+	}, {
+		name:    "not JSON",
+		data:    `{"enqueue":`,
+		excerpt: `{"enqueue":`,
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, rr := receiveOne(t, onRejectManifest, tc.masked, tc.data)
+			if rr == nil {
+				t.Fatal("no report")
+			}
+			if tc.request == "whole" {
+				if string(rr.Request) != tc.data || rr.RequestExcerpt != "" {
+					t.Errorf("request %d bytes, excerpt %q; want the request whole", len(rr.Request), rr.RequestExcerpt)
+				}
+				return
+			}
+			if rr.Request != nil || rr.RequestExcerpt != tc.excerpt {
+				t.Errorf("request %s, excerpt %q; want excerpt %q", rr.Request, rr.RequestExcerpt, tc.excerpt)
+			}
+		})
+	}
+}
+
+func TestExcerptString(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{{"abc", 3, "abc"}, {"abcd", 3, "abc"}, {"aé", 2, "a"}, {"aé", 3, "aé"}, {"éé", 3, "é"}, {"é", 1, ""}, {"\x80\x80abc", 1, ""}} { // not UTF-8: nothing to cut on
+		if got := excerptString(tc.s, tc.n); got != tc.want {
+			t.Errorf("excerptString(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
+		}
+	}
+}
+
+// A run opens the on_reject delivery of a refused request and delivers it
+// (id1 is the run's id).
+func TestRunDeliversTheRejectionReport(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, onRejectManifest)
+	rep := h.run("2026-11-28T08:00:00Z", Options{Requests: []Incoming{{Source: "test", Data: []byte(`{"enqueue":[{"job":"nope"}]}`)}}})
+	if diff := cmp.Diff([]string{"rej#rejected:id2 delivered [1]"}, outcomes(rep)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+}
