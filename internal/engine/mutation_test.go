@@ -876,3 +876,120 @@ func TestRunDeliversTheRejectionReport(t *testing.T) {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}
 }
+
+// CheckRequestFrom refuses whole a request from an event that reaches a
+// scheduled job (unless enqueue: allow) or a job with enqueue: deny; the
+// operator reaches every job; a request that does not parse is refused
+// before its lane is checked.
+func TestCheckRequestFromLanes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly+"  open:\n    path: /open\n  shut:\n    path: /shut\n    enqueue: deny\n  opened:\n    schedule: \"0 0 * * *\"\n    path: /opened\n    enqueue: allow\n")
+	item := func(job string) []byte { return []byte(`{"enqueue":[{"job":"` + job + `","id":"x"}]}`) }
+	tests := []struct {
+		origin Origin
+		data   []byte
+		err    string
+	}{
+		{OriginOperator, item("tick"), ""},
+		{OriginOperator, item("shut"), ""},
+		{OriginEvent, item("open"), ""},
+		{OriginEvent, item("opened"), ""},
+		{OriginEvent, item("tick"), `test: enqueue[0].job: job "tick" has a schedule, so requests from events may not enqueue or cancel it; set enqueue: allow on the job to allow this`},
+		{OriginEvent, item("shut"), `test: enqueue[0].job: job "shut" does not accept requests from events (enqueue: deny)`},
+		{OriginEvent, []byte(`{"enqueue":`), "test: "},
+		{OriginEvent, item("nope"), `test: enqueue[0].job: unknown job "nope"`},
+	}
+	for _, tc := range tests {
+		req, err := CheckRequestFrom(h.m, tc.origin, "test", tc.data)
+		if tc.err == "" {
+			if err != nil || req == nil || len(req.Enqueue) != 1 {
+				t.Errorf("origin %d, %s: %v, %v; want the request", tc.origin, tc.data, req, err)
+			}
+			continue
+		}
+		var rq *RequestError
+		if !errors.As(err, &rq) || !strings.HasPrefix(err.Error(), tc.err) || req != nil {
+			t.Errorf("origin %d, %s: %v, %v; want a RequestError starting %q", tc.origin, tc.data, req, err, tc.err)
+		}
+	}
+}
+
+func TestValidRunKeyEdges(t *testing.T) {
+	t.Parallel()
+	for key, want := range map[string]bool{
+		"0": true, "9": true, "1234567890": true, strings.Repeat("9", 20): true,
+		"": false, strings.Repeat("9", 21): false, "/1": false, "1:": false, "-1": false,
+	} {
+		if got := validRunKey(key); got != want {
+			t.Errorf("validRunKey(%q) = %v, want %v", key, got, want)
+		}
+	}
+}
+
+// overlap: skip skips a new occurrence while an earlier occurrence of the
+// same job is open; the job's delayed deliveries and other jobs'
+// occurrences do not count.
+func TestOverlapSkipCountsOnlyTheJobsOccurrences(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, strings.Replace(hourly, "    path: /tick\n", "    path: /tick\n    overlap: skip\n", 1)+"  other:\n    schedule: \"0 * * * *\"\n    path: /other\n")
+	prev, now := ts("2026-11-28T07:00:00Z"), ts("2026-11-28T08:00:00Z")
+	open := func(doc *state.Doc, id, job, kind string) *state.Doc {
+		doc.Open[id] = &state.Delivery{ID: id, Job: job, Kind: kind, Due: prev, Attempts: 1, NextAttempt: now.Add(time.Hour), GiveUp: now.Add(2 * time.Hour)}
+		return doc
+	}
+	seen := func() *state.Doc {
+		doc := seenAt("tick", prev)
+		doc.Jobs["other"] = &state.Job{Cursor: now}
+		return doc
+	}
+	// Only a delayed delivery of tick and an occurrence of another job: tick's
+	// new occurrence is claimed.
+	dec := decideAt(t, h, open(open(seen(), "tick#d", "tick", state.KindDelayed), "other@x", "other", state.KindCron), now)
+	if len(dec.claimed) != 1 || dec.claimed[0].ID != "tick@2026-11-28T08:00:00Z" {
+		t.Errorf("claimed %d, want tick's new occurrence; notes %+v", len(dec.claimed), dec.notes)
+	}
+	// An earlier occurrence of tick in backoff: the new one is skipped.
+	dec = decideAt(t, h, open(seen(), "tick@2026-11-28T07:00:00Z", "tick", state.KindCron), now)
+	var skipped []string
+	for _, n := range dec.notes {
+		if n.Kind == NoteSkipped {
+			skipped = append(skipped, n.ID+": "+n.Reason)
+		}
+	}
+	want := []string{"tick@2026-11-28T08:00:00Z: overlap: skip, and tick@2026-11-28T07:00:00Z is still open"}
+	if diff := cmp.Diff(want, skipped); diff != "" || len(dec.claimed) != 0 {
+		t.Errorf("claimed %d; skipped (-want +got):\n%s", len(dec.claimed), diff)
+	}
+}
+
+// stopper is a Deliverer that stops the run (a signal) before it sends
+// anything.
+type stopper struct{ stop context.CancelFunc }
+
+func (s stopper) Deliver(context.Context, deliver.Request) deliver.Result {
+	s.stop()
+	return deliver.Result{Outcome: deliver.Retry, Err: "the run was stopped"}
+}
+
+// A claimed delivery never sent is counted as not started, not as failed,
+// and keeps its attempt number.
+func TestRunCountsNotStarted(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.run("2026-11-28T07:30:00Z", Options{})
+	h.clock.Set(ts("2026-11-28T08:00:10Z"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := h.engine()
+	e.Deliverer = stopper{cancel}
+	rep, err := e.Run(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.NotStarted != 1 || rep.Failed != 0 || rep.Delivered != 0 || rep.Dead != 0 {
+		t.Errorf("report counts not started %d, failed %d, delivered %d, dead %d; want 1, 0, 0, 0", rep.NotStarted, rep.Failed, rep.Delivered, rep.Dead)
+	}
+	if dl := h.doc().Open["tick@2026-11-28T08:00:00Z"]; dl == nil || dl.Attempts != 0 || dl.Claim != nil {
+		t.Errorf("open delivery %+v; want attempt 0 kept, no claim", dl)
+	}
+}
