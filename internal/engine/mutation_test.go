@@ -982,14 +982,41 @@ func TestRunCountsNotStarted(t *testing.T) {
 	defer cancel()
 	e := h.engine()
 	e.Deliverer = stopper{cancel}
+	var log bytes.Buffer
+	e.Log = &log
 	rep, err := e.Run(ctx, Options{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "stopping: context canceled; nothing more is claimed") {
+		t.Errorf("log does not say the run stopped:\n%s", log.String())
 	}
 	if rep.NotStarted != 1 || rep.Failed != 0 || rep.Delivered != 0 || rep.Dead != 0 {
 		t.Errorf("report counts not started %d, failed %d, delivered %d, dead %d; want 1, 0, 0, 0", rep.NotStarted, rep.Failed, rep.Delivered, rep.Dead)
 	}
 	if dl := h.doc().Open["tick@2026-11-28T08:00:00Z"]; dl == nil || dl.Attempts != 0 || dl.Claim != nil {
 		t.Errorf("open delivery %+v; want attempt 0 kept, no claim", dl)
+	}
+}
+
+// A cursor far ahead of the clock is a problem the run reports once,
+// however many passes the run makes.
+func TestRunReportsCursorAheadOnce(t *testing.T) {
+	t.Parallel()
+	for _, withDelivery := range []bool{false, true} {
+		h := newHarness(t, hourly+"  later:\n    path: /later\n")
+		now := ts("2026-11-28T08:00:10Z")
+		doc := seenAt("tick", now.Add(time.Hour))
+		if withDelivery { // a second pass follows the delivery
+			doc.Open["later#a"] = &state.Delivery{ID: "later#a", Job: "later", Kind: state.KindDelayed, Due: now, GiveUp: now.Add(time.Hour)}
+		}
+		h.seed(doc, now)
+		rep, err := h.engine().Run(context.Background(), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Problems) != 1 || !strings.HasPrefix(rep.Problems[0], "job tick: its cursor 2026-11-28T09:00:10Z is 1h0m0s ahead of the clock") {
+			t.Errorf("with a delivery %v: problems %q; want the cursor once", withDelivery, rep.Problems)
+		}
 	}
 }
