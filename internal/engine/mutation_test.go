@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,8 @@ import (
 	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/manifest"
 	"github.com/cronrelay/cronrelay/internal/state"
+	"github.com/cronrelay/cronrelay/internal/store"
+	"github.com/cronrelay/cronrelay/internal/store/filestore"
 )
 
 // budgetCase is one pass deciding under a short budget: the manifest, the
@@ -1018,5 +1021,71 @@ func TestRunReportsCursorAheadOnce(t *testing.T) {
 		if len(rep.Problems) != 1 || !strings.HasPrefix(rep.Problems[0], "job tick: its cursor 2026-11-28T09:00:10Z is 1h0m0s ahead of the clock") {
 			t.Errorf("with a delivery %v: problems %q; want the cursor once", withDelivery, rep.Problems)
 		}
+	}
+}
+
+// cappedStore is a store with its own cap on open deliveries.
+type cappedStore struct {
+	store.Store
+	max int
+}
+
+func (c cappedStore) MaxOpen() int { return c.max }
+
+// A request the store's cap cannot take is refused whole and reported
+// with the run's rejected requests; the run goes on.
+func TestRunReportsRequestOverTheStoresCap(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly+"  later:\n    path: /later\n")
+	h.clock.Set(ts("2026-11-28T08:00:10Z"))
+	e := h.engine()
+	e.Store = cappedStore{Store: filestore.New(h.path), max: 2}
+	rep, err := e.Run(context.Background(), Options{Requests: []Incoming{{Source: "test", Data: []byte(
+		`{"enqueue":[{"job":"later","id":"a","delay":"1h"},{"job":"later","id":"b","delay":"1h"},{"job":"later","id":"c","delay":"1h"}]}`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rejected) != 1 || rep.Rejected[0].Source != "test" || !strings.Contains(rep.Rejected[0].Error(), "test: ") {
+		t.Fatalf("rejected %+v; want the request, refused whole", rep.Rejected)
+	}
+	if open := h.doc().Open; len(open) != 0 {
+		t.Errorf("open %v; nothing of a refused request is applied", slices.Collect(maps.Keys(open)))
+	}
+}
+
+// stallingStore answers reads, and writes up to the n-th; later writes
+// wait until their context ends (a stalled store).
+type stallingStore struct {
+	store.Store
+	mu     sync.Mutex
+	writes int
+	n      int
+}
+
+func (s *stallingStore) Write(ctx context.Context, data []byte, version, message string) (string, error) {
+	s.mu.Lock()
+	s.writes++
+	stall := s.writes > s.n
+	s.mu.Unlock()
+	if stall {
+		<-ctx.Done()
+		return "", context.Cause(ctx)
+	}
+	return s.Store.Write(ctx, data, version, message)
+}
+
+// Recording that does not finish within the budget and its grace fails
+// the run with ErrStore, saying the claims run out and the deliveries
+// will be made again.
+func TestRunRecordStalledPastTheGraceIsAStoreError(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.run("2026-11-28T07:30:00Z", Options{})
+	h.clock.Set(ts("2026-11-28T08:00:10Z"))
+	e := h.engine()
+	e.Store = &stallingStore{Store: filestore.New(h.path), n: 1} // the claim is written, the record stalls
+	_, err := e.Run(context.Background(), Options{Budget: 200 * time.Millisecond})
+	if !errors.Is(err, ErrStore) || !strings.Contains(err.Error(), "recording the outcomes did not finish within the budget (200ms) plus its grace (100ms)") {
+		t.Fatalf("err = %v; want ErrStore saying the record did not finish", err)
 	}
 }
