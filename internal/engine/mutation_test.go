@@ -8,6 +8,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -1087,5 +1088,131 @@ func TestRunRecordStalledPastTheGraceIsAStoreError(t *testing.T) {
 	_, err := e.Run(context.Background(), Options{Budget: 200 * time.Millisecond})
 	if !errors.Is(err, ErrStore) || !strings.Contains(err.Error(), "recording the outcomes did not finish within the budget (200ms) plus its grace (100ms)") {
 		t.Fatalf("err = %v; want ErrStore saying the record did not finish", err)
+	}
+}
+
+// testSealer "encrypts" as KEY:base64; another key cannot open it.
+type testSealer struct{ key string }
+
+func (s testSealer) Seal(plain []byte) (string, error) {
+	return s.key + ":" + base64.StdEncoding.EncodeToString(plain), nil
+}
+
+func (s testSealer) Open(sealed string) ([]byte, error) {
+	b64, ok := strings.CutPrefix(sealed, s.key+":")
+	if !ok {
+		return nil, errors.New("wrong key")
+	}
+	return base64.StdEncoding.DecodeString(b64)
+}
+
+// With state keys, bodies are stored sealed and delivered in the clear;
+// a state sealed with another key stops the run, untouched.
+func TestStateKeysSealAndOpenPayloads(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  later:\n    path: /later\n")
+	run := func(at string, key string, opts Options) (*Report, error) {
+		h.clock.Set(ts(at))
+		e := h.engine()
+		e.StateKeys = testSealer{key}
+		return e.Run(context.Background(), opts)
+	}
+	if _, err := run("2026-11-28T08:00:00Z", "k1", Options{Requests: []Incoming{{Source: "test", Data: []byte(`{"enqueue":[{"job":"later","id":"a","delay":"1h","body":{"card":"4242"}}]}`)}}}); err != nil {
+		t.Fatal(err)
+	}
+	stored := string(h.stateBytes())
+	if strings.Contains(stored, "4242") || !strings.Contains(stored, `"sealed"`) {
+		t.Fatalf("stored state holds the body in the clear, or nothing sealed:\n%s", stored)
+	}
+	if _, err := run("2026-11-28T09:00:00Z", "k2", Options{}); err == nil || !strings.Contains(err.Error(), "sealed: cannot decrypt the payloads (wrong key)") {
+		t.Fatalf("run with another key: %v; want the sealed error", err)
+	}
+	if string(h.stateBytes()) != stored {
+		t.Fatal("a run that could not open the payloads wrote the state")
+	}
+	rep, err := run("2026-11-28T09:00:00Z", "k1", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := h.ep.received()
+	if rep.Delivered != 1 || len(got) != 1 || got[0].Body != `{"card":"4242"}` {
+		t.Errorf("delivered %d, requests %+v; want the body in the clear", rep.Delivered, got)
+	}
+}
+
+// scopedStore is a Scoped file store that records the scopes it read.
+type scopedStore struct {
+	store.Store
+	mu     sync.Mutex
+	scopes []string
+}
+
+func (s *scopedStore) ReadScope(ctx context.Context, sc store.Scope) ([]byte, string, error) {
+	s.mu.Lock()
+	s.scopes = append(s.scopes, fmt.Sprintf("through %s ids %v", rfc(sc.Through), sc.IDs))
+	s.mu.Unlock()
+	return s.Read(ctx)
+}
+
+func (s *scopedStore) read() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.scopes)
+}
+
+// A Scoped store is read by scope where the caller has one, never before
+// the clock; a whole read otherwise.
+func TestScopedReads(t *testing.T) {
+	t.Parallel()
+	now := ts("2026-11-28T08:00:00Z")
+	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  later:\n    path: /later\n")
+	h.seed(claimedDoc(now), now)
+	e := h.engine()
+	s := &scopedStore{Store: filestore.New(h.path)}
+	e.Store = s
+	if _, err := e.Cancel(context.Background(), "test", []string{"later#free"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Release(context.Background(), []string{"later#expired"}, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.readScope(context.Background(), &store.Scope{Through: now.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"through 2026-11-28T08:00:00Z ids [later#free]", "through 2026-11-28T08:00:00Z ids []"}
+	if diff := cmp.Diff(want, s.read()); diff != "" {
+		t.Errorf("scoped reads (-want +got):\n%s", diff)
+	}
+}
+
+// The run says in its log when it masked a secret in what it records (a
+// value a run recorded before the secret was known), and says nothing
+// when there was none.
+func TestRunLogsMaskedState(t *testing.T) {
+	t.Parallel()
+	for _, leak := range []bool{false, true} {
+		h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  later:\n    path: /later\n")
+		now := ts("2026-11-28T08:00:00Z")
+		lastError := "HTTP 500: token rejected"
+		if leak {
+			lastError = "HTTP 500: token s3cr3t-value rejected"
+		}
+		doc := state.New()
+		doc.LastRun = now.Add(-time.Hour)
+		doc.Open["later#a"] = &state.Delivery{ID: "later#a", Job: "later", Kind: state.KindDelayed, Due: now, Attempts: 1, LastError: lastError, GiveUp: now.Add(time.Hour)}
+		h.seed(doc, now)
+		e := h.engine()
+		e.Masker.Add("s3cr3t-value")
+		var log bytes.Buffer
+		e.Log = &log
+		if _, err := e.Run(context.Background(), Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(log.String(), "state: masked a secret value in"); got != leak {
+			t.Errorf("secret in the state %v: log says masked %v:\n%s", leak, got, log.String())
+		}
+		if strings.Contains(string(h.stateBytes()), "s3cr3t-value") {
+			t.Error("the secret stayed in the state")
+		}
 	}
 }
