@@ -24,6 +24,7 @@ import (
 
 	"github.com/cronrelay/cronrelay/internal/deliver"
 	"github.com/cronrelay/cronrelay/internal/manifest"
+	"github.com/cronrelay/cronrelay/internal/secret"
 	"github.com/cronrelay/cronrelay/internal/state"
 	"github.com/cronrelay/cronrelay/internal/store"
 	"github.com/cronrelay/cronrelay/internal/store/filestore"
@@ -1214,5 +1215,73 @@ func TestRunLogsMaskedState(t *testing.T) {
 		if strings.Contains(string(h.stateBytes()), "s3cr3t-value") {
 			t.Error("the secret stayed in the state")
 		}
+	}
+}
+
+// A run's first read is by scope: the hours due through its lookahead.
+func TestRunReadsByScope(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hourly)
+	h.clock.Set(ts("2026-11-28T08:00:10Z"))
+	e := h.engine()
+	s := &scopedStore{Store: filestore.New(h.path)}
+	e.Store = s
+	if _, err := e.Run(context.Background(), Options{Lookahead: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.read(); len(got) == 0 || got[0] != "through 2026-11-28T08:01:10Z ids []" {
+		t.Errorf("scoped reads %q; want the first through the lookahead", got)
+	}
+}
+
+// A delivery the run had no time to start says why: stopped by a signal.
+func TestRunStoppedBeforeADeliveryStartsSaysWhy(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  later:\n    path: /later\n")
+	now := ts("2026-11-28T08:00:00Z")
+	doc := state.New()
+	doc.LastRun = now.Add(-time.Hour)
+	for _, id := range []string{"later#a", "later#b"} {
+		doc.Open[id] = &state.Delivery{ID: id, Job: "later", Kind: state.KindDelayed, Due: now, GiveUp: now.Add(time.Hour)}
+	}
+	h.seed(doc, now)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := h.engine()
+	e.Deliverer = stopper{cancel}
+	var log bytes.Buffer
+	e.Log = &log
+	rep, err := e.Run(ctx, Options{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "not started later#b: not started: the run was stopped (context canceled); it keeps attempt 1 for the next run") || rep.NotStarted != 2 {
+		t.Errorf("not started %d, log:\n%s", rep.NotStarted, log.String())
+	}
+}
+
+// A job without a timeout (one built without the manifest's defaults) is
+// sent with the default timeout, and at least one attempt; a delivery
+// without a body of its own carries the manifest's body, one with a body
+// its own.
+func TestWireRequestDefaults(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "version: 1\ndefaults: {base_url: BASE}\njobs:\n  later:\n    path: /later\n    body: {source: manifest}\n")
+	job := h.m.Job("later")
+	job.Timeout, job.Retry.Attempts = 0, 0
+	r, err := job.Resolve(func(string) (string, bool) { return "", false }, &secret.Masker{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := h.engine().request(&state.Delivery{ID: "later#a", Job: "later"}, r, time.Time{})
+	if req.Timeout != manifest.DefaultTimeout || req.Attempts != 1 {
+		t.Errorf("timeout %s, attempts %d; want %s and 1", req.Timeout, req.Attempts, manifest.DefaultTimeout)
+	}
+	if string(req.Body) != `{"source":"manifest"}` {
+		t.Errorf("body %s; want the manifest's", req.Body)
+	}
+	req = h.engine().request(&state.Delivery{ID: "later#b", Job: "later", Body: json.RawMessage(`{"own": 1}`)}, r, time.Time{})
+	if string(req.Body) != `{"own":1}` || !req.BodyJSON {
+		t.Errorf("body %s (JSON %v); want its own", req.Body, req.BodyJSON)
 	}
 }
