@@ -546,6 +546,13 @@ func TestApplyOutcomes(t *testing.T) {
 		outcome:  "retrying",
 		attempts: 4,
 	}, {
+		name:     "another run claimed it since: attempts never go backwards",
+		dl:       state.Delivery{Attempts: 5, Claim: theirs, GiveUp: due.Add(time.Hour)},
+		first:    3,
+		res:      deliver.Result{Outcome: deliver.Retry, Status: 503, Err: "HTTP 503", Attempts: make([]deliver.Attempt, 2)},
+		outcome:  "retrying",
+		attempts: 5,
+	}, {
 		name:    "a permanent failure",
 		dl:      state.Delivery{Attempts: 1, Claim: mine, GiveUp: due.Add(time.Hour)},
 		first:   1,
@@ -658,6 +665,32 @@ func TestContinuationOverTheOpenCapIsRefused(t *testing.T) {
 	}
 	if _, ok := doc.Open["later#one-too-many"]; ok {
 		t.Error("the refused item was enqueued")
+	}
+}
+
+// A cron occurrence whose continuation is refused was still sent:
+// catch_up: latest must not deliver an older occurrence after it.
+func TestRefusedContinuationOfAnOccurrenceMovesNewestDelivered(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{state.KindCron, state.KindManual} {
+		h := newHarness(t, strings.Replace(hourly, "    path: /tick\n", "    path: /tick\n    continues: [later]\n", 1)+"  later:\n    path: /later\n")
+		due, now := ts("2026-11-28T08:00:00Z"), ts("2026-11-28T08:01:00Z")
+		doc := state.New()
+		dl := &state.Delivery{ID: "tick@x", Job: "tick", Kind: kind, Due: due, Attempts: 1, GiveUp: now.Add(time.Hour)}
+		doc.Open[dl.ID] = dl
+		var sum changeSummary
+		res := deliver.Result{Outcome: deliver.Success, Status: 200, Body: []byte(`{"cronrelay":{"enqueue":[{"job":"nope","id":"x"}]}}`), Attempts: make([]deliver.Attempt, 1)}
+		dr, _ := h.engine().apply(doc, outcome{dl: dl.Clone(), first: 1, res: res, started: now}, now, &sum)
+		if dr.Outcome != "dead" {
+			t.Fatalf("%s: outcome %q, want dead", kind, dr.Outcome)
+		}
+		want := time.Time{}
+		if kind == state.KindCron {
+			want = due
+		}
+		if got := doc.JobState("tick").NewestDelivered; !got.Equal(want) {
+			t.Errorf("%s: newest delivered %v, want %v", kind, got, want)
+		}
 	}
 }
 
@@ -1115,7 +1148,9 @@ func TestStateKeysSealAndOpenPayloads(t *testing.T) {
 	run := func(at string, key string, opts Options) (*Report, error) {
 		h.clock.Set(ts(at))
 		e := h.engine()
-		e.StateKeys = testSealer{key}
+		if key != "" {
+			e.StateKeys = testSealer{key}
+		}
 		return e.Run(context.Background(), opts)
 	}
 	if _, err := run("2026-11-28T08:00:00Z", "k1", Options{Requests: []Incoming{{Source: "test", Data: []byte(`{"enqueue":[{"job":"later","id":"a","delay":"1h","body":{"card":"4242"}}]}`)}}}); err != nil {
@@ -1130,6 +1165,12 @@ func TestStateKeysSealAndOpenPayloads(t *testing.T) {
 	}
 	if string(h.stateBytes()) != stored {
 		t.Fatal("a run that could not open the payloads wrote the state")
+	}
+	if _, err := run("2026-11-28T09:00:00Z", "", Options{}); err == nil || !strings.Contains(err.Error(), "no key is set, so this run cannot write it without losing them") {
+		t.Fatalf("run without a key: %v; want the no-key error", err)
+	}
+	if string(h.stateBytes()) != stored {
+		t.Fatal("a run without the key wrote the state")
 	}
 	rep, err := run("2026-11-28T09:00:00Z", "k1", Options{})
 	if err != nil {
