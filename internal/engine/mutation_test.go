@@ -1120,7 +1120,8 @@ func TestRunRecordStalledPastTheGraceIsAStoreError(t *testing.T) {
 	e := h.engine()
 	e.Store = &stallingStore{Store: filestore.New(h.path), n: 1} // the claim is written, the record stalls
 	_, err := e.Run(context.Background(), Options{Budget: 200 * time.Millisecond})
-	if !errors.Is(err, ErrStore) || !strings.Contains(err.Error(), "recording the outcomes did not finish within the budget (200ms) plus its grace (100ms)") {
+	if !errors.Is(err, ErrStore) || !strings.Contains(err.Error(), "recording the outcomes did not finish within the budget (200ms) plus its grace (100ms)") ||
+		!strings.Contains(err.Error(), "the claims run out 2m0.2s after the run started") {
 		t.Fatalf("err = %v; want ErrStore saying the record did not finish", err)
 	}
 }
