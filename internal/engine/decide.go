@@ -535,26 +535,9 @@ func (d *decision) claimDue(in decideInput) {
 	now := in.now
 	wait := d.latestOrder(in)
 	for _, dl := range d.doc.OpenSorted() {
-		job := in.m.Job(dl.Job)
 		note := Note{Job: dl.Job, ID: dl.ID, Due: dl.Due}
-		switch {
-		case wait[dl.ID] != "" && !dl.ClaimedAt(now):
-			note.Kind, note.Reason = NoteWaiting, fmt.Sprintf("catch_up: latest: waits until the older %s, being delivered by another run, is recorded", wait[dl.ID])
-		case job == nil:
-			note.Kind, note.Reason = NoteOrphaned, fmt.Sprintf("job %q is not in the manifest: kept, not delivered", dl.Job)
-		case !job.Enabled:
-			note.Kind, note.Reason = NoteDisabled, "the job is disabled (enabled: false): kept, not delivered"
-		case in.broken[dl.Job]:
-			note.Kind, note.Reason = NoteBroken, brokenReason
-		case dl.Due.After(now):
-			note.Kind, note.Reason = NoteWaiting, "due "+rfc(dl.Due)
-		case dl.NextAttempt.After(now):
-			note.Kind, note.Reason = NoteBackoff, fmt.Sprintf("attempt %d failed (%s); next attempt at %s", dl.Attempts, orDash(dl.LastError), rfc(dl.NextAttempt))
-		case dl.ClaimedAt(now):
-			note.Kind, note.Reason = NoteInFlight, fmt.Sprintf("claimed by run %s until %s", dl.Claim.Run, rfc(dl.Claim.Until))
-		case len(d.claimed) >= MaxClaims:
-			note.Kind, note.Reason = NoteDeferred, fmt.Sprintf("more than %d deliveries are due: this one follows next", MaxClaims)
-		default:
+		note.Kind, note.Reason = d.held(dl, in.m.Job(dl.Job), wait[dl.ID], in)
+		if note.Kind == "" {
 			note.Kind = NoteDue
 			note.Reason = dueReason(dl, now)
 			if in.claim {
@@ -569,17 +552,55 @@ func (d *decision) claimDue(in decideInput) {
 	}
 }
 
+// held says why the open delivery dl of job (nil: not in the manifest) is
+// not claimed at in.now, as a note kind and reason; an empty kind means it
+// is due. waitOn is the older delivery of a catch_up: latest job that
+// another run is delivering, if any (see latestOrder). The checks run in
+// order: the first that holds dl gives the reason.
+func (d *decision) held(dl *state.Delivery, job *manifest.Job, waitOn string, in decideInput) (kind, reason string) {
+	now := in.now
+	if waitOn != "" && !dl.ClaimedAt(now) {
+		return NoteWaiting, fmt.Sprintf("catch_up: latest: waits until the older %s, being delivered by another run, is recorded", waitOn)
+	}
+	if job == nil {
+		return NoteOrphaned, fmt.Sprintf("job %q is not in the manifest: kept, not delivered", dl.Job)
+	}
+	if !job.Enabled {
+		return NoteDisabled, "the job is disabled (enabled: false): kept, not delivered"
+	}
+	if in.broken[dl.Job] {
+		return NoteBroken, brokenReason
+	}
+	if dl.Due.After(now) {
+		return NoteWaiting, "due " + rfc(dl.Due)
+	}
+	if dl.NextAttempt.After(now) {
+		return NoteBackoff, fmt.Sprintf("attempt %d failed (%s); next attempt at %s", dl.Attempts, orDash(dl.LastError), rfc(dl.NextAttempt))
+	}
+	if dl.ClaimedAt(now) {
+		return NoteInFlight, fmt.Sprintf("claimed by run %s until %s", dl.Claim.Run, rfc(dl.Claim.Until))
+	}
+	if len(d.claimed) >= MaxClaims {
+		return NoteDeferred, fmt.Sprintf("more than %d deliveries are due: this one follows next", MaxClaims)
+	}
+	return "", ""
+}
+
+// dueReason says why a delivery is due: a run that died with it, a retry,
+// or else what kind of delivery it is.
 func dueReason(dl *state.Delivery, now time.Time) string {
-	switch {
-	case dl.Claim != nil:
+	if dl.Claim != nil {
 		return fmt.Sprintf("the lease of run %s ran out at %s: delivering again as attempt %d", dl.Claim.Run, rfc(dl.Claim.Until), dl.Attempts+1)
-	case dl.Attempts > 0:
+	}
+	if dl.Attempts > 0 {
 		return fmt.Sprintf("retry: attempt %d", dl.Attempts+1)
-	case dl.Kind == state.KindDelayed:
+	}
+	switch dl.Kind {
+	case state.KindDelayed:
 		return "delayed job due " + rfc(dl.Due)
-	case dl.Kind == state.KindManual:
+	case state.KindManual:
 		return "requested with --jobs"
-	case dl.Kind == state.KindFailure:
+	case state.KindFailure:
 		return "failure report"
 	default:
 		return fmt.Sprintf("occurrence of %s, %s late", rfc(dl.Due), now.Sub(dl.Due).Round(time.Second))

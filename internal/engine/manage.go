@@ -55,14 +55,15 @@ func (e *Engine) Release(ctx context.Context, ids []string, all, force bool) ([]
 		}
 		for _, id := range ids {
 			dl, ok := doc.Open[id]
-			switch {
-			case !ok:
+			if !ok {
 				problems = append(problems, fmt.Sprintf("%s: no open delivery with this id (see cronrelay status)", id))
-			case dl.Claim == nil:
-				problems = append(problems, fmt.Sprintf("%s: not claimed by any run; nothing to release", id))
-			default:
-				targets = append(targets, dl)
+				continue
 			}
+			if dl.Claim == nil {
+				problems = append(problems, fmt.Sprintf("%s: not claimed by any run; nothing to release", id))
+				continue
+			}
+			targets = append(targets, dl)
 		}
 		if len(problems) > 0 {
 			return false, &NotFoundError{What: strings.Join(problems, "\n")}

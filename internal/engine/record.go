@@ -339,13 +339,18 @@ func (e *Engine) parseContinuation(source, job string, body []byte, now time.Tim
 func sanitizeID(s string) string {
 	b := []byte(s)
 	for i, c := range b {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == ':', c == '@', c == '-':
-		default:
+		if !idByte(c) {
 			b[i] = '-'
 		}
 	}
 	return string(b)
+}
+
+// idByte reports whether an enqueue id may hold c: an ASCII letter or
+// digit, or one of . _ : @ -.
+func idByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '.' || c == '_' || c == ':' || c == '@' || c == '-'
 }
 
 func runBackoff(attempts, perRun int) time.Duration {

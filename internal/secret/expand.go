@@ -83,15 +83,18 @@ func ValidName(name string) bool {
 		return false
 	}
 	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
-		case '0' <= c && c <= '9' && i > 0:
-		default:
+		if !nameByte(name[i], i == 0) {
 			return false
 		}
 	}
 	return true
+}
+
+// nameByte reports whether a variable name may hold c, first in the name
+// or after it: a letter or '_', and after the first byte a digit too.
+func nameByte(c byte, first bool) bool {
+	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' ||
+		!first && '0' <= c && c <= '9'
 }
 
 // Expand replaces every ${NAME} in s with lookup(NAME) and every $$ with $.

@@ -31,11 +31,11 @@ type Use struct {
 // those would hide nothing and turn ordinary text (a job named
 // production-sync) into asterisks.
 func IsSecret(u Use) bool {
-	switch {
-	case u.Declared, LooksSecret(u.Name), u.Key == "signing_key":
+	if u.Declared || LooksSecret(u.Name) || u.Key == "signing_key" {
 		return true
-	case strings.HasPrefix(u.Key, "headers."):
-		return CredentialHeader(strings.TrimPrefix(u.Key, "headers."))
+	}
+	if header, ok := strings.CutPrefix(u.Key, "headers."); ok {
+		return CredentialHeader(header)
 	}
 	return false
 }
