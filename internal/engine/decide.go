@@ -557,7 +557,7 @@ func (d *decision) claimDue(in decideInput) {
 // is due. waitOn is the older delivery of a catch_up: latest job that
 // another run is delivering, if any (see latestOrder). The checks run in
 // order: the first that holds dl gives the reason.
-func (d *decision) held(dl *state.Delivery, job *manifest.Job, waitOn string, in decideInput) (kind, reason string) {
+func (d *decision) held(dl *state.Delivery, job *manifest.Job, waitOn string, in decideInput) (kind NoteKind, reason string) {
 	now := in.now
 	if waitOn != "" && !dl.ClaimedAt(now) {
 		return NoteWaiting, fmt.Sprintf("catch_up: latest: waits until the older %s, being delivered by another run, is recorded", waitOn)

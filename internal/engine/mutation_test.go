@@ -1203,8 +1203,8 @@ func (s *scopedStore) read() []string {
 	return slices.Clone(s.scopes)
 }
 
-// A Scoped store is read by scope where the caller has one, never before
-// the clock; a whole read otherwise.
+// A Scoped store is read by scope: cancel and release by the ids they
+// name, and never before the clock.
 func TestScopedReads(t *testing.T) {
 	t.Parallel()
 	now := ts("2026-11-28T08:00:00Z")
@@ -1222,7 +1222,11 @@ func TestScopedReads(t *testing.T) {
 	if _, _, err := e.readScope(context.Background(), &store.Scope{Through: now.Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"through 2026-11-28T08:00:00Z ids [later#free]", "through 2026-11-28T08:00:00Z ids []"}
+	want := []string{
+		"through 2026-11-28T08:00:00Z ids [later#free]",    // cancel by id
+		"through 2026-11-28T08:00:00Z ids [later#expired]", // release by id
+		"through 2026-11-28T08:00:00Z ids []",              // never before the clock
+	}
 	if diff := cmp.Diff(want, s.read()); diff != "" {
 		t.Errorf("scoped reads (-want +got):\n%s", diff)
 	}
