@@ -135,7 +135,7 @@ func buildStatus(m *manifest.Manifest, doc *state.Doc, now time.Time, listed int
 			js.LastSuccess = st.LastSuccess
 			for i := len(st.History) - 1; i >= 0; i-- {
 				e := st.History[i]
-				if e.Outcome == "delivered" || e.Outcome == "dead" {
+				if e.Outcome == state.OutcomeDelivered || e.Outcome == state.OutcomeDead {
 					js.Last = &e
 					break
 				}

@@ -100,10 +100,10 @@ func (d *Doc) aggregate(job string, e Event) {
 	}
 	h := &d.Hourly[i]
 	h.Outcomes[e.Outcome] += n
-	if e.Outcome == "delivered" && e.Attempts > 1 {
+	if e.Outcome == OutcomeDelivered && e.Attempts > 1 {
 		h.Retried++
 	}
-	if e.Outcome == "delivered" || e.Outcome == "dead" {
+	if e.Outcome == OutcomeDelivered || e.Outcome == OutcomeDead {
 		b := latencyBucket(e.At.Sub(e.Due))
 		if len(h.Latency) <= b {
 			h.Latency = append(h.Latency, make([]int, b+1-len(h.Latency))...)

@@ -241,8 +241,8 @@ func (p *page) successes(job string, history []state.Event) (ok, all int) {
 	if len(p.in.State.Hourly) > 0 {
 		for _, a := range p.in.State.Hourly {
 			if a.Job == job && !a.Hour.Before(p.end.Add(-Window)) && a.Hour.Before(p.end) {
-				ok += a.Outcomes["delivered"]
-				all += a.Outcomes["delivered"] + a.Outcomes["dead"]
+				ok += a.Outcomes[state.OutcomeDelivered]
+				all += a.Outcomes[state.OutcomeDelivered] + a.Outcomes[state.OutcomeDead]
 			}
 		}
 		return ok, all
@@ -250,10 +250,10 @@ func (p *page) successes(job string, history []state.Event) (ok, all int) {
 	for _, e := range history {
 		if e.At.After(p.end.Add(-Window)) && !e.At.After(p.end) {
 			switch e.Outcome {
-			case "delivered":
+			case state.OutcomeDelivered:
 				ok++
 				all++
-			case "dead":
+			case state.OutcomeDead:
 				all++
 			}
 		}
@@ -284,7 +284,7 @@ func result(e state.Event, loc *time.Location) string {
 	if e.Attempts > 1 {
 		detail = append(detail, fmt.Sprintf("%d attempts", e.Attempts))
 	}
-	if e.Error != "" && e.Outcome != "delivered" && e.Error != fmt.Sprintf("HTTP %d", e.Status) {
+	if e.Error != "" && e.Outcome != state.OutcomeDelivered && e.Error != fmt.Sprintf("HTTP %d", e.Status) {
 		detail = append(detail, e.Error)
 	}
 	if len(detail) > 0 {

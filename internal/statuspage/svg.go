@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/cronrelay/cronrelay/internal/state"
 )
 
 // Chart geometry, in SVG user units.
@@ -243,7 +245,7 @@ func (p *page) deliveryBins() (bins [windowHours][3]int, total [3]int) {
 				continue
 			}
 			h := int(a.Hour.Sub(p.start) / time.Hour)
-			counts := [3]int{a.Outcomes["delivered"] - a.Retried, a.Retried, a.Outcomes["dead"]}
+			counts := [3]int{a.Outcomes[state.OutcomeDelivered] - a.Retried, a.Retried, a.Outcomes[state.OutcomeDead]}
 			for k, c := range counts {
 				bins[h][k] += c
 				total[k] += c
@@ -258,9 +260,9 @@ func (p *page) deliveryBins() (bins [windowHours][3]int, total [3]int) {
 			}
 			k := -1
 			switch {
-			case e.Outcome == "delivered" && e.Attempts > 1:
+			case e.Outcome == state.OutcomeDelivered && e.Attempts > 1:
 				k = 1
-			case e.Outcome == "delivered":
+			case e.Outcome == state.OutcomeDelivered:
 				k = 0
 			case e.Outcome == "dead":
 				k = 2
