@@ -510,3 +510,23 @@ func ExampleStore() {
 	fmt.Println(branchstore.New(nil, "owner", "repo", "cronrelay-state"))
 	// Output: branch:cronrelay-state
 }
+
+// TestListerConformance runs the multi-file suite (layout version 2) on a
+// fresh fake repository per test, with one commit per successful Commit.
+func TestListerConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunLister(t, func(t *testing.T) storetest.Backend {
+		e := setup(t, githubfake.WorkflowToken)
+		return storetest.Backend{
+			Open: func(n int64) store.Store {
+				return branchstore.New(e.client.Client, githubfake.Owner, githubfake.Repo, branch, branchstore.WithMaxSize(n))
+			},
+			Check: func(t *testing.T, commits int) {
+				if diff := cmp.Diff(commits, e.fake.CommitCount(branch)); diff != "" {
+					t.Errorf("commits on the branch (-want +got):\n%s", diff)
+				}
+				e.checkMain(t)
+			},
+		}
+	})
+}

@@ -25,3 +25,14 @@ func TestConformance(t *testing.T) {
 		return storetest.Backend{Open: open, Check: check}
 	})
 }
+
+// TestListerConformance runs the multi-file suite (layout version 2) on a
+// fresh folder per test.
+func TestListerConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunLister(t, func(t *testing.T) storetest.Backend {
+		dir := t.TempDir()
+		open := func(maxSize int64) store.Store { return New(filepath.Join(dir, "state.json"), WithMaxSize(maxSize)) }
+		return storetest.Backend{Open: open}
+	})
+}

@@ -240,6 +240,11 @@ func (s *Store) Commit(ctx context.Context, changed map[string][]byte, deleted [
 	if total > s.maxSize {
 		return "", fmt.Errorf("%s: write: %w: %d bytes, at most %d", s, store.ErrTooLarge, total, s.maxSize)
 	}
+	for _, path := range deleted {
+		if err := checkRel(path); err != nil {
+			return "", fmt.Errorf("%s: write: %w", s, err)
+		}
+	}
 	return s.exclusive(ctx, version, func(dir string, data []byte) (string, error) {
 		return s.commitGeneration(dir, data, changed, deleted)
 	})
