@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -241,5 +242,44 @@ func TestRequestBuiltInGoUsesItsOwnIndexes(t *testing.T) {
 	}
 	if len(r.Enqueue) != 2 {
 		t.Errorf("kept %d items, want 2", len(r.Enqueue))
+	}
+}
+
+// TestEmpty: a nil request and one with no item are empty; one enqueue or
+// one cancel is not.
+func TestEmpty(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		r    *Request
+		want bool
+	}{
+		{nil, true},
+		{&Request{}, true},
+		{&Request{Enqueue: []Item{{Job: "a"}}}, false},
+		{&Request{Cancel: []Cancel{{Job: "a", ID: "1"}}}, false},
+		{&Request{Enqueue: []Item{{Job: "a"}}, Cancel: []Cancel{{Job: "a", ID: "1"}}}, false},
+	} {
+		if got := tt.r.Empty(); got != tt.want {
+			t.Errorf("%+v.Empty() = %v, want %v", tt.r, got, tt.want)
+		}
+	}
+}
+
+// TestUnknownJobListsAtMost20Names: the message names the first 20 jobs
+// and counts the rest.
+func TestUnknownJobListsAtMost20Names(t *testing.T) {
+	t.Parallel()
+	var names []string
+	for i := range 23 {
+		names = append(names, fmt.Sprintf("job-%02d", i))
+	}
+	got := unknownJob("zzzzzzzzzzzz", names)
+	want := `unknown job "zzzzzzzzzzzz"; valid are "job-00", "job-01", "job-02", "job-03", "job-04", "job-05", "job-06", "job-07", "job-08", "job-09", ` +
+		`"job-10", "job-11", "job-12", "job-13", "job-14", "job-15", "job-16", "job-17", "job-18", "job-19" and 3 more`
+	if got != want {
+		t.Errorf("unknownJob:\n got %s\nwant %s", got, want)
+	}
+	if got := unknownJob("zzzzzzzzzzzz", names[:20]); strings.Contains(got, "more") || !strings.HasSuffix(got, `"job-19"`) {
+		t.Errorf("unknownJob with exactly 20 names = %s, want all 20 and no count", got)
 	}
 }
