@@ -238,6 +238,9 @@ func TestYAMLErrorHints(t *testing.T) {
 		{"long key on line 1", long + ": 1\n", "m.yml:1:1: not valid YAML: a key longer than 1024 characters"},
 		{"tab on the last line, no newline", "version: 1\n\tjobs: x", "m.yml:2:1: not valid YAML: found a tab character that violates indentation (tabs are not allowed for indentation; use spaces)"},
 		{"null document", "null\n", `m.yml:1:1: want a mapping with "version: 1" and jobs, got an empty document`},
+		{"unclosed quote after blank lines", "version: 1\n\njobs:\n\n  a:\n    url: \"https://app.test\n\n    path: x\n", "m.yml:6:10: not valid YAML: found unexpected end of stream"},
+		{"cron after a blank line", "version: 1\n\njobs:\n  a:\n\n    schedule: */5 * * * *\n", `m.yml:6:15: not valid YAML: did not find expected alphabetic or numeric character (quote cron expressions: schedule: "*/5 * * * *")`},
+		{"unclosed list between blank lines", "version: 1\n\n\njobs:\n  a: {url: https://app.test, b: [1, 2\n\n", "m.yml:5:33: not valid YAML: did not find expected ',' or ']'"},
 		{"custom tag in a list's first item", mutHead + "    body: [!env X]\n", `m.yml:5:12: jobs.a.body[0]: unknown YAML tag "!env"; tags are not supported`},
 	})
 	for _, tt := range []struct {
