@@ -268,3 +268,50 @@ func TestYAMLErrorHints(t *testing.T) {
 		}
 	}
 }
+
+// TestKeysThatAreNotStrings: a list or a mapping as a key of headers or
+// of a body is refused where it is written.
+func TestKeysThatAreNotStrings(t *testing.T) {
+	t.Parallel()
+	checkRefused(t, []refusal{
+		{"list as a header name", mutHead + "    headers: {[a]: b}\n", "m.yml:5:15: jobs.a.headers: want header names as plain strings, got a list"},
+		{"list as a body key", mutHead + "    body: {[a]: b}\n", "m.yml:5:12: jobs.a.body: want keys as plain strings, got a list"},
+		{"syntax error in a second document", "version: 1\njobs: {a: {url: https://app.test}}\n---\n- [\n", "m.yml:4:3: not valid YAML: did not find expected node content"},
+	})
+}
+
+// TestPreflightDecodesSigningKeys: Preflight refuses a signing key that
+// does not decode, at the key's position, naming the index only when the
+// job has several keys.
+func TestPreflightDecodesSigningKeys(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, mutHead+"    signing_key: ${SK}\n  b:\n    url: https://app.test/b\n    signing_key: [\"${K1}\", \"${K2}\"]\n")
+	lookup := env("SK", "whsec_!!!", "K1", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "K2", "whsec_c2hvcnQ=")
+	for job, want := range map[string]string{
+		"a": `m.yml:5:18: jobs.a.signing_key: signing key after "whsec_" is not valid base64 (bad input at character 1 of 3)`,
+		"b": `m.yml:8:18: jobs.b.signing_key[1]: signing key after "whsec_": want at least 16 bytes once decoded, got 5 (generate one with: openssl rand -base64 32)`,
+	} {
+		out, diags := m.Preflight(m.Job(job), lookup, nil)
+		if diff := cmp.Diff(want, diags.Error()); diff != "" || out != nil {
+			t.Errorf("job %s: resolved %v; diagnostics (-want +got):\n%s", job, out != nil, diff)
+		}
+	}
+	out, diags := m.Preflight(m.Job("b"), env("K1", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "K2", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), nil)
+	if len(diags) != 0 || out == nil || len(out.SigningKeys) != 2 {
+		t.Errorf("good keys: %v, %+v", diags, out)
+	}
+}
+
+// TestAcceptsEvents: enqueue: allow and deny decide; by default only a
+// job without a schedule accepts requests from events.
+func TestAcceptsEvents(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, "version: 1\ndefaults: {base_url: https://app.test}\njobs:\n"+
+		"  plain: {path: /p}\n  cron: {path: /c, schedule: \"0 * * * *\"}\n"+
+		"  cron-allow: {path: /c, schedule: \"0 * * * *\", enqueue: allow}\n  plain-deny: {path: /p, enqueue: deny}\n")
+	for job, want := range map[string]bool{"plain": true, "cron": false, "cron-allow": true, "plain-deny": false} {
+		if got := m.Job(job).AcceptsEvents(); got != want {
+			t.Errorf("%s.AcceptsEvents() = %v, want %v", job, got, want)
+		}
+	}
+}
