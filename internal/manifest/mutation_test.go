@@ -241,6 +241,9 @@ func TestYAMLErrorHints(t *testing.T) {
 		{"unclosed quote after blank lines", "version: 1\n\njobs:\n\n  a:\n    url: \"https://app.test\n\n    path: x\n", "m.yml:6:10: not valid YAML: found unexpected end of stream"},
 		{"cron after a blank line", "version: 1\n\njobs:\n  a:\n\n    schedule: */5 * * * *\n", `m.yml:6:15: not valid YAML: did not find expected alphabetic or numeric character (quote cron expressions: schedule: "*/5 * * * *")`},
 		{"unclosed list between blank lines", "version: 1\n\n\njobs:\n  a: {url: https://app.test, b: [1, 2\n\n", "m.yml:5:33: not valid YAML: did not find expected ',' or ']'"},
+		{"unclosed list at the document's start", "[1, 2\n", "m.yml:1:1: not valid YAML: did not find expected ',' or ']'"},
+		{"unclosed mapping at the document's start", "{a: 1, b: 2", "m.yml:1:1: not valid YAML: did not find expected ',' or '}'"},
+		{"problem at a line's last character", "version: 1\nfoo: a:\n", "m.yml:2:7: not valid YAML: mapping values are not allowed in this context"},
 		{"custom tag in a list's first item", mutHead + "    body: [!env X]\n", `m.yml:5:12: jobs.a.body[0]: unknown YAML tag "!env"; tags are not supported`},
 	})
 	for _, tt := range []struct {
@@ -261,6 +264,17 @@ func TestYAMLErrorHints(t *testing.T) {
 		{`    ` + long, 0, false}, // no ':'
 		{long + ":1", 0, false},   // "k:1" is a plain scalar, not a key
 		{long + ": 1", 1, true},
+		{"#" + long + ": 1", 0, false},   // a comment line
+		{"- #" + long + ": 1", 0, false}, // a comment after a list dash
+		{long + " # a: b", 0, false},     // the ':' is in a comment
+		{long + "\t# a: b", 0, false},    // after a tab too
+		{long + "#x: 1", 1, true},        // '#' inside a plain key
+		{long + ":\t1", 1, true},         // ':' then a tab
+		{long + ":\r", 1, true},          // ':' at a CRLF line end
+		{long + ":x: 1", 1, true},        // a ':' inside the key
+		{strings.Repeat("k", maxKeyLen) + ": 1", 0, false},
+		{strings.Repeat("k", maxKeyLen+1) + ": 1", 1, true},
+		{strings.Repeat("é", maxKeyLen+1) + ": 1", 1, true},
 	} {
 		col, ok := longKey([]byte(tt.line))
 		if col != tt.col || ok != tt.ok {

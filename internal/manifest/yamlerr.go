@@ -94,8 +94,8 @@ func longKey(line []byte) (int, bool) {
 		}
 	default:
 		for j := i; j < len(line); j++ {
-			if line[j] == '#' && j > i && line[j-1] == ' ' {
-				break // a comment
+			if line[j] == '#' && (j == i || line[j-1] == ' ' || line[j-1] == '\t') {
+				break // a comment: no plain key starts with '#'
 			}
 			if line[j] == ':' && (j+1 == len(line) || line[j+1] == ' ' || line[j+1] == '\t' || line[j+1] == '\r') {
 				end = j
