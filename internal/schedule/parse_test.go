@@ -205,6 +205,12 @@ func TestMinGap(t *testing.T) {
 		{"0 9 * * *", 24 * time.Hour},
 		{"0 9 * * 1", 24 * time.Hour},
 		{"0 23,1 * * *", 2 * time.Hour},
+		{"5,55 9 * * *", 50 * time.Minute},      // the gap between two minutes of one hour
+		{"5,55 23,0 * * *", 10 * time.Minute},   // 23:55 to 00:05, over the day boundary
+		{"30 23,1 * * *", 2 * time.Hour},        // 23:30 to 01:30
+		{"10,20 8,12 * * *", 10 * time.Minute},  // within the hour wins over 08:20 to 12:10
+		{"50 8,9 * * *", time.Hour},             // 08:50 to 09:50
+		{"0,59 0-23/2 * * *", 59 * time.Minute}, // 00:00 to 00:59; 00:59 to 02:00 is 61
 		{"0-10 9 * * *", time.Minute},
 		{"0,30 9-17 * * 1-5", 30 * time.Minute},
 		{"@hourly", time.Hour},
