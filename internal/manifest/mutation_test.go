@@ -269,6 +269,8 @@ func TestYAMLErrorHints(t *testing.T) {
 		{long + " # a: b", 0, false},     // the ':' is in a comment
 		{long + "\t# a: b", 0, false},    // after a tab too
 		{long + "#x: 1", 1, true},        // '#' inside a plain key
+		{long + "x# a: 1", 1, true},      // even with a space after it
+		{long + " #a: b", 0, false},      // a comment needs a space before '#', not after
 		{long + ":\t1", 1, true},         // ':' then a tab
 		{long + ":\r", 1, true},          // ':' at a CRLF line end
 		{long + ":x: 1", 1, true},        // a ':' inside the key
