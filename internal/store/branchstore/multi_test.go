@@ -59,6 +59,15 @@ func TestMultiCommitPaths(t *testing.T) {
 		t.Errorf("calls of a small Commit (-want +got):\n%s", diff)
 	}
 
+	// 3,072 bytes are exactly 4,096 in base64: at the limit, still one call.
+	calls = e.counted(func() {
+		v2 = mustCommit(t, s, map[string][]byte{"open/d/09.json": []byte(strings.Repeat("z", 3072))}, nil, v2)
+	})
+	if diff := cmp.Diff(github.Counts{Calls: 1, Writes: 1}, calls); diff != "" {
+		t.Errorf("calls of a Commit exactly at MaxFilesPayload (-want +got):\n%s", diff)
+	}
+	v2 = mustCommit(t, s, nil, []string{"open/d/09.json"}, v2)
+
 	big := strings.Repeat("x", 5000) // over 4096 bytes once in base64
 	var v3 string
 	calls = e.counted(func() {
@@ -72,8 +81,8 @@ func TestMultiCommitPaths(t *testing.T) {
 	if diff := cmp.Diff(want, files); diff != "" || version != v3 {
 		t.Errorf("after the Git Data commit: version %s (want %s), files (-want +got):\n%s", version, v3, diff)
 	}
-	if got := e.fake.CommitCount(branch); got != 3 {
-		t.Errorf("%d commits on the branch, want 3", got)
+	if got := e.fake.CommitCount(branch); got != 5 {
+		t.Errorf("%d commits on the branch, want 5", got)
 	}
 
 	for _, stale := range []string{v1, v2} {
@@ -96,14 +105,14 @@ func TestMultiFilesWithoutText(t *testing.T) {
 	e := setup(t, githubfake.WorkflowToken, branchstore.WithMaxSize(4<<20))
 	binary := []byte{0xff, 0x00, 0x01, 'a'}
 	long := bytes.Repeat([]byte("y"), githubfake.MaxBlobText+1)
-	mustCommit(t, e.store, map[string][]byte{"state.json": []byte(`{}`), "bin.dat": binary, "open/d/01.json": long, "open/d/02.json": binary}, nil, "")
+	mustCommit(t, e.store, map[string][]byte{"state.json": []byte(`{}`), "bin.dat": binary, "open/d/01.json": long, "open/d/02.json": binary, "open/d/03.json": []byte(`[]`)}, nil, "")
 
 	var files map[string]string
 	calls := e.counted(func() { files, _ = mustReadAll(t, e.fresh()) })
 	if diff := cmp.Diff(github.Counts{Calls: 4, Reads: 4}, calls); diff != "" {
 		t.Errorf("calls of ReadAll (-want +got):\n%s", diff)
 	}
-	want := map[string]string{"state.json": `{}`, "bin.dat": string(binary), "open/d/01.json": string(long), "open/d/02.json": string(binary)}
+	want := map[string]string{"state.json": `{}`, "bin.dat": string(binary), "open/d/01.json": string(long), "open/d/02.json": string(binary), "open/d/03.json": `[]`}
 	if diff := cmp.Diff(want, files); diff != "" {
 		t.Errorf("ReadAll (-want +got):\n%s", diff)
 	}
@@ -113,7 +122,7 @@ func TestMultiFilesWithoutText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(top["bin.dat"]) != string(binary) || len(deeper) != 2 {
+	if string(top["bin.dat"]) != string(binary) || len(deeper) != 3 {
 		t.Errorf("ReadTop: bin.dat %q, deeper %v", top["bin.dat"], deeper)
 	}
 	var got map[string][]byte
@@ -124,7 +133,7 @@ func TestMultiFilesWithoutText(t *testing.T) {
 	if diff := cmp.Diff(github.Counts{Calls: 3, Reads: 3}, calls); diff != "" {
 		t.Errorf("calls of ReadFiles (-want +got):\n%s", diff)
 	}
-	if !bytes.Equal(got["open/d/01.json"], long) || !bytes.Equal(got["open/d/02.json"], binary) {
+	if !bytes.Equal(got["open/d/01.json"], long) || !bytes.Equal(got["open/d/02.json"], binary) || string(got["open/d/03.json"]) != `[]` {
 		t.Errorf("ReadFiles: %d and %q bytes", len(got["open/d/01.json"]), got["open/d/02.json"])
 	}
 
@@ -148,6 +157,9 @@ func TestMultiCommitsAreSquashed(t *testing.T) {
 	v := mustCommit(t, e.store, map[string][]byte{"state.json": []byte(`0`)}, nil, "")
 	for i := 1; i <= 4; i++ {
 		v = mustCommit(t, e.store, map[string][]byte{"state.json": []byte(strings.Repeat("n", i))}, nil, v)
+		if got := e.fake.CommitCount(branch); i == 2 && got != 3 {
+			t.Errorf("%d commits on the branch at the limit of 3, want 3 (no squash yet)", got)
+		}
 	}
 	if got := e.fake.CommitCount(branch); got > 3 {
 		t.Errorf("%d commits on the branch after squashing, want at most 3", got)

@@ -262,19 +262,33 @@ func badPaths(t *testing.T, open func(int64) store.Lister) int {
 // ErrTooLarge, and nothing is written; files at the cap are accepted, and
 // a set over the cap reads as ErrTooLarge.
 func commitSizeCap(t *testing.T, open func(int64) store.Lister) int {
-	capped := open(20)
-	over := map[string][]byte{"state.json": []byte(`{"version":2}`), "open/a/b.json": []byte(`[1,2,3,4]`)} // 13+9 bytes
+	// 40 bytes: a store may cap what it reads besides the files (the
+	// file store's pointer document is 29 bytes) by the same number.
+	const limit = 40
+	capped := open(limit)
+	state := []byte(`{"version":2}`) // 13 bytes
+	over := map[string][]byte{"state.json": state, "open/a/b.json": []byte(strings.Repeat("1", limit-len(state)+1))}
 	if _, err := capped.Commit(context.Background(), over, nil, "", "storetest: too large"); !errors.Is(err, store.ErrTooLarge) {
-		t.Fatalf("Commit of 22 bytes over a 20-byte cap = %v, want an error wrapping store.ErrTooLarge", err)
+		t.Fatalf("Commit of 41 bytes over a 40-byte cap = %v, want an error wrapping store.ErrTooLarge", err)
 	}
 	if files, _ := readAll(t, open(0)); len(files) != 0 {
 		t.Fatalf("a refused Commit left %q", files)
 	}
-	at := map[string][]byte{"state.json": []byte(`{"version":2}`), "open/a/b.json": []byte(`[1,2,3]`)} // 13+7 bytes
+	at := map[string][]byte{"state.json": state, "open/a/b.json": []byte(strings.Repeat("1", limit-len(state)))}
 	v := commit(t, capped, at, nil, "")
+	if files, _, err := capped.ReadAll(context.Background()); err != nil || len(files) != 2 {
+		t.Errorf("ReadAll of files exactly at the cap = %d files, %v", len(files), err)
+	}
+	_, deeper, _, err := capped.ReadTop(context.Background())
+	if err != nil {
+		t.Fatalf("ReadTop at the cap: %v", err)
+	}
+	if got, err := capped.ReadFiles(context.Background(), v, deeper); err != nil || len(got) != 1 {
+		t.Errorf("ReadFiles at the cap = %d files, %v", len(got), err)
+	}
 	commit(t, open(0), map[string][]byte{"dead.json": []byte(`[]`)}, nil, v)
 	if _, _, err := capped.ReadAll(context.Background()); !errors.Is(err, store.ErrTooLarge) {
-		t.Errorf("ReadAll of 22 bytes over a 20-byte cap = %v, want an error wrapping store.ErrTooLarge", err)
+		t.Errorf("ReadAll of 42 bytes over a 40-byte cap = %v, want an error wrapping store.ErrTooLarge", err)
 	}
 	return 2
 }
