@@ -244,6 +244,7 @@ func TestYAMLErrorHints(t *testing.T) {
 		{"unclosed list at the document's start", "[1, 2\n", "m.yml:1:1: not valid YAML: did not find expected ',' or ']'"},
 		{"unclosed mapping at the document's start", "{a: 1, b: 2", "m.yml:1:1: not valid YAML: did not find expected ',' or '}'"},
 		{"problem at a line's last character", "version: 1\nfoo: a:\n", "m.yml:2:7: not valid YAML: mapping values are not allowed in this context"},
+		{"unclosed list with a ']' in a comment", "version: 1\njobs:\n  a: {url: https://app.test, b: [1, # ]\n    2\n", "m.yml:3:33: not valid YAML: did not find expected ',' or ']'"},
 		{"custom tag in a list's first item", mutHead + "    body: [!env X]\n", `m.yml:5:12: jobs.a.body[0]: unknown YAML tag "!env"; tags are not supported`},
 	})
 	for _, tt := range []struct {
@@ -328,6 +329,16 @@ func TestAcceptsEvents(t *testing.T) {
 	for job, want := range map[string]bool{"plain": true, "cron": false, "cron-allow": true, "plain-deny": false} {
 		if got := m.Job(job).AcceptsEvents(); got != want {
 			t.Errorf("%s.AcceptsEvents() = %v, want %v", job, got, want)
+		}
+	}
+}
+
+// TestOffsetText: a zone's offset in January, signed, with minutes.
+func TestOffsetText(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]string{"UTC": "UTC+00:00", "Asia/Kolkata": "UTC+05:30", "America/New_York": "UTC-05:00", "America/St_Johns": "UTC-03:30"} {
+		if got := offsetText(mustZone(t, name)); got != want {
+			t.Errorf("offsetText(%s) = %q, want %q", name, got, want)
 		}
 	}
 }
