@@ -245,6 +245,7 @@ func TestYAMLErrorHints(t *testing.T) {
 		{"unclosed mapping at the document's start", "{a: 1, b: 2", "m.yml:1:1: not valid YAML: did not find expected ',' or '}'"},
 		{"problem at a line's last character", "version: 1\nfoo: a:\n", "m.yml:2:7: not valid YAML: mapping values are not allowed in this context"},
 		{"unclosed list with a ']' in a comment", "version: 1\njobs:\n  a: {url: https://app.test, b: [1, # ]\n    2\n", "m.yml:3:33: not valid YAML: did not find expected ',' or ']'"},
+		{"unclosed list on the line after a comment", "version: 1\njobs:\n  a: {url: https://app.test, b: [1, # ]\n    [2, 3\n", "m.yml:4:5: not valid YAML: did not find expected ',' or ']'"},
 		{"custom tag in a list's first item", mutHead + "    body: [!env X]\n", `m.yml:5:12: jobs.a.body[0]: unknown YAML tag "!env"; tags are not supported`},
 	})
 	for _, tt := range []struct {
