@@ -181,10 +181,7 @@ func TestAtExactlyMaxDelayAway(t *testing.T) {
 	if diff := cmp.Diff([]string{"past", "ahead"}, jobs); diff != "" {
 		t.Errorf("kept (-want +got):\n%s", diff)
 	}
-	var paths []string
-	for _, p := range perr.Problems {
-		paths = append(paths, p.Path)
-	}
+	paths := problemPaths(perr.Problems)
 	if diff := cmp.Diff([]string{"enqueue[2].at", "enqueue[3].at"}, paths); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
@@ -208,10 +205,7 @@ func TestRequestBuiltInGoUsesItsOwnIndexes(t *testing.T) {
 	if !errors.As(err, &rerr) {
 		t.Fatalf("Check: %v, want an *Error", err)
 	}
-	var paths []string
-	for _, p := range rerr.Problems {
-		paths = append(paths, p.Path)
-	}
+	paths := problemPaths(rerr.Problems)
 	if diff := cmp.Diff([]string{"enqueue[1].job", "cancel[0].job"}, paths); diff != "" {
 		t.Errorf("Check's problems (-want +got):\n%s", diff)
 	}
@@ -223,10 +217,7 @@ func TestRequestBuiltInGoUsesItsOwnIndexes(t *testing.T) {
 		}
 		return ""
 	}, nil)
-	paths = nil
-	for _, p := range perr.Problems {
-		paths = append(paths, p.Path)
-	}
+	paths = problemPaths(perr.Problems)
 	if diff := cmp.Diff([]string{"enqueue[1].job", "cancel[0].job"}, paths); diff != "" {
 		t.Errorf("DropTargets' problems (-want +got):\n%s", diff)
 	}
@@ -282,4 +273,12 @@ func TestUnknownJobListsAtMost20Names(t *testing.T) {
 	if got := unknownJob("zzzzzzzzzzzz", names[:20]); strings.Contains(got, "more") || !strings.HasSuffix(got, `"job-19"`) {
 		t.Errorf("unknownJob with exactly 20 names = %s, want all 20 and no count", got)
 	}
+}
+
+func problemPaths(problems []Problem) []string {
+	var paths []string
+	for _, p := range problems {
+		paths = append(paths, p.Path)
+	}
+	return paths
 }

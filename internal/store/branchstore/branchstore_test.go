@@ -232,20 +232,25 @@ func TestConflicts(t *testing.T) {
 // nothing else in the repository touched.
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) storetest.Backend {
-		e := setup(t, githubfake.WorkflowToken)
-		return storetest.Backend{
-			Open: func(n int64) store.Store {
-				return branchstore.New(e.client.Client, githubfake.Owner, githubfake.Repo, branch, branchstore.WithMaxSize(n))
-			},
-			Check: func(t *testing.T, writes int) {
-				if diff := cmp.Diff(writes, e.fake.CommitCount(branch)); diff != "" {
-					t.Errorf("commits on the branch (-want +got):\n%s", diff)
-				}
-				e.checkMain(t)
-			},
-		}
-	})
+	storetest.Run(t, conformanceBackend)
+}
+
+// conformanceBackend is a branch store on a fresh fake repository, which
+// checks one commit per successful write (or Commit) and nothing else in
+// the repository touched.
+func conformanceBackend(t *testing.T) storetest.Backend {
+	e := setup(t, githubfake.WorkflowToken)
+	return storetest.Backend{
+		Open: func(n int64) store.Store {
+			return branchstore.New(e.client.Client, githubfake.Owner, githubfake.Repo, branch, branchstore.WithMaxSize(n))
+		},
+		Check: func(t *testing.T, writes int) {
+			if diff := cmp.Diff(writes, e.fake.CommitCount(branch)); diff != "" {
+				t.Errorf("commits on the branch (-want +got):\n%s", diff)
+			}
+			e.checkMain(t)
+		},
+	}
 }
 
 // TestRetries checks that 5xx and rate limits are retried, waited for and
@@ -515,18 +520,5 @@ func ExampleStore() {
 // fresh fake repository per test, with one commit per successful Commit.
 func TestListerConformance(t *testing.T) {
 	t.Parallel()
-	storetest.RunLister(t, func(t *testing.T) storetest.Backend {
-		e := setup(t, githubfake.WorkflowToken)
-		return storetest.Backend{
-			Open: func(n int64) store.Store {
-				return branchstore.New(e.client.Client, githubfake.Owner, githubfake.Repo, branch, branchstore.WithMaxSize(n))
-			},
-			Check: func(t *testing.T, commits int) {
-				if diff := cmp.Diff(commits, e.fake.CommitCount(branch)); diff != "" {
-					t.Errorf("commits on the branch (-want +got):\n%s", diff)
-				}
-				e.checkMain(t)
-			},
-		}
-	})
+	storetest.RunLister(t, conformanceBackend)
 }
