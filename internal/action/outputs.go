@@ -210,7 +210,7 @@ func statusText(d engine.DeliveryReport) string {
 	if d.Error != "" && d.Outcome != engine.OutcomeDelivered {
 		detail = d.Error
 	}
-	icon := map[string]string{"delivered": "✅", "retrying": "🔁", "dead": "❌"}[d.Outcome]
+	icon := map[string]string{engine.OutcomeDelivered: "✅", engine.OutcomeRetrying: "🔁", engine.OutcomeDead: "❌"}[d.Outcome]
 	s := strings.TrimSpace(icon + " " + d.Outcome)
 	if detail != "" {
 		s += " (" + detail + ")"

@@ -543,28 +543,28 @@ func TestApplyOutcomes(t *testing.T) {
 		dl:       state.Delivery{Attempts: 3, Claim: mine, GiveUp: due.Add(time.Hour)},
 		first:    3,
 		res:      deliver.Result{Outcome: deliver.Retry, Status: 503, Err: "HTTP 503", Attempts: make([]deliver.Attempt, 2)},
-		outcome:  "retrying",
+		outcome:  OutcomeRetrying,
 		attempts: 4,
 	}, {
 		name:     "another run claimed it since: attempts never go backwards",
 		dl:       state.Delivery{Attempts: 5, Claim: theirs, GiveUp: due.Add(time.Hour)},
 		first:    3,
 		res:      deliver.Result{Outcome: deliver.Retry, Status: 503, Err: "HTTP 503", Attempts: make([]deliver.Attempt, 2)},
-		outcome:  "retrying",
+		outcome:  OutcomeRetrying,
 		attempts: 5,
 	}, {
 		name:    "a permanent failure",
 		dl:      state.Delivery{Attempts: 1, Claim: mine, GiveUp: due.Add(time.Hour)},
 		first:   1,
 		res:     deliver.Result{Outcome: deliver.Permanent, Status: 400, Err: "HTTP 400", Attempts: make([]deliver.Attempt, 1)},
-		outcome: "dead",
+		outcome: OutcomeDead,
 		reason:  "permanent failure: HTTP 400",
 	}, {
 		name:    "retry.until ran out",
 		dl:      state.Delivery{Attempts: 1, Claim: mine, GiveUp: due.Add(time.Minute)},
 		first:   1,
 		res:     deliver.Result{Outcome: deliver.Retry, Status: 503, Err: "HTTP 503", Attempts: make([]deliver.Attempt, 1)},
-		outcome: "dead",
+		outcome: OutcomeDead,
 		reason:  "retry.until ran out 1m0s after the due time; last error: HTTP 503",
 	}}
 	for _, tc := range tests {

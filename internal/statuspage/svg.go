@@ -264,7 +264,7 @@ func (p *page) deliveryBins() (bins [windowHours][3]int, total [3]int) {
 				k = 1
 			case e.Outcome == state.OutcomeDelivered:
 				k = 0
-			case e.Outcome == "dead":
+			case e.Outcome == state.OutcomeDead:
 				k = 2
 			}
 			if k < 0 {
